@@ -1,0 +1,65 @@
+# Two commands on a fresh machine: `make run` (the demo centre on http://127.0.0.1:8000) and
+# `make test` (the whole suite). Everything they need is installed by them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/portfolio
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEV_ENV := DEBUG=true
+
+.PHONY: run install test test-sqlite test-postgres lint format system-test-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py import_unit units/specs/*.yaml
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 (stop with Ctrl+C)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Debian's Chromium drives the browser tests; Playwright cannot download a browser here.
+system-test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-sqlite: $(TEST_STAMP) system-test-deps
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: $(TEST_STAMP) system-test-deps
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+# Under CI=true the suite runs on SQLite and on PostgreSQL; either failing fails the run.
+ifeq ($(CI),true)
+test: lint test-sqlite test-postgres
+else
+test: lint test-sqlite
+endif
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

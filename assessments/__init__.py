@@ -1,0 +1,1 @@
+"""Judgements on a portfolio and its quality assurance, including external verifiers' access."""

@@ -1,0 +1,49 @@
+"""The one way views fetch an object for a person: 404 if they may not see it, 403 if they may
+see it but not do what they asked."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Protocol, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from portfolio.models import Role, User
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+class VisibleQuerySet(Protocol[ModelT]):
+    def visible_to(self, user: User) -> "models.QuerySet[ModelT]": ...
+
+
+def get_for_user(
+    user: User,
+    queryset: VisibleQuerySet[ModelT],
+    *,
+    may: Callable[[ModelT, User], bool] | None = None,
+    **lookup: Any,
+) -> ModelT:
+    """Fetch one object ``user`` may see, or raise Http404; if ``may`` says they may not do
+    what they asked with it, raise PermissionDenied."""
+    obj = get_object_or_404(queryset.visible_to(user), **lookup)
+    if may is not None and not may(obj, user):
+        raise PermissionDenied
+    return obj
+
+
+def role_required(role: Role) -> Callable:
+    """A view only people holding ``role`` may open (403 for anyone else signed in)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+            if not request.user.has_role(role):
+                raise PermissionDenied(f"This page is for the {role.label.lower()} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

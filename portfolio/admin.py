@@ -1,0 +1,80 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from portfolio.models import Portfolio, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_learner",
+        "is_assessor",
+        "is_iqa",
+        "is_eqa",
+        "is_centre_admin",
+        "is_active",
+    ]
+    list_filter = ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal details", {"fields": ["first_name", "last_name", "email"]}),
+        (
+            "Roles",
+            {
+                "fields": ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin"],
+                "description": "One person may hold several roles.",
+            },
+        ),
+        ("Account", {"fields": ["is_active", "is_superuser", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "username",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
+        ("Roles", {"fields": ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser may make someone a superuser.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("is_superuser")
+        return readonly
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(admin.ModelAdmin):
+    list_display = ["learner", "unit", "assessor", "iqa", "status", "start_date", "organisation"]
+    list_filter = ["status", "unit", "sector", "assessor", "iqa"]
+    search_fields = [
+        "learner__username",
+        "learner__first_name",
+        "learner__last_name",
+        "organisation",
+    ]
+    list_select_related = ["learner", "unit", "assessor", "iqa"]
+    autocomplete_fields = ["learner", "assessor", "iqa"]
+    date_hierarchy = "start_date"
+    readonly_fields = ["status", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["learner", "unit", "start_date", "status"]}),
+        ("Assignments", {"fields": ["assessor", "iqa"]}),
+        ("Workplace", {"fields": ["organisation", "sector", "job_role"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]

@@ -1,0 +1,17 @@
+"""Centre administrators manage the centre's records in the admin site without being superusers."""
+
+from django.contrib.auth.backends import BaseBackend
+
+CENTRE_APPS = {"portfolio", "units", "assessments", "auth"}
+
+
+class CentreAdministratorBackend(BaseBackend):
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return self.has_module_perms(user_obj, perm.split(".", 1)[0])
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return bool(
+            user_obj.is_active
+            and getattr(user_obj, "is_centre_admin", False)
+            and app_label in CENTRE_APPS
+        )

@@ -1,0 +1,27 @@
+"""Settings for the test suite: the real settings with a fast hasher, locmem email, temp files."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-suite-only")
+
+from portfolio.settings import *  # noqa: F403
+from portfolio.settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+PRIVATE_FILES_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-files-"))
+STORAGES = {
+    **STORAGES,
+    "default": {
+        **STORAGES["default"],
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+    },
+    "evidence": {
+        **STORAGES["evidence"],
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

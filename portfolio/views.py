@@ -1,0 +1,113 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from assessments.models import EqaGrant
+from portfolio.access import get_for_user, role_required
+from portfolio.forms import WorkplaceForm
+from portfolio.models import Portfolio, Role
+from portfolio.roles import active_role, home_url, set_active_role
+
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    role = active_role(request)
+    if role is None:
+        return render(request, "portfolio/no_role.html")
+    return redirect(home_url(role))
+
+
+def _portfolio_page(request: HttpRequest, role: Role):
+    portfolios = (
+        Portfolio.objects.in_role(request.user, role)
+        .select_related("learner", "unit", "assessor", "iqa")
+        .order_by(*_ORDERINGS[role])
+    )
+    return Paginator(portfolios, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+_ORDERINGS = {
+    Role.LEARNER: ["-start_date", "pk"],
+    Role.ASSESSOR: ["learner__last_name", "learner__first_name", "pk"],
+    Role.IQA: ["assessor__last_name", "assessor__first_name", "learner__last_name", "pk"],
+    Role.EQA: ["learner__last_name", "learner__first_name", "pk"],
+    Role.CENTRE_ADMIN: ["-start_date", "pk"],
+}
+
+
+def _role_home(request: HttpRequest, role: Role, template: str, **context) -> HttpResponse:
+    set_active_role(request, role)
+    context["page"] = _portfolio_page(request, role)
+    return render(request, template, context)
+
+
+@login_required
+@role_required(Role.LEARNER)
+def learner_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, Role.LEARNER, "portfolio/learner_home.html")
+
+
+@login_required
+@role_required(Role.ASSESSOR)
+def assessor_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, Role.ASSESSOR, "portfolio/assessor_home.html")
+
+
+@login_required
+@role_required(Role.IQA)
+def iqa_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, Role.IQA, "portfolio/iqa_home.html")
+
+
+@login_required
+@role_required(Role.EQA)
+def eqa_home(request: HttpRequest) -> HttpResponse:
+    grants = EqaGrant.objects.filter(eqa=request.user).annotate(portfolio_count=Count("portfolios"))
+    return _role_home(
+        request, Role.EQA, "portfolio/eqa_home.html", grants=grants, now=timezone.now()
+    )
+
+
+@login_required
+@role_required(Role.CENTRE_ADMIN)
+def centre_home(request: HttpRequest) -> HttpResponse:
+    counts = dict(
+        Portfolio.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
+    )
+    statuses = [(label, counts.get(value, 0)) for value, label in Portfolio.Status.choices]
+    return _role_home(request, Role.CENTRE_ADMIN, "portfolio/centre_home.html", statuses=statuses)
+
+
+@login_required
+def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("learner", "unit", "assessor", "iqa"), pk=pk
+    )
+    return render(
+        request,
+        "portfolio/portfolio_detail.html",
+        {"portfolio": portfolio, "may_edit_workplace": portfolio.may_edit_workplace(request.user)},
+    )
+
+
+@login_required
+def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("learner", "unit"),
+        may=Portfolio.may_edit_workplace,
+        pk=pk,
+    )
+    form = WorkplaceForm(request.POST or None, instance=portfolio)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            portfolio.save(update_fields=[*form.changed_data, "updated_at"])
+        messages.success(request, "Your workplace details are saved.")
+        return redirect(portfolio)
+    return render(request, "portfolio/workplace_form.html", {"portfolio": portfolio, "form": form})

@@ -1,0 +1,66 @@
+import datetime
+
+import factory
+from django.conf import settings
+from django.utils import timezone
+
+from assessments.models import EqaGrant
+from portfolio.models import Portfolio, User
+from units.importer import import_unit_file
+from units.models import Unit
+
+PASSWORD = "correct-horse-battery"
+C4_SPEC = settings.UNIT_SPECS_DIR / "ocr-c4.yaml"
+
+
+def c4_unit() -> Unit:
+    """The real C4 unit, imported from its specification file on first use."""
+    return Unit.objects.filter(awarding_body="OCR", code="C4").first() or (
+        import_unit_file(C4_SPEC).unit
+    )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password(PASSWORD)
+
+    class Params:
+        learner = factory.Trait(is_learner=True)
+        assessor = factory.Trait(is_assessor=True)
+        iqa = factory.Trait(is_iqa=True)
+        eqa = factory.Trait(is_eqa=True)
+        centre_admin = factory.Trait(is_centre_admin=True)
+
+
+class PortfolioFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Portfolio
+
+    learner = factory.SubFactory(UserFactory, learner=True)
+    unit = factory.LazyFunction(c4_unit)
+    assessor = factory.SubFactory(UserFactory, assessor=True)
+    iqa = factory.SubFactory(UserFactory, iqa=True)
+    organisation = "Riverside Borough Council"
+    sector = Portfolio.Sector.PUBLIC
+    job_role = "Contact centre adviser"
+
+
+class EqaGrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EqaGrant
+        skip_postgeneration_save = True
+
+    eqa = factory.SubFactory(UserFactory, eqa=True)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+
+    @factory.post_generation
+    def portfolios(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.portfolios.set(extracted)

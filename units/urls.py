@@ -1,0 +1,8 @@
+from django.urls import path
+
+from units import views
+
+urlpatterns = [
+    path("", views.unit_list, name="unit_list"),
+    path("<int:pk>/", views.unit_detail, name="unit_detail"),
+]

@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from units.models import Criterion, LearningOutcome, Unit
+
+
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "units/unit_list.html", {"units": Unit.objects.all()})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The unit as specified; every signed-in person may read it."""
+    unit = get_object_or_404(
+        Unit.objects.prefetch_related(
+            "contexts",
+            Prefetch(
+                "outcomes",
+                LearningOutcome.objects.prefetch_related(
+                    Prefetch("criteria", Criterion.objects.order_by("position"))
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+    return render(request, "units/unit_detail.html", {"unit": unit})
