@@ -34,7 +34,8 @@ def active_role(request: HttpRequest) -> Role | None:
 
 
 def set_active_role(request: HttpRequest, role: Role) -> None:
-    request.session[SESSION_KEY] = role.value
+    if request.session.get(SESSION_KEY) != role.value:  # write the session only on a change
+        request.session[SESSION_KEY] = role.value
 
 
 def role_context(request: HttpRequest) -> dict:

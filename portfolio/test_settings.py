@@ -13,6 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 PRIVATE_FILES_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-files-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-static-"))
 STORAGES = {
     **STORAGES,
     "default": {
@@ -25,3 +26,5 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files straight from the apps, as in development, without collectstatic.
+WHITENOISE_USE_FINDERS = True

@@ -71,7 +71,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo centre ready: {created_people} people and {created_portfolios} portfolios "
-                f"added ({learners} learners, {assessors} assessors, {iqas} IQAs in all)."
+                f"added. In all: {learners} learner(s), {assessors} assessor(s), {iqas} IQA(s)."
             )
         )
         self._print_logins(learners, assessors, iqas)
@@ -79,10 +79,10 @@ class Command(BaseCommand):
     def _ensure_people(self, learners: int, assessors: int, iqas: int) -> int:
         wanted: list[User] = []
         for n in range(1, assessors + 1):
-            wanted.append(self._person(f"assessor{n}", 100 + n, is_assessor=True))
+            wanted.append(self._person(f"assessor{n}", 10_000 + 13 * n, is_assessor=True))
         for n in range(1, iqas + 1):
-            wanted.append(self._person(f"iqa{n}", 200 + n, is_iqa=True))
-        wanted.append(self._person("eqa1", 300, is_eqa=True))
+            wanted.append(self._person(f"iqa{n}", 20_000 + 17 * n, is_iqa=True))
+        wanted.append(self._person("eqa1", 30_000, is_eqa=True))
         for n in range(1, learners + 1):
             wanted.append(self._person(f"learner{n}", n, is_learner=True))
 

@@ -1,0 +1,160 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from portfolio.access import get_for_user
+from portfolio.models import Portfolio, Role
+from tests.factories import PortfolioFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(portfolio, make_user, make_grant):
+    """Every kind of person, relative to ``portfolio``."""
+    other = PortfolioFactory()
+    granted_eqa = make_grant(portfolios=[portfolio]).eqa
+    expired_eqa = make_grant(
+        portfolios=[portfolio], expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    ).eqa
+    return {
+        "owner": portfolio.learner,
+        "other learner": other.learner,
+        "assessor": portfolio.assessor,
+        "other assessor": other.assessor,
+        "iqa": portfolio.iqa,
+        "other iqa": other.iqa,
+        "eqa with a grant": granted_eqa,
+        "eqa with a grant to another portfolio": make_grant(portfolios=[other]).eqa,
+        "eqa whose grant expired": expired_eqa,
+        "eqa with a whole-centre grant": make_grant(whole_centre=True).eqa,
+        "centre administrator": make_user(centre_admin=True),
+        "person without a role": make_user(),
+    }
+
+
+SEES = {
+    "owner": True,
+    "other learner": False,
+    "assessor": True,
+    "other assessor": False,
+    "iqa": True,
+    "other iqa": False,
+    "eqa with a grant": True,
+    "eqa with a grant to another portfolio": False,
+    "eqa whose grant expired": False,
+    "eqa with a whole-centre grant": True,
+    "centre administrator": True,
+    "person without a role": False,
+}
+
+
+@pytest.mark.parametrize(("persona", "sees"), SEES.items())
+def test_portfolio_page_matrix(client, login, people, portfolio, persona, sees):
+    login(people[persona])
+
+    response = client.get(f"/portfolios/{portfolio.pk}/")
+
+    assert response.status_code == (200 if sees else 404)
+
+
+@pytest.mark.parametrize(("persona", "sees"), SEES.items())
+def test_workplace_form_matrix(client, login, people, portfolio, persona, sees):
+    login(people[persona])
+
+    response = client.get(f"/portfolios/{portfolio.pk}/workplace/")
+
+    expected = 200 if persona == "owner" else 403 if sees else 404
+    assert response.status_code == expected
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, portfolio):
+    response = client.get(f"/portfolios/{portfolio.pk}/")
+
+    assert response.url == f"/accounts/login/?next=/portfolios/{portfolio.pk}/"
+
+
+def test_get_for_user_gives_the_owner_the_object(portfolio):
+    found = get_for_user(
+        portfolio.learner, Portfolio.objects, may=Portfolio.may_edit_workplace, pk=portfolio.pk
+    )
+
+    assert found == portfolio
+
+
+def test_get_for_user_refuses_someone_with_access_who_may_not_change_it(portfolio):
+    with pytest.raises(PermissionDenied):
+        get_for_user(
+            portfolio.assessor, Portfolio.objects, may=Portfolio.may_edit_workplace, pk=portfolio.pk
+        )
+    assert get_for_user(portfolio.assessor, Portfolio.objects, pk=portfolio.pk) == portfolio
+
+
+def test_get_for_user_hides_the_object_from_a_stranger(portfolio, make_user):
+    with pytest.raises(Http404):
+        get_for_user(make_user(learner=True), Portfolio.objects, pk=portfolio.pk)
+
+
+def test_an_iqa_never_sees_as_iqa_a_portfolio_they_assessed(c4, make_user):
+    both = make_user(assessor=True, iqa=True)
+    assessed = PortfolioFactory(assessor=both, iqa=both)
+    sampled = PortfolioFactory(iqa=both)
+
+    assert list(Portfolio.objects.in_role(both, Role.IQA)) == [sampled]
+    assert list(Portfolio.objects.in_role(both, Role.ASSESSOR)) == [assessed]
+
+
+def test_losing_a_role_loses_its_portfolios(portfolio):
+    assessor = portfolio.assessor
+    assessor.is_assessor = False
+    assessor.save()
+
+    assert not Portfolio.objects.visible_to(assessor).exists()
+
+
+def test_an_inactive_person_sees_nothing(portfolio):
+    learner = portfolio.learner
+    learner.is_active = False
+    learner.save()
+
+    assert not Portfolio.objects.visible_to(learner).exists()
+
+
+def test_the_owner_can_edit_the_workplace(client, login, portfolio):
+    login(portfolio.learner)
+
+    response = client.post(
+        f"/portfolios/{portfolio.pk}/workplace/",
+        {"organisation": "Hallam Rail", "sector": "private", "job_role": "Ticket office assistant"},
+    )
+
+    assert response.url == f"/portfolios/{portfolio.pk}/"
+    portfolio.refresh_from_db()
+    assert (portfolio.organisation, portfolio.sector) == ("Hallam Rail", "private")
+
+
+def test_a_bad_workplace_keeps_what_was_typed_and_says_why(client, login, portfolio):
+    login(portfolio.learner)
+
+    response = client.post(
+        f"/portfolios/{portfolio.pk}/workplace/",
+        {"organisation": "Hallam Rail", "sector": "offshore", "job_role": ""},
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert "This field is required" in response.text
+    assert 'value="Hallam Rail"' in response.text
+    portfolio.refresh_from_db()
+    assert portfolio.organisation == "Riverside Borough Council"
+
+
+def test_the_workplace_is_locked_once_the_unit_is_assessed(client, login, portfolio):
+    portfolio.status = Portfolio.Status.ASSESSED
+    portfolio.save()
+    login(portfolio.learner)
+
+    assert client.get(f"/portfolios/{portfolio.pk}/workplace/").status_code == 403

@@ -1,0 +1,87 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from portfolio.management.commands.seed_demo import DEMO_PASSWORD
+from portfolio.models import Portfolio, User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_centre_and_prints_the_log_ins(c4):
+    output = seed()
+
+    usernames = set(User.objects.values_list("username", flat=True))
+    assert usernames == {"admin", "assessor1", "iqa1", "eqa1", "learner1", "learner2", "learner3"}
+    assert Portfolio.objects.filter(unit=c4).count() == 3
+    assert f"password {DEMO_PASSWORD}" in output
+    for username in usernames:
+        assert f"  {username}" in output or username.startswith("learner")
+
+
+def test_the_demo_people_hold_their_roles_and_assignments(c4):
+    seed()
+
+    learner1 = Portfolio.objects.get(learner__username="learner1")
+    assert learner1.assessor.username == "assessor1"
+    assert learner1.iqa.username == "iqa1"
+    assert learner1.start_date < Portfolio.objects.get(learner__username="learner3").start_date
+    admin = User.objects.get(username="admin")
+    assert admin.is_centre_admin
+    assert admin.is_staff
+    assert User.objects.get(username="eqa1").roles == ["eqa"]
+
+
+@pytest.mark.parametrize("username", ["admin", "assessor1", "iqa1", "eqa1", "learner1"])
+def test_each_demo_log_in_works(client, c4, username):
+    seed()
+
+    assert client.login(username=username, password=DEMO_PASSWORD)
+
+
+def test_running_it_again_changes_nothing(c4):
+    seed()
+    before = list(User.objects.values_list("pk", "password", "last_name"))
+
+    output = seed()
+
+    assert "0 people and 0 portfolios added" in output
+    assert list(User.objects.values_list("pk", "password", "last_name")) == before
+
+
+def test_a_large_centre_has_assessors_and_iqas_in_proportion(c4):
+    seed("--learners", "120")
+
+    assert User.objects.filter(is_learner=True).count() == 120
+    assert User.objects.filter(is_assessor=True).count() == 3
+    assert User.objects.filter(is_iqa=True).count() == 1
+    caseloads = Portfolio.objects.values_list("assessor__username", flat=True)
+    assert {name: list(caseloads).count(name) for name in set(caseloads)} == {
+        "assessor1": 40,
+        "assessor2": 40,
+        "assessor3": 40,
+    }
+
+
+def test_it_asks_for_the_unit_first(db):
+    with pytest.raises(CommandError, match="Unit OCR C4 is not loaded"):
+        seed()
+
+
+def test_it_refuses_a_nonsense_count(c4):
+    with pytest.raises(CommandError, match="--learners must be at least 1"):
+        seed("--learners", "0")
+
+
+def test_the_demo_people_have_different_names(c4):
+    seed()
+
+    names = [str(user) for user in User.objects.exclude(username="admin")]
+    assert len(set(names)) == len(names), names
