@@ -10,19 +10,26 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/portfolio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV_ENV := DEBUG=true
 
-.PHONY: run install test test-sqlite test-postgres lint format system-test-deps clean
+.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python system-deps
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml | $(BIN)/python system-deps
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
+
+# libmagic judges an upload's type from its content.
+system-deps:
+	@ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || { \
+		echo "Installing libmagic"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libmagic1 >/dev/null; }
 
 install: $(RUN_STAMP)
 

@@ -57,3 +57,63 @@ class EqaGrant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+class Mapping(models.Model):
+    """The assessor's confirmation that accepted evidence shows a criterion, and where."""
+
+    evidence = models.ForeignKey(
+        "portfolio.EvidenceItem", on_delete=models.CASCADE, related_name="mappings"
+    )
+    criterion = models.ForeignKey(
+        "units.Criterion", on_delete=models.PROTECT, related_name="mappings"
+    )
+    note = models.TextField(help_text="Where in the evidence the criterion is shown.")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "criterion"], name="unique_mapping"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence} shows {self.criterion}"
+
+
+class AuditEntry(models.Model):
+    """One change of state, append-only, chained to the entry before it by hash."""
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, help_text="Who acted, as they were named then.")
+    action = models.CharField(max_length=60)
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.PROTECT, null=True, related_name="audit_entries"
+    )
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.summary}"
+
+
+class AuditHead(models.Model):
+    """A single row locked while an entry is appended, so the chain never forks."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain at entry {self.sequence}"

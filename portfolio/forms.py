@@ -1,8 +1,22 @@
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.utils import timezone
 
-from portfolio.models import Portfolio
+from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
+from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from units.models import Criterion
+
+DECLARATION = (
+    "I declare that this evidence is my own work, that it comes from dealing with real "
+    "customers, and that I have removed customers' personal details."
+)
+WITNESS_DECLARATION = (
+    "I confirm that this statement is a true account of what I saw, and that I am not a "
+    "relative of the learner."
+)
 
 
 class WorkplaceForm(forms.ModelForm):
@@ -19,3 +33,246 @@ class WorkplaceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save workplace"))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceFilesField(forms.FileField):
+    """Several files at once, each checked by content; cleans to a list of PreparedFile."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs["accept"] = ACCEPT_ATTRIBUTE
+
+    def clean(self, data, initial=None) -> list[PreparedFile]:
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        prepared, errors = [], []
+        for upload in uploads:
+            try:
+                prepared.append(prepare_upload(upload))
+            except forms.ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            errors.append("Nothing was saved: choose the files again once they are put right.")
+            raise forms.ValidationError(errors)
+        return prepared
+
+
+class CriterionChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, criterion: Criterion) -> str:
+        return f"{criterion.number} ({criterion.nos_code}) {criterion.wording}"
+
+
+_CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
+
+
+class EvidenceForm(forms.ModelForm):
+    files = EvidenceFilesField(
+        label="Add files",
+        help_text="Photos, documents, recordings or videos; on a phone you can use the camera "
+        "or recorder. Remove customers' personal details first.",
+    )
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "title",
+            "method",
+            "occurred_on",
+            "contexts",
+            "setting",
+            "customer",
+            "customer_reference",
+            "account",
+            "claimed_criteria",
+        ]
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "contexts": forms.CheckboxSelectMultiple,
+            "setting": forms.RadioSelect,
+            "customer": forms.RadioSelect,
+            "account": forms.Textarea(attrs={"rows": 8}),
+        }
+        help_texts = {
+            "title": "A few words you will recognise, e.g. 'Angry caller about a missed refund'.",
+            "contexts": "The circumstances this evidence shows. Performance evidence needs at "
+            "least one.",
+            "account": "In your own words: what happened, what you did and why.",
+        }
+
+    def __init__(self, *args, portfolio: Portfolio, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.portfolio = portfolio
+        unit = portfolio.unit
+        self.fields["contexts"].queryset = unit.contexts.all()
+        self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
+        self.fields["claimed_criteria"] = CriterionChoiceField(
+            queryset=unit.criteria.order_by("position"),
+            required=False,
+            label="Criteria you believe it covers",
+            help_text="Your assessor decides which criteria it really shows.",
+        )
+        self.fields["method"].choices = [
+            choice
+            for choice in EvidenceItem.Method.choices
+            if choice[0] != EvidenceItem.Method.QUESTIONING
+        ]
+        self.fields["setting"].choices = EvidenceItem.Setting.choices
+        self.fields["setting"].required = False
+        self.fields["customer"].choices = EvidenceItem.Customer.choices
+        self.fields["customer"].required = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_occurred_on(self):
+        occurred_on = self.cleaned_data["occurred_on"]
+        if occurred_on > timezone.localdate():
+            raise forms.ValidationError("The date it happened cannot be in the future.")
+        return occurred_on
+
+    def clean_customer_reference(self):
+        reference = self.cleaned_data["customer_reference"].strip()
+        if _CONTACT_DETAILS.search(reference):
+            raise forms.ValidationError(
+                "Use your own label for the customer (for example 'Customer 3'), not their "
+                "e-mail address or phone number."
+            )
+        return reference
+
+    def clean(self):
+        cleaned = super().clean()
+        claimed = cleaned.get("claimed_criteria") or []
+        performance = [c for c in claimed if c.is_performance]
+        if not performance:
+            return cleaned
+        codes = ", ".join(c.nos_code for c in performance)
+        unit = self.portfolio.unit
+        if (
+            cleaned.get("setting") == EvidenceItem.Setting.SIMULATION
+            and not unit.simulation_allowed_for_performance
+        ):
+            self.add_error(
+                "claimed_criteria",
+                f"This unit does not allow simulation for performance evidence, so simulated "
+                f"evidence cannot claim {codes}. Change the setting or untick those criteria.",
+            )
+        if "contexts" in cleaned and not cleaned["contexts"]:
+            self.add_error(
+                "contexts",
+                f"Evidence claiming performance criteria ({codes}) must show at least one context.",
+            )
+        for name, message in [
+            ("setting", "Say where this happened: performance evidence must come from work."),
+            ("customer", "Say whether the customer was internal or external."),
+            (
+                "customer_reference",
+                "Give the customer a reference (for example 'Customer 3') so different "
+                "customers can be counted.",
+            ),
+        ]:
+            if name in cleaned and not cleaned[name]:
+                self.add_error(name, message)
+        return cleaned
+
+
+class KnowledgeAnswerForm(forms.Form):
+    answer = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Answer in your own words, with examples from your job where you can.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class SubmitEvidenceForm(forms.Form):
+    declaration = forms.BooleanField(
+        label=DECLARATION,
+        error_messages={"required": "Tick the declaration to submit this evidence."},
+    )
+
+    def __init__(self, *args, evidence: EvidenceItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence = evidence
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Submit for assessment"))
+
+    def clean(self):
+        cleaned = super().clean()
+        evidence = self.evidence
+        if not evidence.account.strip() and not evidence.files.exists():
+            raise forms.ValidationError(
+                "Add a file or write what happened before submitting: there is nothing to "
+                "assess yet."
+            )
+        return cleaned
+
+
+class WitnessTestimonyForm(forms.ModelForm):
+    class Meta:
+        model = WitnessTestimony
+        fields = [
+            "witness_name",
+            "witness_job_title",
+            "relationship",
+            "not_a_relative",
+            "witness_email",
+            "statement",
+        ]
+        widgets = {"statement": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["not_a_relative"].required = True
+        self.fields["not_a_relative"].error_messages["required"] = (
+            "A relative cannot be your witness: choose someone else, such as a manager or a "
+            "colleague."
+        )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save witness details"))
+
+
+class WitnessConfirmForm(forms.Form):
+    typed_name = forms.CharField(label="Type your full name", max_length=200)
+    declaration = forms.BooleanField(
+        label=WITNESS_DECLARATION,
+        error_messages={"required": "Tick the declaration to confirm the statement."},
+    )
+
+    def __init__(self, *args, testimony: WitnessTestimony, **kwargs):
+        super().__init__(*args, prefix="confirm", **kwargs)
+        self.testimony = testimony
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_typed_name(self):
+        typed = " ".join(self.cleaned_data["typed_name"].split())
+        expected = " ".join(self.testimony.witness_name.split())
+        if typed.casefold() != expected.casefold():
+            raise forms.ValidationError(
+                f"Type your name as the learner gave it ({expected}). If that is not your name, "
+                "decline the statement and say why."
+            )
+        return typed
+
+
+class WitnessDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you declining?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The learner and their assessor will see this.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="decline", **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -5,10 +5,15 @@ import operator
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+
+
+def _evidence_storage():
+    return storages["evidence"]
 
 
 class Role(models.TextChoices):
@@ -176,7 +181,8 @@ class Portfolio(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def may_edit_workplace(self, user: User) -> bool:
+    def may_work_on(self, user: User) -> bool:
+        """The learner adds and changes evidence and details while the portfolio is open."""
         return (
             user.pk == self.learner_id
             and user.is_learner
@@ -186,3 +192,257 @@ class Portfolio(models.Model):
     @property
     def age_days(self) -> int:
         return (timezone.localdate() - self.start_date).days
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "EvidenceQuerySet":
+        """Evidence in portfolios ``user`` may see; a draft only to the learner writing it."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(portfolio__in=Portfolio.objects.visible_to(user)).exclude(
+            ~Q(portfolio__learner=user), status=EvidenceItem.Status.DRAFT
+        )
+
+
+class EvidenceItem(models.Model):
+    """One piece of evidence from the learner's job, and what the learner says it shows."""
+
+    class Method(models.TextChoices):
+        OBSERVATION = "observation", "Direct observation"
+        WITNESS = "witness", "Witness testimony"
+        WORK_PRODUCT = "work_product", "Work product"
+        DISCUSSION = "discussion", "Professional discussion"
+        QUESTIONING = "questioning", "Questioning"
+        REFLECTIVE = "reflective", "Reflective account"
+        PRIOR_LEARNING = "prior_learning", "Recognition of prior learning"
+
+    class Setting(models.TextChoices):
+        REAL_PAID = "real_paid", "Real job (paid)"
+        REAL_VOLUNTARY = "real_voluntary", "Real job (voluntary)"
+        REALISTIC = "realistic", "Realistic working environment"
+        PLACEMENT = "placement", "Work placement"
+        SIMULATION = "simulation", "Simulation"
+
+    class Customer(models.TextChoices):
+        EXTERNAL = "external", "External customer"
+        INTERNAL = "internal", "Internal customer (a colleague or another team)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        REFERRED_BACK = "referred_back", "Referred back"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+
+    EDITABLE = {Status.DRAFT, Status.REFERRED_BACK}
+    AWAITING_REVIEW = {Status.SUBMITTED, Status.RESUBMITTED}
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="evidence")
+    title = models.CharField(max_length=200)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    occurred_on = models.DateField("date it happened")
+    contexts = models.ManyToManyField(
+        "units.EvidenceContext", blank=True, related_name="evidence", verbose_name="contexts"
+    )
+    setting = models.CharField(max_length=20, choices=Setting.choices, blank=True)
+    customer = models.CharField(
+        "internal or external customer", max_length=10, choices=Customer.choices, blank=True
+    )
+    customer_reference = models.CharField(
+        "customer reference",
+        max_length=40,
+        blank=True,
+        help_text="Your own label for the customer, never their name or contact details.",
+    )
+    account = models.TextField("what happened", blank=True)
+    claimed_criteria = models.ManyToManyField(
+        "units.Criterion",
+        through="CriterionClaim",
+        blank=True,
+        related_name="claimed_by",
+        verbose_name="criteria you believe it covers",
+    )
+    answers_question = models.ForeignKey(
+        "units.Criterion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+        help_text="The knowledge criterion whose question this evidence answers.",
+    )
+    declared_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        verbose_name = "evidence item"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "answers_question"],
+                condition=Q(answers_question__isnull=False),
+                name="one_answer_per_question",
+            ),
+        ]
+        indexes = [models.Index(fields=["portfolio", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def is_knowledge_answer(self) -> bool:
+        return self.answers_question_id is not None
+
+    def may_edit(self, user: User) -> bool:
+        """The learner changes their own evidence while it is a draft or referred back."""
+        return self.is_editable and self.portfolio.may_work_on(user)
+
+    def may_delete(self, user: User) -> bool:
+        return self.status == self.Status.DRAFT and self.may_edit(user)
+
+
+class CriterionClaim(models.Model):
+    """The learner's belief that an evidence item covers a criterion (not the assessor's)."""
+
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE)
+    criterion = models.ForeignKey("units.Criterion", on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "criterion"], name="unique_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence} claims {self.criterion}"
+
+
+class EvidenceFileQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "EvidenceFileQuerySet":
+        return self.filter(evidence__in=EvidenceItem.objects.visible_to(user))
+
+
+class EvidenceFile(models.Model):
+    """A file of an evidence item, kept privately and served only through an access check."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Photo or image"
+        PDF = "pdf", "PDF document"
+        DOCUMENT = "document", "Word or OpenDocument text"
+        TEXT = "text", "Plain text"
+        AUDIO = "audio", "Audio recording"
+        VIDEO = "video", "Video"
+
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(storage=_evidence_storage, max_length=300)
+    screen = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
+    print_version = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_sha256 = models.CharField(
+        "SHA-256 as uploaded",
+        max_length=64,
+        help_text="Differs from the stored file's when an image was re-encoded without metadata.",
+    )
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EvidenceFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence_file", args=[self.pk])
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == self.Kind.IMAGE
+
+    @property
+    def shown_inline(self) -> bool:
+        return self.kind in {self.Kind.IMAGE, self.Kind.PDF}
+
+    def stored_names(self) -> list[str]:
+        return [f.name for f in (self.file, self.screen, self.print_version) if f]
+
+
+class WitnessTestimony(models.Model):
+    """What a witness saw, written by the learner and confirmed by the witness through a link."""
+
+    class Status(models.TextChoices):
+        NOT_SENT = "not_sent", "Not sent yet"
+        SENT = "sent", "Waiting for the witness"
+        CONFIRMED = "confirmed", "Confirmed by the witness"
+        DECLINED = "declined", "Declined by the witness"
+
+    evidence = models.OneToOneField(
+        EvidenceItem, on_delete=models.CASCADE, related_name="testimony"
+    )
+    witness_name = models.CharField(max_length=200)
+    witness_job_title = models.CharField("witness's job title", max_length=200)
+    relationship = models.CharField(
+        "relationship to you", max_length=200, help_text="For example: my line manager."
+    )
+    not_a_relative = models.BooleanField("the witness is not a relative of mine", default=False)
+    witness_email = models.EmailField("witness's e-mail address")
+    statement = models.TextField(
+        "what the witness saw", help_text="The witness is asked to confirm this, word for word."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_SENT)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_name = models.CharField("name typed by the witness", max_length=200, blank=True)
+    decline_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "witness testimonies"
+
+    def __str__(self) -> str:
+        return f"{self.witness_name} on {self.evidence}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status in {self.Status.CONFIRMED, self.Status.DECLINED}
+
+    @property
+    def link_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class Notification(models.Model):
+    """Something for a person to look at, shown in the app (and usually also e-mailed)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    evidence = models.ForeignKey(
+        EvidenceItem, on_delete=models.CASCADE, null=True, related_name="notifications"
+    )
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

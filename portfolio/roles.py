@@ -45,8 +45,8 @@ def role_context(request: HttpRequest) -> dict:
     if not getattr(user, "is_authenticated", False):
         return context
     current = active_role(request)
-    return {
-        **context,
-        "active_role": current,
-        "other_roles": [(role, home_url(role)) for role in user.roles if role != current],
-    }
+    context["active_role"] = current
+    context["other_roles"] = [(role, home_url(role)) for role in user.roles if role != current]
+    if current == Role.ASSESSOR:
+        context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count
+    return context

@@ -167,6 +167,28 @@ STORAGES = {
     },
 }
 
+# Evidence files: the largest file of each kind we accept, in megabytes (EVIDENCE_MAX_<KIND>_MB).
+_EVIDENCE_MB_DEFAULTS = {
+    "image": 30,
+    "pdf": 50,
+    "document": 50,
+    "text": 5,
+    "audio": 200,
+    "video": 1024,
+}
+EVIDENCE_MAX_BYTES = {
+    kind: env_int(f"EVIDENCE_MAX_{kind.upper()}_MB", megabytes) * 1024 * 1024
+    for kind, megabytes in _EVIDENCE_MB_DEFAULTS.items()
+}
+# A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
+# phone camera fits).
+EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
+# Longest edge, in pixels, of the renditions made of every image: for the screen and for print.
+EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
+EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1800)
+# How long a witness's confirmation link stays valid.
+WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portfolio import views
+from portfolio import evidence_views, views
 
 admin.site.site_header = "Evidence portfolio administration"
 admin.site.site_title = "Evidence portfolio"
@@ -10,11 +10,40 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("learner/", views.learner_home, name="learner_home"),
     path("assessor/", views.assessor_home, name="assessor_home"),
+    path("assessor/notifications/", evidence_views.notifications, name="notifications"),
     path("iqa/", views.iqa_home, name="iqa_home"),
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
     path("portfolios/<int:pk>/", views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
+    path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
+    path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
+    path(
+        "portfolios/<int:pk>/knowledge/<int:criterion_pk>/",
+        evidence_views.knowledge_answer,
+        name="knowledge_answer",
+    ),
+    path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence_detail"),
+    path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence_edit"),
+    path("evidence/<int:pk>/delete/", evidence_views.evidence_delete, name="evidence_delete"),
+    path("evidence/<int:pk>/submit/", evidence_views.evidence_submit, name="evidence_submit"),
+    path("evidence/<int:pk>/witness/", evidence_views.witness_edit, name="witness_edit"),
+    path("evidence/<int:pk>/witness/send/", evidence_views.witness_send, name="witness_send"),
+    path("files/<int:pk>/", evidence_views.evidence_file, name="evidence_file"),
+    path(
+        "files/<int:pk>/screen/",
+        evidence_views.evidence_file,
+        {"variant": "screen"},
+        name="evidence_file_screen",
+    ),
+    path(
+        "files/<int:pk>/print/",
+        evidence_views.evidence_file,
+        {"variant": "print"},
+        name="evidence_file_print",
+    ),
+    path("files/<int:pk>/remove/", evidence_views.file_remove, name="file_remove"),
+    path("witness/<str:token>/", evidence_views.witness_respond, name="witness_respond"),
     path("units/", include("units.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -1,16 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from assessments.models import EqaGrant
+from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, role_required
 from portfolio.forms import WorkplaceForm
-from portfolio.models import Portfolio, Role
+from portfolio.models import EvidenceItem, Portfolio, Role
 from portfolio.roles import active_role, home_url, set_active_role
+from units.models import Criterion, EvidenceContext
 
 PAGE_SIZE = 25
 
@@ -50,7 +52,11 @@ def _role_home(request: HttpRequest, role: Role, template: str, **context) -> Ht
 @login_required
 @role_required(Role.LEARNER)
 def learner_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, Role.LEARNER, "portfolio/learner_home.html")
+    set_active_role(request, Role.LEARNER)
+    page = _portfolio_page(request, Role.LEARNER)
+    coverage = coverage_for(list(page))
+    rows = [(portfolio, coverage[portfolio.pk]) for portfolio in page]
+    return render(request, "portfolio/learner_home.html", {"page": page, "rows": rows})
 
 
 @login_required
@@ -89,10 +95,25 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user, Portfolio.objects.select_related("learner", "unit", "assessor", "iqa"), pk=pk
     )
+    evidence = (
+        EvidenceItem.objects.visible_to(request.user)
+        .filter(portfolio=portfolio)
+        .annotate(file_count=Count("files"))
+        .prefetch_related(
+            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+        )
+        .order_by("-occurred_on", "-pk")
+    )
     return render(
         request,
         "portfolio/portfolio_detail.html",
-        {"portfolio": portfolio, "may_edit_workplace": portfolio.may_edit_workplace(request.user)},
+        {
+            "portfolio": portfolio,
+            "coverage": coverage_for([portfolio])[portfolio.pk],
+            "evidence_items": Paginator(evidence, 50).get_page(request.GET.get("page")),
+            "may_work_on": portfolio.may_work_on(request.user),
+        },
     )
 
 
@@ -101,7 +122,7 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user,
         Portfolio.objects.select_related("learner", "unit"),
-        may=Portfolio.may_edit_workplace,
+        may=Portfolio.may_work_on,
         pk=pk,
     )
     form = WorkplaceForm(request.POST or None, instance=portfolio)

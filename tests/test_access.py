@@ -79,7 +79,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, portfolio):
 
 def test_get_for_user_gives_the_owner_the_object(portfolio):
     found = get_for_user(
-        portfolio.learner, Portfolio.objects, may=Portfolio.may_edit_workplace, pk=portfolio.pk
+        portfolio.learner, Portfolio.objects, may=Portfolio.may_work_on, pk=portfolio.pk
     )
 
     assert found == portfolio
@@ -88,7 +88,7 @@ def test_get_for_user_gives_the_owner_the_object(portfolio):
 def test_get_for_user_refuses_someone_with_access_who_may_not_change_it(portfolio):
     with pytest.raises(PermissionDenied):
         get_for_user(
-            portfolio.assessor, Portfolio.objects, may=Portfolio.may_edit_workplace, pk=portfolio.pk
+            portfolio.assessor, Portfolio.objects, may=Portfolio.may_work_on, pk=portfolio.pk
         )
     assert get_for_user(portfolio.assessor, Portfolio.objects, pk=portfolio.pk) == portfolio
 

@@ -82,9 +82,10 @@ def test_the_caseload_runs_a_fixed_number_of_queries(
     login(portfolio.assessor)
     client.get("/assessor/")  # the chosen role is saved in the session once
 
-    # Expect 4 queries: the session, the session user,
-    # counting the caseload for the pager, the page of portfolios with learner, unit and people
-    with django_assert_num_queries(4):
+    # Expect 5 queries: the session, the session user, counting unread new submissions for the
+    # menu, counting the caseload for the pager, the page of portfolios with learner, unit and
+    # people
+    with django_assert_num_queries(5):
         client.get("/assessor/")
 
 

@@ -1,0 +1,173 @@
+"""How far a portfolio has come and what it still lacks: computed here, never typed in.
+
+Everything that shows coverage (the learner's home, the portfolio page, and later the caseload,
+the matrix, the sign-off and the PDF) asks ``coverage_for``; it runs a fixed number of queries for
+any number of portfolios.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from assessments.models import Mapping
+from portfolio.models import CriterionClaim, EvidenceItem, Portfolio
+from units.models import Criterion, EvidenceContext
+
+Status = EvidenceItem.Status
+# Evidence the learner has put forward and the assessor has not sent back.
+PUT_FORWARD = {Status.SUBMITTED, Status.RESUBMITTED, Status.ACCEPTED}
+
+
+@dataclass
+class Coverage:
+    criteria: list[Criterion]
+    contexts: list[EvidenceContext]
+    min_occasions: int
+    min_customers: int
+    min_period_days: int
+    claimed: set[int] = field(default_factory=set)
+    confirmed: set[int] = field(default_factory=set)
+    contexts_covered: set[str] = field(default_factory=set)
+    occasions: set[date] = field(default_factory=set)
+    customers: set[str] = field(default_factory=set)
+    answers: dict[int, str] = field(default_factory=dict)  # K criterion id -> answer status
+    drafts: int = 0
+    referred_back: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.criteria)
+
+    @property
+    def period_days(self) -> int:
+        return (max(self.occasions) - min(self.occasions)).days if self.occasions else 0
+
+    def context_rows(self) -> list[tuple[EvidenceContext, bool]]:
+        return [(context, context.letter in self.contexts_covered) for context in self.contexts]
+
+    @property
+    def missing(self) -> list[str]:
+        """What the portfolio still lacks, each in a sentence a learner understands."""
+        lines = []
+        for context in self.contexts:
+            if context.letter not in self.contexts_covered:
+                lines.append(f"No evidence yet {context.description} (context {context.letter}).")
+        unclaimed = [
+            c.nos_code for c in self.criteria if c.is_performance and c.pk not in self.claimed
+        ]
+        if unclaimed:
+            lines.append(f"No evidence put forward yet for {_join(unclaimed)}.")
+        for criterion in self.criteria:
+            if criterion.is_performance:
+                continue
+            state = self.answers.get(criterion.pk)
+            if state is None:
+                lines.append(f"{criterion.nos_code} has no answer yet.")
+            elif state == Status.DRAFT:
+                lines.append(f"Your answer for {criterion.nos_code} is a draft: submit it.")
+            elif state == Status.REFERRED_BACK:
+                lines.append(
+                    f"Your answer for {criterion.nos_code} was referred back: "
+                    "read the feedback and resubmit it."
+                )
+        if len(self.occasions) < self.min_occasions:
+            lines.append(
+                f"Evidence from {_count(len(self.occasions), 'different occasion')} so far; "
+                f"the unit asks for at least {self.min_occasions}."
+            )
+        if len(self.customers) < self.min_customers:
+            lines.append(
+                f"Evidence with {_count(len(self.customers), 'different customer')} so far; "
+                f"the unit asks for at least {self.min_customers}."
+            )
+        if self.period_days < self.min_period_days:
+            lines.append(
+                f"Your evidence spans {_count(self.period_days, 'day')} from the first occasion "
+                f"to the last; the unit asks for at least {self.min_period_days}."
+            )
+        return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _join(codes: list[str]) -> str:
+    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " and " + codes[-1]
+
+
+def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
+    """Coverage of each portfolio, keyed by its id, in six queries whatever their size."""
+    if not portfolios:
+        return {}
+    unit_ids = {p.unit_id for p in portfolios}
+    ids = [p.pk for p in portfolios]
+    criteria_by_unit: dict[int, list[Criterion]] = defaultdict(list)
+    for criterion in Criterion.objects.filter(unit_id__in=unit_ids).order_by("position"):
+        criteria_by_unit[criterion.unit_id].append(criterion)
+    contexts_by_unit: dict[int, list[EvidenceContext]] = defaultdict(list)
+    for context in EvidenceContext.objects.filter(unit_id__in=unit_ids).order_by("letter"):
+        contexts_by_unit[context.unit_id].append(context)
+
+    result = {
+        p.pk: Coverage(
+            criteria=criteria_by_unit[p.unit_id],
+            contexts=contexts_by_unit[p.unit_id],
+            min_occasions=p.unit.min_distinct_occasions,
+            min_customers=p.unit.min_distinct_customers,
+            min_period_days=p.unit.min_period_days,
+        )
+        for p in portfolios
+    }
+    simulation_allowed = {p.pk: p.unit.simulation_allowed_for_performance for p in portfolios}
+    performance = {c.pk for cs in criteria_by_unit.values() for c in cs if c.is_performance}
+
+    items = {
+        row["pk"]: row
+        for row in EvidenceItem.objects.filter(portfolio_id__in=ids).values(
+            "pk", "portfolio_id", "status", "setting", "occurred_on", "customer_reference",
+            "answers_question_id",
+        )
+    }  # fmt: skip
+    claims = defaultdict(set)
+    for evidence_id, criterion_id in CriterionClaim.objects.filter(
+        evidence__portfolio_id__in=ids
+    ).values_list("evidence_id", "criterion_id"):
+        claims[evidence_id].add(criterion_id)
+    contexts = defaultdict(set)
+    through = EvidenceItem.contexts.through
+    for evidence_id, letter in through.objects.filter(
+        evidenceitem__portfolio_id__in=ids
+    ).values_list("evidenceitem_id", "evidencecontext__letter"):
+        contexts[evidence_id].add(letter)
+
+    for pk, item in items.items():
+        coverage = result[item["portfolio_id"]]
+        status = item["status"]
+        if item["answers_question_id"]:
+            coverage.answers[item["answers_question_id"]] = status
+        if status == Status.DRAFT:
+            coverage.drafts += 1
+        elif status == Status.REFERRED_BACK:
+            coverage.referred_back += 1
+        if status not in PUT_FORWARD:
+            continue
+        coverage.claimed |= claims[pk]
+        shows_performance = bool(claims[pk] & performance) and not item["answers_question_id"]
+        simulated = item["setting"] == EvidenceItem.Setting.SIMULATION
+        if shows_performance and (not simulated or simulation_allowed[item["portfolio_id"]]):
+            coverage.contexts_covered |= contexts[pk]
+            coverage.occasions.add(item["occurred_on"])
+            if item["customer_reference"]:
+                coverage.customers.add(normalise_customer(item["customer_reference"]))
+
+    for portfolio_id, criterion_id in Mapping.objects.filter(
+        evidence__portfolio_id__in=ids, evidence__status=Status.ACCEPTED
+    ).values_list("evidence__portfolio_id", "criterion_id"):
+        result[portfolio_id].confirmed.add(criterion_id)
+    return result
+
+
+def normalise_customer(reference: str) -> str:
+    """ "Cust 7" and "cust  7 " are one customer."""
+    return " ".join(reference.lower().split())

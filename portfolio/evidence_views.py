@@ -1,0 +1,361 @@
+"""The learner's evidence: items, files, witness testimonies, knowledge answers, notifications."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portfolio import services
+from portfolio.access import get_for_user, role_required
+from portfolio.forms import (
+    EvidenceForm,
+    KnowledgeAnswerForm,
+    SubmitEvidenceForm,
+    WitnessConfirmForm,
+    WitnessDeclineForm,
+    WitnessTestimonyForm,
+)
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    Role,
+    WitnessTestimony,
+)
+from units.models import Criterion
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _evidence_queryset():
+    return EvidenceItem.objects.select_related(
+        "portfolio__unit", "portfolio__learner", "portfolio__assessor", "answers_question"
+    )
+
+
+@login_required
+def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=Portfolio.may_work_on,
+        pk=pk,
+    )
+    form = EvidenceForm(request.POST or None, request.FILES or None, portfolio=portfolio)
+    form.instance.portfolio = portfolio
+    if request.method == "POST" and form.is_valid():
+        evidence = services.evidence_save(
+            form=form, by=request.user, files=form.cleaned_data["files"], created=True
+        )
+        messages.success(
+            request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
+        )
+        return redirect(evidence)
+    return render(request, "portfolio/evidence_form.html", {"form": form, "portfolio": portfolio})
+
+
+@login_required
+def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(
+        request.user,
+        _evidence_queryset().prefetch_related(
+            "contexts",
+            "files",
+            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch("mappings__criterion"),
+        ),
+        pk=pk,
+    )
+    testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
+    return render(
+        request,
+        "portfolio/evidence_detail.html",
+        {
+            "evidence": evidence,
+            "portfolio": evidence.portfolio,
+            "testimony": testimony,
+            "may_edit": evidence.may_edit(request.user),
+            "may_delete": evidence.may_delete(request.user),
+        },
+    )
+
+
+@login_required
+def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    if evidence.is_knowledge_answer:
+        return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
+    form = EvidenceForm(
+        request.POST or None, request.FILES or None, instance=evidence, portfolio=evidence.portfolio
+    )
+    if request.method == "POST" and form.is_valid():
+        services.evidence_save(
+            form=form, by=request.user, files=form.cleaned_data["files"], created=False
+        )
+        messages.success(request, f"'{evidence.title}' is saved.")
+        return redirect(evidence)
+    return render(
+        request,
+        "portfolio/evidence_form.html",
+        {
+            "form": form,
+            "portfolio": evidence.portfolio,
+            "evidence": evidence,
+            "files": evidence.files.all(),
+        },
+    )
+
+
+@login_required
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_delete, pk=pk)
+    if request.method == "POST":
+        portfolio = evidence.portfolio
+        title = evidence.title
+        services.evidence_delete(evidence=evidence, by=request.user)
+        messages.success(request, f"The draft '{title}' is deleted.")
+        return redirect(portfolio)
+    return render(request, "portfolio/evidence_delete.html", {"evidence": evidence})
+
+
+@login_required
+def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    form = SubmitEvidenceForm(request.POST or None, evidence=evidence)
+    if request.method == "POST" and form.is_valid():
+        services.evidence_submit(evidence=evidence, by=request.user, site_url=_site_url(request))
+        messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
+        return redirect(evidence)
+    return render(request, "portfolio/evidence_submit.html", {"evidence": evidence, "form": form})
+
+
+@login_required
+@require_POST
+def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence_file = get_for_user(
+        request.user,
+        EvidenceFile.objects.select_related("evidence__portfolio__learner"),
+        may=lambda f, user: f.evidence.may_edit(user),
+        pk=pk,
+    )
+    evidence = evidence_file.evidence
+    services.file_remove(evidence_file=evidence_file, by=request.user)
+    messages.success(request, f"The file '{evidence_file.original_name}' is removed.")
+    return redirect("evidence_edit", evidence.pk)
+
+
+VARIANTS = {"original": "file", "screen": "screen", "print": "print_version"}
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> FileResponse:
+    """Serve a private file to someone who may see its evidence; never from a public path."""
+    evidence_file = get_for_user(request.user, EvidenceFile.objects.all(), pk=pk)
+    stored = getattr(evidence_file, VARIANTS[variant])
+    if not stored:
+        raise Http404("This file has no such version.")
+    storage = storages["evidence"]
+    rendition = variant != "original"
+    name = evidence_file.original_name
+    if rendition:
+        name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
+    response = FileResponse(
+        storage.open(stored.name, "rb"),
+        as_attachment=not evidence_file.shown_inline,
+        filename=name,
+        content_type="image/jpeg" if rendition else evidence_file.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if evidence_file.kind != EvidenceFile.Kind.PDF:
+        # Nothing a file contains may run as this site (browsers' PDF viewers need scripts).
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    return response
+
+
+@login_required
+def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
+    if testimony is not None and testimony.is_answered:
+        messages.info(request, "The witness has answered, so the statement can no longer change.")
+        return redirect(evidence)
+    form = WitnessTestimonyForm(request.POST or None, instance=testimony)
+    if request.method == "POST" and form.is_valid():
+        services.witness_save(form=form, evidence=evidence, by=request.user)
+        messages.success(request, "The witness details are saved. Send the statement when ready.")
+        return redirect(evidence)
+    return render(
+        request,
+        "portfolio/witness_form.html",
+        {"form": form, "evidence": evidence, "testimony": testimony},
+    )
+
+
+@login_required
+@require_POST
+def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    testimony = get_object_or_404(WitnessTestimony, evidence=evidence)
+    if testimony.is_answered:
+        messages.error(request, "The witness has already answered.")
+        return redirect(evidence)
+    services.witness_invite(testimony=testimony, by=request.user, site_url=_site_url(request))
+    messages.success(
+        request,
+        f"The statement is e-mailed to {testimony.witness_name} at {testimony.witness_email}.",
+    )
+    return redirect(evidence)
+
+
+def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
+    """The witness's page: no account, reached only through the e-mailed link."""
+    testimony = services.witness_for_token(token)
+    if testimony is None:
+        return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
+    if testimony.is_answered:
+        return render(
+            request,
+            "portfolio/witness_link.html",
+            {"problem": "used", "testimony": testimony},
+            status=410,
+        )
+    if testimony.link_expired:
+        return render(
+            request,
+            "portfolio/witness_link.html",
+            {"problem": "expired", "testimony": testimony},
+            status=410,
+        )
+    confirm = WitnessConfirmForm(testimony=testimony)
+    decline = WitnessDeclineForm()
+    if request.method == "POST":
+        ip = request.META.get("REMOTE_ADDR")
+        if "confirm" in request.POST:
+            confirm = WitnessConfirmForm(request.POST, testimony=testimony)
+            if confirm.is_valid():
+                answered = services.witness_respond(
+                    testimony=testimony,
+                    confirmed=True,
+                    typed_name=confirm.cleaned_data["typed_name"],
+                    ip=ip,
+                )
+                return _witness_done(request, testimony, answered)
+        else:
+            decline = WitnessDeclineForm(request.POST)
+            if decline.is_valid():
+                answered = services.witness_respond(
+                    testimony=testimony,
+                    confirmed=False,
+                    reason=decline.cleaned_data["reason"],
+                    ip=ip,
+                )
+                return _witness_done(request, testimony, answered)
+    return render(
+        request,
+        "portfolio/witness_respond.html",
+        {"testimony": testimony, "confirm": confirm, "decline": decline},
+    )
+
+
+def _witness_done(request, testimony, answered: bool) -> HttpResponse:
+    if not answered:
+        return render(
+            request,
+            "portfolio/witness_link.html",
+            {"problem": "used", "testimony": testimony},
+            status=410,
+        )
+    return render(request, "portfolio/witness_done.html", {"testimony": testimony})
+
+
+@login_required
+def knowledge_list(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("unit", "learner"), pk=pk
+    )
+    answers = {
+        evidence.answers_question_id: evidence
+        for evidence in EvidenceItem.objects.visible_to(request.user).filter(
+            portfolio=portfolio, answers_question__isnull=False
+        )
+    }
+    questions = [
+        (criterion, answers.get(criterion.pk))
+        for criterion in portfolio.unit.criteria.filter(kind=Criterion.Kind.KNOWLEDGE).order_by(
+            "position"
+        )
+    ]
+    return render(
+        request,
+        "portfolio/knowledge_list.html",
+        {
+            "portfolio": portfolio,
+            "questions": questions,
+            "may_answer": portfolio.may_work_on(request.user),
+        },
+    )
+
+
+@login_required
+def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=Portfolio.may_work_on,
+        pk=pk,
+    )
+    criterion = get_object_or_404(
+        Criterion, pk=criterion_pk, unit=portfolio.unit, kind=Criterion.Kind.KNOWLEDGE
+    )
+    existing = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=criterion).first()
+    if existing is not None and not existing.may_edit(request.user):
+        messages.info(request, "This answer is with your assessor and cannot change now.")
+        return redirect(existing)
+    form = KnowledgeAnswerForm(
+        request.POST or None, initial={"answer": existing.account if existing else ""}
+    )
+    if request.method == "POST" and form.is_valid():
+        evidence = services.knowledge_answer_save(
+            portfolio=portfolio,
+            criterion=criterion,
+            answer=form.cleaned_data["answer"],
+            by=request.user,
+        )
+        if "submit" in request.POST:
+            return redirect("evidence_submit", evidence.pk)
+        messages.success(request, f"Your answer for {criterion.nos_code} is saved as a draft.")
+        return redirect("knowledge_list", portfolio.pk)
+    return render(
+        request,
+        "portfolio/knowledge_answer.html",
+        {"portfolio": portfolio, "criterion": criterion, "form": form, "evidence": existing},
+    )
+
+
+@login_required
+@role_required(Role.ASSESSOR)
+def notifications(request: HttpRequest) -> HttpResponse:
+    """New submissions for the assessor, newest first."""
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
+    if request.method == "POST":
+        unread.update(read_at=timezone.now())
+        messages.success(request, "All marked as read.")
+        return redirect("notifications")
+    items = (
+        Notification.objects.filter(recipient=request.user)
+        .select_related("evidence__portfolio__learner")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    return render(
+        request,
+        "portfolio/notifications.html",
+        {"notifications": items, "unread_count": unread.aggregate(n=Count("pk"))["n"]},
+    )

@@ -1,0 +1,283 @@
+"""The learner's workflows that touch several records: each one writes the audit trail."""
+
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.audit import record
+from portfolio.files import PreparedFile, atomic_with_files, delete_stored, store_file
+from portfolio.models import EvidenceFile, EvidenceItem, Notification, User, WitnessTestimony
+from units.models import Criterion
+
+
+def _evidence_data(evidence: EvidenceItem) -> dict:
+    return {
+        "title": evidence.title,
+        "method": evidence.method,
+        "occurred_on": evidence.occurred_on.isoformat(),
+        "status": evidence.status,
+    }
+
+
+def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -> EvidenceItem:
+    """Save the evidence form and its new files in one transaction: all of it or none."""
+    with atomic_with_files() as written:
+        evidence = form.save()
+        action = "evidence.created" if created else "evidence.updated"
+        verb = "added" if created else "changed"
+        record(
+            action,
+            actor=by,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{by} {verb} evidence '{evidence.title}'",
+            data={**_evidence_data(evidence), "changed": form.changed_data},
+        )
+        for prepared in files:
+            _add_file(evidence, prepared, by=by, written=written)
+    return evidence
+
+
+def _add_file(evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written) -> None:
+    stored = store_file(evidence, prepared, by=by, written=written)
+    record(
+        "file.added",
+        actor=by,
+        obj=stored,
+        portfolio=evidence.portfolio,
+        summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
+        data={"evidence": evidence.pk, "sha256": stored.sha256, "size": stored.size},
+    )
+
+
+def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
+    evidence = evidence_file.evidence
+    with transaction.atomic():
+        names = evidence_file.stored_names()
+        record(
+            "file.removed",
+            actor=by,
+            obj=evidence_file,
+            portfolio=evidence.portfolio,
+            summary=f"{by} removed the file '{evidence_file.original_name}' from "
+            f"'{evidence.title}'",
+            data={"evidence": evidence.pk, "sha256": evidence_file.sha256},
+        )
+        evidence_file.delete()
+        delete_stored(names)
+
+
+def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
+    with transaction.atomic():
+        names = [name for f in evidence.files.all() for name in f.stored_names()]
+        record(
+            "evidence.deleted",
+            actor=by,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{by} deleted the draft evidence '{evidence.title}'",
+            data=_evidence_data(evidence),
+        )
+        evidence.delete()
+        delete_stored(names)
+
+
+def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
+    """The learner declares the evidence their own and puts it forward for assessment."""
+    now = timezone.now()
+    resubmission = evidence.status == EvidenceItem.Status.REFERRED_BACK
+    with transaction.atomic():
+        evidence.status = (
+            EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
+        )
+        evidence.declared_at = now
+        evidence.submitted_at = now
+        evidence.save(update_fields=["status", "declared_at", "submitted_at", "updated_at"])
+        verb = "resubmitted" if resubmission else "submitted"
+        record(
+            f"evidence.{verb}",
+            actor=by,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{by} declared '{evidence.title}' their own work and {verb} it",
+            data={**_evidence_data(evidence), "declared_at": now.isoformat()},
+        )
+        _tell_assessor(evidence, verb=verb, site_url=site_url)
+
+
+def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
+    assessor = evidence.portfolio.assessor
+    if assessor is None:
+        return
+    learner = evidence.portfolio.learner
+    message = f"{learner} {verb} '{evidence.title}'"
+    Notification.objects.create(recipient=assessor, evidence=evidence, message=message)
+    if assessor.email:
+        link = site_url + evidence.get_absolute_url()
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=f"New evidence from {learner}",
+                message=f"{message}.\n\nOpen it: {link}\n",
+                from_email=None,
+                recipient_list=[assessor.email],
+                fail_silently=True,
+            )
+        )
+
+
+def knowledge_answer_save(
+    *, portfolio, criterion: Criterion, answer: str, by: User
+) -> EvidenceItem:
+    """Save the learner's answer to a knowledge question as evidence by questioning."""
+    with transaction.atomic():
+        evidence = EvidenceItem.objects.filter(
+            portfolio=portfolio, answers_question=criterion
+        ).first()
+        created = evidence is None
+        if created:
+            evidence = EvidenceItem.objects.create(
+                portfolio=portfolio,
+                answers_question=criterion,
+                title=f"Answer to the question for {criterion.nos_code}",
+                method=EvidenceItem.Method.QUESTIONING,
+                occurred_on=timezone.localdate(),
+                account=answer,
+            )
+            evidence.claimed_criteria.add(criterion)
+        else:
+            evidence.account = answer
+            evidence.occurred_on = timezone.localdate()
+            evidence.save(update_fields=["account", "occurred_on", "updated_at"])
+        record(
+            "evidence.created" if created else "evidence.updated",
+            actor=by,
+            obj=evidence,
+            portfolio=portfolio,
+            summary=f"{by} {'answered' if created else 'changed the answer to'} the question "
+            f"for {criterion.nos_code}",
+            data={**_evidence_data(evidence), "criterion": criterion.nos_code},
+        )
+    return evidence
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
+    """Save the witness's details; a change to a sent statement needs sending again."""
+    with transaction.atomic():
+        testimony = form.save(commit=False)
+        testimony.evidence = evidence
+        if testimony.status == WitnessTestimony.Status.SENT and form.has_changed():
+            testimony.status = WitnessTestimony.Status.NOT_SENT
+            testimony.token_hash = ""
+            testimony.expires_at = None
+        testimony.save()
+        record(
+            "witness.saved",
+            actor=by,
+            obj=testimony,
+            portfolio=evidence.portfolio,
+            summary=f"{by} wrote the statement for witness {testimony.witness_name} on "
+            f"'{evidence.title}'",
+            data={"evidence": evidence.pk, "witness": testimony.witness_name},
+        )
+    return testimony
+
+
+def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> None:
+    """E-mail the witness a single-use link that expires; any earlier link stops working."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    evidence = testimony.evidence
+    learner = evidence.portfolio.learner
+    with transaction.atomic():
+        testimony.token_hash = _token_hash(token)
+        testimony.status = WitnessTestimony.Status.SENT
+        testimony.sent_at = now
+        testimony.expires_at = now + datetime.timedelta(days=settings.WITNESS_LINK_DAYS)
+        testimony.save(update_fields=["token_hash", "status", "sent_at", "expires_at"])
+        record(
+            "witness.invited",
+            actor=by,
+            obj=testimony,
+            portfolio=evidence.portfolio,
+            summary=f"{by} asked {testimony.witness_name} to confirm a witness statement",
+            data={"evidence": evidence.pk, "expires_at": testimony.expires_at.isoformat()},
+        )
+        link = site_url + reverse("witness_respond", args=[token])
+        expires = timezone.localtime(testimony.expires_at).strftime("%d %B %Y")
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=f"Please confirm what you saw: a witness statement for {learner}",
+                message=(
+                    f"Dear {testimony.witness_name},\n\n"
+                    f"{learner} is working towards a customer service qualification and has "
+                    f"named you as a witness to '{evidence.title}'. Please read their statement "
+                    "of what you saw and confirm it or decline it:\n\n"
+                    f"{link}\n\n"
+                    f"The link works once and until {expires}. You do not need an account.\n"
+                ),
+                from_email=None,
+                recipient_list=[testimony.witness_email],
+            )
+        )
+
+
+def witness_for_token(token: str) -> WitnessTestimony | None:
+    return (
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
+        .filter(token_hash=_token_hash(token))
+        .first()
+        if token
+        else None
+    )
+
+
+def witness_respond(
+    *,
+    testimony: WitnessTestimony,
+    confirmed: bool,
+    typed_name: str = "",
+    reason: str = "",
+    ip: str | None,
+) -> bool:
+    """Record the witness's answer once; False if the link was used or expired meanwhile."""
+    with transaction.atomic():
+        locked = WitnessTestimony.objects.select_for_update().get(pk=testimony.pk)
+        if locked.status != WitnessTestimony.Status.SENT or locked.link_expired:
+            return False
+        locked.status = (
+            WitnessTestimony.Status.CONFIRMED if confirmed else WitnessTestimony.Status.DECLINED
+        )
+        locked.responded_at = timezone.now()
+        locked.response_ip = ip
+        locked.confirmed_name = typed_name
+        locked.decline_reason = reason
+        locked.save()
+        verb = "confirmed" if confirmed else "declined"
+        record(
+            f"witness.{verb}",
+            actor=None,
+            actor_label=f"Witness {locked.witness_name}",
+            obj=locked,
+            portfolio=locked.evidence.portfolio,
+            summary=f"Witness {locked.witness_name} {verb} the statement on "
+            f"'{locked.evidence.title}'",
+            data={
+                "evidence": locked.evidence_id,
+                "typed_name": typed_name,
+                "reason": reason,
+                "ip": ip,
+                "statement_sha256": hashlib.sha256(locked.statement.encode()).hexdigest(),
+            },
+        )
+    testimony.refresh_from_db()
+    return True
