@@ -47,3 +47,11 @@ def role_required(role: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def posted(request: HttpRequest) -> tuple[Any, Any]:
+    """The data and files to bind a form to: None unless the request is a POST (an empty POST,
+    such as an unticked declaration, still binds)."""
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portfolio import services
-from portfolio.access import get_for_user, role_required
+from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -48,7 +48,7 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
         may=Portfolio.may_work_on,
         pk=pk,
     )
-    form = EvidenceForm(request.POST or None, request.FILES or None, portfolio=portfolio)
+    form = EvidenceForm(*posted(request), portfolio=portfolio)
     form.instance.portfolio = portfolio
     if request.method == "POST" and form.is_valid():
         evidence = services.evidence_save(
@@ -92,9 +92,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
     if evidence.is_knowledge_answer:
         return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
-    form = EvidenceForm(
-        request.POST or None, request.FILES or None, instance=evidence, portfolio=evidence.portfolio
-    )
+    form = EvidenceForm(*posted(request), instance=evidence, portfolio=evidence.portfolio)
     if request.method == "POST" and form.is_valid():
         services.evidence_save(
             form=form, by=request.user, files=form.cleaned_data["files"], created=False
@@ -128,7 +126,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
-    form = SubmitEvidenceForm(request.POST or None, evidence=evidence)
+    form = SubmitEvidenceForm(posted(request)[0], evidence=evidence)
     if request.method == "POST" and form.is_valid():
         services.evidence_submit(evidence=evidence, by=request.user, site_url=_site_url(request))
         messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
@@ -187,7 +185,7 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if testimony is not None and testimony.is_answered:
         messages.info(request, "The witness has answered, so the statement can no longer change.")
         return redirect(evidence)
-    form = WitnessTestimonyForm(request.POST or None, instance=testimony)
+    form = WitnessTestimonyForm(posted(request)[0], instance=testimony)
     if request.method == "POST" and form.is_valid():
         services.witness_save(form=form, evidence=evidence, by=request.user)
         messages.success(request, "The witness details are saved. Send the statement when ready.")
@@ -320,7 +318,7 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
         messages.info(request, "This answer is with your assessor and cannot change now.")
         return redirect(existing)
     form = KnowledgeAnswerForm(
-        request.POST or None, initial={"answer": existing.account if existing else ""}
+        posted(request)[0], initial={"answer": existing.account if existing else ""}
     )
     if request.method == "POST" and form.is_valid():
         evidence = services.knowledge_answer_save(

@@ -9,6 +9,7 @@ import io
 import os
 import unicodedata
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -165,21 +166,23 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
 
 
 def _open_image(upload: UploadedFile, name: str) -> Image.Image:
+    limit = settings.EVIDENCE_MAX_IMAGE_PIXELS
+    too_large = ValidationError(
+        f"{name} has more pixels than we can safely open ({limit // 1_000_000} megapixels at "
+        "most); it was refused as a possible decompression bomb.",
+        code="bomb",
+    )
     try:
-        image = Image.open(upload)
+        with warnings.catch_warnings():
+            # Pillow warns, then refuses, past its own limit: both are "too large" here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
         width, height = image.size
-        if width * height > settings.EVIDENCE_MAX_IMAGE_PIXELS:
-            raise ValidationError(
-                f"{name} is {width} x {height} pixels, more than we can safely open "
-                f"({settings.EVIDENCE_MAX_IMAGE_PIXELS // 1_000_000} megapixels at most).",
-                code="bomb",
-            )
+        if width * height > limit:
+            raise too_large
         image.load()
-    except Image.DecompressionBombError:
-        raise ValidationError(
-            f"{name} claims to be far larger than a real photo; it was refused as unsafe.",
-            code="bomb",
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(
             f"{name} could not be read as an image: it may be damaged or cut short ({exc}).",

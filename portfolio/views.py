@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from assessments.models import EqaGrant
 from assessments.sufficiency import coverage_for
-from portfolio.access import get_for_user, role_required
+from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import WorkplaceForm
 from portfolio.models import EvidenceItem, Portfolio, Role
 from portfolio.roles import active_role, home_url, set_active_role
@@ -125,7 +125,7 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
         may=Portfolio.may_work_on,
         pk=pk,
     )
-    form = WorkplaceForm(request.POST or None, instance=portfolio)
+    form = WorkplaceForm(posted(request)[0], instance=portfolio)
     if request.method == "POST" and form.is_valid():
         if form.has_changed():
             portfolio.save(update_fields=[*form.changed_data, "updated_at"])

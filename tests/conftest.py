@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import pytest
 
 from tests.factories import PASSWORD, EqaGrantFactory, PortfolioFactory, UserFactory, c4_unit
@@ -35,3 +38,12 @@ def make_user(db):
 @pytest.fixture
 def make_grant(db):
     return EqaGrantFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_file_store(settings):
+    """Each test starts with an empty private file store, so it can see what it left behind."""
+    root = Path(settings.PRIVATE_FILES_ROOT)
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)

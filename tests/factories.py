@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from assessments.models import EqaGrant
-from portfolio.models import Portfolio, User
+from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, User
 from units.importer import import_unit_file
 from units.models import Unit
 
@@ -64,3 +64,31 @@ class EqaGrantFactory(factory.django.DjangoModelFactory):
     def portfolios(self, create, extracted, **kwargs):
         if create and extracted:
             self.portfolios.set(extracted)
+
+
+class EvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvidenceItem
+        skip_postgeneration_save = True
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    title = factory.Sequence(lambda n: f"Difficult customer {n}")
+    method = EvidenceItem.Method.REFLECTIVE
+    occurred_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=3))
+    setting = EvidenceItem.Setting.REAL_PAID
+    customer = EvidenceItem.Customer.EXTERNAL
+    customer_reference = factory.Sequence(lambda n: f"Customer {n}")
+    account = "The customer was angry about a late refund. I listened and explained."
+
+    @factory.post_generation
+    def contexts(self, create, extracted, **kwargs):
+        """Letters, e.g. contexts="ab"."""
+        if create and extracted:
+            self.contexts.set(self.portfolio.unit.contexts.filter(letter__in=list(extracted)))
+
+    @factory.post_generation
+    def claims(self, create, extracted, **kwargs):
+        """NOS codes, e.g. claims=["P1", "P8"]."""
+        if create and extracted:
+            for criterion in self.portfolio.unit.criteria.filter(nos_code__in=extracted):
+                CriterionClaim.objects.create(evidence=self, criterion=criterion)
