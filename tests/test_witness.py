@@ -1,0 +1,178 @@
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from assessments.models import AuditEntry
+from portfolio.models import WitnessTestimony
+from tests.factories import EvidenceFactory
+
+pytestmark = pytest.mark.django_db
+
+WITNESS = {
+    "witness_name": "Sam Okafor",
+    "witness_job_title": "Duty manager",
+    "relationship": "My line manager",
+    "not_a_relative": "on",
+    "witness_email": "sam.okafor@example.org",
+    "statement": "I saw the learner calm an upset customer at the returns desk on a Saturday.",
+}
+
+
+@pytest.fixture
+def evidence(portfolio):
+    return EvidenceFactory(portfolio=portfolio, method="witness")
+
+
+@pytest.fixture
+def invite(client, login, evidence, django_capture_on_commit_callbacks):
+    """The learner writes the statement and e-mails it; returns the link's path."""
+
+    def send(**changes):
+        login(evidence.portfolio.learner)
+        client.post(f"/evidence/{evidence.pk}/witness/", {**WITNESS, **changes})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/evidence/{evidence.pk}/witness/send/")
+        client.logout()
+        return re.search(r"http://testserver(/witness/[^/]+/)", mail.outbox[-1].body).group(1)
+
+    return send
+
+
+def test_the_witness_gets_an_email_with_a_link(invite, evidence):
+    link = invite()
+
+    message = mail.outbox[-1]
+    assert message.to == ["sam.okafor@example.org"]
+    assert "Sam Okafor" in message.body
+    assert "The link works once and until" in message.body
+    testimony = evidence.testimony
+    assert testimony.status == "sent"
+    assert testimony.expires_at - testimony.sent_at == datetime.timedelta(days=14)
+    assert link.split("/")[2] not in testimony.token_hash  # only a hash of the token is kept
+
+
+def test_the_witness_needs_no_account_and_sees_the_statement(client, invite):
+    page = client.get(invite())
+
+    assert page.status_code == 200
+    assert "I saw the learner calm an upset customer" in page.text
+    assert "Confirm the statement" in page.text
+
+
+def test_the_witness_confirms_with_their_name_and_the_declaration(client, invite, evidence):
+    link = invite()
+
+    response = client.post(
+        link,
+        {"confirm": "1", "confirm-typed_name": " sam  okafor ", "confirm-declaration": "on"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert "Thank you" in response.text
+    testimony = WitnessTestimony.objects.get()
+    assert testimony.status == "confirmed"
+    assert testimony.confirmed_name == "sam okafor"
+    assert testimony.response_ip == "203.0.113.9"
+    assert testimony.responded_at is not None
+    entry = AuditEntry.objects.get(action="witness.confirmed")
+    assert entry.actor_label == "Witness Sam Okafor"
+    assert entry.data["ip"] == "203.0.113.9"
+
+
+def test_the_link_cannot_be_used_twice(client, invite):
+    link = invite()
+    answer = {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+    client.post(link, answer)
+
+    again = client.get(link)
+    repost = client.post(link, {"decline": "1", "decline-reason": "Changed my mind"})
+
+    assert again.status_code == 410
+    assert "This link has been used" in again.text
+    assert repost.status_code == 410
+    assert WitnessTestimony.objects.get().status == "confirmed"
+
+
+def test_an_expired_link_says_so(client, invite):
+    link = invite()
+    WitnessTestimony.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    response = client.post(
+        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+    )
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.text
+    assert WitnessTestimony.objects.get().status == "sent"
+
+
+def test_an_unknown_link_says_so(client, db):
+    response = client.get("/witness/not-a-real-token/")
+
+    assert response.status_code == 404
+    assert "This link is not valid" in response.text
+
+
+def test_a_wrong_name_or_missing_declaration_is_explained(client, invite):
+    link = invite()
+
+    response = client.post(link, {"confirm": "1", "confirm-typed_name": "Someone Else"})
+
+    assert "Type your name as the learner gave it (Sam Okafor)" in response.text
+    assert "Tick the declaration to confirm the statement." in response.text
+    assert WitnessTestimony.objects.get().status == "sent"
+
+
+def test_the_witness_may_decline_with_a_reason(client, invite):
+    link = invite()
+
+    client.post(link, {"decline": "1", "decline-reason": "I was not on shift that day."})
+
+    testimony = WitnessTestimony.objects.get()
+    assert testimony.status == "declined"
+    assert testimony.decline_reason == "I was not on shift that day."
+
+
+def test_sending_again_makes_the_old_link_stop_working(client, invite):
+    first = invite()
+    second = invite()
+
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+
+
+def test_changing_a_sent_statement_means_sending_it_again(client, login, invite, evidence):
+    link = invite()
+    login(evidence.portfolio.learner)
+
+    client.post(f"/evidence/{evidence.pk}/witness/", {**WITNESS, "statement": "Something else"})
+
+    assert WitnessTestimony.objects.get().status == "not_sent"
+    client.logout()
+    assert client.get(link).status_code == 404
+
+
+def test_a_relative_cannot_be_a_witness(client, login, evidence):
+    login(evidence.portfolio.learner)
+    data = {**WITNESS}
+    del data["not_a_relative"]
+
+    response = client.post(f"/evidence/{evidence.pk}/witness/", data)
+
+    assert "A relative cannot be your witness" in response.text
+    assert not WitnessTestimony.objects.exists()
+
+
+def test_a_confirmed_statement_cannot_change(client, login, invite, evidence):
+    link = invite()
+    client.post(
+        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+    )
+    login(evidence.portfolio.learner)
+
+    client.post(f"/evidence/{evidence.pk}/witness/", {**WITNESS, "statement": "Rewritten"})
+
+    assert WitnessTestimony.objects.get().statement == WITNESS["statement"]
