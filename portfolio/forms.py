@@ -94,6 +94,7 @@ class EvidenceForm(forms.ModelForm):
             "claimed_criteria",
         ]
         widgets = {
+            "method": forms.RadioSelect,
             "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "contexts": forms.CheckboxSelectMultiple,
             "setting": forms.RadioSelect,
@@ -113,12 +114,22 @@ class EvidenceForm(forms.ModelForm):
         unit = portfolio.unit
         self.fields["contexts"].queryset = unit.contexts.all()
         self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
-        self.fields["claimed_criteria"] = CriterionChoiceField(
+        claimed = CriterionChoiceField(
             queryset=unit.criteria.order_by("position"),
             required=False,
             label="Criteria you believe it covers",
             help_text="Your assessor decides which criteria it really shows.",
         )
+        # Grouped under their learning outcomes, so 27 boxes read as three short lists.
+        criteria = list(claimed.queryset.select_related("outcome"))
+        claimed.choices = [
+            (
+                f"{outcome.number} {outcome.title}",
+                [(c.pk, claimed.label_from_instance(c)) for c in criteria if c.outcome == outcome],
+            )
+            for outcome in dict.fromkeys(c.outcome for c in criteria)
+        ]
+        self.fields["claimed_criteria"] = claimed
         self.fields["method"].choices = [
             choice
             for choice in EvidenceItem.Method.choices

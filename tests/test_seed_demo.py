@@ -52,7 +52,7 @@ def test_running_it_again_changes_nothing(c4):
 
     output = seed()
 
-    assert "0 people and 0 portfolios added" in output
+    assert "0 people, 0 portfolios and 0 evidence items added" in output
     assert list(User.objects.values_list("pk", "password", "last_name")) == before
 
 
@@ -85,3 +85,35 @@ def test_the_demo_people_have_different_names(c4):
 
     names = [str(user) for user in User.objects.exclude(username="admin")]
     assert len(set(names)) == len(names), names
+
+
+def test_the_story_learners_are_at_their_stages(c4):
+    from assessments.audit import verify_chain
+    from assessments.sufficiency import coverage_for
+
+    seed()
+
+    portfolios = {
+        p.learner.username: p
+        for p in Portfolio.objects.select_related("learner", "unit").filter(
+            learner__username__in=["learner1", "learner2", "learner3"]
+        )
+    }
+    coverage = coverage_for(list(portfolios.values()))
+    complete = coverage[portfolios["learner1"].pk]
+    assert len(complete.confirmed) == 27
+    assert complete.missing == []
+    half_way = coverage[portfolios["learner2"].pk]
+    assert 0 < len(half_way.confirmed) < 27
+    assert half_way.contexts_covered == {"a", "b", "c"}
+    started = coverage[portfolios["learner3"].pk]
+    assert started.drafts == 1
+    assert started.claimed == set()
+    photo = portfolios["learner1"].evidence.get(title__startswith="Refund").files.get()
+    assert photo.is_image
+    assert photo.screen
+    assert photo.print_version
+    assert portfolios["learner1"].evidence.get(title__startswith="Refund").testimony.status == (
+        "confirmed"
+    )
+    assert verify_chain()[1] is None

@@ -36,6 +36,7 @@ def open_page(browser, live_server):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
         contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(10_000)
         if user is not None:
             page.goto(f"{live_server.url}/accounts/login/")
             page.get_by_label("Username").fill(user.username)

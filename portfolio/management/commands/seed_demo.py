@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from portfolio.demo import STORIES, seed_story
 from portfolio.models import Portfolio, User
 from units.models import Unit
 
@@ -68,10 +69,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             created_people = self._ensure_people(learners, assessors, iqas)
             created_portfolios = self._ensure_portfolios(unit, learners, assessors, iqas)
+            created_evidence = sum(
+                seed_story(portfolio)
+                for portfolio in Portfolio.objects.filter(
+                    unit=unit, learner__username__in=STORIES
+                ).select_related("learner", "assessor", "unit")
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo centre ready: {created_people} people and {created_portfolios} portfolios "
-                f"added. In all: {learners} learner(s), {assessors} assessor(s), {iqas} IQA(s)."
+                f"Demo centre ready: {created_people} people, {created_portfolios} portfolios "
+                f"and {created_evidence} evidence items added. In all: {learners} learner(s), "
+                f"{assessors} assessor(s), {iqas} IQA(s)."
             )
         )
         self._print_logins(learners, assessors, iqas)

@@ -1,0 +1,99 @@
+"""A learner builds their portfolio from a phone, in a real browser."""
+
+import pytest
+
+from portfolio.models import EvidenceItem, WitnessTestimony
+from tests import samples
+from tests.browser.conftest import PHONE, has_horizontal_scroll
+from tests.factories import EvidenceFactory, PortfolioFactory, c4_unit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def portfolio():
+    c4_unit()
+    return PortfolioFactory()
+
+
+def test_a_learner_adds_a_photo_and_submits_it_from_a_phone(open_page, portfolio, tmp_path):
+    photo = tmp_path / "IMG_2041.jpg"
+    photo.write_bytes(samples.jpeg(400, 300))
+    page = open_page(
+        f"/portfolios/{portfolio.pk}/evidence/new/", user=portfolio.learner, viewport=PHONE
+    )
+    assert not has_horizontal_scroll(page)
+
+    page.get_by_label("Title").fill("Customer upset about a delivery")
+    page.get_by_label("Reflective account").check()
+    page.get_by_label("Date it happened").fill("2026-11-01")
+    page.get_by_label("b during a busy time in your job").check()
+    page.get_by_label("Real job (paid)").check()
+    page.get_by_label("External customer").check()
+    page.get_by_label("Customer reference").fill("Customer 12")
+    page.get_by_label("What happened").fill("She was angry; I listened and agreed a new slot.")
+    page.get_by_label("2.1 (P8) Listen patiently").check()
+    page.get_by_label("Add files").set_input_files(str(photo))
+    page.get_by_role("button", name="Save draft").click()
+
+    page.get_by_role("heading", name="Customer upset about a delivery").wait_for()
+    assert not has_horizontal_scroll(page)
+    image = page.get_by_role("img", name="Customer upset about a delivery: IMG_2041.jpg")
+    assert image.evaluate("img => img.naturalWidth") > 0  # served through the access check
+
+    page.get_by_role("link", name="Submit for assessment").click()
+    assert not has_horizontal_scroll(page)
+    page.get_by_label("I declare that this evidence is my own work").check()
+    page.get_by_role("button", name="Submit for assessment").click()
+    page.get_by_text("is submitted to your assessor").wait_for()
+
+    evidence = EvidenceItem.objects.get()
+    assert evidence.status == "submitted"
+    assert evidence.files.get().original_name == "IMG_2041.jpg"
+
+
+def test_a_mistake_is_explained_on_the_phone_and_nothing_typed_is_lost(open_page, portfolio):
+    page = open_page(
+        f"/portfolios/{portfolio.pk}/evidence/new/", user=portfolio.learner, viewport=PHONE
+    )
+    page.get_by_label("Title").fill("Busy till")
+    page.get_by_label("Reflective account").check()
+    page.get_by_label("Date it happened").fill("2099-01-01")
+    page.get_by_label("What happened").fill("Long queue, angry customer.")
+    page.get_by_role("button", name="Save draft").click()
+
+    page.get_by_text("The date it happened cannot be in the future.").wait_for()
+    assert page.get_by_label("What happened").input_value() == "Long queue, angry customer."
+    assert not has_horizontal_scroll(page)
+    assert not EvidenceItem.objects.exists()
+
+
+def test_every_learner_page_fits_a_phone(open_page, portfolio):
+    evidence = EvidenceFactory(portfolio=portfolio, contexts="abcd", claims=["P1", "P8", "P17"])
+    WitnessTestimony.objects.create(
+        evidence=evidence,
+        witness_name="Sam Okafor",
+        witness_job_title="Duty manager",
+        relationship="My line manager",
+        not_a_relative=True,
+        witness_email="sam.okafor.with.a.long.address@example.org",
+        statement="I saw it.",
+    )
+    k1 = portfolio.unit.criteria.get(nos_code="K1")
+    paths = [
+        "/learner/",
+        f"/portfolios/{portfolio.pk}/",
+        f"/portfolios/{portfolio.pk}/evidence/new/",
+        f"/portfolios/{portfolio.pk}/knowledge/",
+        f"/portfolios/{portfolio.pk}/knowledge/{k1.pk}/",
+        f"/evidence/{evidence.pk}/",
+        f"/evidence/{evidence.pk}/edit/",
+        f"/evidence/{evidence.pk}/submit/",
+        f"/evidence/{evidence.pk}/witness/",
+        f"/portfolios/{portfolio.pk}/workplace/",
+    ]
+    page = open_page(paths[0], user=portfolio.learner, viewport=PHONE)
+    for path in paths:
+        page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/")[2] + path)
+        assert page.locator("main h1").is_visible(), path
+        assert not has_horizontal_scroll(page), path
