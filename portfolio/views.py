@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from assessments.audit import record
 from assessments.models import EqaGrant
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
@@ -128,7 +130,16 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
     form = WorkplaceForm(posted(request)[0], instance=portfolio)
     if request.method == "POST" and form.is_valid():
         if form.has_changed():
-            portfolio.save(update_fields=[*form.changed_data, "updated_at"])
+            with transaction.atomic():
+                portfolio.save(update_fields=[*form.changed_data, "updated_at"])
+                record(
+                    "portfolio.workplace_changed",
+                    actor=request.user,
+                    obj=portfolio,
+                    portfolio=portfolio,
+                    summary=f"{request.user} changed the workplace details",
+                    data={name: form.cleaned_data[name] for name in form.changed_data},
+                )
         messages.success(request, "Your workplace details are saved.")
         return redirect(portfolio)
     return render(request, "portfolio/workplace_form.html", {"portfolio": portfolio, "form": form})

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from assessments.models import AuditEntry
 from portfolio.access import get_for_user
 from portfolio.models import Portfolio, Role
 from tests.factories import PortfolioFactory
@@ -134,6 +135,12 @@ def test_the_owner_can_edit_the_workplace(client, login, portfolio):
     assert response.url == f"/portfolios/{portfolio.pk}/"
     portfolio.refresh_from_db()
     assert (portfolio.organisation, portfolio.sector) == ("Hallam Rail", "private")
+    entry = AuditEntry.objects.get(action="portfolio.workplace_changed")
+    assert entry.data == {
+        "organisation": "Hallam Rail",
+        "sector": "private",
+        "job_role": "Ticket office assistant",
+    }
 
 
 def test_a_bad_workplace_keeps_what_was_typed_and_says_why(client, login, portfolio):
