@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from assessments.models import EqaGrant
-from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, User
+from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, User, WitnessTestimony
 from units.importer import import_unit_file
 from units.models import Unit
 
@@ -92,3 +92,16 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             for criterion in self.portfolio.unit.criteria.filter(nos_code__in=extracted):
                 CriterionClaim.objects.create(evidence=self, criterion=criterion)
+
+
+class WitnessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WitnessTestimony
+
+    evidence = factory.SubFactory(EvidenceFactory)
+    witness_name = "Sam Okafor"
+    witness_job_title = "Duty manager"
+    relationship = "My line manager"
+    not_a_relative = True
+    witness_email = "sam.okafor@example.org"
+    statement = "I saw the learner calm an upset customer at the returns desk."

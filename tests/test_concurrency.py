@@ -11,7 +11,7 @@ from assessments.audit import record, verify_chain
 from assessments.models import AuditEntry
 from portfolio import services
 from portfolio.models import WitnessTestimony
-from tests.factories import EvidenceFactory, PortfolioFactory, c4_unit
+from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -66,14 +66,8 @@ def test_concurrent_writers_never_fork_the_audit_chain():
 def test_a_witness_link_answered_twice_at_once_counts_once():
     c4_unit()
     evidence = EvidenceFactory(portfolio=PortfolioFactory())
-    testimony = WitnessTestimony.objects.create(
+    testimony = WitnessFactory(
         evidence=evidence,
-        witness_name="Sam",
-        witness_job_title="Manager",
-        relationship="Manager",
-        not_a_relative=True,
-        witness_email="sam@example.org",
-        statement="Saw it.",
         status="sent",
         token_hash="x" * 64,
         expires_at=timezone.now() + datetime.timedelta(days=1),

@@ -4,9 +4,8 @@ anonymous visitor."""
 import pytest
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
-from portfolio.models import WitnessTestimony
 from tests import samples
-from tests.factories import EvidenceFactory, PortfolioFactory
+from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +20,7 @@ def world(portfolio, make_user):
             by=portfolio.learner,
             written=written,
         )
-    WitnessTestimony.objects.create(
-        evidence=draft,
-        witness_name="Sam",
-        witness_job_title="Manager",
-        relationship="Manager",
-        not_a_relative=True,
-        witness_email="sam@example.org",
-        statement="Saw it.",
-    )
+    WitnessFactory(evidence=draft)
     k1 = portfolio.unit.criteria.get(nos_code="K1")
     return {
         "personas": {

@@ -2,10 +2,10 @@
 
 import pytest
 
-from portfolio.models import EvidenceItem, WitnessTestimony
+from portfolio.models import EvidenceItem
 from tests import samples
 from tests.browser.conftest import PHONE, has_horizontal_scroll
-from tests.factories import EvidenceFactory, PortfolioFactory, c4_unit
+from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,15 +70,7 @@ def test_a_mistake_is_explained_on_the_phone_and_nothing_typed_is_lost(open_page
 
 def test_every_learner_page_fits_a_phone(open_page, portfolio):
     evidence = EvidenceFactory(portfolio=portfolio, contexts="abcd", claims=["P1", "P8", "P17"])
-    WitnessTestimony.objects.create(
-        evidence=evidence,
-        witness_name="Sam Okafor",
-        witness_job_title="Duty manager",
-        relationship="My line manager",
-        not_a_relative=True,
-        witness_email="sam.okafor.with.a.long.address@example.org",
-        statement="I saw it.",
-    )
+    WitnessFactory(evidence=evidence, witness_email="sam.okafor.with.a.long.address@example.org")
     k1 = portfolio.unit.criteria.get(nos_code="K1")
     paths = [
         "/learner/",
