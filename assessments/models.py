@@ -69,6 +69,9 @@ class Mapping(models.Model):
         "units.Criterion", on_delete=models.PROTECT, related_name="mappings"
     )
     note = models.TextField(help_text="Where in the evidence the criterion is shown.")
+    recording_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For a recorded discussion: where in the recording."
+    )
     assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -117,3 +120,113 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at entry {self.sequence}"
+
+
+class Review(models.Model):
+    """The assessor's judgement of submitted evidence: accepted, or referred back with feedback."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REFERRED_BACK = "referred_back", "Referred back"
+
+    evidence = models.ForeignKey(
+        "portfolio.EvidenceItem", on_delete=models.CASCADE, related_name="reviews"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    feedback = models.TextField(blank=True)
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.evidence}"
+
+
+class ObservationRecord(models.Model):
+    """What the assessor saw the learner do; the evidence item holds the account and contexts."""
+
+    evidence = models.OneToOneField(
+        "portfolio.EvidenceItem", on_delete=models.CASCADE, related_name="observation"
+    )
+    place = models.CharField(max_length=200)
+    duration_minutes = models.PositiveSmallIntegerField()
+    learner_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Observation: {self.evidence}"
+
+
+class CriterionDecisionQuerySet(models.QuerySet):
+    def active(self) -> "CriterionDecisionQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class CriterionDecision(models.Model):
+    """The assessor's decision that a criterion is met, citing confirmed evidence."""
+
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="decisions"
+    )
+    criterion = models.ForeignKey(
+        "units.Criterion", on_delete=models.PROTECT, related_name="decisions"
+    )
+    cited = models.ManyToManyField("portfolio.EvidenceItem", related_name="cited_by")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    decided_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = CriterionDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "criterion"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="one_active_decision_per_criterion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion} met"
+
+
+class Signature(models.Model):
+    """Who signed what, in which role, and a digest of exactly what they signed."""
+
+    class Kind(models.TextChoices):
+        ASSESSOR_SIGN_OFF = "assessor_sign_off", "Assessor's unit sign-off"
+        LEARNER_DECLARATION = "learner_declaration", "Learner's unit declaration"
+
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.PROTECT, related_name="signatures"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    signer_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=30)
+    statement = models.TextField()
+    signed_at = models.DateTimeField()
+    manifest = models.JSONField(help_text="The records and file hashes that were signed.")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the manifest.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "kind"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_signature_of_each_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.signer_name}"

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from assessments.models import Mapping
+from assessments.models import CriterionDecision, Mapping
 from portfolio.models import CriterionClaim, EvidenceItem, Portfolio
 from units.models import Criterion, EvidenceContext
 
@@ -33,6 +33,14 @@ class Coverage:
     answers: dict[int, str] = field(default_factory=dict)  # K criterion id -> answer status
     drafts: int = 0
     referred_back: int = 0
+    awaiting_review: int = 0
+    # What the assessor has judged: criteria marked met, and those whose decision cites accepted
+    # evidence from real work (not simulation) that is mapped to the criterion.
+    met: set[int] = field(default_factory=set)
+    met_from_real_work: set[int] = field(default_factory=set)
+    accepted_contexts: set[str] = field(default_factory=set)
+    accepted_occasions: set[date] = field(default_factory=set)
+    accepted_customers: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
@@ -44,6 +52,61 @@ class Coverage:
 
     def context_rows(self) -> list[tuple[EvidenceContext, bool]]:
         return [(context, context.letter in self.contexts_covered) for context in self.contexts]
+
+    @property
+    def accepted_period_days(self) -> int:
+        occasions = self.accepted_occasions
+        return (max(occasions) - min(occasions)).days if occasions else 0
+
+    @property
+    def unmet(self) -> list[str]:
+        """Why the unit cannot be signed off yet, each in a sentence a learner understands.
+
+        Empty when the portfolio is sufficient: every criterion met, performance criteria on
+        accepted real-work evidence, every context and the thresholds shown by accepted
+        performance evidence."""
+        lines = []
+        not_met = [c for c in self.criteria if c.pk not in self.met]
+        if not_met:
+            lines.append(
+                f"Your assessor has not yet marked {_join([c.nos_code for c in not_met])} as met."
+            )
+        simulated = [
+            c.nos_code
+            for c in self.criteria
+            if c.is_performance and c.pk in self.met and c.pk not in self.met_from_real_work
+        ]
+        if simulated:
+            lines.append(
+                f"{_join(simulated)} must be shown by accepted evidence from real work, "
+                "not simulation."
+            )
+        for context in self.contexts:
+            if context.letter not in self.accepted_contexts:
+                lines.append(
+                    f"No accepted performance evidence yet {context.description} "
+                    f"(context {context.letter})."
+                )
+        if len(self.accepted_occasions) < self.min_occasions:
+            lines.append(
+                f"Accepted evidence shows {_count(len(self.accepted_occasions), 'occasion')}; "
+                f"the unit asks for at least {self.min_occasions} different occasions."
+            )
+        if len(self.accepted_customers) < self.min_customers:
+            lines.append(
+                f"Accepted evidence shows {_count(len(self.accepted_customers), 'customer')}; "
+                f"the unit asks for at least {self.min_customers} different customers."
+            )
+        if self.accepted_period_days < self.min_period_days:
+            lines.append(
+                f"Accepted evidence spans {_count(self.accepted_period_days, 'day')}; the unit "
+                f"asks for at least {self.min_period_days} from the first occasion to the last."
+            )
+        return lines
+
+    @property
+    def is_sufficient(self) -> bool:
+        return not self.unmet
 
     @property
     def missing(self) -> list[str]:
@@ -97,7 +160,8 @@ def _join(codes: list[str]) -> str:
 
 
 def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
-    """Coverage of each portfolio, keyed by its id, in six queries whatever their size."""
+    """Coverage and sufficiency of each portfolio, keyed by its id, in eight queries whatever
+    their number and size."""
     if not portfolios:
         return {}
     unit_ids = {p.unit_id for p in portfolios}
@@ -141,6 +205,16 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
     ).values_list("evidenceitem_id", "evidencecontext__letter"):
         contexts[evidence_id].add(letter)
 
+    mapped = defaultdict(set)  # accepted evidence id -> criteria the assessor confirmed on it
+    for evidence_id, criterion_id in Mapping.objects.filter(
+        evidence__portfolio_id__in=ids, evidence__status=Status.ACCEPTED
+    ).values_list("evidence_id", "criterion_id"):
+        mapped[evidence_id].add(criterion_id)
+
+    def counts_as_work(item) -> bool:
+        simulated = item["setting"] == EvidenceItem.Setting.SIMULATION
+        return not simulated or simulation_allowed[item["portfolio_id"]]
+
     for pk, item in items.items():
         coverage = result[item["portfolio_id"]]
         status = item["status"]
@@ -150,21 +224,40 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
             coverage.drafts += 1
         elif status == Status.REFERRED_BACK:
             coverage.referred_back += 1
+        elif status in EvidenceItem.AWAITING_REVIEW:
+            coverage.awaiting_review += 1
         if status not in PUT_FORWARD:
             continue
         coverage.claimed |= claims[pk]
-        shows_performance = bool(claims[pk] & performance) and not item["answers_question_id"]
-        simulated = item["setting"] == EvidenceItem.Setting.SIMULATION
-        if shows_performance and (not simulated or simulation_allowed[item["portfolio_id"]]):
+        coverage.confirmed |= mapped[pk]
+        if item["answers_question_id"] or not counts_as_work(item):
+            continue
+        if claims[pk] & performance:
             coverage.contexts_covered |= contexts[pk]
             coverage.occasions.add(item["occurred_on"])
             if item["customer_reference"]:
                 coverage.customers.add(normalise_customer(item["customer_reference"]))
+        if mapped[pk] & performance:  # accepted, and the assessor confirmed performance on it
+            coverage.accepted_contexts |= contexts[pk]
+            coverage.accepted_occasions.add(item["occurred_on"])
+            if item["customer_reference"]:
+                coverage.accepted_customers.add(normalise_customer(item["customer_reference"]))
 
-    for portfolio_id, criterion_id in Mapping.objects.filter(
-        evidence__portfolio_id__in=ids, evidence__status=Status.ACCEPTED
-    ).values_list("evidence__portfolio_id", "criterion_id"):
-        result[portfolio_id].confirmed.add(criterion_id)
+    decided = CriterionDecision.objects.active().filter(portfolio_id__in=ids)
+    for portfolio_id, criterion_id in decided.values_list("portfolio_id", "criterion_id"):
+        result[portfolio_id].met.add(criterion_id)
+    cited = CriterionDecision.cited.through.objects.filter(criteriondecision__in=decided)
+    for portfolio_id, criterion_id, evidence_id in cited.values_list(
+        "criteriondecision__portfolio_id", "criteriondecision__criterion_id", "evidenceitem_id"
+    ):
+        item = items.get(evidence_id)
+        if (
+            item is not None
+            and criterion_id in mapped[evidence_id]
+            and not item["answers_question_id"]
+            and counts_as_work(item)
+        ):
+            result[portfolio_id].met_from_real_work.add(criterion_id)
     return result
 
 

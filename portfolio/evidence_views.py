@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
-from portfolio.access import get_for_user, posted, role_required
+from portfolio.access import get_for_user, posted
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -24,10 +25,9 @@ from portfolio.models import (
     EvidenceItem,
     Notification,
     Portfolio,
-    Role,
     WitnessTestimony,
 )
-from units.models import Criterion
+from units.models import Criterion, EvidenceContext
 
 
 def _site_url(request: HttpRequest) -> str:
@@ -63,27 +63,50 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(
-        request.user,
-        _evidence_queryset().prefetch_related(
-            "contexts",
+    evidence = get_for_user(request.user, _evidence_queryset(), pk=pk)
+    return evidence_page(request, evidence)
+
+
+def evidence_page(
+    request: HttpRequest, evidence: EvidenceItem, *, review_form=None, mapping_form=None
+) -> HttpResponse:
+    """The evidence page for whoever may see it, with the actions their role allows; a form
+    passed in (bound, with errors) is shown as it was filled in."""
+    from assessments.forms import MappingForm, ReviewForm
+
+    evidence = (
+        _evidence_queryset()
+        .prefetch_related(
+            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
             "files",
             Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
-            Prefetch("mappings__criterion"),
-        ),
-        pk=pk,
+            Prefetch(
+                "mappings",
+                Mapping.objects.select_related("criterion").order_by("criterion__position"),
+            ),
+            Prefetch("reviews", Review.objects.select_related("assessor")),
+        )
+        .get(pk=evidence.pk)
     )
-    testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
+    user = request.user
+    may_map = evidence.may_map(user)
     return render(
         request,
         "portfolio/evidence_detail.html",
         {
             "evidence": evidence,
             "portfolio": evidence.portfolio,
-            "testimony": testimony,
-            "may_edit": evidence.may_edit(request.user),
-            "may_delete": evidence.may_delete(request.user),
+            "testimony": WitnessTestimony.objects.filter(evidence=evidence).first(),
+            "observation": ObservationRecord.objects.filter(evidence=evidence).first(),
+            "may_edit": evidence.may_edit(user),
+            "may_delete": evidence.may_delete(user),
+            "may_review": evidence.may_review(user),
+            "may_map": may_map,
+            "review_form": review_form or ReviewForm(),
+            "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
+            "is_learner": evidence.portfolio.learner_id == user.pk,
         },
+        status=400 if (review_form or mapping_form) else 200,
     )
 
 
@@ -339,9 +362,9 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
 
 
 @login_required
-@role_required(Role.ASSESSOR)
 def notifications(request: HttpRequest) -> HttpResponse:
-    """New submissions for the assessor, newest first."""
+    """What is new for this person, newest first: submissions for an assessor, reviews for a
+    learner."""
     unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
     if request.method == "POST":
         unread.update(read_at=timezone.now())

@@ -181,6 +181,14 @@ class Portfolio(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def may_assess(self, user: User) -> bool:
+        """The assigned assessor judges evidence until the unit is signed off."""
+        return (
+            user.pk == self.assessor_id
+            and user.is_assessor
+            and self.status == self.Status.IN_PROGRESS
+        )
+
     def may_work_on(self, user: User) -> bool:
         """The learner adds and changes evidence and details while the portfolio is open."""
         return (
@@ -271,6 +279,14 @@ class EvidenceItem(models.Model):
         help_text="The knowledge criterion whose question this evidence answers.",
     )
     declared_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The assessor, for an observation or discussion record; empty for the learner.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -310,6 +326,18 @@ class EvidenceItem(models.Model):
 
     def may_delete(self, user: User) -> bool:
         return self.status == self.Status.DRAFT and self.may_edit(user)
+
+    def may_review(self, user: User) -> bool:
+        """The assessor accepts or refers back evidence that awaits review."""
+        return self.status in self.AWAITING_REVIEW and self.portfolio.may_assess(user)
+
+    def may_map(self, user: User) -> bool:
+        """The assessor confirms criteria on accepted evidence."""
+        return self.status == self.Status.ACCEPTED and self.portfolio.may_assess(user)
+
+    @property
+    def is_real_work(self) -> bool:
+        return self.setting != self.Setting.SIMULATION
 
 
 class CriterionClaim(models.Model):

@@ -47,6 +47,6 @@ def role_context(request: HttpRequest) -> dict:
     current = active_role(request)
     context["active_role"] = current
     context["other_roles"] = [(role, home_url(role)) for role in user.roles if role != current]
-    if current == Role.ASSESSOR:
+    if current in {Role.ASSESSOR, Role.LEARNER}:
         context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count
     return context

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from assessments import views as assessment_views
 from portfolio import evidence_views, views
 
 admin.site.site_header = "Evidence portfolio administration"
@@ -9,8 +10,8 @@ admin.site.site_title = "Evidence portfolio"
 urlpatterns = [
     path("", views.home, name="home"),
     path("learner/", views.learner_home, name="learner_home"),
-    path("assessor/", views.assessor_home, name="assessor_home"),
-    path("assessor/notifications/", evidence_views.notifications, name="notifications"),
+    path("assessor/", assessment_views.caseload, name="assessor_home"),
+    path("notifications/", evidence_views.notifications, name="notifications"),
     path("iqa/", views.iqa_home, name="iqa_home"),
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
@@ -23,7 +24,36 @@ urlpatterns = [
         evidence_views.knowledge_answer,
         name="knowledge_answer",
     ),
+    path("portfolios/<int:pk>/matrix/", assessment_views.matrix, name="matrix"),
+    path(
+        "portfolios/<int:pk>/criteria/<int:criterion_pk>/",
+        assessment_views.criterion_detail,
+        name="criterion_detail",
+    ),
+    path(
+        "portfolios/<int:pk>/observations/new/",
+        assessment_views.observation_new,
+        name="observation_new",
+    ),
+    path(
+        "portfolios/<int:pk>/discussions/new/",
+        assessment_views.discussion_new,
+        name="discussion_new",
+    ),
+    path("portfolios/<int:pk>/sign-off/", assessment_views.sign_off, name="sign_off"),
+    path("portfolios/<int:pk>/declaration/", assessment_views.declaration, name="declaration"),
+    path(
+        "decisions/<int:pk>/withdraw/", assessment_views.decision_withdraw, name="decision_withdraw"
+    ),
     path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence_detail"),
+    path("evidence/<int:pk>/review/", assessment_views.evidence_review, name="evidence_review"),
+    path("evidence/<int:pk>/mappings/", assessment_views.mapping_add, name="mapping_add"),
+    path(
+        "evidence/<int:pk>/confirm-observation/",
+        assessment_views.observation_confirm,
+        name="observation_confirm",
+    ),
+    path("mappings/<int:pk>/remove/", assessment_views.mapping_remove, name="mapping_remove"),
     path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence_edit"),
     path("evidence/<int:pk>/delete/", evidence_views.evidence_delete, name="evidence_delete"),
     path("evidence/<int:pk>/submit/", evidence_views.evidence_submit, name="evidence_submit"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from assessments.audit import record
 from assessments.models import EqaGrant
+from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import WorkplaceForm
@@ -62,12 +63,6 @@ def learner_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@role_required(Role.ASSESSOR)
-def assessor_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, Role.ASSESSOR, "portfolio/assessor_home.html")
-
-
-@login_required
 @role_required(Role.IQA)
 def iqa_home(request: HttpRequest) -> HttpResponse:
     return _role_home(request, Role.IQA, "portfolio/iqa_home.html")
@@ -107,6 +102,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("-occurred_on", "-pk")
     )
+    signatures = signature_rows(portfolio)
     return render(
         request,
         "portfolio/portfolio_detail.html",
@@ -115,6 +111,14 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "coverage": coverage_for([portfolio])[portfolio.pk],
             "evidence_items": Paginator(evidence, 50).get_page(request.GET.get("page")),
             "may_work_on": portfolio.may_work_on(request.user),
+            "may_assess": portfolio.may_assess(request.user),
+            "signatures": signatures,
+            "declared": any(
+                row.signature.kind == "learner_declaration" and not row.signature.revoked_at
+                for row in signatures
+            ),
+            "may_declare": portfolio.learner_id == request.user.pk
+            and portfolio.status == Portfolio.Status.ASSESSED,
         },
     )
 

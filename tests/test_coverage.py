@@ -152,7 +152,7 @@ def test_confirmed_counts_only_the_assessors_mappings_on_accepted_evidence(portf
 
 
 @pytest.mark.parametrize("portfolios", [1, 8])
-def test_it_runs_six_queries_for_any_number_of_portfolios(
+def test_it_runs_eight_queries_for_any_number_of_portfolios(
     c4, django_assert_num_queries, portfolios
 ):
     batch = PortfolioFactory.create_batch(portfolios)
@@ -160,7 +160,7 @@ def test_it_runs_six_queries_for_any_number_of_portfolios(
         EvidenceFactory.create_batch(3, portfolio=portfolio, status="submitted", contexts="ab")
     batch = list(type(batch[0]).objects.select_related("unit"))
 
-    # Expect 6 queries: the units' criteria, their contexts, the evidence, its claims, its
-    # contexts, the assessors' mappings
-    with django_assert_num_queries(6):
+    # Expect 8 queries: the units' criteria, their contexts, the evidence, its claims, its
+    # contexts, the assessors' mappings, the criterion decisions, the evidence they cite
+    with django_assert_num_queries(8):
         coverage_for(batch)

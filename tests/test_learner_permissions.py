@@ -87,10 +87,10 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 10 queries: the session, the session user, counting portfolios for the pager, the
-    # page of portfolios; coverage: criteria, contexts, evidence, claims, evidence contexts,
-    # mappings
-    with django_assert_num_queries(10):
+    # Expect 13 queries: the session, the session user, counting unread messages for the menu,
+    # counting portfolios for the pager, the page of portfolios; coverage: criteria, contexts,
+    # evidence, claims, evidence contexts, mappings, decisions, cited evidence
+    with django_assert_num_queries(13):
         client.get("/learner/")
 
 
@@ -104,10 +104,11 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 13 queries: the session, the session user, the portfolio with its people and unit;
-    # coverage: criteria, contexts, evidence, claims, evidence contexts, mappings; the evidence
-    # list: counting it for the pager, the page with file counts, its contexts, its claims
-    with django_assert_num_queries(13):
+    # Expect 17 queries: the session, the session user, counting unread messages for the menu,
+    # the portfolio with its people and unit; coverage: criteria, contexts, evidence, claims,
+    # evidence contexts, mappings, decisions, cited evidence; the evidence list: counting it for
+    # the pager, the page with file counts, its contexts, its claims; the signatures
+    with django_assert_num_queries(17):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 
@@ -120,7 +121,7 @@ def test_the_knowledge_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 5 queries: the session, the session user, the portfolio with its unit, the
-    # learner's answers, the unit's knowledge criteria
-    with django_assert_num_queries(5):
+    # Expect 6 queries: the session, the session user, counting unread messages for the menu,
+    # the portfolio with its unit, the learner's answers, the unit's knowledge criteria
+    with django_assert_num_queries(6):
         client.get(f"/portfolios/{portfolio.pk}/knowledge/")

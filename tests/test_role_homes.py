@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import PortfolioFactory
+from tests.factories import EvidenceFactory, PortfolioFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,14 +78,16 @@ def test_long_lists_are_paginated(client, login, portfolio):
 def test_the_caseload_runs_a_fixed_number_of_queries(
     client, login, portfolio, django_assert_num_queries, count
 ):
-    PortfolioFactory.create_batch(count - 1, assessor=portfolio.assessor)
+    for other in PortfolioFactory.create_batch(count - 1, assessor=portfolio.assessor):
+        EvidenceFactory.create_batch(3, portfolio=other, status="submitted", claims=["P1"])
     login(portfolio.assessor)
     client.get("/assessor/")  # the chosen role is saved in the session once
 
-    # Expect 5 queries: the session, the session user, counting unread new submissions for the
-    # menu, counting the caseload for the pager, the page of portfolios with learner, unit and
-    # people
-    with django_assert_num_queries(5):
+    # Expect 13 queries: the session, the session user, counting the caseload for the pager,
+    # the page of portfolios with their waiting, confirmed and activity figures; coverage:
+    # criteria, contexts, evidence, claims, evidence contexts, mappings, decisions, cited
+    # evidence; counting unread new submissions for the menu
+    with django_assert_num_queries(13):
         client.get("/assessor/")
 
 

@@ -52,7 +52,7 @@ def test_it_reads_the_unit_in_a_fixed_number_of_queries(
     login(make_user(learner=True))
     client.get("/learner/")  # the chosen role is saved in the session once
 
-    # Expect 6 queries: the session, the session user, the unit, its contexts, its outcomes,
-    # the criteria of all outcomes
-    with django_assert_num_queries(6):
+    # Expect 7 queries: the session, the session user, the unit, its contexts, its outcomes,
+    # the criteria of all outcomes, counting unread messages for the menu
+    with django_assert_num_queries(7):
         client.get(f"/units/{c4.pk}/")

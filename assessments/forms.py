@@ -1,0 +1,228 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from assessments.models import Mapping
+from portfolio.files import prepare_upload
+from portfolio.forms import CriterionChoiceField, EvidenceFilesField
+from portfolio.models import EvidenceItem, Portfolio, User
+from units.models import Criterion
+
+
+class _Form(forms.Form):
+    """A form rendered inside a template's own <form> tag."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ReviewForm(_Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("refer_back", "Refer back to the learner")],
+        widget=forms.RadioSelect,
+    )
+    feedback = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Required when referring back: say what the learner needs to do.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "refer_back" and not cleaned.get("feedback", "").strip():
+            self.add_error("feedback", "Say what the learner needs to do: feedback is required.")
+        return cleaned
+
+
+class MappingForm(_Form):
+    criterion = forms.ModelChoiceField(queryset=Criterion.objects.none())
+    note = forms.CharField(
+        label="Where it is shown",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: 'second paragraph: lets the customer finish before replying'.",
+    )
+
+    def __init__(self, *args, evidence: EvidenceItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["criterion"]
+        field.queryset = evidence.portfolio.unit.criteria.order_by("position")
+        field.label_from_instance = lambda c: f"{c.number} ({c.nos_code}) {c.wording}"
+        claimed = [c.pk for c in evidence.claimed_criteria.all()]
+        if claimed and not self.is_bound:
+            self.initial.setdefault("criterion", claimed[0])
+
+
+class AssessorRecordForm(forms.ModelForm):
+    """The parts of an observation or discussion record that live on the evidence item."""
+
+    criteria = CriterionChoiceField(
+        queryset=Criterion.objects.none(), label="Criteria observed", required=False
+    )
+    note = forms.CharField(
+        label="Where each criterion is shown",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with every criterion ticked; you can refine each one afterwards.",
+    )
+    place = forms.CharField(max_length=200)
+    duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=1, max_value=600)
+    files = EvidenceFilesField(label="Files", help_text="Photos or notes made during the visit.")
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "title",
+            "occurred_on",
+            "contexts",
+            "setting",
+            "customer",
+            "customer_reference",
+            "account",
+        ]
+        labels = {"account": "What was observed", "occurred_on": "Date"}
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "contexts": forms.CheckboxSelectMultiple,
+            "setting": forms.RadioSelect,
+            "customer": forms.RadioSelect,
+            "account": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    method = EvidenceItem.Method.OBSERVATION
+
+    def __init__(self, *args, portfolio: Portfolio, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.portfolio = portfolio
+        unit = portfolio.unit
+        self.fields["contexts"].queryset = unit.contexts.all()
+        self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
+        self.fields["criteria"].queryset = unit.criteria.order_by("position")
+        self.fields["setting"].choices = EvidenceItem.Setting.choices
+        self.fields["customer"].choices = EvidenceItem.Customer.choices
+        self.instance.method = self.method
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_occurred_on(self):
+        from django.utils import timezone
+
+        occurred_on = self.cleaned_data["occurred_on"]
+        if occurred_on > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future.")
+        return occurred_on
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("criteria") and not cleaned.get("note", "").strip():
+            self.add_error("note", "Say where the criteria ticked are shown.")
+        return cleaned
+
+    def mapped_criteria(self) -> list[tuple[Criterion, str, int | None]]:
+        note = self.cleaned_data.get("note", "")
+        return [(criterion, note, None) for criterion in self.cleaned_data.get("criteria", [])]
+
+
+_LINE = re.compile(
+    r"^\s*(?P<code>[A-Za-z]+\d+)\s+(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<s>\d{2})\s*$"
+)
+
+
+class DiscussionForm(AssessorRecordForm):
+    """A professional discussion: a recording and the criteria discussed, each with its time."""
+
+    method = EvidenceItem.Method.DISCUSSION
+    recording = forms.FileField(label="Recording of the discussion")
+    discussed = forms.CharField(
+        label="Criteria discussed, with the time in the recording",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One per line: the NOS code, then minutes:seconds. For example 'K6 03:15'.",
+    )
+
+    class Meta(AssessorRecordForm.Meta):
+        labels = {"account": "Summary of the discussion", "occurred_on": "Date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ["criteria", "note", "place", "duration_minutes", "files"]:
+            del self.fields[name]
+        for name in ["contexts", "setting", "customer", "customer_reference"]:
+            self.fields[name].required = False
+
+    def clean_recording(self):
+        prepared = prepare_upload(self.cleaned_data["recording"])
+        if prepared.kind != "audio":
+            raise forms.ValidationError(
+                f"{prepared.original_name} is not an audio recording: choose an MP3, M4A or WAV."
+            )
+        return prepared
+
+    def clean_discussed(self):
+        codes = {c.nos_code.upper(): c for c in self.portfolio.unit.criteria.all()}
+        parsed, errors = [], []
+        for number, line in enumerate(self.cleaned_data["discussed"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = _LINE.match(line)
+            if not match:
+                errors.append(f"Line {number}: write the code then the time, as in 'K6 03:15'.")
+                continue
+            criterion = codes.get(match["code"].upper())
+            if criterion is None:
+                errors.append(f"Line {number}: {match['code']} is not a criterion of this unit.")
+                continue
+            seconds = int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(match["s"])
+            parsed.append((criterion, f"Discussed at {_clock(seconds)} in the recording", seconds))
+        if errors:
+            raise forms.ValidationError(errors)
+        if not parsed:
+            raise forms.ValidationError("Name at least one criterion discussed.")
+        return parsed
+
+    def mapped_criteria(self):
+        return self.cleaned_data["discussed"]
+
+
+def _clock(seconds: int) -> str:
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes:02d}:{seconds:02d}"
+
+
+class DecisionForm(_Form):
+    cited = forms.ModelMultipleChoiceField(
+        queryset=EvidenceItem.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Evidence it rests on",
+        error_messages={"required": "Cite at least one piece of accepted evidence that shows it."},
+    )
+
+    def __init__(self, *args, mappings: list[Mapping], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["cited"]
+        field.queryset = EvidenceItem.objects.filter(pk__in=[m.evidence_id for m in mappings])
+        notes = {m.evidence_id: m.note for m in mappings}
+        field.label_from_instance = lambda e: f"{e.title} ({e.occurred_on:%d %b %Y}): {notes[e.pk]}"
+
+
+class WithdrawForm(_Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+
+
+class SignForm(_Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your password",
+        help_text="Asked again so that only you can sign.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password. Nothing was signed.")
+        return password

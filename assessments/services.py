@@ -1,0 +1,331 @@
+"""The assessor's workflows: reviews, mappings, records, decisions and the signed sign-off.
+
+Every one of them writes the audit trail, in the same transaction as the change it records."""
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.audit import record
+from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
+from assessments.signatures import digest_of, manifest_for
+from assessments.sufficiency import coverage_for
+from portfolio.files import PreparedFile, atomic_with_files, store_file
+from portfolio.models import EvidenceItem, Notification, Portfolio, Role, User
+from units.models import Criterion
+
+SIGN_OFF_STATEMENT = (
+    "I confirm that the evidence in this portfolio is valid, authentic, current and sufficient, "
+    "that I have assessed it against every criterion of the unit, and that the learner has met "
+    "them all."
+)
+LEARNER_DECLARATION = (
+    "I declare that the evidence in this portfolio is my own work, that it comes from my dealings "
+    "with real customers, and that I have removed customers' personal details."
+)
+
+
+def _tell(user: User, message: str, *, evidence: EvidenceItem | None, link: str) -> None:
+    Notification.objects.create(recipient=user, evidence=evidence, message=message)
+    if user.email:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=message[:78],
+                message=f"{message}.\n\nOpen it: {link}\n",
+                from_email=None,
+                recipient_list=[user.email],
+                fail_silently=True,
+            )
+        )
+
+
+def evidence_review(
+    *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
+) -> Review:
+    """Accept submitted evidence (it is then locked) or refer it back with feedback."""
+    if not accept and not feedback.strip():
+        raise ValidationError("Say what the learner needs to do: feedback is required.")
+    outcome = Review.Outcome.ACCEPTED if accept else Review.Outcome.REFERRED_BACK
+    with transaction.atomic():
+        evidence = EvidenceItem.objects.select_for_update().get(pk=evidence.pk)
+        if evidence.status not in EvidenceItem.AWAITING_REVIEW:
+            raise ValidationError("This evidence is no longer waiting for review.")
+        evidence.status = (
+            EvidenceItem.Status.ACCEPTED if accept else EvidenceItem.Status.REFERRED_BACK
+        )
+        evidence.save(update_fields=["status", "updated_at"])
+        review = Review.objects.create(
+            evidence=evidence, outcome=outcome, feedback=feedback.strip(), assessor=by
+        )
+        verb = "accepted" if accept else "referred back"
+        record(
+            f"evidence.{outcome}",
+            actor=by,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{by} {verb} '{evidence.title}'",
+            data={"feedback": review.feedback},
+        )
+        _tell(
+            evidence.portfolio.learner,
+            f"{by} {verb} '{evidence.title}'",
+            evidence=evidence,
+            link=site_url + evidence.get_absolute_url(),
+        )
+    return review
+
+
+def mapping_save(
+    *,
+    evidence: EvidenceItem,
+    criterion: Criterion,
+    note: str,
+    by: User,
+    recording_seconds: int | None = None,
+) -> Mapping:
+    """Confirm that accepted evidence shows a criterion, and where; a second call updates it."""
+    with transaction.atomic():
+        mapping, created = Mapping.objects.update_or_create(
+            evidence=evidence,
+            criterion=criterion,
+            defaults={"note": note, "assessor": by, "recording_seconds": recording_seconds},
+        )
+        record(
+            "mapping.added" if created else "mapping.changed",
+            actor=by,
+            obj=mapping,
+            portfolio=evidence.portfolio,
+            summary=f"{by} confirmed {criterion.number} ({criterion.nos_code}) on "
+            f"'{evidence.title}'",
+            data={"criterion": criterion.nos_code, "note": note, "seconds": recording_seconds},
+        )
+    return mapping
+
+
+def mapping_remove(*, mapping: Mapping, by: User) -> None:
+    if (
+        CriterionDecision.objects.active()
+        .filter(
+            portfolio=mapping.evidence.portfolio_id,
+            criterion=mapping.criterion_id,
+            cited=mapping.evidence_id,
+        )
+        .exists()
+    ):
+        raise ValidationError(
+            f"The decision that {mapping.criterion.nos_code} is met cites this evidence: "
+            "withdraw the decision first."
+        )
+    with transaction.atomic():
+        record(
+            "mapping.removed",
+            actor=by,
+            obj=mapping,
+            portfolio=mapping.evidence.portfolio,
+            summary=f"{by} removed {mapping.criterion.nos_code} from '{mapping.evidence.title}'",
+            data={"criterion": mapping.criterion.nos_code},
+        )
+        mapping.delete()
+
+
+def assessor_record_save(
+    *,
+    form,
+    portfolio: Portfolio,
+    by: User,
+    criteria: list[tuple[Criterion, str, int | None]],
+    files: list[PreparedFile],
+    place: str = "",
+    duration_minutes: int | None = None,
+) -> EvidenceItem:
+    """An observation or professional discussion record: accepted evidence written by the
+    assessor, with the criteria it shows already confirmed."""
+    with atomic_with_files() as written:
+        evidence = form.save(commit=False)
+        evidence.portfolio = portfolio
+        evidence.recorded_by = by
+        evidence.status = EvidenceItem.Status.ACCEPTED
+        evidence.submitted_at = timezone.now()
+        evidence.save()
+        form.save_m2m()
+        if evidence.method == EvidenceItem.Method.OBSERVATION:
+            ObservationRecord.objects.create(
+                evidence=evidence, place=place, duration_minutes=duration_minutes
+            )
+        kind = evidence.get_method_display().lower()
+        record(
+            "record.created",
+            actor=by,
+            obj=evidence,
+            portfolio=portfolio,
+            summary=f"{by} recorded a {kind}: '{evidence.title}'",
+            data={"method": evidence.method, "place": place, "minutes": duration_minutes},
+        )
+        for prepared in files:
+            stored = store_file(evidence, prepared, by=by, written=written)
+            record(
+                "file.added",
+                actor=by,
+                obj=stored,
+                portfolio=portfolio,
+                summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
+                data={"evidence": evidence.pk, "sha256": stored.sha256},
+            )
+        for criterion, note, seconds in criteria:
+            mapping_save(
+                evidence=evidence, criterion=criterion, note=note, by=by, recording_seconds=seconds
+            )
+    return evidence
+
+
+def observation_confirm(*, evidence: EvidenceItem, by: User) -> None:
+    """The learner confirms the assessor's record of an observation they were part of."""
+    with transaction.atomic():
+        observation = ObservationRecord.objects.select_for_update().get(evidence=evidence)
+        if observation.learner_confirmed_at:
+            return
+        observation.learner_confirmed_at = timezone.now()
+        observation.save(update_fields=["learner_confirmed_at"])
+        record(
+            "observation.confirmed",
+            actor=by,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{by} confirmed the observation record '{evidence.title}'",
+        )
+
+
+def decision_mark_met(
+    *, portfolio: Portfolio, criterion: Criterion, cited: list[EvidenceItem], by: User
+) -> CriterionDecision:
+    """Mark a criterion met, citing accepted evidence on which it is confirmed."""
+    confirmed = set(
+        Mapping.objects.filter(
+            criterion=criterion,
+            evidence__portfolio=portfolio,
+            evidence__status=EvidenceItem.Status.ACCEPTED,
+        ).values_list("evidence_id", flat=True)
+    )
+    if not cited:
+        raise ValidationError("Cite at least one piece of accepted evidence that shows it.")
+    if any(item.pk not in confirmed for item in cited):
+        raise ValidationError(f"Cite only evidence on which {criterion.nos_code} is confirmed.")
+    with transaction.atomic():
+        Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        if CriterionDecision.objects.active().filter(portfolio=portfolio, criterion=criterion):
+            raise ValidationError(f"{criterion.nos_code} is already marked met.")
+        decision = CriterionDecision.objects.create(
+            portfolio=portfolio, criterion=criterion, decided_by=by
+        )
+        decision.cited.set(cited)
+        record(
+            "decision.met",
+            actor=by,
+            obj=decision,
+            portfolio=portfolio,
+            summary=f"{by} marked {criterion.number} ({criterion.nos_code}) met",
+            data={"criterion": criterion.nos_code, "cited": [item.pk for item in cited]},
+        )
+    return decision
+
+
+def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> None:
+    if not reason.strip():
+        raise ValidationError("Give the reason for withdrawing the decision.")
+    with transaction.atomic():
+        decision.withdrawn_at = timezone.now()
+        decision.withdrawn_by = by
+        decision.withdrawal_reason = reason.strip()
+        decision.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        record(
+            "decision.withdrawn",
+            actor=by,
+            obj=decision,
+            portfolio=decision.portfolio,
+            summary=f"{by} withdrew the decision that {decision.criterion.nos_code} is met",
+            data={"criterion": decision.criterion.nos_code, "reason": decision.withdrawal_reason},
+        )
+
+
+def _sign(*, portfolio: Portfolio, by: User, kind: str, role: Role, statement: str) -> Signature:
+    manifest = manifest_for(portfolio)
+    signature = Signature.objects.create(
+        portfolio=portfolio,
+        kind=kind,
+        signer=by,
+        signer_name=str(by),
+        role=role.value,
+        statement=statement,
+        signed_at=timezone.now(),
+        manifest=manifest,
+        digest=digest_of(manifest),
+    )
+    record(
+        f"signature.{kind}",
+        actor=by,
+        obj=signature,
+        portfolio=portfolio,
+        summary=f"{by} signed the {signature.get_kind_display().lower()}",
+        data={"digest": signature.digest, "statement": statement, "role": role.value},
+    )
+    return signature
+
+
+def unit_sign_off(*, portfolio: Portfolio, by: User, site_url: str = "") -> Signature:
+    """The assessor signs the unit off; refused while anything is insufficient. The portfolio
+    becomes "assessed" and its records are locked."""
+    with transaction.atomic():
+        # One sign-off at a time per portfolio: a second request waits here, then finds it done.
+        portfolio = (
+            Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
+        )
+        if portfolio.status != Portfolio.Status.IN_PROGRESS or not portfolio.may_assess(by):
+            raise ValidationError("This unit is already signed off.")
+        unmet = coverage_for([portfolio])[portfolio.pk].unmet
+        if unmet:
+            raise ValidationError(["The unit cannot be signed off yet:", *unmet])
+        signature = _sign(
+            portfolio=portfolio,
+            by=by,
+            kind=Signature.Kind.ASSESSOR_SIGN_OFF,
+            role=Role.ASSESSOR,
+            statement=SIGN_OFF_STATEMENT,
+        )
+        portfolio.status = Portfolio.Status.ASSESSED
+        portfolio.save(update_fields=["status", "updated_at"])
+        record(
+            "portfolio.assessed",
+            actor=by,
+            obj=portfolio,
+            portfolio=portfolio,
+            summary=f"{by} signed the unit off: the portfolio is assessed",
+        )
+        _tell(
+            portfolio.learner,
+            f"{by} signed off your unit {portfolio.unit.code}",
+            evidence=None,
+            link=site_url + portfolio.get_absolute_url(),
+        )
+    return signature
+
+
+def learner_declaration_sign(*, portfolio: Portfolio, by: User) -> Signature:
+    """The learner signs the unit declaration once the assessor has signed the unit off."""
+    with transaction.atomic():
+        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        if portfolio.learner_id != by.pk or portfolio.status != Portfolio.Status.ASSESSED:
+            raise ValidationError("The declaration is signed after the assessor's sign-off.")
+        if Signature.objects.filter(
+            portfolio=portfolio,
+            kind=Signature.Kind.LEARNER_DECLARATION,
+            revoked_at__isnull=True,
+        ).exists():
+            raise ValidationError("You have already signed the declaration.")
+        return _sign(
+            portfolio=portfolio,
+            by=by,
+            kind=Signature.Kind.LEARNER_DECLARATION,
+            role=Role.LEARNER,
+            statement=LEARNER_DECLARATION,
+        )

@@ -1,0 +1,419 @@
+"""The assessor's pages, and the learner's part in them (confirming records, the declaration)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from assessments import services
+from assessments.forms import (
+    AssessorRecordForm,
+    DecisionForm,
+    DiscussionForm,
+    MappingForm,
+    ReviewForm,
+    SignForm,
+    WithdrawForm,
+)
+from assessments.models import CriterionDecision, Mapping
+from assessments.sufficiency import coverage_for
+from portfolio.access import get_for_user, posted, role_required
+from portfolio.evidence_views import evidence_page
+from portfolio.models import EvidenceItem, Portfolio, Role
+from portfolio.roles import set_active_role
+from units.models import Criterion, EvidenceContext
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _messages_from(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+CASELOAD_SORTS = {
+    "learner": ["learner__last_name", "learner__first_name", "pk"],
+    "waiting": ["-awaiting", "oldest_waiting", "pk"],
+    "oldest": ["oldest_waiting", "pk"],
+    "confirmed": ["-confirmed_count", "pk"],
+    "activity": ["-last_activity", "pk"],
+}
+
+
+@login_required
+@role_required(Role.ASSESSOR)
+def caseload(request: HttpRequest) -> HttpResponse:
+    """The assessor's learners: what waits for review and for how long, and how far each is."""
+    set_active_role(request, Role.ASSESSOR)
+    evidence = EvidenceItem.objects.filter(portfolio=OuterRef("pk"))
+    waiting = evidence.filter(status__in=EvidenceItem.AWAITING_REVIEW)
+    portfolios = (
+        Portfolio.objects.in_role(request.user, Role.ASSESSOR)
+        .select_related("learner", "unit", "iqa")
+        .annotate(
+            awaiting=Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]),
+            oldest_waiting=Subquery(
+                waiting.values("portfolio").annotate(t=Min("submitted_at")).values("t")[:1]
+            ),
+            last_activity=Subquery(
+                evidence.values("portfolio").annotate(t=Max("updated_at")).values("t")[:1]
+            ),
+            confirmed_count=Subquery(
+                Mapping.objects.filter(
+                    evidence__portfolio=OuterRef("pk"),
+                    evidence__status=EvidenceItem.Status.ACCEPTED,
+                )
+                .values("evidence__portfolio")
+                .annotate(n=Count("criterion", distinct=True))
+                .values("n")[:1]
+            ),
+        )
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        portfolios = portfolios.filter(
+            Q(learner__first_name__icontains=query)
+            | Q(learner__last_name__icontains=query)
+            | Q(learner__username__icontains=query)
+            | Q(organisation__icontains=query)
+        )
+    status = request.GET.get("status", "")
+    if status in Portfolio.Status.values:
+        portfolios = portfolios.filter(status=status)
+    if request.GET.get("waiting"):
+        portfolios = portfolios.filter(awaiting__gt=0)
+    sort = request.GET.get("sort", "waiting")
+    sort = sort if sort in CASELOAD_SORTS else "waiting"
+    portfolios = portfolios.order_by(*CASELOAD_SORTS[sort])
+    page = Paginator(portfolios, 25).get_page(request.GET.get("page"))
+    coverage = coverage_for(list(page))
+    now = timezone.now()
+    rows = [
+        {
+            "portfolio": p,
+            "coverage": coverage[p.pk],
+            "waited_days": (now - p.oldest_waiting).days if p.oldest_waiting else None,
+        }
+        for p in page
+    ]
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    filters.pop("sort", None)
+    return render(
+        request,
+        "assessments/caseload.html",
+        {
+            "page": page,
+            "rows": rows,
+            "sort": sort,
+            "query": query,
+            "status": status,
+            "waiting_only": bool(request.GET.get("waiting")),
+            "statuses": Portfolio.Status.choices,
+            "filters": filters.urlencode(),
+        },
+    )
+
+
+def _evidence_for(request: HttpRequest, pk: int, may) -> EvidenceItem:
+    return get_for_user(
+        request.user,
+        EvidenceItem.objects.select_related("portfolio__unit", "portfolio__learner"),
+        may=may,
+        pk=pk,
+    )
+
+
+@login_required
+@require_POST
+def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _evidence_for(request, pk, EvidenceItem.may_review)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return evidence_page(request, evidence, review_form=form)
+    try:
+        services.evidence_review(
+            evidence=evidence,
+            by=request.user,
+            accept=form.cleaned_data["decision"] == "accept",
+            feedback=form.cleaned_data["feedback"],
+            site_url=_site_url(request),
+        )
+    except ValidationError as error:
+        _messages_from(request, error)
+        return redirect(evidence)
+    verb = "accepted" if form.cleaned_data["decision"] == "accept" else "referred back"
+    messages.success(request, f"'{evidence.title}' is {verb}; the learner has been told.")
+    return redirect(evidence)
+
+
+@login_required
+@require_POST
+def mapping_add(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _evidence_for(request, pk, EvidenceItem.may_map)
+    form = MappingForm(request.POST, evidence=evidence)
+    if form.is_valid():
+        criterion = form.cleaned_data["criterion"]
+        services.mapping_save(
+            evidence=evidence, criterion=criterion, note=form.cleaned_data["note"], by=request.user
+        )
+        messages.success(request, f"{criterion.nos_code} is confirmed on this evidence.")
+        return redirect(f"{evidence.get_absolute_url()}#mapping")
+    return evidence_page(request, evidence, mapping_form=form)
+
+
+@login_required
+@require_POST
+def mapping_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    mapping = get_object_or_404(Mapping.objects.select_related("evidence", "criterion"), pk=pk)
+    evidence = _evidence_for(request, mapping.evidence_id, EvidenceItem.may_map)
+    try:
+        services.mapping_remove(mapping=mapping, by=request.user)
+        messages.success(request, f"{mapping.criterion.nos_code} is no longer confirmed here.")
+    except ValidationError as error:
+        _messages_from(request, error)
+    return redirect(f"{evidence.get_absolute_url()}#mapping")
+
+
+def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=Portfolio.may_assess,
+        pk=pk,
+    )
+    data, files = posted(request)
+    form = form_class(data, files, portfolio=portfolio)
+    if request.method == "POST" and form.is_valid():
+        uploads = list(form.cleaned_data.get("files") or [])
+        if form.cleaned_data.get("recording"):
+            uploads.append(form.cleaned_data["recording"])
+        evidence = services.assessor_record_save(
+            form=form,
+            portfolio=portfolio,
+            by=request.user,
+            criteria=form.mapped_criteria(),
+            files=uploads,
+            place=form.cleaned_data.get("place", ""),
+            duration_minutes=form.cleaned_data.get("duration_minutes"),
+        )
+        messages.success(request, f"'{evidence.title}' is recorded.")
+        return redirect(evidence)
+    return render(request, template, {"form": form, "portfolio": portfolio})
+
+
+@login_required
+def observation_new(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_new(request, pk, AssessorRecordForm, "assessments/observation_form.html")
+
+
+@login_required
+def discussion_new(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_new(request, pk, DiscussionForm, "assessments/discussion_form.html")
+
+
+@login_required
+@require_POST
+def observation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _evidence_for(
+        request,
+        pk,
+        lambda e, user: hasattr(e, "observation") and e.portfolio.learner_id == user.pk,
+    )
+    services.observation_confirm(evidence=evidence, by=request.user)
+    messages.success(request, "You have confirmed the observation record.")
+    return redirect(evidence)
+
+
+@login_required
+def matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    """Criteria against evidence: confirmed and claimed, the contexts, and sufficiency."""
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("unit", "learner", "assessor"), pk=pk
+    )
+    items = list(
+        EvidenceItem.objects.visible_to(request.user)
+        .filter(portfolio=portfolio)
+        .exclude(status=EvidenceItem.Status.DRAFT)
+        .prefetch_related(
+            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            "claimed_criteria",
+            "mappings",
+        )
+        .order_by("occurred_on", "pk")
+    )
+    criteria = list(portfolio.unit.criteria.select_related("outcome").order_by("position"))
+    coverage = coverage_for([portfolio])[portfolio.pk]
+    cells = {}
+    for item in items:
+        claimed = {c.pk for c in item.claimed_criteria.all()}
+        confirmed = {m.criterion_id for m in item.mappings.all()}
+        for criterion in criteria:
+            if criterion.pk in confirmed:
+                cells[criterion.pk, item.pk] = "confirmed"
+            elif criterion.pk in claimed:
+                cells[criterion.pk, item.pk] = "claimed"
+    rows = []
+    for criterion in criteria:
+        marks = [cells.get((criterion.pk, item.pk), "") for item in items]
+        rows.append(
+            {
+                "criterion": criterion,
+                "marks": marks,
+                "met": criterion.pk in coverage.met,
+                "confirmed": criterion.pk in coverage.confirmed,
+            }
+        )
+    return render(
+        request,
+        "assessments/matrix.html",
+        {
+            "portfolio": portfolio,
+            "items": items,
+            "rows": rows,
+            "coverage": coverage,
+            "may_assess": portfolio.may_assess(request.user),
+        },
+    )
+
+
+@login_required
+def criterion_detail(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+    """One criterion of a portfolio: the evidence confirming it and the assessor's decision."""
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("unit", "learner", "assessor"), pk=pk
+    )
+    criterion = get_object_or_404(Criterion, pk=criterion_pk, unit=portfolio.unit)
+    mappings = list(
+        Mapping.objects.filter(
+            criterion=criterion,
+            evidence__portfolio=portfolio,
+            evidence__status=EvidenceItem.Status.ACCEPTED,
+        ).select_related("evidence")
+    )
+    decisions = list(
+        CriterionDecision.objects.filter(portfolio=portfolio, criterion=criterion)
+        .select_related("decided_by", "withdrawn_by")
+        .prefetch_related("cited")
+        .order_by("-decided_at")
+    )
+    active = next((d for d in decisions if d.withdrawn_at is None), None)
+    may_assess = portfolio.may_assess(request.user)
+    form = DecisionForm(mappings=mappings)
+    if request.method == "POST":
+        if not may_assess:
+            return HttpResponse(status=403)
+        form = DecisionForm(request.POST, mappings=mappings)
+        if form.is_valid():
+            try:
+                services.decision_mark_met(
+                    portfolio=portfolio,
+                    criterion=criterion,
+                    cited=list(form.cleaned_data["cited"]),
+                    by=request.user,
+                )
+                messages.success(request, f"{criterion.nos_code} is marked met.")
+                return redirect("matrix", portfolio.pk)
+            except ValidationError as error:
+                form.add_error(None, error)
+    return render(
+        request,
+        "assessments/criterion_detail.html",
+        {
+            "portfolio": portfolio,
+            "criterion": criterion,
+            "mappings": mappings,
+            "decisions": decisions,
+            "active": active,
+            "form": form,
+            "withdraw_form": WithdrawForm(),
+            "may_assess": may_assess,
+        },
+    )
+
+
+@login_required
+@require_POST
+def decision_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(
+        CriterionDecision.objects.active().select_related("criterion"), pk=pk
+    )
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit"),
+        may=Portfolio.may_assess,
+        pk=decision.portfolio_id,
+    )
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        services.decision_withdraw(
+            decision=decision, reason=form.cleaned_data["reason"], by=request.user
+        )
+        messages.success(request, f"The decision on {decision.criterion.nos_code} is withdrawn.")
+    else:
+        messages.error(request, "Give the reason for withdrawing the decision.")
+    return redirect("criterion_detail", portfolio.pk, decision.criterion_id)
+
+
+def _signing_page(request, portfolio, *, template, statement, sign, done_message, context=None):
+    form = SignForm(posted(request)[0], user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sign()
+        except ValidationError as error:
+            _messages_from(request, error)
+            return redirect(portfolio)
+        messages.success(request, done_message)
+        return redirect(portfolio)
+    return render(
+        request,
+        template,
+        {"portfolio": portfolio, "form": form, "statement": statement, **(context or {})},
+    )
+
+
+@login_required
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=Portfolio.may_assess,
+        pk=pk,
+    )
+    coverage = coverage_for([portfolio])[portfolio.pk]
+    return _signing_page(
+        request,
+        portfolio,
+        template="assessments/sign_off.html",
+        statement=services.SIGN_OFF_STATEMENT,
+        sign=lambda: services.unit_sign_off(
+            portfolio=portfolio, by=request.user, site_url=_site_url(request)
+        ),
+        done_message="The unit is signed off. The portfolio is assessed and its records locked.",
+        context={"coverage": coverage},
+    )
+
+
+@login_required
+def declaration(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=lambda p, user: p.learner_id == user.pk and p.status == Portfolio.Status.ASSESSED,
+        pk=pk,
+    )
+    return _signing_page(
+        request,
+        portfolio,
+        template="assessments/declaration.html",
+        statement=services.LEARNER_DECLARATION,
+        sign=lambda: services.learner_declaration_sign(portfolio=portfolio, by=request.user),
+        done_message="You have signed the unit declaration.",
+    )
