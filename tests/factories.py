@@ -79,6 +79,10 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
     customer = EvidenceItem.Customer.EXTERNAL
     customer_reference = factory.Sequence(lambda n: f"Customer {n}")
     account = "The customer was angry about a late refund. I listened and explained."
+    status = EvidenceItem.Status.DRAFT
+    submitted_at = factory.LazyAttribute(
+        lambda item: None if item.status == EvidenceItem.Status.DRAFT else timezone.now()
+    )
 
     @factory.post_generation
     def contexts(self, create, extracted, **kwargs):

@@ -86,3 +86,39 @@ def test_a_witness_link_answered_twice_at_once_counts_once():
 
     assert sorted(answers) == [False, True]
     assert AuditEntry.objects.filter(action__startswith="witness.").count() == 1
+
+
+def test_signing_off_twice_at_once_yields_one_signature(monkeypatch):
+    import time
+
+    from django.test import Client
+
+    from assessments import services
+    from assessments.models import Signature
+    from tests.assessing import sufficient
+    from tests.factories import PASSWORD
+
+    c4_unit()
+    portfolio = sufficient(PortfolioFactory())
+    # Hold each sign-off inside its transaction long enough for the other to arrive.
+    manifest_for = services.manifest_for
+
+    def slow_manifest(portfolio):
+        time.sleep(0.5)
+        return manifest_for(portfolio)
+
+    monkeypatch.setattr(services, "manifest_for", slow_manifest)
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(portfolio.assessor)
+
+    responses = run_together(
+        2,
+        lambda n: clients[n].post(f"/portfolios/{portfolio.pk}/sign-off/", {"password": PASSWORD}),
+    )
+
+    assert [response.status_code for response in responses] == [302, 302]
+    assert Signature.objects.filter(portfolio=portfolio).count() == 1
+    assert AuditEntry.objects.filter(action="signature.assessor_sign_off").count() == 1
+    portfolio.refresh_from_db()
+    assert portfolio.status == "assessed"
