@@ -272,7 +272,9 @@ def _sign(*, portfolio: Portfolio, by: User, kind: str, role: Role, statement: s
     return signature
 
 
-def unit_sign_off(*, portfolio: Portfolio, by: User, site_url: str = "") -> Signature:
+def unit_sign_off(
+    *, portfolio: Portfolio, by: User, site_url: str = "", notify: bool = True
+) -> Signature:
     """The assessor signs the unit off; refused while anything is insufficient. The portfolio
     becomes "assessed" and its records are locked."""
     with transaction.atomic():
@@ -301,12 +303,13 @@ def unit_sign_off(*, portfolio: Portfolio, by: User, site_url: str = "") -> Sign
             portfolio=portfolio,
             summary=f"{by} signed the unit off: the portfolio is assessed",
         )
-        _tell(
-            portfolio.learner,
-            f"{by} signed off your unit {portfolio.unit.code}",
-            evidence=None,
-            link=site_url + portfolio.get_absolute_url(),
-        )
+        if notify:
+            _tell(
+                portfolio.learner,
+                f"{by} signed off your unit {portfolio.unit.code}",
+                evidence=None,
+                link=site_url + portfolio.get_absolute_url(),
+            )
     return signature
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from assessments.audit import record
-from assessments.models import Mapping
+from assessments.models import Mapping, Review
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, WitnessTestimony
 
@@ -151,6 +151,18 @@ ANSWERS = {
 }
 
 
+REFERRAL_FEEDBACK = {
+    "Card machines down: customers could not pay": (
+        "Good start. Please add what you said to the customer when you explained the bank's "
+        "fault, and what you wrote down for her, so I can see 2.5 and 2.8."
+    ),
+    "answer": (
+        "Please give an example from your own job: what did the customer do, and how did it "
+        "affect the way they behaved towards you?"
+    ),
+}
+
+
 def picture(caption: str, seed: int) -> bytes:
     """A small photo-like JPEG with a caption, standing in for a learner's phone photo."""
     image = Image.new("RGB", (640, 480), (235 - seed * 9, 230, 215 + seed * 6))
@@ -171,13 +183,19 @@ STORIES = {
         "scenarios": dict.fromkeys(range(5), Status.ACCEPTED),
         "answers": dict.fromkeys(ANSWERS, Status.ACCEPTED),
         "witness": WitnessTestimony.Status.CONFIRMED,
+        "signed": True,
     },
     "learner2": {
-        "scenarios": {0: Status.ACCEPTED, 1: Status.ACCEPTED, 2: Status.SUBMITTED, 3: Status.DRAFT},
+        "scenarios": {
+            0: Status.ACCEPTED,
+            1: Status.ACCEPTED,
+            2: Status.SUBMITTED,
+            3: Status.REFERRED_BACK,
+        },
         "answers": {
             "K1": Status.ACCEPTED,
             "K2": Status.SUBMITTED,
-            "K3": Status.SUBMITTED,
+            "K3": Status.REFERRED_BACK,
             "K4": Status.DRAFT,
         },
         "witness": WitnessTestimony.Status.SENT,
@@ -248,7 +266,31 @@ def seed_story(portfolio: Portfolio) -> int:
             _audit_created(evidence, learner)
             _advance(evidence, status, learner, assessor, 3)
             created += 1
+        if story.get("signed"):
+            _sign(portfolio, criteria)
     return created
+
+
+def _sign(portfolio: Portfolio, criteria) -> None:
+    """Every criterion marked met on the evidence confirming it, then both signatures."""
+    from assessments.services import (
+        decision_mark_met,
+        learner_declaration_sign,
+        unit_sign_off,
+    )
+
+    confirmed: dict[int, list[EvidenceItem]] = {}
+    for mapping in Mapping.objects.filter(evidence__portfolio=portfolio).select_related("evidence"):
+        confirmed.setdefault(mapping.criterion_id, []).append(mapping.evidence)
+    for criterion in criteria.values():
+        decision_mark_met(
+            portfolio=portfolio,
+            criterion=criterion,
+            cited=confirmed[criterion.pk][:2],
+            by=portfolio.assessor,
+        )
+    unit_sign_off(portfolio=portfolio, by=portfolio.assessor, notify=False)
+    learner_declaration_sign(portfolio=portfolio, by=portfolio.learner)
 
 
 def _claim(evidence, criteria) -> None:
@@ -284,11 +326,33 @@ def _advance(evidence, status, learner, assessor, days_ago) -> None:
         summary=f"{learner} declared '{evidence.title}' their own work and submitted it",
         data={"title": evidence.title, "declared_at": submitted.isoformat()},
     )
+    if status == Status.REFERRED_BACK:
+        feedback = REFERRAL_FEEDBACK.get(evidence.title, REFERRAL_FEEDBACK["answer"])
+        evidence.status = Status.REFERRED_BACK
+        evidence.save(update_fields=["status"])
+        Review.objects.create(
+            evidence=evidence, outcome=Status.REFERRED_BACK, feedback=feedback, assessor=assessor
+        )
+        record(
+            "evidence.referred_back",
+            actor=assessor,
+            obj=evidence,
+            portfolio=evidence.portfolio,
+            summary=f"{assessor} referred back '{evidence.title}'",
+            data={"feedback": feedback},
+        )
+        return
     if status != Status.ACCEPTED:
         return
     with transaction.atomic():
         evidence.status = Status.ACCEPTED
         evidence.save(update_fields=["status"])
+        Review.objects.create(
+            evidence=evidence,
+            outcome=Status.ACCEPTED,
+            feedback="Clear account of what you did and why.",
+            assessor=assessor,
+        )
         record(
             "evidence.accepted",
             actor=assessor,

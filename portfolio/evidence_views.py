@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from assessments.models import Mapping, ObservationRecord, Review
@@ -176,6 +177,7 @@ VARIANTS = {"original": "file", "screen": "screen", "print": "print_version"}
 
 
 @login_required
+@xframe_options_sameorigin  # PDFs are shown inside the evidence page
 def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> FileResponse:
     """Serve a private file to someone who may see its evidence; never from a public path."""
     evidence_file = get_for_user(request.user, EvidenceFile.objects.all(), pk=pk)

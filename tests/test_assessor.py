@@ -37,7 +37,8 @@ class TestReviewing:
 
         assert submitted.account in page
         assert "1.1 (P1)" in page
-        assert "Record the review" in page
+        assert page.index("Record the review") > page.index(submitted.account)  # read, then judge
+        assert f"<title>{submitted.title} ·" in page
 
     def test_accepting_locks_the_evidence_and_tells_the_learner(
         self, assessor_client, submitted, django_capture_on_commit_callbacks

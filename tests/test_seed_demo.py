@@ -117,3 +117,13 @@ def test_the_story_learners_are_at_their_stages(c4):
         "confirmed"
     )
     assert verify_chain()[1] is None
+    signed = portfolios["learner1"]
+    assert signed.status == "assessed"
+    assert complete.is_sufficient
+    from assessments.signatures import signature_rows
+
+    rows = signature_rows(signed)
+    assert [row.signature.kind for row in rows] == ["assessor_sign_off", "learner_declaration"]
+    assert all(row.valid for row in rows)
+    assert half_way.referred_back == 2
+    assert not half_way.is_sufficient
