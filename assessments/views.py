@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,12 +39,13 @@ def _messages_from(request: HttpRequest, error: ValidationError) -> None:
         messages.error(request, message)
 
 
+# Learners with nothing waiting and no activity sort last, on every database.
 CASELOAD_SORTS = {
     "learner": ["learner__last_name", "learner__first_name", "pk"],
-    "waiting": ["-awaiting", "oldest_waiting", "pk"],
-    "oldest": ["oldest_waiting", "pk"],
+    "waiting": ["-awaiting", F("oldest_waiting").asc(nulls_last=True), "pk"],
+    "oldest": [F("oldest_waiting").asc(nulls_last=True), "pk"],
     "confirmed": ["-confirmed_count", "pk"],
-    "activity": ["-last_activity", "pk"],
+    "activity": [F("last_activity").desc(nulls_last=True), "pk"],
 }
 
 
@@ -58,21 +60,26 @@ def caseload(request: HttpRequest) -> HttpResponse:
         Portfolio.objects.in_role(request.user, Role.ASSESSOR)
         .select_related("learner", "unit", "iqa")
         .annotate(
-            awaiting=Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]),
+            awaiting=Coalesce(
+                Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]), 0
+            ),
             oldest_waiting=Subquery(
                 waiting.values("portfolio").annotate(t=Min("submitted_at")).values("t")[:1]
             ),
             last_activity=Subquery(
                 evidence.values("portfolio").annotate(t=Max("updated_at")).values("t")[:1]
             ),
-            confirmed_count=Subquery(
-                Mapping.objects.filter(
-                    evidence__portfolio=OuterRef("pk"),
-                    evidence__status=EvidenceItem.Status.ACCEPTED,
-                )
-                .values("evidence__portfolio")
-                .annotate(n=Count("criterion", distinct=True))
-                .values("n")[:1]
+            confirmed_count=Coalesce(
+                Subquery(
+                    Mapping.objects.filter(
+                        evidence__portfolio=OuterRef("pk"),
+                        evidence__status=EvidenceItem.Status.ACCEPTED,
+                    )
+                    .values("evidence__portfolio")
+                    .annotate(n=Count("criterion", distinct=True))
+                    .values("n")[:1]
+                ),
+                0,
             ),
         )
     )
@@ -309,7 +316,7 @@ def criterion_detail(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
     form = DecisionForm(mappings=mappings)
     if request.method == "POST":
         if not may_assess:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         form = DecisionForm(request.POST, mappings=mappings)
         if form.is_valid():
             try:

@@ -448,6 +448,15 @@ class TestCaseload:
         assert first["waited_days"] is not None
         assert len(second["coverage"].confirmed) == 27
 
+    @pytest.mark.parametrize("sort", ["waiting", "oldest", "activity"])
+    def test_learners_with_nothing_waiting_sort_last(self, assessor_client, portfolio, sort):
+        idle = PortfolioFactory(assessor=portfolio.assessor)
+        EvidenceFactory(portfolio=portfolio, status="submitted")
+
+        rows = assessor_client.get(f"/assessor/?sort={sort}").context["rows"]
+
+        assert [row["portfolio"] for row in rows] == [portfolio, idle]
+
     def test_it_filters_and_sorts(self, assessor_client, portfolio):
         other = PortfolioFactory(assessor=portfolio.assessor, organisation="Hallam Rail")
         EvidenceFactory(portfolio=portfolio, status="submitted")
