@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from assessments.models import EqaGrant
+from assessments.models import EqaGrant, SampleRate
 
 
 @admin.register(EqaGrant)
@@ -23,3 +23,15 @@ class EqaGrantAdmin(admin.ModelAdmin):
         if not change:
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(SampleRate)
+class SampleRateAdmin(admin.ModelAdmin):
+    list_display = ["rating", "percent"]
+    list_editable = ["percent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

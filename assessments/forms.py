@@ -2,8 +2,9 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db.models import Q
 
-from assessments.models import Mapping
+from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio.files import prepare_upload
 from portfolio.forms import CriterionChoiceField, EvidenceFilesField
 from portfolio.models import EvidenceItem, Portfolio, User
@@ -226,3 +227,146 @@ class SignForm(_Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password. Nothing was signed.")
         return password
+
+
+ACTION_ROWS = 3
+
+
+class SampleForm(SignForm):
+    """An IQA sample: what was looked at with a comment each, the outcome, action points."""
+
+    stage = forms.ChoiceField(choices=IqaSample.Stage.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(choices=IqaSample.Outcome.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label="Overall comment", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, evidence: list, decisions: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence, self.decisions = evidence, decisions
+        for prefix, objects in (("e", evidence), ("d", decisions)):
+            for obj in objects:
+                self.fields[f"look_{prefix}{obj.pk}"] = forms.BooleanField(
+                    required=False, label="Looked at"
+                )
+                self.fields[f"note_{prefix}{obj.pk}"] = forms.CharField(
+                    required=False, label="Comment", widget=forms.Textarea(attrs={"rows": 1})
+                )
+        for n in range(1, ACTION_ROWS + 1):
+            self.fields[f"action{n}"] = forms.CharField(
+                required=False, label=f"Action point {n}", widget=forms.Textarea(attrs={"rows": 1})
+            )
+            self.fields[f"due{n}"] = forms.DateField(
+                required=False,
+                label=f"Due date {n}",
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+        # The password comes last, after everything it signs.
+        self.fields["password"] = self.fields.pop("password")
+
+    def rows(self, prefix: str, objects: list) -> list:
+        return [
+            (obj, self[f"look_{prefix}{obj.pk}"], self[f"note_{prefix}{obj.pk}"]) for obj in objects
+        ]
+
+    def evidence_rows(self):
+        return self.rows("e", self.evidence)
+
+    def decision_rows(self):
+        return self.rows("d", self.decisions)
+
+    def action_rows(self):
+        return [(self[f"action{n}"], self[f"due{n}"]) for n in range(1, ACTION_ROWS + 1)]
+
+    def clean(self):
+        from django.utils import timezone
+
+        cleaned = super().clean()
+        items = []
+        for evidence in self.evidence:
+            if cleaned.get(f"look_e{evidence.pk}"):
+                items.append((evidence, None, cleaned.get(f"note_e{evidence.pk}", "")))
+        for decision in self.decisions:
+            if cleaned.get(f"look_d{decision.pk}"):
+                items.append((None, decision, cleaned.get(f"note_d{decision.pk}", "")))
+        if not items:
+            raise forms.ValidationError("Tick the evidence or decisions you looked at.")
+        actions = []
+        for n in range(1, ACTION_ROWS + 1):
+            text, due = cleaned.get(f"action{n}", "").strip(), cleaned.get(f"due{n}")
+            if text and not due:
+                self.add_error(f"due{n}", "Give the date this action is due.")
+            elif due and not text:
+                self.add_error(f"action{n}", "Say what the assessor should do.")
+            elif due and due < timezone.localdate():
+                self.add_error(f"due{n}", "The due date cannot be in the past.")
+            elif text:
+                actions.append((text, due))
+        if cleaned.get("outcome") == IqaSample.Outcome.REFER_BACK and not actions:
+            self.add_error("action1", "Referring back needs at least one action point.")
+        cleaned["items"], cleaned["actions"] = items, actions
+        return cleaned
+
+
+class ActionCloseForm(_Form):
+    response = forms.CharField(
+        label="What you did", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = StandardisationMeeting
+        fields = [
+            "held_on",
+            "title",
+            "attendees",
+            "other_attendees",
+            "discussed",
+            "evidence",
+            "actions",
+        ]
+        widgets = {
+            "held_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "attendees": forms.CheckboxSelectMultiple,
+            "evidence": forms.CheckboxSelectMultiple,
+            "discussed": forms.Textarea(attrs={"rows": 4}),
+            "actions": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"held_on": "Date"}
+
+    def __init__(self, *args, evidence_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = User.objects.filter(
+            Q(is_assessor=True) | Q(is_iqa=True) | Q(is_centre_admin=True), is_active=True
+        ).order_by("last_name", "first_name")
+        self.fields["evidence"].queryset = evidence_choices
+        self.fields["evidence"].label_from_instance = lambda e: (
+            f"{e.portfolio.learner}: {e.title} ({e.occurred_on:%d %b %Y})"
+        )
+        self.fields["evidence"].required = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class EqaReviewForm(_Form):
+    outcome = forms.ChoiceField(choices=EqaReview.Outcome.choices, widget=forms.RadioSelect)
+    report = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ClaimForm(_Form):
+    reference = forms.CharField(
+        label="Claim reference", max_length=100, help_text="As given by the awarding body."
+    )
+
+
+class UnlockForm(_Form):
+    reason = forms.CharField(
+        label="Why the signed records must change",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit trail and shown on every signature the unlock breaks.",
+    )
+
+
+class PlanForm(forms.Form):
+    rating = forms.ChoiceField(choices=SampleRate.Rating.choices)

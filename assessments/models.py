@@ -203,6 +203,8 @@ class Signature(models.Model):
     class Kind(models.TextChoices):
         ASSESSOR_SIGN_OFF = "assessor_sign_off", "Assessor's unit sign-off"
         LEARNER_DECLARATION = "learner_declaration", "Learner's unit declaration"
+        IQA_SAMPLE = "iqa_sample", "IQA's sample record"
+        IQA_COUNTERSIGNATURE = "iqa_countersignature", "IQA's countersignature"
 
     portfolio = models.ForeignKey(
         "portfolio.Portfolio", on_delete=models.PROTECT, related_name="signatures"
@@ -223,10 +225,180 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["portfolio", "kind"],
-                condition=models.Q(revoked_at__isnull=True),
+                condition=models.Q(revoked_at__isnull=True) & ~models.Q(kind="iqa_sample"),
                 name="one_signature_of_each_kind",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.signer_name}"
+
+
+class SampleRate(models.Model):
+    """The share of an assessor's portfolios the centre wants sampled, by the assessor's risk."""
+
+    class Rating(models.TextChoices):
+        NEW = "new", "New"
+        STANDARD = "standard", "Standard"
+        EXPERIENCED = "experienced", "Experienced"
+
+    rating = models.CharField(max_length=20, choices=Rating.choices, unique=True)
+    percent = models.PositiveSmallIntegerField(help_text="Target share of portfolios sampled.")
+
+    class Meta:
+        ordering = ["-percent"]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()}: {self.percent}%"
+
+
+class SamplingPlan(models.Model):
+    """How closely an IQA samples one assessor's work."""
+
+    iqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sampling_plans"
+    )
+    rating = models.CharField(
+        max_length=20, choices=SampleRate.Rating.choices, default=SampleRate.Rating.NEW
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["iqa", "assessor"], name="one_plan_per_assessor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessor} ({self.get_rating_display()})"
+
+
+class IqaSample(models.Model):
+    """An internal quality assurer's look at a portfolio: what was looked at, and the outcome."""
+
+    class Stage(models.TextChoices):
+        INTERIM = "interim", "Interim"
+        SUMMATIVE = "summative", "Summative"
+
+    class Outcome(models.TextChoices):
+        AGREE = "agree", "Agree"
+        REFER_BACK = "refer_back", "Refer back to the assessor"
+
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.PROTECT, related_name="samples"
+    )
+    iqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    comment = models.TextField(blank=True)
+    signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, related_name="sample"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} sample of {self.portfolio}"
+
+
+class SampleItem(models.Model):
+    """One evidence item or criterion decision an IQA looked at, with their comment."""
+
+    sample = models.ForeignKey(IqaSample, on_delete=models.CASCADE, related_name="items")
+    evidence = models.ForeignKey(
+        "portfolio.EvidenceItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.ForeignKey(
+        CriterionDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return str(self.evidence or self.decision)
+
+
+class ActionPoint(models.Model):
+    """Something the IQA asks the assessor to do, by a date; the assessor answers and closes it."""
+
+    sample = models.ForeignKey(IqaSample, on_delete=models.CASCADE, related_name="actions")
+    text = models.TextField()
+    due_on = models.DateField()
+    response = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class StandardisationMeeting(models.Model):
+    """A meeting where assessors and IQAs agree how the standard is applied."""
+
+    held_on = models.DateField()
+    title = models.CharField(max_length=200)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    other_attendees = models.CharField(max_length=300, blank=True)
+    discussed = models.TextField("what was discussed")
+    evidence = models.ManyToManyField(
+        "portfolio.EvidenceItem", blank=True, related_name="+", verbose_name="evidence looked at"
+    )
+    actions = models.TextField("actions agreed", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on}: {self.title}"
+
+
+class EqaReview(models.Model):
+    """An external quality assurer's review of a portfolio."""
+
+    class Outcome(models.TextChoices):
+        SATISFACTORY = "satisfactory", "Satisfactory"
+        ACTION_REQUIRED = "action_required", "Action required"
+
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.PROTECT, related_name="eqa_reviews"
+    )
+    eqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    report = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"EQA review of {self.portfolio}"
+
+
+class EqaVisit(models.Model):
+    """A page an external quality assurer opened: who, what, when."""
+
+    eqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=500)
+    method = models.CharField(max_length=10)
+    status = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["eqa", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.eqa} opened {self.path}"

@@ -144,6 +144,12 @@ class Portfolio(models.Model):
     job_role = models.CharField(max_length=200)
     start_date = models.DateField(default=timezone.localdate)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_reference = models.CharField(max_length=100, blank=True)
+    retain_until = models.DateField(
+        null=True, blank=True, help_text="After this date the records may be purged."
+    )
+    purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -387,6 +393,9 @@ class EvidenceFile(models.Model):
     )
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the content was removed; the hash is kept."
+    )
 
     objects = EvidenceFileQuerySet.as_manager()
 

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "assessments.middleware.EqaVisitMiddleware",
 ]
 
 ROOT_URLCONF = "portfolio.urls"
@@ -215,3 +216,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# How long a claimed portfolio is kept before purge_expired may remove its files and anonymise
+# the learner (the assessment decisions are kept).
+RETENTION_YEARS = env_int("RETENTION_YEARS", 3)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from assessments import quality_views
 from assessments import views as assessment_views
 from portfolio import evidence_views, views
 
@@ -12,7 +13,14 @@ urlpatterns = [
     path("learner/", views.learner_home, name="learner_home"),
     path("assessor/", assessment_views.caseload, name="assessor_home"),
     path("notifications/", evidence_views.notifications, name="notifications"),
-    path("iqa/", views.iqa_home, name="iqa_home"),
+    path("iqa/", quality_views.iqa_home, name="iqa_home"),
+    path("iqa/plans/<int:assessor_pk>/", quality_views.plan_update, name="plan_update"),
+    path("standardisation/", quality_views.standardisation, name="standardisation"),
+    path("standardisation/new/", quality_views.meeting_new, name="meeting_new"),
+    path("samples/<int:pk>/", quality_views.sample_detail, name="sample_detail"),
+    path("actions/<int:pk>/close/", quality_views.action_close, name="action_close"),
+    path("centre/eqa-visits/", quality_views.eqa_visits, name="eqa_visits"),
+    path("me/data/", views.my_data, name="my_data"),
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
     path("portfolios/<int:pk>/", views.portfolio_detail, name="portfolio_detail"),
@@ -41,6 +49,11 @@ urlpatterns = [
         name="discussion_new",
     ),
     path("portfolios/<int:pk>/sign-off/", assessment_views.sign_off, name="sign_off"),
+    path("portfolios/<int:pk>/samples/new/", quality_views.sample_new, name="sample_new"),
+    path("portfolios/<int:pk>/audit/", quality_views.audit_trail, name="audit_trail"),
+    path("portfolios/<int:pk>/eqa-review/", quality_views.eqa_review, name="eqa_review"),
+    path("portfolios/<int:pk>/claim/", quality_views.claim, name="claim"),
+    path("portfolios/<int:pk>/unlock/", quality_views.unlock, name="unlock"),
     path("portfolios/<int:pk>/declaration/", assessment_views.declaration, name="declaration"),
     path(
         "decisions/<int:pk>/withdraw/", assessment_views.decision_withdraw, name="decision_withdraw"

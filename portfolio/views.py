@@ -3,15 +3,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from assessments import quality
 from assessments.audit import record
-from assessments.models import EqaGrant
+from assessments.forms import ClaimForm, EqaReviewForm
+from assessments.models import EqaGrant, EqaReview, IqaSample
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
+from portfolio.data_export import personal_data_zip
 from portfolio.forms import WorkplaceForm
 from portfolio.models import EvidenceItem, Portfolio, Role
 from portfolio.roles import active_role, home_url, set_active_role
@@ -63,12 +66,6 @@ def learner_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@role_required(Role.IQA)
-def iqa_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, Role.IQA, "portfolio/iqa_home.html")
-
-
-@login_required
 @role_required(Role.EQA)
 def eqa_home(request: HttpRequest) -> HttpResponse:
     grants = EqaGrant.objects.filter(eqa=request.user).annotate(portfolio_count=Count("portfolios"))
@@ -103,6 +100,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-occurred_on", "-pk")
     )
     signatures = signature_rows(portfolio)
+    user = request.user
     return render(
         request,
         "portfolio/portfolio_detail.html",
@@ -119,6 +117,16 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "may_declare": portfolio.learner_id == request.user.pk
             and portfolio.status == Portfolio.Status.ASSESSED,
+            "samples": IqaSample.objects.filter(portfolio=portfolio)
+            .select_related("iqa")
+            .prefetch_related("actions")
+            .order_by("-created_at", "-pk"),
+            "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
+            "may_sample": quality.may_quality_assure(portfolio, user),
+            "may_eqa_review": user.is_eqa and quality.eqa_may_review(portfolio, user),
+            "is_centre_admin": user.is_centre_admin,
+            "claim_form": ClaimForm(),
+            "eqa_review_form": EqaReviewForm(),
         },
     )
 
@@ -147,3 +155,19 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Your workplace details are saved.")
         return redirect(portfolio)
     return render(request, "portfolio/workplace_form.html", {"portfolio": portfolio, "form": form})
+
+
+@login_required
+def my_data(request: HttpRequest) -> FileResponse:
+    """Everything held about the signed-in person, as a ZIP of JSON records and their files."""
+    record(
+        "data.exported",
+        actor=request.user,
+        summary=f"{request.user} downloaded everything held about them",
+    )
+    return FileResponse(
+        personal_data_zip(request.user),
+        as_attachment=True,
+        filename=f"my-portfolio-data-{request.user.username}.zip",
+        content_type="application/zip",
+    )

@@ -104,11 +104,12 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 17 queries: the session, the session user, counting unread messages for the menu,
+    # Expect 19 queries: the session, the session user, counting unread messages for the menu,
     # the portfolio with its people and unit; coverage: criteria, contexts, evidence, claims,
     # evidence contexts, mappings, decisions, cited evidence; the evidence list: counting it for
-    # the pager, the page with file counts, its contexts, its claims; the signatures
-    with django_assert_num_queries(17):
+    # the pager, the page with file counts, its contexts, its claims; the signatures, the IQA
+    # samples, the EQA reviews
+    with django_assert_num_queries(19):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 
