@@ -291,6 +291,79 @@ def _sign(portfolio: Portfolio, criteria) -> None:
         )
     unit_sign_off(portfolio=portfolio, by=portfolio.assessor, notify=False)
     learner_declaration_sign(portfolio=portfolio, by=portfolio.learner)
+    _countersign(portfolio)
+
+
+def _countersign(portfolio: Portfolio) -> None:
+    """The IQA's summative sample that agrees: the portfolio is verified."""
+    from assessments.quality import sample_record
+
+    items = list(portfolio.evidence.filter(answers_question__isnull=True).order_by("pk")[:3])
+    decisions = list(portfolio.decisions.select_related("criterion").order_by("pk")[:2])
+    sample_record(
+        portfolio=portfolio,
+        iqa=portfolio.iqa,
+        stage="summative",
+        outcome="agree",
+        comment="Mapping is precise and every context is evidenced from real work.",
+        items=[(item, None, "Authentic, current and clearly mapped.") for item in items]
+        + [(None, decision, "Well supported.") for decision in decisions],
+        actions=[],
+    )
+
+
+def seed_centre_records(unit) -> bool:
+    """The demo centre's own quality records: eqa1's grant to learner1, and a standardisation
+    meeting. Returns False if they exist already."""
+    from assessments.models import EqaGrant, StandardisationMeeting
+    from portfolio.models import User
+
+    if StandardisationMeeting.objects.exists():
+        return False
+    people = {u.username: u for u in User.objects.filter(
+        username__in=["admin", "assessor1", "iqa1", "eqa1"]
+    )}  # fmt: skip
+    learner1 = Portfolio.objects.filter(unit=unit, learner__username="learner1").first()
+    if learner1 is not None and "eqa1" in people:
+        grant = EqaGrant.objects.create(
+            eqa=people["eqa1"],
+            expires_at=timezone.now() + datetime.timedelta(days=30),
+            reason="External verification visit",
+            granted_by=people.get("admin"),
+        )
+        grant.portfolios.set([learner1])
+        record(
+            "eqa.granted",
+            actor=people.get("admin"),
+            obj=grant,
+            portfolio=learner1,
+            summary=f"{people.get('admin')} granted {people['eqa1']} access until "
+            f"{timezone.localtime(grant.expires_at):%d %b %Y}",
+        )
+    meeting = StandardisationMeeting.objects.create(
+        held_on=timezone.localdate() - datetime.timedelta(days=21),
+        title="Evidencing context d: when systems let the learner down",
+        other_attendees="Customer services team leader",
+        discussed=(
+            "What counts as people, systems or resources letting the learner down, and how to "
+            "map P14 (enlisting help) when the learner's authority is limited."
+        ),
+        actions="Assessors cite the failure and the help enlisted in each mapping note.",
+        recorded_by=people["iqa1"],
+    )
+    meeting.attendees.set([people[name] for name in ("assessor1", "iqa1") if name in people])
+    meeting.evidence.set(
+        EvidenceItem.objects.filter(portfolio__learner__username="learner1", contexts__letter="d")[
+            :1
+        ]
+    )
+    record(
+        "standardisation.recorded",
+        actor=people["iqa1"],
+        obj=meeting,
+        summary=f"{people['iqa1']} recorded the standardisation meeting '{meeting.title}'",
+    )
+    return True
 
 
 def _claim(evidence, criteria) -> None:

@@ -118,12 +118,32 @@ def test_the_story_learners_are_at_their_stages(c4):
     )
     assert verify_chain()[1] is None
     signed = portfolios["learner1"]
-    assert signed.status == "assessed"
+    assert signed.status == "verified"
     assert complete.is_sufficient
     from assessments.signatures import signature_rows
 
     rows = signature_rows(signed)
-    assert [row.signature.kind for row in rows] == ["assessor_sign_off", "learner_declaration"]
+    assert [row.signature.kind for row in rows] == [
+        "assessor_sign_off",
+        "learner_declaration",
+        "iqa_sample",
+        "iqa_countersignature",
+    ]
     assert all(row.valid for row in rows)
     assert half_way.referred_back == 2
     assert not half_way.is_sufficient
+
+
+def test_the_quality_records_of_the_demo_centre(c4):
+    from assessments.models import EqaGrant, IqaSample, StandardisationMeeting
+
+    seed()
+    seed()  # still only one of each
+
+    grant = EqaGrant.objects.get()
+    assert grant.eqa.username == "eqa1"
+    assert [p.learner.username for p in grant.portfolios.all()] == ["learner1"]
+    assert grant.is_active
+    sample = IqaSample.objects.get()
+    assert (sample.iqa.username, sample.stage, sample.outcome) == ("iqa1", "summative", "agree")
+    assert StandardisationMeeting.objects.count() == 1

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from portfolio.demo import STORIES, seed_story
+from portfolio.demo import STORIES, seed_centre_records, seed_story
 from portfolio.models import Portfolio, User
 from units.models import Unit
 
@@ -73,8 +73,9 @@ class Command(BaseCommand):
                 seed_story(portfolio)
                 for portfolio in Portfolio.objects.filter(
                     unit=unit, learner__username__in=STORIES
-                ).select_related("learner", "assessor", "unit")
+                ).select_related("learner", "assessor", "iqa", "unit")
             )
+            seed_centre_records(unit)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo centre ready: {created_people} people, {created_portfolios} portfolios "
