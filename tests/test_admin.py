@@ -94,3 +94,52 @@ def test_units_are_read_only_in_the_admin(client, login, centre_admin, c4):
     assert client.get("/admin/units/unit/add/").status_code == 403
     response = client.post(f"/admin/units/unit/{c4.pk}/change/", {"title": "Changed"})
     assert response.status_code == 403
+
+
+def test_a_centre_administrator_grants_an_eqa_access_and_it_is_audited(
+    client, login, centre_admin, make_user, portfolio
+):
+    from assessments.models import AuditEntry, EqaGrant
+
+    eqa = make_user(eqa=True)
+    login(centre_admin)
+
+    response = client.post(
+        "/admin/assessments/eqagrant/add/",
+        {
+            "eqa": eqa.pk,
+            "portfolios": [portfolio.pk],
+            "expires_at_0": "2099-01-31",
+            "expires_at_1": "17:00:00",
+            "reason": "Visit",
+        },
+    )
+
+    assert response.status_code == 302
+    grant = EqaGrant.objects.get()
+    assert grant.granted_by == centre_admin
+    assert list(grant.portfolios.all()) == [portfolio]
+    entry = AuditEntry.objects.get(action="eqa.granted")
+    assert entry.data["portfolios"] == [portfolio.pk]
+
+
+def test_a_grant_to_someone_who_is_not_an_eqa_is_refused(
+    client, login, centre_admin, make_user, portfolio
+):
+    from assessments.models import EqaGrant
+
+    login(centre_admin)
+
+    response = client.post(
+        "/admin/assessments/eqagrant/add/",
+        {
+            "eqa": make_user(learner=True).pk,
+            "whole_centre": "on",
+            "expires_at_0": "2099-01-31",
+            "expires_at_1": "17:00:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "does not hold the external quality assurer role" in response.text
+    assert not EqaGrant.objects.exists()
