@@ -24,12 +24,18 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python system-deps
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
 
-# libmagic judges an upload's type from its content.
+# libmagic judges an upload's type from its content; Pango, HarfBuzz and the DejaVu fonts let
+# WeasyPrint lay out the PDF portfolio.
+SYSTEM_LIBS := libmagic.so.1 libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0
 system-deps:
-	@ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || { \
-		echo "Installing libmagic"; \
+	@missing=""; for lib in $(SYSTEM_LIBS); do \
+		ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system libraries for:$$missing"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libmagic1 >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libmagic1 \
+			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core >/dev/null; fi
 
 install: $(RUN_STAMP)
 

@@ -215,8 +215,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO; its warnings still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # How long a claimed portfolio is kept before purge_expired may remove its files and anonymise
 # the learner (the assessment decisions are kept).
 RETENTION_YEARS = env_int("RETENTION_YEARS", 3)
+
+# Evidence files up to this size are attached inside the exported PDF; larger ones are listed
+# with their hash as held by the centre.
+PDF_ATTACHMENT_MAX_BYTES = env_int("PDF_ATTACHMENT_MAX_MB", 10) * 1024 * 1024

@@ -25,6 +25,7 @@ urlpatterns = [
     path("centre/", views.centre_home, name="centre_home"),
     path("portfolios/<int:pk>/", views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
+    path("portfolios/<int:pk>/export.pdf", views.portfolio_pdf, name="portfolio_pdf"),
     path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
     path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
     path(

@@ -17,6 +17,7 @@ from portfolio.access import get_for_user, posted, role_required
 from portfolio.data_export import personal_data_zip
 from portfolio.forms import WorkplaceForm
 from portfolio.models import EvidenceItem, Portfolio, Role
+from portfolio.pdf import render_portfolio_pdf
 from portfolio.roles import active_role, home_url, set_active_role
 from units.models import Criterion, EvidenceContext
 
@@ -171,3 +172,24 @@ def my_data(request: HttpRequest) -> FileResponse:
         filename=f"my-portfolio-data-{request.user.username}.zip",
         content_type="application/zip",
     )
+
+
+@login_required
+def portfolio_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole portfolio as one PDF, for anyone who may see the portfolio."""
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("learner", "unit"), pk=pk
+    )
+    data = render_portfolio_pdf(portfolio)
+    record(
+        "portfolio.exported",
+        actor=request.user,
+        obj=portfolio,
+        portfolio=portfolio,
+        summary=f"{request.user} exported the portfolio as a PDF",
+        data={"bytes": len(data)},
+    )
+    response = HttpResponse(data, content_type="application/pdf")
+    name = f"portfolio-{portfolio.learner.username}-{portfolio.unit.code}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,213 @@
+import hashlib
+import io
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from assessments.models import AuditEntry
+from assessments.services import unit_sign_off
+from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.models import EvidenceFile, EvidenceItem
+from portfolio.pdf import PortfolioFetcher, RefusedURL, render_portfolio_pdf
+from tests import samples
+from tests.assessing import sufficient
+from tests.factories import EvidenceFactory, PortfolioFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def attach(item, name, data):
+    with atomic_with_files() as written:
+        return store_file(
+            item, prepare_upload(samples.upload(name, data)), by=item.portfolio.learner,
+            written=written,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def complete(portfolio, settings):
+    sufficient(portfolio)
+    first = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=None).first()
+    photo = attach(first, "desk.jpg", samples.jpeg(800, 600))
+    letter = attach(first, "letter.pdf", samples.pdf())
+    big = attach(first, "recording.mp3", samples.mp3() + b"\0" * 50_000)
+    settings.PDF_ATTACHMENT_MAX_BYTES = 40_000  # the recording is over the cap
+    unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+    portfolio.files = {"photo": photo, "letter": letter, "big": big}
+    return portfolio
+
+
+@pytest.fixture
+def reader(complete):
+    return PdfReader(io.BytesIO(render_portfolio_pdf(complete)))
+
+
+def text_of(reader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def outline_titles(outline) -> list[str]:
+    titles = []
+    for entry in outline:
+        if isinstance(entry, list):
+            titles.extend(outline_titles(entry))
+        else:
+            titles.append(entry.title)
+    return titles
+
+
+def test_it_holds_every_criterion_with_both_codes(reader, complete):
+    text = text_of(reader)
+
+    for criterion in complete.unit.criteria.all():
+        assert f"{criterion.number} ({criterion.nos_code})" in text
+        assert f"NOS {criterion.nos_code}:" in text
+
+
+def test_it_holds_the_contexts_evidence_signatures_and_audit_trail(reader, complete):
+    text = " ".join(text_of(reader).split())
+
+    for context in complete.unit.contexts.all():
+        assert f"{context.letter} {context.description}" in text
+    for item in complete.evidence.exclude(status="draft"):
+        assert item.title in text
+    assert "Assessor's unit sign-off: VALID" in text
+    assert "Sufficient: every condition for sign-off is met." in text
+    packed = text.replace(" ", "")  # table cells wrap long lines anywhere
+    for entry in AuditEntry.objects.filter(portfolio=complete).order_by("sequence"):
+        assert entry.summary.replace(" ", "") in packed
+    assert complete.files["photo"].sha256 in packed
+
+
+def test_it_has_an_outline_page_numbers_and_metadata(reader, complete):
+    titles = outline_titles(reader.outline)
+
+    assert "1 Recognise when customers may be difficult to deal with" in titles
+    assert "1.1 (P1)" in titles
+    assert "3.10 (K10)" in titles
+    first = complete.evidence.exclude(status="draft").order_by("occurred_on", "pk").first()
+    assert f"1. {first.title}" in titles
+    assert f"page 1 of {len(reader.pages)}" in reader.pages[0].extract_text()
+    assert reader.metadata.title == f"{complete.learner}: OCR unit C4 portfolio"
+    assert reader.metadata.author == "Demo Training Centre"
+
+
+def test_files_are_attached_up_to_the_cap_with_matching_hashes(reader, complete):
+    attachments = reader.attachments
+    photo, letter, big = (complete.files[k] for k in ("photo", "letter", "big"))
+
+    for stored in (photo, letter):
+        [content] = attachments[f"{stored.pk}-{stored.original_name}"]
+        assert hashlib.sha256(content).hexdigest() == stored.sha256
+    assert f"{big.pk}-{big.original_name}" not in attachments
+    assert "held by the centre" in " ".join(text_of(reader).split())
+
+
+def test_a_signature_broken_after_signing_shows_as_broken(complete):
+    EvidenceFile.objects.filter(pk=complete.files["letter"].pk).update(sha256="0" * 64)
+
+    text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(complete))))
+
+    assert "Assessor's unit sign-off: BROKEN" in text
+    assert "the file 'letter.pdf'" in text
+
+
+def test_learner_text_is_printed_never_obeyed(portfolio):
+    EvidenceFactory(
+        portfolio=portfolio,
+        status="submitted",
+        account='<b>bold</b><img src="file:///etc/passwd"><link rel=stylesheet href="http://127.0.0.1/">',
+    )
+
+    text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(portfolio))))
+
+    assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
+
+
+class TestFetcher:
+    @pytest.fixture
+    def fetcher(self, complete):
+        return PortfolioFetcher({f.pk: f for f in complete.files.values()})
+
+    def test_it_reads_this_portfolios_files_and_our_static_files(self, fetcher, complete):
+        photo = complete.files["photo"]
+
+        assert fetcher.fetch(f"portfolio-file:{photo.pk}/print").headers["Content-Type"] == (
+            "image/jpeg"
+        )
+        assert fetcher.fetch("static:pdf/portfolio.css").headers["Content-Type"] == "text/css"
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "file:///etc/passwd",
+            "http://127.0.0.1:8000/admin/",
+            "http://[::1]/",
+            "https://example.org/logo.png",
+            "static:../../portfolio/settings.py",
+            "static:pdf/../../../manage.py",
+            "data:text/plain,hello",
+        ],
+    )
+    def test_it_refuses_everything_else(self, fetcher, url):
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+
+    def test_it_refuses_another_portfolios_file(self, fetcher, c4):
+        other = EvidenceFactory(portfolio=PortfolioFactory(), status="submitted")
+        stranger = attach(other, "other.jpg", samples.jpeg())
+
+        with pytest.raises(RefusedURL, match="not a file of this portfolio"):
+            fetcher.fetch(f"portfolio-file:{stranger.pk}/print")
+
+
+class TestExport:
+    def test_everyone_entitled_gets_the_pdf_and_it_is_audited(
+        self, client, login, portfolio, make_grant
+    ):
+        for person in (portfolio.learner, portfolio.assessor, portfolio.iqa):
+            login(person)
+            response = client.get(f"/portfolios/{portfolio.pk}/export.pdf")
+            assert response.status_code == 200
+            assert response["Content-Type"] == "application/pdf"
+            assert response.content.startswith(b"%PDF")
+        login(make_grant(portfolios=[portfolio]).eqa)
+        assert client.get(f"/portfolios/{portfolio.pk}/export.pdf").status_code == 200
+        assert AuditEntry.objects.filter(action="portfolio.exported").count() == 4
+
+    def test_a_person_without_access_gets_no_pdf(self, client, login, portfolio, make_user):
+        login(make_user(learner=True))
+
+        assert client.get(f"/portfolios/{portfolio.pk}/export.pdf").status_code == 404
+
+    def test_the_command_writes_the_pdf(self, complete, tmp_path):
+        out = StringIO()
+        target = tmp_path / "portfolio.pdf"
+
+        call_command(
+            "export_portfolio", complete.learner.username, "--output", str(target), stdout=out
+        )
+
+        assert target.read_bytes().startswith(b"%PDF")
+        assert "Wrote" in out.getvalue()
+        call_command("export_portfolio", str(complete.pk), "--output", str(target), stdout=out)
+        with pytest.raises(CommandError, match="No portfolio for 'nobody'"):
+            call_command("export_portfolio", "nobody", "--output", str(target))
+
+
+@pytest.mark.parametrize("items", [1, 12])
+def test_building_the_export_runs_a_fixed_number_of_queries(
+    portfolio, django_assert_max_num_queries, items
+):
+    EvidenceFactory.create_batch(
+        items, portfolio=portfolio, status="accepted", contexts="ab", claims=["P1"]
+    )
+
+    # Expect at most 40 queries whatever the number of items: the portfolio; the evidence and
+    # its contexts, claims, files, mappings and reviews; the criteria, outcomes and contexts;
+    # the decisions and their citations; coverage (8); the signatures and their manifest; the
+    # samples with items and actions; the EQA reviews; the audit trail
+    with django_assert_max_num_queries(40):
+        render_portfolio_pdf(portfolio)
