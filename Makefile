@@ -10,7 +10,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/portfolio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV_ENV := DEBUG=true
 
-.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps clean
+.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench-pdf clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,9 @@ run: $(RUN_STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py import_unit units/specs/*.yaml
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (stop with Ctrl+C)"
+	@echo "Serving on http://127.0.0.1:8000 with a background worker (stop both with Ctrl+C)"
+	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Debian's Chromium drives the browser tests; Playwright cannot download a browser here.
@@ -73,6 +75,14 @@ test: lint test-sqlite test-postgres
 else
 test: lint test-sqlite
 endif
+
+# The PDF export of learner1's complete portfolio with 40 phone photos (12 megapixels) added
+# for the measurement and removed afterwards.
+bench-pdf: $(RUN_STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v0
+	$(DEV_ENV) $(BIN)/python manage.py import_unit units/specs/*.yaml
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo >/dev/null
+	$(DEV_ENV) $(BIN)/python manage.py bench_pdf_export --photos 40
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -25,7 +25,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from portfolio.models import EvidenceFile, EvidenceItem, User
 
@@ -165,6 +165,18 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
     )
 
 
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Refuse truncated images while reading an upload, whatever another library (WeasyPrint
+    sets the opposite on import) has made Pillow's global default."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _open_image(upload: UploadedFile, name: str) -> Image.Image:
     limit = settings.EVIDENCE_MAX_IMAGE_PIXELS
     too_large = ValidationError(
@@ -180,7 +192,8 @@ def _open_image(upload: UploadedFile, name: str) -> Image.Image:
         width, height = image.size
         if width * height > limit:
             raise too_large
-        image.load()
+        with _strict_decoding():
+            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -214,7 +227,7 @@ def _rendition(image: Image.Image, longest_edge: int) -> bytes:
         rgba = copy.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         copy = background
-    copy.save(out, "JPEG", quality=80, optimize=True, progressive=True)
+    copy.save(out, "JPEG", quality=75, optimize=True, progressive=True)
     return out.getvalue()
 
 

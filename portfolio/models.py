@@ -483,3 +483,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class BulkExport(models.Model):
+    """Several portfolios' PDFs in one ZIP, built by a background task with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    portfolio_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Export of {len(self.portfolio_ids)} portfolios by {self.requested_by}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("bulk_export_detail", args=[self.pk])
+
+    @property
+    def total(self) -> int:
+        return len(self.portfolio_ids)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -184,9 +186,10 @@ EVIDENCE_MAX_BYTES = {
 # A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
 # phone camera fits).
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
-# Longest edge, in pixels, of the renditions made of every image: for the screen and for print.
+# Longest edge, in pixels, of the renditions made of every image: for the screen, and for print
+# (1600 pixels is over 150 dpi across an A4 page's text width).
 EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
-EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1800)
+EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 
@@ -226,3 +229,7 @@ RETENTION_YEARS = env_int("RETENTION_YEARS", 3)
 # Evidence files up to this size are attached inside the exported PDF; larger ones are listed
 # with their hash as held by the centre.
 PDF_ATTACHMENT_MAX_BYTES = env_int("PDF_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+
+# Background tasks (several portfolios exported as one ZIP) are kept in the database and run by
+# `python manage.py db_worker`, so nothing beyond the database is needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from assessments import quality
@@ -16,9 +18,10 @@ from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.data_export import personal_data_zip
 from portfolio.forms import WorkplaceForm
-from portfolio.models import EvidenceItem, Portfolio, Role
+from portfolio.models import BulkExport, EvidenceItem, Portfolio, Role
 from portfolio.pdf import render_portfolio_pdf
 from portfolio.roles import active_role, home_url, set_active_role
+from portfolio.tasks import build_bulk_export
 from units.models import Criterion, EvidenceContext
 
 PAGE_SIZE = 25
@@ -193,3 +196,62 @@ def portfolio_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     name = f"portfolio-{portfolio.learner.username}-{portfolio.unit.code}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _may_bulk_export(user) -> bool:
+    return user.is_centre_admin or user.is_eqa
+
+
+@login_required
+def bulk_export_new(request: HttpRequest) -> HttpResponse:
+    """An EQA or administrator chooses portfolios to export together as one ZIP of PDFs."""
+    if not _may_bulk_export(request.user):
+        raise PermissionDenied
+    visible = (
+        Portfolio.objects.visible_to(request.user)
+        .select_related("learner", "unit")
+        .order_by("learner__last_name", "learner__first_name", "pk")
+    )
+    if request.method == "POST":
+        chosen = [int(pk) for pk in request.POST.getlist("portfolios") if pk.isdigit()]
+        allowed = list(visible.filter(pk__in=chosen).values_list("pk", flat=True))
+        if not allowed:
+            messages.error(request, "Choose at least one portfolio to export.")
+        else:
+            export = BulkExport.objects.create(requested_by=request.user, portfolio_ids=allowed)
+            record(
+                "export.requested",
+                actor=request.user,
+                obj=export,
+                summary=f"{request.user} asked for {len(allowed)} portfolio PDFs as one ZIP",
+                data={"portfolios": allowed},
+            )
+            build_bulk_export.enqueue(export.pk)
+            return redirect(export)
+    return render(
+        request,
+        "portfolio/bulk_export_new.html",
+        {
+            "portfolios": visible[:500],
+            "exports": BulkExport.objects.filter(requested_by=request.user)[:10],
+        },
+    )
+
+
+@login_required
+def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = get_object_or_404(BulkExport, pk=pk, requested_by=request.user)
+    return render(request, "portfolio/bulk_export_detail.html", {"export": export})
+
+
+@login_required
+def bulk_export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = get_object_or_404(
+        BulkExport, pk=pk, requested_by=request.user, status=BulkExport.Status.DONE
+    )
+    return FileResponse(
+        storages["evidence"].open(export.file.name, "rb"),
+        as_attachment=True,
+        filename=f"portfolios-{export.pk}.zip",
+        content_type="application/zip",
+    )

@@ -329,3 +329,14 @@ def test_an_image_just_over_the_pixel_limit_is_refused(upload_to, draft, setting
         response.context["form"].errors["files"]
     )
     assert stored_files() == []
+
+
+def test_a_truncated_image_is_refused_even_after_the_pdf_library_loads(upload_to, draft):
+    import weasyprint  # noqa: F401  (sets Pillow to accept truncated images on import)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    response = upload_to(samples.upload("cut.jpg", _truncated_jpeg()))
+
+    assert "could not be read as an image" in str(response.context["form"].errors["files"])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as it was found
