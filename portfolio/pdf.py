@@ -157,8 +157,9 @@ def _context(portfolio: Portfolio) -> dict:
     }
 
 
-def render_portfolio_pdf(portfolio: Portfolio) -> bytes:
-    """The whole portfolio as PDF bytes, with its files attached up to the size cap."""
+def render_portfolio_pdf(portfolio: Portfolio, *, attach: bool = True) -> bytes:
+    """The whole portfolio as PDF bytes, with its files attached up to the size cap (unless
+    ``attach`` is false)."""
     portfolio = Portfolio.objects.select_related("learner", "unit", "assessor", "iqa").get(
         pk=portfolio.pk
     )
@@ -174,7 +175,7 @@ def render_portfolio_pdf(portfolio: Portfolio) -> bytes:
             description=f"{f.original_name} (SHA-256 {f.sha256})",
         )
         for f in files.values()
-        if f.attached
+        if f.attached and attach
     ]
     return HTML(string=html, base_url="static:", url_fetcher=fetcher).write_pdf(
         attachments=attachments
