@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from assessments.models import AuditEntry
 from portfolio.models import BulkExport
-from tests.factories import PortfolioFactory
+from tests.factories import PortfolioFactory, c4_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,9 @@ def run_worker():
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
 
 
-def test_an_eqa_exports_the_granted_portfolios_as_one_zip(client, login, c4, make_grant):
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection when it is done
+def test_an_eqa_exports_the_granted_portfolios_as_one_zip(client, login, make_grant):
+    c4_unit()
     granted = PortfolioFactory.create_batch(2)
     hidden = PortfolioFactory()
     grant = make_grant(portfolios=granted)
