@@ -1,0 +1,131 @@
+"""Every role's main pages checked with axe-core against WCAG 2.2 A and AA."""
+
+from io import StringIO
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from portfolio.models import EvidenceItem, Portfolio
+from tests.browser.conftest import PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+}
+DEMO_PASSWORD = "demo-portfolio-2026"
+
+
+def violations(page) -> list[str]:
+    results = Axe().run(page, options=WCAG)
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.fixture
+def demo(db):
+    out = StringIO()
+    call_command("import_unit", "units/specs/ocr-c4.yaml", stdout=out)
+    call_command("seed_demo", stdout=out)
+    portfolios = {p.learner.username: p for p in Portfolio.objects.select_related("learner")}
+    submitted = EvidenceItem.objects.filter(
+        portfolio=portfolios["learner2"], status="submitted", answers_question=None
+    ).first()
+    photo = EvidenceItem.objects.filter(portfolio=portfolios["learner1"], files__isnull=False)[0]
+    k1 = portfolios["learner1"].unit.criteria.get(nos_code="K1")
+    return {
+        "l1": portfolios["learner1"].pk,
+        "l2": portfolios["learner2"].pk,
+        "submitted": submitted.pk,
+        "photo": photo.pk,
+        "k1": k1.pk,
+        "unit": portfolios["learner1"].unit_id,
+    }
+
+
+@pytest.fixture
+def signed_in(browser, live_server):
+    contexts = []
+
+    def sign_in(username, viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        if username:
+            page.get_by_label("Username").fill(username)
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
+
+
+PAGES = {
+    None: ["/accounts/login/", "/accounts/password_reset/"],
+    "learner2": [
+        "/learner/",
+        "/portfolios/{l2}/",
+        "/portfolios/{l2}/evidence/new/",
+        "/portfolios/{l2}/knowledge/",
+        "/notifications/",
+        "/units/{unit}/",
+    ],
+    "learner1": ["/evidence/{photo}/", "/portfolios/{l1}/matrix/"],
+    "assessor1": [
+        "/assessor/",
+        "/notifications/",
+        "/evidence/{submitted}/",
+        "/portfolios/{l2}/",
+        "/portfolios/{l2}/sign-off/",
+        "/portfolios/{l2}/observations/new/",
+        "/portfolios/{l2}/discussions/new/",
+        "/portfolios/{l1}/criteria/{k1}/",
+    ],
+    "iqa1": ["/iqa/", "/portfolios/{l2}/samples/new/", "/standardisation/"],
+    "eqa1": ["/eqa/", "/portfolios/{l1}/", "/portfolios/{l1}/audit/", "/exports/"],
+    "admin": ["/centre/", "/centre/eqa-visits/", "/portfolios/{l1}/unlock/"],
+}
+
+
+@pytest.mark.parametrize("username", list(PAGES))
+def test_the_pages_of_each_role_have_no_wcag_violations(signed_in, live_server, demo, username):
+    page = signed_in(username)
+    found = {}
+    for path in PAGES[username]:
+        response = page.goto(live_server.url + path.format(**demo))
+        assert response.status == 200, path
+        if problems := violations(page):
+            found[path] = problems
+
+    assert found == {}
+
+
+def test_the_learners_pages_have_no_violations_on_a_phone(signed_in, live_server, demo):
+    page = signed_in("learner2", viewport=PHONE)
+    found = {}
+    for path in PAGES["learner2"]:
+        response = page.goto(live_server.url + path.format(**demo))
+        assert response.status == 200, path
+        if problems := violations(page):
+            found[path] = problems
+
+    assert found == {}
+
+
+def test_the_check_fails_on_a_control_without_a_label(browser):
+    page = browser.new_page()
+    page.set_content(
+        '<html lang="en"><head><title>Broken</title></head><body><main><h1>Form</h1>'
+        '<input type="text" name="title"></main></body></html>'
+    )
+
+    assert any(problem.startswith("label:") for problem in violations(page))
+    page.close()
