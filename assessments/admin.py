@@ -9,7 +9,7 @@ from assessments.models import EqaGrant, SampleRate
 class EqaGrantAdmin(admin.ModelAdmin):
     list_display = ["eqa", "whole_centre", "expires_at", "reason", "granted_by", "created_at"]
     list_filter = ["whole_centre"]
-    autocomplete_fields = ["eqa", "portfolios"]
+    autocomplete_fields = ["portfolios"]
     readonly_fields = ["granted_by", "created_at"]
     fields = [
         "eqa",

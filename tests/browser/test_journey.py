@@ -1,0 +1,236 @@
+"""The whole journey through the pages, as each person would make it, in Chromium."""
+
+import datetime
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from pypdf import PdfReader
+
+from tests import samples
+from tests.factories import PASSWORD, PortfolioFactory, UserFactory, c4_unit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OCCASIONS = [("a", 60, "Customer A"), ("b", 40, "Customer B"), ("c", 20, "Customer C"),
+             ("d", 5, "Customer D")]  # fmt: skip
+PERFORMANCE = re.compile(r"^\s*\d\.\d+ \(P\d+\)")
+
+
+@pytest.fixture
+def people():
+    c4_unit()
+    portfolio = PortfolioFactory(organisation="Hallam Rail", job_role="Ticket office assistant")
+    return {
+        "portfolio": portfolio,
+        "learner": portfolio.learner,
+        "assessor": portfolio.assessor,
+        "iqa": portfolio.iqa,
+        "eqa": UserFactory(eqa=True, username="verifier"),
+        "admin": UserFactory(centre_admin=True, username="centreadmin"),
+    }
+
+
+@pytest.fixture
+def as_person(browser, live_server):
+    contexts = []
+
+    def open_as(user):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        if user is not None:
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def submit_with_declaration(page):
+    page.get_by_label("I declare that this evidence is my own work").check()
+    page.get_by_role("button", name="Submit for assessment").click()
+    page.get_by_text("is submitted to your assessor").wait_for()
+
+
+def test_the_whole_journey(as_person, live_server, people, tmp_path):
+    base = live_server.url
+    portfolio = people["portfolio"]
+
+    # The learner adds four pieces of evidence, one per context, each with a photo.
+    learner = as_person(people["learner"])
+    evidence_urls = {}
+    for letter, days, customer in OCCASIONS:
+        photo = tmp_path / f"IMG_{letter}.jpg"
+        photo.write_bytes(samples.jpeg(640, 480))
+        learner.goto(f"{base}/portfolios/{portfolio.pk}/evidence/new/")
+        learner.get_by_label("Title").fill(f"Difficult customer, context {letter}")
+        learner.get_by_label("Reflective account").check()
+        day = timezone.localdate() - datetime.timedelta(days=days)
+        learner.get_by_label("Date it happened").fill(day.isoformat())
+        learner.get_by_label(re.compile(rf"^\s*{letter} (during|when) ")).check()
+        learner.get_by_label("Real job (paid)").check()
+        learner.get_by_label("External customer").check()
+        learner.get_by_label("Customer reference").fill(customer)
+        learner.get_by_label("What happened").fill(f"{customer} was angry; I listened and helped.")
+        for box in learner.get_by_label(PERFORMANCE).all():
+            box.check()
+        learner.get_by_label("Add files").set_input_files(str(photo))
+        learner.get_by_role("button", name="Save draft").click()
+        learner.get_by_role("link", name="Submit for assessment").wait_for()
+        evidence_urls[letter] = learner.url
+        if letter == "a":
+            learner.get_by_role("link", name="Add a witness").click()
+            learner.get_by_label("Witness name").fill("Sam Okafor")
+            learner.get_by_label("Witness's job title").fill("Duty manager")
+            learner.get_by_label("Relationship to you").fill("My line manager")
+            learner.get_by_label("The witness is not a relative of mine").check()
+            learner.get_by_label("Witness's e-mail address").fill("sam@example.org")
+            learner.get_by_label("What the witness saw").fill("I saw the learner calm a customer.")
+            learner.get_by_role("button", name="Save witness details").click()
+            learner.get_by_role("button", name="E-mail it to the witness").click()
+            learner.get_by_text("is e-mailed to Sam Okafor").wait_for()
+        learner.get_by_role("link", name="Submit for assessment").click()
+        submit_with_declaration(learner)
+
+    # The learner answers every knowledge question.
+    learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
+    for code in [f"K{n}" for n in range(1, 11)]:
+        learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
+        learner.get_by_role("link", name=f"Answer {code}", exact=True).click()
+        learner.get_by_label("Answer").fill(f"My answer about {code}, with an example from work.")
+        learner.get_by_role("button", name="Save and submit").click()
+        submit_with_declaration(learner)
+
+    # The witness confirms through the link in their e-mail, with no account.
+    [invitation] = [m for m in mail.outbox if m.to == ["sam@example.org"]]
+    link = re.search(r"http://\S+/witness/\S+/", invitation.body).group(0)
+    witness = as_person(None)
+    witness.goto(link.replace("http://testserver", base))
+    witness.get_by_label("Type your full name").fill("Sam Okafor")
+    witness.get_by_label("I confirm that this statement is a true account").check()
+    witness.get_by_role("button", name="Confirm the statement").click()
+    witness.get_by_role("heading", name="Thank you").wait_for()
+
+    # The assessor refers one item back; the learner puts it right; the assessor accepts all.
+    assessor = as_person(people["assessor"])
+    assessor.goto(evidence_urls["b"])
+    assessor.get_by_label("Refer back to the learner").check()
+    assessor.get_by_label("Feedback").fill("Say what you said to the customer.")
+    assessor.get_by_role("button", name="Record the review").click()
+    assessor.get_by_text("is referred back").wait_for()
+
+    learner.goto(evidence_urls["b"])
+    assert "Say what you said to the customer." in learner.content()
+    learner.get_by_role("link", name="Edit or add files").click()
+    learner.get_by_label("What happened").fill("I said: I can see why this is frustrating.")
+    learner.get_by_role("button", name="Save draft").click()
+    learner.get_by_role("link", name="Resubmit").click()
+    submit_with_declaration(learner)
+
+    assessor.goto(f"{base}/notifications/")
+    review_links = [a.get_attribute("href") for a in assessor.locator("main li a").all()]
+    for href in dict.fromkeys(review_links):
+        assessor.goto(base + href)
+        if assessor.get_by_role("button", name="Record the review").count():
+            assessor.get_by_label("Accept").check()
+            assessor.get_by_role("button", name="Record the review").click()
+            assessor.get_by_text("is accepted").wait_for()
+
+    # The assessor maps each accepted item and marks every criterion met.
+    for href in dict.fromkeys(review_links):
+        assessor.goto(base + href)
+        claimed = [
+            text.split(")")[0].split("(")[1]
+            for text in assessor.locator(
+                "h3:has-text('Claimed by the learner') + ul li"
+            ).all_inner_texts()
+        ]
+        codes = claimed if "context a" in assessor.title() or "K" in claimed[0] else claimed[:1]
+        for code in codes:
+            option = assessor.locator("select[name=criterion] option", has_text=f"({code}) ")
+            assessor.get_by_label("Criterion").select_option(option.first.get_attribute("value"))
+            assessor.get_by_label("Where it is shown").fill(f"{code}: second paragraph")
+            assessor.get_by_role("button", name="Confirm this criterion").click()
+            assessor.get_by_text(f"{code} is confirmed on this evidence.").wait_for()
+
+    assessor.goto(f"{base}/portfolios/{portfolio.pk}/matrix/")
+    criterion_links = [
+        a.get_attribute("href") for a in assessor.locator("th.matrix-criterion a").all()
+    ]
+    assert len(criterion_links) == 27
+    for href in criterion_links:
+        assessor.goto(base + href)
+        assessor.locator("input[name=cited]").first.check()
+        assessor.get_by_role("button", name=re.compile("^Mark .* met$")).click()
+        assessor.get_by_text("is marked met").wait_for()
+    assessor.goto(f"{base}/portfolios/{portfolio.pk}/sign-off/")
+    assert "Sufficient:" in assessor.content()
+    assessor.get_by_label("Your password").fill(PASSWORD)
+    assessor.get_by_role("button", name="Sign").click()
+    assessor.get_by_text("The unit is signed off").wait_for()
+
+    # The learner signs the unit declaration.
+    learner.goto(f"{base}/portfolios/{portfolio.pk}/")
+    learner.get_by_role("link", name="Sign the unit declaration").click()
+    learner.get_by_label("Your password").fill(PASSWORD)
+    learner.get_by_role("button", name="Sign").click()
+    learner.get_by_text("You have signed the unit declaration.").wait_for()
+
+    # The IQA samples and countersigns.
+    iqa = as_person(people["iqa"])
+    iqa.goto(f"{base}/iqa/")
+    iqa.get_by_role("link", name=re.compile("^Sample it")).click()
+    iqa.get_by_label("Summative").check()
+    iqa.get_by_label("Agree").check()
+    iqa.locator("input[name^=look_e]").first.check()
+    iqa.get_by_label("Your password").fill(PASSWORD)
+    iqa.get_by_role("button", name="Record and sign").click()
+    iqa.get_by_text("The sample is recorded and signed.").wait_for()
+
+    # The administrator grants the EQA access.
+    admin = as_person(people["admin"])
+    admin.goto(f"{base}/centre/")
+    admin.get_by_role("link", name="Grant an EQA access").click()
+    admin.get_by_label("External quality assurer").select_option(label=str(people["eqa"]))
+    admin.get_by_label("Whole centre").check()
+    admin.locator("input[name=expires_at_0]").fill(
+        (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    )
+    admin.locator("input[name=expires_at_1]").fill("17:00:00")
+    admin.locator("input[name=_save]").click()
+    admin.get_by_text("was added successfully").wait_for()
+
+    # The EQA reviews the portfolio and downloads its PDF.
+    eqa = as_person(people["eqa"])
+    eqa.goto(f"{base}/eqa/")
+    eqa.get_by_role("link", name=str(people["learner"])).click()
+    eqa.get_by_label("Satisfactory").check()
+    eqa.get_by_label("Report").fill("Sound, well-evidenced assessment.")
+    eqa.get_by_role("button", name="Record your review").click()
+    eqa.get_by_text("Your review is recorded.").wait_for()
+    with eqa.expect_download() as download:
+        eqa.get_by_role("link", name="Export PDF", exact=True).click()
+    reader = PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Verified".upper() in text
+    for kind in [
+        "Assessor's unit sign-off",
+        "Learner's unit declaration",
+        "IQA's countersignature",
+    ]:
+        assert f"{kind}: VALID" in text
+    assert "Sound, well-evidenced assessment." in text
+    assert "Confirmed by the witness" in text
+    assert len(reader.attachments) == 4  # the four photos
