@@ -1,12 +1,16 @@
 """Every role's main pages checked with axe-core against WCAG 2.2 A and AA."""
 
+import re
 from io import StringIO
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
 from django.core.management import call_command
 
-from portfolio.models import EvidenceItem, Portfolio
+from assessments.models import IqaSample
+from portfolio import services
+from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
 from tests.browser.conftest import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,13 +40,29 @@ def demo(db):
     ).first()
     photo = EvidenceItem.objects.filter(portfolio=portfolios["learner1"], files__isnull=False)[0]
     k1 = portfolios["learner1"].unit.criteria.get(nos_code="K1")
+    draft = EvidenceItem.objects.filter(portfolio=portfolios["learner2"], status="draft").first()
+    testimony = WitnessTestimony.objects.create(
+        evidence=draft,
+        witness_name="Sam Okafor",
+        witness_job_title="Duty manager",
+        relationship="Line manager",
+        not_a_relative=True,
+        witness_email="sam@example.org",
+        statement="I saw it.",
+    )
+    services.witness_invite(testimony=testimony, by=draft.portfolio.learner, site_url="")
+    token = re.search(r"/witness/([^/]+)/", mail.outbox[-1].body).group(1)
     return {
+        "draft": draft.pk,
+        "token": token,
+        "sample": IqaSample.objects.get().pk,
         "l1": portfolios["learner1"].pk,
         "l2": portfolios["learner2"].pk,
         "submitted": submitted.pk,
         "photo": photo.pk,
         "k1": k1.pk,
         "unit": portfolios["learner1"].unit_id,
+        "k4": portfolios["learner2"].unit.criteria.get(nos_code="K4").pk,
     }
 
 
@@ -69,7 +89,7 @@ def signed_in(browser, live_server):
 
 
 PAGES = {
-    None: ["/accounts/login/", "/accounts/password_reset/"],
+    None: ["/accounts/login/", "/accounts/password_reset/", "/witness/{token}/"],
     "learner2": [
         "/learner/",
         "/portfolios/{l2}/",
@@ -77,6 +97,10 @@ PAGES = {
         "/portfolios/{l2}/knowledge/",
         "/notifications/",
         "/units/{unit}/",
+        "/evidence/{draft}/",
+        "/evidence/{draft}/submit/",
+        "/evidence/{draft}/witness/",
+        "/portfolios/{l2}/knowledge/{k4}/",
     ],
     "learner1": ["/evidence/{photo}/", "/portfolios/{l1}/matrix/"],
     "assessor1": [
@@ -89,7 +113,7 @@ PAGES = {
         "/portfolios/{l2}/discussions/new/",
         "/portfolios/{l1}/criteria/{k1}/",
     ],
-    "iqa1": ["/iqa/", "/portfolios/{l2}/samples/new/", "/standardisation/"],
+    "iqa1": ["/iqa/", "/portfolios/{l2}/samples/new/", "/samples/{sample}/", "/standardisation/"],
     "eqa1": ["/eqa/", "/portfolios/{l1}/", "/portfolios/{l1}/audit/", "/exports/"],
     "admin": ["/centre/", "/centre/eqa-visits/", "/portfolios/{l1}/unlock/"],
 }
@@ -129,3 +153,17 @@ def test_the_check_fails_on_a_control_without_a_label(browser):
 
     assert any(problem.startswith("label:") for problem in violations(page))
     page.close()
+
+
+def test_a_forms_errors_are_announced_and_pass_the_check(signed_in, live_server, demo):
+    page = signed_in("learner2")
+    page.goto(f"{live_server.url}/portfolios/{demo['l2']}/evidence/new/")
+    page.get_by_role("button", name="Save draft").click()
+
+    title = page.get_by_label("Title")
+    assert title.get_attribute("aria-invalid") == "true"
+    described = title.get_attribute("aria-describedby").split()
+    messages = [page.locator(f"#{ident}").inner_text() for ident in described]
+    assert any("This field is required." in message for message in messages)
+    assert page.get_by_role("alert").count() == 1  # the summary at the top of the form
+    assert violations(page) == []
