@@ -11,6 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests import samples
+from tests.browser.test_accessibility import violations
 from tests.factories import PASSWORD, PortfolioFactory, UserFactory, c4_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +59,24 @@ def as_person(browser, live_server):
         context.close()
 
 
-def submit_with_declaration(page):
+class AccessibilityLog:
+    """Every page the journey shows, checked with axe-core once per distinct path."""
+
+    def __init__(self):
+        self.seen, self.problems = set(), {}
+
+    def check(self, page):
+        path = re.sub(r"\d+", "N", page.url.split("//", 1)[1].split("/", 1)[1])
+        if path in self.seen:
+            return
+        self.seen.add(path)
+        if found := violations(page):
+            self.problems[path] = found
+
+
+def submit_with_declaration(page, log=None):
+    if log:
+        log.check(page)
     page.get_by_label("I declare that this evidence is my own work").check()
     page.get_by_role("button", name="Submit for assessment").click()
     page.get_by_text("is submitted to your assessor").wait_for()
@@ -67,6 +85,7 @@ def submit_with_declaration(page):
 def test_the_whole_journey(as_person, live_server, people, tmp_path):
     base = live_server.url
     portfolio = people["portfolio"]
+    log = AccessibilityLog()
 
     # The learner adds four pieces of evidence, one per context, each with a photo.
     learner = as_person(people["learner"])
@@ -75,6 +94,7 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         photo = tmp_path / f"IMG_{letter}.jpg"
         photo.write_bytes(samples.jpeg(640, 480))
         learner.goto(f"{base}/portfolios/{portfolio.pk}/evidence/new/")
+        log.check(learner)
         learner.get_by_label("Title").fill(f"Difficult customer, context {letter}")
         learner.get_by_label("Reflective account").check()
         day = timezone.localdate() - datetime.timedelta(days=days)
@@ -90,8 +110,10 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         learner.get_by_role("button", name="Save draft").click()
         learner.get_by_role("link", name="Submit for assessment").wait_for()
         evidence_urls[letter] = learner.url
+        log.check(learner)
         if letter == "a":
             learner.get_by_role("link", name="Add a witness").click()
+            log.check(learner)
             learner.get_by_label("Witness name").fill("Sam Okafor")
             learner.get_by_label("Witness's job title").fill("Duty manager")
             learner.get_by_label("Relationship to you").fill("My line manager")
@@ -102,30 +124,34 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
             learner.get_by_role("button", name="E-mail it to the witness").click()
             learner.get_by_text("is e-mailed to Sam Okafor").wait_for()
         learner.get_by_role("link", name="Submit for assessment").click()
-        submit_with_declaration(learner)
+        submit_with_declaration(learner, log)
 
     # The learner answers every knowledge question.
     learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
     for code in [f"K{n}" for n in range(1, 11)]:
         learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
         learner.get_by_role("link", name=f"Answer {code}", exact=True).click()
+        log.check(learner)
         learner.get_by_label("Answer").fill(f"My answer about {code}, with an example from work.")
         learner.get_by_role("button", name="Save and submit").click()
-        submit_with_declaration(learner)
+        submit_with_declaration(learner, log)
 
     # The witness confirms through the link in their e-mail, with no account.
     [invitation] = [m for m in mail.outbox if m.to == ["sam@example.org"]]
     link = re.search(r"http://\S+/witness/\S+/", invitation.body).group(0)
     witness = as_person(None)
     witness.goto(link.replace("http://testserver", base))
+    log.check(witness)
     witness.get_by_label("Type your full name").fill("Sam Okafor")
     witness.get_by_label("I confirm that this statement is a true account").check()
     witness.get_by_role("button", name="Confirm the statement").click()
     witness.get_by_role("heading", name="Thank you").wait_for()
+    log.check(witness)
 
     # The assessor refers one item back; the learner puts it right; the assessor accepts all.
     assessor = as_person(people["assessor"])
     assessor.goto(evidence_urls["b"])
+    log.check(assessor)
     assessor.get_by_label("Refer back to the learner").check()
     assessor.get_by_label("Feedback").fill("Say what you said to the customer.")
     assessor.get_by_role("button", name="Record the review").click()
@@ -140,6 +166,7 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     submit_with_declaration(learner)
 
     assessor.goto(f"{base}/notifications/")
+    log.check(assessor)
     review_links = [a.get_attribute("href") for a in assessor.locator("main li a").all()]
     for href in dict.fromkeys(review_links):
         assessor.goto(base + href)
@@ -170,13 +197,16 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         a.get_attribute("href") for a in assessor.locator("th.matrix-criterion a").all()
     ]
     assert len(criterion_links) == 27
+    log.check(assessor)
     for href in criterion_links:
         assessor.goto(base + href)
+        log.check(assessor)
         assessor.locator("input[name=cited]").first.check()
         assessor.get_by_role("button", name=re.compile("^Mark .* met$")).click()
         assessor.get_by_text("is marked met").wait_for()
     assessor.goto(f"{base}/portfolios/{portfolio.pk}/sign-off/")
     assert "Sufficient:" in assessor.content()
+    log.check(assessor)
     assessor.get_by_label("Your password").fill(PASSWORD)
     assessor.get_by_role("button", name="Sign").click()
     assessor.get_by_text("The unit is signed off").wait_for()
@@ -184,6 +214,7 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     # The learner signs the unit declaration.
     learner.goto(f"{base}/portfolios/{portfolio.pk}/")
     learner.get_by_role("link", name="Sign the unit declaration").click()
+    log.check(learner)
     learner.get_by_label("Your password").fill(PASSWORD)
     learner.get_by_role("button", name="Sign").click()
     learner.get_by_text("You have signed the unit declaration.").wait_for()
@@ -191,18 +222,23 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     # The IQA samples and countersigns.
     iqa = as_person(people["iqa"])
     iqa.goto(f"{base}/iqa/")
+    log.check(iqa)
     iqa.get_by_role("link", name=re.compile("^Sample it")).click()
+    log.check(iqa)
     iqa.get_by_label("Summative").check()
     iqa.get_by_label("Agree").check()
     iqa.locator("input[name^=look_e]").first.check()
     iqa.get_by_label("Your password").fill(PASSWORD)
     iqa.get_by_role("button", name="Record and sign").click()
     iqa.get_by_text("The sample is recorded and signed.").wait_for()
+    log.check(iqa)
 
     # The administrator grants the EQA access.
     admin = as_person(people["admin"])
     admin.goto(f"{base}/centre/")
+    log.check(admin)
     admin.get_by_role("link", name="Grant an EQA access").click()
+    log.check(admin)
     admin.get_by_label("External quality assurer").select_option(label=str(people["eqa"]))
     admin.get_by_label("Whole centre").check()
     admin.locator("input[name=expires_at_0]").fill(
@@ -215,7 +251,9 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     # The EQA reviews the portfolio and downloads its PDF.
     eqa = as_person(people["eqa"])
     eqa.goto(f"{base}/eqa/")
+    log.check(eqa)
     eqa.get_by_role("link", name=str(people["learner"])).click()
+    log.check(eqa)
     eqa.get_by_label("Satisfactory").check()
     eqa.get_by_label("Report").fill("Sound, well-evidenced assessment.")
     eqa.get_by_role("button", name="Record your review").click()
@@ -234,3 +272,18 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     assert "Sound, well-evidenced assessment." in text
     assert "Confirmed by the witness" in text
     assert len(reader.attachments) == 4  # the four photos
+    # Every page of the journey meets WCAG 2.2 A and AA; Django's own admin form is our
+    # administrator's tool and is checked too.
+    assert log.problems == {}
+    assert {
+        "portfolios/N/evidence/new/",
+        "evidence/N/submit/",
+        "evidence/N/witness/",
+        "portfolios/N/knowledge/N/",
+        "portfolios/N/criteria/N/",
+        "portfolios/N/sign-off/",
+        "portfolios/N/declaration/",
+        "portfolios/N/samples/new/",
+        "admin/assessments/eqagrant/add/",
+    } <= log.seen
+    assert any(path.startswith("witness/") for path in log.seen)
