@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio.files import prepare_upload
-from portfolio.forms import CriterionChoiceField, EvidenceFilesField
+from portfolio.forms import CriterionChoiceField, EvidenceFilesField, not_in_future
 from portfolio.models import EvidenceItem, Portfolio, User
 from units.models import Criterion
 
@@ -108,12 +108,7 @@ class AssessorRecordForm(forms.ModelForm):
         self.helper.form_tag = False
 
     def clean_occurred_on(self):
-        from django.utils import timezone
-
-        occurred_on = self.cleaned_data["occurred_on"]
-        if occurred_on > timezone.localdate():
-            raise forms.ValidationError("The date cannot be in the future.")
-        return occurred_on
+        return not_in_future(self.cleaned_data["occurred_on"])
 
     def clean(self):
         cleaned = super().clean()

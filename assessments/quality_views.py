@@ -30,14 +30,9 @@ from assessments.models import (
     SamplingPlan,
     StandardisationMeeting,
 )
-from portfolio.access import get_for_user, posted, role_required
+from portfolio.access import error_messages, get_for_user, posted, role_required
 from portfolio.models import EvidenceItem, Portfolio, Role, User
 from portfolio.roles import set_active_role
-
-
-def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -177,7 +172,7 @@ def action_close(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, "The action point is closed.")
         except ValidationError as error:
-            _errors_to_messages(request, error)
+            error_messages(request, error)
     else:
         messages.error(request, "Say what you did about the action point.")
     return redirect("sample_detail", action.sample_id)
@@ -295,7 +290,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "The certification claim is recorded.")
     except ValidationError as error:
-        _errors_to_messages(request, error)
+        error_messages(request, error)
     return redirect(portfolio)
 
 
@@ -309,7 +304,7 @@ def unlock(request: HttpRequest, pk: int) -> HttpResponse:
                 portfolio=portfolio, reason=form.cleaned_data["reason"], by=request.user
             )
         except ValidationError as error:
-            _errors_to_messages(request, error)
+            error_messages(request, error)
         else:
             messages.success(
                 request,

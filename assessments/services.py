@@ -3,7 +3,6 @@
 Every one of them writes the audit trail, in the same transaction as the change it records."""
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,8 +10,9 @@ from assessments.audit import record
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
 from assessments.signatures import digest_of, manifest_for
 from assessments.sufficiency import coverage_for
-from portfolio.files import PreparedFile, atomic_with_files, store_file
-from portfolio.models import EvidenceItem, Notification, Portfolio, Role, User
+from portfolio.files import PreparedFile, atomic_with_files
+from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.services import file_add, notify
 from units.models import Criterion
 
 SIGN_OFF_STATEMENT = (
@@ -24,20 +24,6 @@ LEARNER_DECLARATION = (
     "I declare that the evidence in this portfolio is my own work, that it comes from my dealings "
     "with real customers, and that I have removed customers' personal details."
 )
-
-
-def _tell(user: User, message: str, *, evidence: EvidenceItem | None, link: str) -> None:
-    Notification.objects.create(recipient=user, evidence=evidence, message=message)
-    if user.email:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=message[:78],
-                message=f"{message}.\n\nOpen it: {link}\n",
-                from_email=None,
-                recipient_list=[user.email],
-                fail_silently=True,
-            )
-        )
 
 
 def evidence_review(
@@ -67,7 +53,7 @@ def evidence_review(
             summary=f"{by} {verb} '{evidence.title}'",
             data={"feedback": review.feedback},
         )
-        _tell(
+        notify(
             evidence.portfolio.learner,
             f"{by} {verb} '{evidence.title}'",
             evidence=evidence,
@@ -163,15 +149,7 @@ def assessor_record_save(
             data={"method": evidence.method, "place": place, "minutes": duration_minutes},
         )
         for prepared in files:
-            stored = store_file(evidence, prepared, by=by, written=written)
-            record(
-                "file.added",
-                actor=by,
-                obj=stored,
-                portfolio=portfolio,
-                summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
-                data={"evidence": evidence.pk, "sha256": stored.sha256},
-            )
+            file_add(evidence, prepared, by=by, written=written)
         for criterion, note, seconds in criteria:
             mapping_save(
                 evidence=evidence, criterion=criterion, note=note, by=by, recording_seconds=seconds
@@ -273,7 +251,7 @@ def _sign(*, portfolio: Portfolio, by: User, kind: str, role: Role, statement: s
 
 
 def unit_sign_off(
-    *, portfolio: Portfolio, by: User, site_url: str = "", notify: bool = True
+    *, portfolio: Portfolio, by: User, site_url: str = "", tell_learner: bool = True
 ) -> Signature:
     """The assessor signs the unit off; refused while anything is insufficient. The portfolio
     becomes "assessed" and its records are locked."""
@@ -303,8 +281,8 @@ def unit_sign_off(
             portfolio=portfolio,
             summary=f"{by} signed the unit off: the portfolio is assessed",
         )
-        if notify:
-            _tell(
+        if tell_learner:
+            notify(
                 portfolio.learner,
                 f"{by} signed off your unit {portfolio.unit.code}",
                 evidence=None,

@@ -23,21 +23,11 @@ from assessments.forms import (
 )
 from assessments.models import CriterionDecision, Mapping
 from assessments.sufficiency import coverage_for
-from portfolio.access import get_for_user, posted, role_required
+from portfolio.access import error_messages, get_for_user, posted, role_required, site_url
 from portfolio.evidence_views import evidence_page
 from portfolio.models import EvidenceItem, Portfolio, Role
 from portfolio.roles import set_active_role
 from units.models import Criterion, EvidenceContext
-
-
-def _site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
-def _messages_from(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
 
 # Learners with nothing waiting and no activity sort last, on every database.
 CASELOAD_SORTS = {
@@ -151,10 +141,10 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             accept=form.cleaned_data["decision"] == "accept",
             feedback=form.cleaned_data["feedback"],
-            site_url=_site_url(request),
+            site_url=site_url(request),
         )
     except ValidationError as error:
-        _messages_from(request, error)
+        error_messages(request, error)
         return redirect(evidence)
     verb = "accepted" if form.cleaned_data["decision"] == "accept" else "referred back"
     messages.success(request, f"'{evidence.title}' is {verb}; the learner has been told.")
@@ -185,7 +175,7 @@ def mapping_remove(request: HttpRequest, pk: int) -> HttpResponse:
         services.mapping_remove(mapping=mapping, by=request.user)
         messages.success(request, f"{mapping.criterion.nos_code} is no longer confirmed here.")
     except ValidationError as error:
-        _messages_from(request, error)
+        error_messages(request, error)
     return redirect(f"{evidence.get_absolute_url()}#mapping")
 
 
@@ -375,7 +365,7 @@ def _signing_page(request, portfolio, *, template, statement, sign, done_message
         try:
             sign()
         except ValidationError as error:
-            _messages_from(request, error)
+            error_messages(request, error)
             return redirect(portfolio)
         messages.success(request, done_message)
         return redirect(portfolio)
@@ -401,7 +391,7 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         template="assessments/sign_off.html",
         statement=services.SIGN_OFF_STATEMENT,
         sign=lambda: services.unit_sign_off(
-            portfolio=portfolio, by=request.user, site_url=_site_url(request)
+            portfolio=portfolio, by=request.user, site_url=site_url(request)
         ),
         done_message="The unit is signed off. The portfolio is assessed and its records locked.",
         context={"coverage": coverage},

@@ -1,11 +1,12 @@
-"""The one way views fetch an object for a person: 404 if they may not see it, 403 if they may
-see it but not do what they asked."""
+"""What every view shares: the one way to fetch an object for a person (404 if they may not see
+it, 403 if they may see it but not do what they asked), and small request helpers."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -55,3 +56,14 @@ def posted(request: HttpRequest) -> tuple[Any, Any]:
     if request.method == "POST":
         return request.POST, request.FILES
     return None, None
+
+
+def site_url(request: HttpRequest) -> str:
+    """This site's address as the person sees it, for links in e-mails."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def error_messages(request: HttpRequest, error: ValidationError) -> None:
+    """Show each message of a refused workflow to the person, on the next page."""
+    for message in error.messages:
+        messages.error(request, message)

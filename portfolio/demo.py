@@ -12,8 +12,9 @@ from PIL import Image, ImageDraw
 
 from assessments.audit import record
 from assessments.models import Mapping, Review
-from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.files import atomic_with_files, prepare_upload
 from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.services import file_add
 
 Status = EvidenceItem.Status
 
@@ -238,16 +239,7 @@ def seed_story(portfolio: Portfolio) -> int:
                 upload = SimpleUploadedFile(
                     f"IMG_{4000 + index}.jpg", picture(scenario.picture, index), "image/jpeg"
                 )
-                stored = store_file(evidence, prepare_upload(upload), by=learner, written=written)
-                record(
-                    "file.added",
-                    actor=learner,
-                    obj=stored,
-                    portfolio=portfolio,
-                    summary=f"{learner} added the file '{stored.original_name}' to "
-                    f"'{evidence.title}'",
-                    data={"evidence": evidence.pk, "sha256": stored.sha256},
-                )
+                file_add(evidence, prepare_upload(upload), by=learner, written=written)
             if scenario.witness and story["witness"]:
                 _witness(evidence, scenario.witness, story["witness"])
             _advance(evidence, status, learner, assessor, scenario.days_ago)
@@ -289,7 +281,7 @@ def _sign(portfolio: Portfolio, criteria) -> None:
             cited=confirmed[criterion.pk][:2],
             by=portfolio.assessor,
         )
-    unit_sign_off(portfolio=portfolio, by=portfolio.assessor, notify=False)
+    unit_sign_off(portfolio=portfolio, by=portfolio.assessor, tell_learner=False)
     learner_declaration_sign(portfolio=portfolio, by=portfolio.learner)
     _countersign(portfolio)
 

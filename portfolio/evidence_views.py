@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
-from portfolio.access import get_for_user, posted
+from portfolio.access import get_for_user, posted, site_url
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -29,10 +29,6 @@ from portfolio.models import (
     WitnessTestimony,
 )
 from units.models import Criterion, EvidenceContext
-
-
-def _site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _evidence_queryset():
@@ -152,7 +148,7 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
     form = SubmitEvidenceForm(posted(request)[0], evidence=evidence)
     if request.method == "POST" and form.is_valid():
-        services.evidence_submit(evidence=evidence, by=request.user, site_url=_site_url(request))
+        services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
         messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
         return redirect(evidence)
     return render(request, "portfolio/evidence_submit.html", {"evidence": evidence, "form": form})
@@ -230,7 +226,7 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
     if testimony.is_answered:
         messages.error(request, "The witness has already answered.")
         return redirect(evidence)
-    services.witness_invite(testimony=testimony, by=request.user, site_url=_site_url(request))
+    services.witness_invite(testimony=testimony, by=request.user, site_url=site_url(request))
     messages.success(
         request,
         f"The statement is e-mailed to {testimony.witness_name} at {testimony.witness_email}.",

@@ -204,15 +204,20 @@ def _open_image(upload: UploadedFile, name: str) -> Image.Image:
     return image
 
 
+def _flatten(image: Image.Image) -> Image.Image:
+    """An image JPEG can hold: transparency laid on white."""
+    if image.mode in {"RGB", "L"}:
+        return image
+    background = Image.new("RGB", image.size, "white")
+    rgba = image.convert("RGBA")
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
 def _encode(image: Image.Image, image_format: str) -> bytes:
     out = io.BytesIO()
     if image_format == "JPEG":
-        if image.mode not in {"RGB", "L"}:
-            background = Image.new("RGB", image.size, "white")
-            rgba = image.convert("RGBA")
-            background.paste(rgba, mask=rgba.getchannel("A"))
-            image = background
-        image.save(out, "JPEG", quality=88, optimize=True)
+        _flatten(image).save(out, "JPEG", quality=88, optimize=True)
     else:
         image.save(out, image_format, optimize=True)
     return out.getvalue()
@@ -222,12 +227,7 @@ def _rendition(image: Image.Image, longest_edge: int) -> bytes:
     copy = image.copy()
     copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    if copy.mode not in {"RGB", "L"}:
-        background = Image.new("RGB", copy.size, "white")
-        rgba = copy.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        copy = background
-    copy.save(out, "JPEG", quality=75, optimize=True, progressive=True)
+    _flatten(copy).save(out, "JPEG", quality=75, optimize=True, progressive=True)
     return out.getvalue()
 
 

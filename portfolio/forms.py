@@ -70,6 +70,13 @@ class CriterionChoiceField(forms.ModelMultipleChoiceField):
         return f"{criterion.number} ({criterion.nos_code}) {criterion.wording}"
 
 
+def not_in_future(day):
+    """Evidence records what has happened: its date cannot be after today."""
+    if day > timezone.localdate():
+        raise forms.ValidationError("The date it happened cannot be in the future.")
+    return day
+
+
 _CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
 
 
@@ -143,10 +150,7 @@ class EvidenceForm(forms.ModelForm):
         self.helper.form_tag = False
 
     def clean_occurred_on(self):
-        occurred_on = self.cleaned_data["occurred_on"]
-        if occurred_on > timezone.localdate():
-            raise forms.ValidationError("The date it happened cannot be in the future.")
-        return occurred_on
+        return not_in_future(self.cleaned_data["occurred_on"])
 
     def clean_customer_reference(self):
         reference = self.cleaned_data["customer_reference"].strip()

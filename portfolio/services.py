@@ -40,11 +40,14 @@ def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -
             data={**_evidence_data(evidence), "changed": form.changed_data},
         )
         for prepared in files:
-            _add_file(evidence, prepared, by=by, written=written)
+            file_add(evidence, prepared, by=by, written=written)
     return evidence
 
 
-def _add_file(evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written) -> None:
+def file_add(
+    evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written: list[str]
+) -> EvidenceFile:
+    """Store a checked file on the evidence and audit it; call inside ``atomic_with_files``."""
     stored = store_file(evidence, prepared, by=by, written=written)
     record(
         "file.added",
@@ -54,6 +57,7 @@ def _add_file(evidence: EvidenceItem, prepared: PreparedFile, *, by: User, writt
         summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
         data={"evidence": evidence.pk, "sha256": stored.sha256, "size": stored.size},
     )
+    return stored
 
 
 def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
@@ -111,24 +115,40 @@ def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
         _tell_assessor(evidence, verb=verb, site_url=site_url)
 
 
+def notify(
+    user: User,
+    message: str,
+    *,
+    evidence: EvidenceItem | None,
+    link: str,
+    subject: str | None = None,
+) -> None:
+    """Tell ``user`` in the app, and by e-mail once the transaction commits."""
+    Notification.objects.create(recipient=user, evidence=evidence, message=message)
+    if user.email:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=subject or message[:78],
+                message=f"{message}.\n\nOpen it: {link}\n",
+                from_email=None,
+                recipient_list=[user.email],
+                fail_silently=True,
+            )
+        )
+
+
 def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
     assessor = evidence.portfolio.assessor
     if assessor is None:
         return
     learner = evidence.portfolio.learner
-    message = f"{learner} {verb} '{evidence.title}'"
-    Notification.objects.create(recipient=assessor, evidence=evidence, message=message)
-    if assessor.email:
-        link = site_url + evidence.get_absolute_url()
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"New evidence from {learner}",
-                message=f"{message}.\n\nOpen it: {link}\n",
-                from_email=None,
-                recipient_list=[assessor.email],
-                fail_silently=True,
-            )
-        )
+    notify(
+        assessor,
+        f"{learner} {verb} '{evidence.title}'",
+        evidence=evidence,
+        link=site_url + evidence.get_absolute_url(),
+        subject=f"New evidence from {learner}",
+    )
 
 
 def knowledge_answer_save(

@@ -16,6 +16,15 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", shutil.which("chromium") or "/usr/bin
 PHONE = {"width": 360, "height": 740}
 
 
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real sign-in form and wait to land on the role's page."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
@@ -38,11 +47,7 @@ def open_page(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(10_000)
         if user is not None:
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            sign_in(page, live_server.url, user.username)
         page.goto(f"{live_server.url}{path}")
         return page
 

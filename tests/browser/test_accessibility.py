@@ -10,15 +10,15 @@ from django.core.management import call_command
 
 from assessments.models import IqaSample
 from portfolio import services
+from portfolio.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
 }
-DEMO_PASSWORD = "demo-portfolio-2026"
 
 
 def violations(page) -> list[str]:
@@ -70,20 +70,18 @@ def demo(db):
 def signed_in(browser, live_server):
     contexts = []
 
-    def sign_in(username, viewport=None):
+    def open_as(username, viewport=None):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")
         if username:
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            sign_in(page, live_server.url, username, DEMO_PASSWORD)
+        else:
+            page.goto(f"{live_server.url}/accounts/login/")
         return page
 
-    yield sign_in
+    yield open_as
     for context in contexts:
         context.close()
 

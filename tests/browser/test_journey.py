@@ -11,6 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests import samples
+from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import violations
 from tests.factories import PASSWORD, PortfolioFactory, UserFactory, c4_unit
 
@@ -47,11 +48,7 @@ def as_person(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         if user is not None:
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            sign_in(page, live_server.url, user.username)
         return page
 
     yield open_as

@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from portfolio.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import Portfolio
-from tests.browser.conftest import has_horizontal_scroll
+from tests.browser.conftest import has_horizontal_scroll, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,11 +38,7 @@ def demo(db):
 def signed_in(browser, base, username, viewport):
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo-portfolio-2026")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    sign_in(page, base, username, DEMO_PASSWORD)
     return context, page
 
 
