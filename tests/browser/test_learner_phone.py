@@ -39,7 +39,8 @@ def test_a_learner_adds_a_photo_and_submits_it_from_a_phone(open_page, portfolio
     page.get_by_role("heading", name="Customer upset about a delivery").wait_for()
     assert not has_horizontal_scroll(page)
     image = page.get_by_role("img", name="Customer upset about a delivery: IMG_2041.jpg")
-    assert image.evaluate("img => img.naturalWidth") > 0  # served through the access check
+    # Served through the access check; wait for the picture to arrive before measuring it.
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
 
     page.get_by_role("link", name="Submit for assessment").click()
     assert not has_horizontal_scroll(page)
