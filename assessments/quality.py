@@ -302,6 +302,35 @@ class Suggestions:
     items: list[EvidenceItem] = field(default_factory=list)
 
 
+# The suggestions are chosen among this many accepted items that show something not yet
+# sampled, so that the page costs the same however many portfolios the IQA has.
+SUGGESTION_CANDIDATES = 300
+
+
+def _features_of(evidence) -> set[tuple[str, str]]:
+    """Every assessor, method, context and criterion the given evidence shows."""
+    evidence = evidence.order_by()  # DISTINCT over the values alone
+    return (
+        {
+            ("assessor", str(pk))
+            for pk in evidence.values_list("portfolio__assessor_id", flat=True).distinct()
+        }
+        | {("method", method) for method in evidence.values_list("method", flat=True).distinct()}
+        | {
+            ("context", letter)
+            for letter in EvidenceItem.contexts.through.objects.filter(evidenceitem__in=evidence)
+            .values_list("evidencecontext__letter", flat=True)
+            .distinct()
+        }
+        | {
+            ("criterion", code)
+            for code in Mapping.objects.filter(evidence__in=evidence)
+            .values_list("criterion__nos_code", flat=True)
+            .distinct()
+        }
+    )
+
+
 def interim_suggestions(iqa: User, *, limit: int = 6) -> Suggestions:
     """What this IQA has not sampled yet (assessors, methods, contexts, criteria), and accepted
     evidence that would cover most of it, in a fixed number of queries."""
@@ -309,44 +338,11 @@ def interim_suggestions(iqa: User, *, limit: int = 6) -> Suggestions:
     accepted = EvidenceItem.objects.filter(
         portfolio__in=portfolios, status=EvidenceItem.Status.ACCEPTED
     )
-    rows = list(accepted.values("pk", "method", "portfolio__assessor_id"))
-    contexts = defaultdict(set)
-    for evidence_id, letter in EvidenceItem.contexts.through.objects.filter(
-        evidenceitem__in=accepted
-    ).values_list("evidenceitem_id", "evidencecontext__letter"):
-        contexts[evidence_id].add(letter)
-    criteria = defaultdict(set)
-    for evidence_id, code in Mapping.objects.filter(evidence__in=accepted).values_list(
-        "evidence_id", "criterion__nos_code"
-    ):
-        criteria[evidence_id].add(code)
-    looked_at = set(
-        SampleItem.objects.filter(sample__iqa=iqa, evidence__isnull=False).values_list(
-            "evidence_id", flat=True
-        )
+    looked_at = SampleItem.objects.filter(sample__iqa=iqa, evidence__isnull=False).values(
+        "evidence_id"
     )
-
-    def features(row) -> set[tuple[str, str]]:
-        pk = row["pk"]
-        return {
-            ("assessor", str(row["portfolio__assessor_id"])),
-            ("method", row["method"]),
-            *(("context", letter) for letter in contexts[pk]),
-            *(("criterion", code) for code in criteria[pk]),
-        }
-
-    covered = set().union(*(features(row) for row in rows if row["pk"] in looked_at))
-    wanted = set().union(*(features(row) for row in rows)) - covered
-    remaining, chosen = set(wanted), []
-    candidates = [row for row in rows if row["pk"] not in looked_at]
-    while remaining and candidates and len(chosen) < limit:
-        best = max(candidates, key=lambda row: (len(features(row) & remaining), -row["pk"]))
-        gain = features(best) & remaining
-        if not gain:
-            break
-        chosen.append(best["pk"])
-        remaining -= gain
-        candidates.remove(best)
+    wanted = _features_of(accepted) - _features_of(accepted.filter(pk__in=looked_at))
+    chosen = _covering(accepted.exclude(pk__in=looked_at), wanted, limit) if wanted else []
     names = {
         str(user.pk): str(user)
         for user in User.objects.filter(pk__in=[int(v) for k, v in wanted if k == "assessor"])
@@ -363,6 +359,49 @@ def interim_suggestions(iqa: User, *, limit: int = 6) -> Suggestions:
         criteria=sorted((v for k, v in wanted if k == "criterion"), key=_code_order),
         items=[items[pk] for pk in chosen],
     )
+
+
+def _covering(candidates, wanted: set[tuple[str, str]], limit: int) -> list[int]:
+    """Up to ``limit`` items that between them show as much of ``wanted`` as they can, picked
+    greedily (the item showing most of what is left first, the oldest on a tie)."""
+    by_kind = defaultdict(list)
+    for kind, value in wanted:
+        by_kind[kind].append(value)
+    showing = (
+        Q(portfolio__assessor_id__in=[int(v) for v in by_kind["assessor"]])
+        | Q(method__in=by_kind["method"])
+        | Q(contexts__letter__in=by_kind["context"])
+        | Q(mappings__criterion__nos_code__in=by_kind["criterion"])
+    )
+    pks = list(
+        candidates.filter(showing)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:SUGGESTION_CANDIDATES]
+    )
+    features = {
+        row["pk"]: {("assessor", str(row["portfolio__assessor_id"])), ("method", row["method"])}
+        for row in EvidenceItem.objects.filter(pk__in=pks).values(
+            "pk", "method", "portfolio__assessor_id"
+        )
+    }
+    for pk, letter in EvidenceItem.contexts.through.objects.filter(
+        evidenceitem_id__in=pks
+    ).values_list("evidenceitem_id", "evidencecontext__letter"):
+        features[pk].add(("context", letter))
+    for pk, code in Mapping.objects.filter(evidence_id__in=pks).values_list(
+        "evidence_id", "criterion__nos_code"
+    ):
+        features[pk].add(("criterion", code))
+    remaining, chosen = set(wanted), []
+    while remaining and features and len(chosen) < limit:
+        best = max(features, key=lambda pk: (len(features[pk] & remaining), -pk))
+        gain = features.pop(best) & remaining
+        if not gain:
+            break
+        chosen.append(best)
+        remaining -= gain
+    return chosen
 
 
 def _code_order(code: str) -> tuple[str, int]:

@@ -10,6 +10,7 @@ admin.site.site_title = "Evidence portfolio"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
     path("learner/", views.learner_home, name="learner_home"),
     path("assessor/", assessment_views.caseload, name="assessor_home"),
     path("notifications/", evidence_views.notifications, name="notifications"),

@@ -3,11 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from assessments import quality
 from assessments.audit import record
@@ -25,6 +26,15 @@ from portfolio.tasks import build_bulk_export
 from units.models import Criterion, EvidenceContext
 
 PAGE_SIZE = 25
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """For a load balancer: this process answers and reaches the database. Open to anyone, and
+    says nothing else."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @login_required

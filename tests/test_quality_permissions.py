@@ -112,11 +112,12 @@ def test_the_iqa_home_runs_a_fixed_number_of_queries(
     login(iqa)
     client.get("/iqa/")
 
-    # Expect 17 queries: the session, the session user, counting the portfolio list; plans: the
-    # rates, the ratings, the portfolios, the samples, the assessors; suggestions: the evidence,
-    # its contexts, its mappings, what was looked at, the assessors' names, the items; the
-    # recent samples, the waiting portfolios, the page of the portfolio list
-    with django_assert_num_queries(17):
+    # Expect 25 queries: the session, the session user, counting the portfolio list; plans: the
+    # rates, the ratings, the portfolios, the samples, the assessors; suggestions: the distinct
+    # assessors, methods, contexts and criteria of all accepted evidence and of what was looked
+    # at (8), the candidates, their methods, contexts and mappings, the assessors' names, the
+    # items; the recent samples, the waiting portfolios, the page of the portfolio list
+    with django_assert_num_queries(25):
         client.get("/iqa/")
 
 

@@ -59,7 +59,7 @@ class Command(BaseCommand):
                 prepared = time.perf_counter() - started
 
                 render_portfolio_pdf(portfolio)  # warm fonts and templates
-                runs, bare = [], []
+                runs, bare, floor = [], [], []
                 for _ in range(3):
                     started = time.perf_counter()
                     pdf = render_portfolio_pdf(portfolio)
@@ -67,6 +67,9 @@ class Command(BaseCommand):
                     started = time.perf_counter()
                     render_portfolio_pdf(portfolio, attach=False)
                     bare.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    render_portfolio_pdf(portfolio, attach=False, images=False)
+                    floor.append(time.perf_counter() - started)
                 attached = sum(
                     f.size
                     for item in portfolio.evidence.all()
@@ -78,6 +81,9 @@ class Command(BaseCommand):
                     f"upload checks and renditions took {prepared:.1f} s)\n"
                     f"PDF export: median {sorted(runs)[1]:.2f} s over 3 runs "
                     f"({sorted(bare)[1]:.2f} s without attaching the files)\n"
+                    f"Floor, WeasyPrint rendering the same text with no images: "
+                    f"{sorted(floor)[1]:.2f} s; the export takes "
+                    f"{sorted(runs)[1] / sorted(floor)[1]:.1f}x the floor\n"
                     f"PDF size: {len(pdf) / 1e6:.1f} MB, of which attachments "
                     f"{attached / 1e6:.1f} MB; without them "
                     f"{(len(pdf) - attached) / 1e6:.1f} MB"

@@ -2,6 +2,7 @@
 
 import datetime
 import math
+import time
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from portfolio.demo import STORIES, seed_centre_records, seed_story
 from portfolio.models import Portfolio, User
+from portfolio.volume import seed_volume
 from units.models import Unit
 
 DEMO_PASSWORD = "demo-portfolio-2026"
@@ -76,11 +78,14 @@ class Command(BaseCommand):
                 ).select_related("learner", "assessor", "iqa", "unit")
             )
             seed_centre_records(unit)
+        started = time.monotonic()
+        created_evidence += seed_volume(unit, progress=self._progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo centre ready: {created_people} people, {created_portfolios} portfolios "
                 f"and {created_evidence} evidence items added. In all: {learners} learner(s), "
-                f"{assessors} assessor(s), {iqas} IQA(s)."
+                f"{assessors} assessor(s), {iqas} IQA(s); "
+                f"the volume data took {time.monotonic() - started:.1f} s."
             )
         )
         self._print_logins(learners, assessors, iqas)
@@ -155,6 +160,10 @@ class Command(BaseCommand):
             )
         Portfolio.objects.bulk_create(new, batch_size=1000)
         return len(new)
+
+    def _progress(self, done: int, total: int) -> None:
+        if done == total or done % 500 == 0:
+            self.stdout.write(f"  volume data: {done} of {total} portfolios")
 
     def _print_logins(self, learners: int, assessors: int, iqas: int) -> None:
         def more(count: int) -> str:
