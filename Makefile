@@ -10,7 +10,14 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/portfolio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV_ENV := DEBUG=true
 
-.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench-pdf clean
+BENCH_STAMP := $(VENV)/.installed-bench
+LOAD_URL ?= postgres://postgres@127.0.0.1:5432/portfolio_load
+LOAD_LEARNERS ?= 2000
+LOAD_USERS ?= 50
+LOAD_TIME ?= 2m
+LOAD_PORT ?= 8001
+
+.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench bench-pdf load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +82,40 @@ test: lint test-sqlite test-postgres
 else
 test: lint test-sqlite
 endif
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python system-deps
+	$(BIN)/pip install --quiet -e ".[bench]"
+	touch $@ $(RUN_STAMP)
+
+# A small (100 learners) and a large (2000 learners) centre, each in its own SQLite database
+# under var/bench/: the key pages' queries and median times, the PDF export against its
+# text-only floor, the peak memory of a 500 MB upload and the time seed_demo took.
+bench: $(RUN_STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py bench --sizes 100 2000
+
+# The production server (gunicorn) on loopback with PostgreSQL and a centre of LOAD_LEARNERS,
+# under LOAD_USERS simultaneous people for LOAD_TIME (locust, headless). Fails on any error.
+LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-$$(date +%s)-not-for-production \
+	ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$(LOAD_URL) DATABASE_CONN_MAX_AGE=60 \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false STATIC_ROOT=$(CURDIR)/var/load/static \
+	PRIVATE_FILES_ROOT=$(CURDIR)/var/load/files LOG_LEVEL=WARNING
+load: $(BENCH_STAMP)
+	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(dir $(LOAD_URL))postgres', \
+		autocommit=True); c.execute('DROP DATABASE IF EXISTS $(notdir $(LOAD_URL))'); \
+		c.execute('CREATE DATABASE $(notdir $(LOAD_URL))')"
+	rm -rf var/load && mkdir -p var/load
+	export $(LOAD_ENV); \
+	$(BIN)/python manage.py migrate --no-input -v0 && \
+	$(BIN)/python manage.py collectstatic --no-input -v0 && \
+	$(BIN)/python manage.py import_unit units/specs/*.yaml && \
+	$(BIN)/python manage.py seed_demo --learners $(LOAD_LEARNERS) >/dev/null && \
+	{ $(BIN)/gunicorn portfolio.wsgi --bind 127.0.0.1:$(LOAD_PORT) --workers 5 \
+		--log-level warning & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	sleep 3; \
+	LOAD_LEARNERS=$(LOAD_LEARNERS) $(BIN)/locust -f tests/load/locustfile.py --headless \
+		--users $(LOAD_USERS) --spawn-rate 10 --run-time $(LOAD_TIME) \
+		--host http://127.0.0.1:$(LOAD_PORT) --only-summary --stop-timeout 5; }
 
 # The PDF export of learner1's complete portfolio with 40 phone photos (12 megapixels) added
 # for the measurement and removed afterwards.

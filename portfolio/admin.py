@@ -61,7 +61,14 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(Portfolio)
 class PortfolioAdmin(admin.ModelAdmin):
     list_display = ["learner", "unit", "assessor", "iqa", "status", "start_date", "organisation"]
-    list_filter = ["status", "unit", "sector", "assessor", "iqa"]
+    # Only the people holding a portfolio in each role, not every user of a large centre.
+    list_filter = [
+        "status",
+        "unit",
+        "sector",
+        ("assessor", admin.RelatedOnlyFieldListFilter),
+        ("iqa", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = [
         "learner__username",
         "learner__first_name",

@@ -33,7 +33,11 @@ from units.models import Criterion, EvidenceContext
 
 def _evidence_queryset():
     return EvidenceItem.objects.select_related(
-        "portfolio__unit", "portfolio__learner", "portfolio__assessor", "answers_question"
+        "portfolio__unit",
+        "portfolio__learner",
+        "portfolio__assessor",
+        "answers_question",
+        "recorded_by",
     )
 
 

@@ -147,3 +147,57 @@ def test_the_quality_records_of_the_demo_centre(c4):
     sample = IqaSample.objects.get()
     assert (sample.iqa.username, sample.stage, sample.outcome) == ("iqa1", "summative", "agree")
     assert StandardisationMeeting.objects.count() == 1
+
+
+def test_a_large_centre_has_realistic_records_for_every_generated_learner(c4):
+    from assessments.audit import verify_chain
+    from assessments.models import CriterionDecision, IqaSample, Mapping, Review
+    from assessments.signatures import signature_rows
+    from portfolio.models import EvidenceItem
+
+    output = seed("--learners", "12")
+
+    generated = Portfolio.objects.exclude(
+        learner__username__in=["learner1", "learner2", "learner3"]
+    )
+    for portfolio in generated:
+        items = portfolio.evidence.all()
+        assert 30 <= items.count() <= 80
+        # reviewed evidence has its review; accepted evidence is mapped to what it claims
+        reviewed = items.filter(status__in=["accepted", "referred_back"])
+        assert Review.objects.filter(evidence__in=reviewed).count() == reviewed.count()
+        for item in items.filter(status="accepted")[:5]:
+            assert set(item.mappings.values_list("criterion", flat=True)) == set(
+                item.claimed_criteria.values_list("pk", flat=True)
+            )
+    # a decision cites accepted evidence mapped to its criterion in the same portfolio
+    for decision in CriterionDecision.objects.filter(portfolio__in=generated)[:50]:
+        for item in decision.cited.all():
+            assert item.portfolio_id == decision.portfolio_id
+            assert item.status == EvidenceItem.Status.ACCEPTED
+            assert Mapping.objects.filter(evidence=item, criterion=decision.criterion).exists()
+    # the IQA's samples are signed, and the signatures hold
+    samples = IqaSample.objects.filter(portfolio__in=generated)
+    assert samples.exists()
+    for sample in samples:
+        assert sample.iqa == sample.portfolio.iqa
+        assert sample.items.count() == 3
+        assert all(row.valid for row in signature_rows(sample.portfolio))
+    # every change is in the audit trail, and the chain holds
+    checked, broken = verify_chain()
+    assert broken is None
+    assert checked > EvidenceItem.objects.count()
+    assert "12 learner(s)" in output
+
+
+def test_the_volume_data_is_added_once(c4):
+    from assessments.models import AuditEntry
+    from portfolio.models import EvidenceItem
+
+    seed("--learners", "6")
+    counts = (EvidenceItem.objects.count(), AuditEntry.objects.count())
+
+    output = seed("--learners", "6")
+
+    assert (EvidenceItem.objects.count(), AuditEntry.objects.count()) == counts
+    assert "0 evidence items added" in output

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.benchmark import allowed_host
 from portfolio.models import EvidenceFile, Portfolio
 
 CHUNK = 1024 * 1024
@@ -133,9 +134,9 @@ class _Uploader:
         environ = {
             "REQUEST_METHOD": "POST",
             "PATH_INFO": reverse("evidence_new", args=[self.portfolio.pk]),
-            "SERVER_NAME": "127.0.0.1",
+            "SERVER_NAME": allowed_host(),
             "SERVER_PORT": "80",
-            "HTTP_HOST": "127.0.0.1",
+            "HTTP_HOST": allowed_host(),
             "wsgi.url_scheme": "http",
             "wsgi.input": stream,
             "wsgi.errors": os.sys.stderr,

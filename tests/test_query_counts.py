@@ -1,0 +1,116 @@
+"""Every key page runs the same number of queries however big the centre is.
+
+The centre is the demo centre with its volume data (``seed_demo --learners N``) at two sizes;
+the pages are the benchmark's (``portfolio.benchmark.key_pages``), each opened by the person
+who uses it on the busiest portfolio. A page that starts running a query per row fails here.
+"""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from portfolio.benchmark import FLOOR, LAYOUT, key_pages
+from portfolio.models import User
+
+# Coverage of one or more portfolios is worked out in 8 queries: the unit's criteria and
+# contexts, the evidence, its claims, its contexts, the mappings, the decisions, the evidence
+# the decisions cite.
+COVERAGE = 8
+SIGNED_IN = 2  # the session and the session user
+UNREAD = 1  # counting the unread notifications in the header
+# What signatures signed, as it is now, to say whether each still holds: the evidence, its
+# contexts, criteria, files, mappings, decisions, the evidence they cite, the reviews.
+SIGNED = 8
+
+PINNED = {
+    # the database check
+    FLOOR: SIGNED_IN + 1,
+    # nothing: an anonymous visitor has no session yet
+    LAYOUT: 0,
+    # counting the learner's portfolios, the page of them, their coverage
+    "learner: home": SIGNED_IN + 2 + COVERAGE + UNREAD,
+    # the portfolio, its signatures, what they signed as it is now (the evidence, its contexts,
+    # criteria, files, mappings, decisions, cited evidence and reviews), its coverage, counting
+    # its evidence, the IQA samples with their action points, the EQA reviews, counting evidence
+    # awaiting review, the contexts and criteria for the filters
+    "learner: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2,
+    # the item with its portfolio and who recorded it, the item again with its contexts, files,
+    # claimed criteria, mappings, reviews, the witness testimony, the observation record
+    "learner: evidence item": SIGNED_IN + 2 + 7 + UNREAD,
+    # the portfolio, its answers, the knowledge criteria
+    "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
+    # counting the caseload, counting what awaits review, the page's coverage
+    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + UNREAD,
+    "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD,
+    # counting unread twice (header and page), the page of notifications
+    "assessor: notifications": SIGNED_IN + UNREAD + 2,
+    "assessor: evidence review": SIGNED_IN + 2 + 7 + UNREAD,
+    # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
+    # rows, then the coverage
+    "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,
+    "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2,
+    # the portfolio, the criterion, its mappings, its decisions, the evidence to cite
+    "assessor: criterion": SIGNED_IN + 5 + UNREAD,
+    # counting the list; plans: rates, ratings, portfolios, samples, assessors; suggestions:
+    # what all accepted evidence shows and what the sampled evidence shows (8), the candidates,
+    # their methods, contexts and mappings, the items (every assessor has been sampled, so no
+    # names are looked up); the recent samples, the waiting portfolios, the page of the list
+    "iqa: home": SIGNED_IN + 1 + 5 + 13 + 3,
+    # the portfolio, its evidence, its decisions
+    "iqa: new sample": SIGNED_IN + 3,
+    # the portfolio, counting its entries, the page of entries
+    "iqa: audit trail": SIGNED_IN + 3,
+    # counting the meetings, the page of them, their attendees, evidence, its portfolios and
+    # learners
+    "iqa: standardisation": SIGNED_IN + 6,
+    # counting all portfolios and those unclaimed, the page of them
+    "admin: centre home": SIGNED_IN + 3,
+    # counting the visits, the page of them
+    "admin: EQA visits": SIGNED_IN + 2,
+    # counting the filtered and all users, the page of them
+    "admin: users list": SIGNED_IN + 3,
+    # the units, assessors and IQAs for the filters, counting the filtered and all portfolios,
+    # the page of them, and the filters' two portfolio look-ups
+    "admin: portfolios list": SIGNED_IN + 8,
+    # counting the filtered and all grants, the page of them, their EQAs
+    "admin: EQA grants list": SIGNED_IN + 4,
+    # the sample, its items, their evidence (its items are all evidence, so no decisions are
+    # looked up), the action points, the portfolio
+    "iqa: sample": SIGNED_IN + 5,
+    # counting the granted portfolios, the grants, the page of portfolios, recording the visit
+    "eqa: home": SIGNED_IN + 4,
+    # as the learner's portfolio page, with the EQA's grant in place of the unread count, and
+    # recording the visit
+    "eqa: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + 1 + 3 + 1 + 2 + 1,
+}
+
+
+def queries_per_page() -> dict[str, int]:
+    counts = {}
+    for page in key_pages():
+        client = Client()
+        if page.username:
+            client.force_login(User.objects.get(username=page.username))
+        assert client.get(page.url).status_code == 200, page.label
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page.url)
+        assert response.status_code == 200, page.label
+        counts[page.label] = len(queries)
+    return counts
+
+
+@pytest.mark.parametrize("learners", [4, 10])
+def test_every_key_page_runs_its_pinned_number_of_queries(c4, learners):
+    call_command("seed_demo", learners=learners, stdout=io.StringIO())
+
+    assert queries_per_page() == PINNED
+
+
+def test_every_pinned_page_is_a_key_page(c4):
+    call_command("seed_demo", learners=4, stdout=io.StringIO())
+
+    assert {page.label for page in key_pages()} == set(PINNED)
