@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -74,13 +74,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         )
     )
     query = request.GET.get("q", "").strip()
-    if query:
-        portfolios = portfolios.filter(
-            Q(learner__first_name__icontains=query)
-            | Q(learner__last_name__icontains=query)
-            | Q(learner__username__icontains=query)
-            | Q(organisation__icontains=query)
-        )
+    portfolios = portfolios.search(query)
     status = request.GET.get("status", "")
     if status in Portfolio.Status.values:
         portfolios = portfolios.filter(status=status)

@@ -84,6 +84,18 @@ class PortfolioQuerySet(models.QuerySet):
             return self.none()
         return self.filter(functools.reduce(operator.or_, conditions))
 
+    def search(self, text: str) -> "PortfolioQuerySet":
+        """Portfolios whose learner's name or user name, or workplace, contains ``text``."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(learner__first_name__icontains=text)
+            | Q(learner__last_name__icontains=text)
+            | Q(learner__username__icontains=text)
+            | Q(organisation__icontains=text)
+        )
+
 
 def _role_condition(user: User, role: Role) -> Q | None:
     if not user.is_authenticated or not user.is_active or not user.has_role(role):

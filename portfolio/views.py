@@ -26,6 +26,7 @@ from portfolio.tasks import build_bulk_export
 from units.models import Criterion, EvidenceContext
 
 PAGE_SIZE = 25
+EXPORT_PAGE_SIZE = 100
 
 
 @require_GET
@@ -238,11 +239,18 @@ def bulk_export_new(request: HttpRequest) -> HttpResponse:
             )
             build_bulk_export.enqueue(export.pk)
             return redirect(export)
+    query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    shown = visible.search(query)
+    if status in Portfolio.Status.values:
+        shown = shown.filter(status=status)
     return render(
         request,
         "portfolio/bulk_export_new.html",
         {
-            "portfolios": visible[:500],
+            "page": Paginator(shown, EXPORT_PAGE_SIZE).get_page(request.GET.get("page")),
+            "query": query,
+            "status": status,
+            "statuses": Portfolio.Status.choices,
             "exports": BulkExport.objects.filter(requested_by=request.user)[:10],
         },
     )

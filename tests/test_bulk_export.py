@@ -68,3 +68,24 @@ def test_choosing_nothing_is_explained(client, login, make_user, db):
 
     assert "Choose at least one portfolio to export." in response.text
     assert not BulkExport.objects.exists()
+
+
+def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, make_user, c4):
+    from portfolio.views import EXPORT_PAGE_SIZE
+
+    admin = make_user(centre_admin=True)
+    PortfolioFactory.create_batch(EXPORT_PAGE_SIZE + 5, status="verified")
+    wanted = PortfolioFactory(organisation="Hallam Rail", status="assessed")
+    login(admin)
+
+    first = client.get("/exports/")
+    assert len(first.context["page"]) == EXPORT_PAGE_SIZE
+    assert f"1 to {EXPORT_PAGE_SIZE} of {EXPORT_PAGE_SIZE + 6}" in first.text
+
+    second = client.get("/exports/", {"status": "verified", "page": 2})
+    assert len(second.context["page"]) == 5
+    assert 'href="?status=verified&amp;page=1"' in second.text  # the filter is kept
+
+    found = client.get("/exports/", {"q": "hallam"})
+    assert [p.pk for p in found.context["page"]] == [wanted.pk]
+    assert client.get("/exports/", {"q": "nowhere"}).context["page"].paginator.count == 0
