@@ -174,6 +174,14 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 VARIANTS = {"original": "file", "screen": "screen", "print": "print_version"}
+# A file opened in the browser is a sandboxed document of its own, with an origin of its own:
+# nothing it contains may run as this site or load anything, and only our pages may frame it.
+FILE_POLICY = (
+    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
+)
+# PDFs are shown in a frame on the evidence page by the browser's own viewer, which keeps the
+# document's scripts away from this site but which a sandbox or a resource policy can stop.
+PDF_POLICY = "frame-ancestors 'self'"
 
 
 @login_required
@@ -197,9 +205,9 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    if evidence_file.kind != EvidenceFile.Kind.PDF:
-        # Nothing a file contains may run as this site (browsers' PDF viewers need scripts).
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Content-Security-Policy"] = (
+        PDF_POLICY if evidence_file.kind == EvidenceFile.Kind.PDF and not rendition else FILE_POLICY
+    )
     return response
 
 

@@ -26,5 +26,8 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The test client and the browser tests' live server speak plain HTTP; every other production
+# setting stays as it is.
+SECURE_SSL_REDIRECT = False
 # Serve static files straight from the apps, as in development, without collectstatic.
 WHITENOISE_USE_FINDERS = True

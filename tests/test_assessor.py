@@ -418,11 +418,12 @@ class TestMatrix:
         )
         assessor_client.get("/assessor/")
 
-        # Expect 17 queries: the session, the session user, the portfolio with its people; the
-        # evidence, its contexts, claims and mappings; the criteria with their outcomes;
-        # coverage: criteria, contexts, evidence, claims, evidence contexts, mappings,
-        # decisions, cited evidence; counting unread submissions for the menu
-        with django_assert_num_queries(17):
+        # Expect 20 queries: the session, the session user, the portfolio with its people; the
+        # evidence, its contexts, claims and mappings; the criteria with their outcomes; coverage:
+        # criteria, contexts, evidence, claims, evidence contexts, mappings, decisions, cited
+        # evidence; counting unread submissions for the menu; saving the session (a savepoint, the
+        # update, the release)
+        with django_assert_num_queries(20):
             assessor_client.get(f"/portfolios/{portfolio.pk}/matrix/")
 
     def test_it_stays_readable_with_a_hundred_evidence_items(self, assessor_client, portfolio):

@@ -87,10 +87,11 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 13 queries: the session, the session user, counting unread messages for the menu,
+    # Expect 16 queries: the session, the session user, counting unread messages for the menu,
     # counting portfolios for the pager, the page of portfolios; coverage: criteria, contexts,
-    # evidence, claims, evidence contexts, mappings, decisions, cited evidence
-    with django_assert_num_queries(13):
+    # evidence, claims, evidence contexts, mappings, decisions, cited evidence; saving the session
+    # (a savepoint, the update, the release)
+    with django_assert_num_queries(16):
         client.get("/learner/")
 
 
@@ -104,12 +105,12 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 19 queries: the session, the session user, counting unread messages for the menu,
-    # the portfolio with its people and unit; coverage: criteria, contexts, evidence, claims,
-    # evidence contexts, mappings, decisions, cited evidence; the evidence list: counting it for
-    # the pager, the page with file counts, its contexts, its claims; the signatures, the IQA
-    # samples, the EQA reviews
-    with django_assert_num_queries(19):
+    # Expect 22 queries: the session, the session user, counting unread messages for the menu, the
+    # portfolio with its people and unit; coverage: criteria, contexts, evidence, claims, evidence
+    # contexts, mappings, decisions, cited evidence; the evidence list: counting it for the pager,
+    # the page with file counts, its contexts, its claims; the signatures, the IQA samples, the EQA
+    # reviews; saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(22):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 
@@ -122,7 +123,8 @@ def test_the_knowledge_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 6 queries: the session, the session user, counting unread messages for the menu,
-    # the portfolio with its unit, the learner's answers, the unit's knowledge criteria
-    with django_assert_num_queries(6):
+    # Expect 9 queries: the session, the session user, counting unread messages for the menu, the
+    # portfolio with its unit, the learner's answers, the unit's knowledge criteria; saving the
+    # session (a savepoint, the update, the release)
+    with django_assert_num_queries(9):
         client.get(f"/portfolios/{portfolio.pk}/knowledge/")

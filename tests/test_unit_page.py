@@ -52,7 +52,8 @@ def test_it_reads_the_unit_in_a_fixed_number_of_queries(
     login(make_user(learner=True))
     client.get("/learner/")  # the chosen role is saved in the session once
 
-    # Expect 7 queries: the session, the session user, the unit, its contexts, its outcomes,
-    # the criteria of all outcomes, counting unread messages for the menu
-    with django_assert_num_queries(7):
+    # Expect 10 queries: the session, the session user, the unit, its contexts, its outcomes, the
+    # criteria of all outcomes, counting unread messages for the menu; saving the session (a
+    # savepoint, the update, the release)
+    with django_assert_num_queries(10):
         client.get(f"/units/{c4.pk}/")
