@@ -1,3 +1,4 @@
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -170,6 +171,18 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Your workplace details are saved.")
         return redirect(portfolio)
     return render(request, "portfolio/workplace_form.html", {"portfolio": portfolio, "form": form})
+
+
+def locked_out(request: HttpRequest, response: HttpResponse, credentials: dict | None):
+    """The page shown instead of the sign-in form while a username is locked out (django-axes
+    calls it). Each further attempt starts the wait again, so it ends a cool-off from now."""
+    cool_off = get_cool_off(request)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"retry_at": timezone.now() + cool_off if cool_off else None},
+        status=429,
+    )
 
 
 @login_required

@@ -43,7 +43,10 @@ def test_the_demo_people_hold_their_roles_and_assignments(c4):
 def test_each_demo_log_in_works(client, c4, username):
     seed()
 
-    assert client.login(username=username, password=DEMO_PASSWORD)
+    response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
 
 
 def test_running_it_again_changes_nothing(c4):

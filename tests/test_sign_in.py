@@ -1,0 +1,123 @@
+"""Signing in: repeated wrong passwords lock a username out from that address for a while."""
+
+import datetime
+
+import pytest
+from axes.models import AccessAttempt
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/learner/"
+
+
+def sign_in(client, user, password=PASSWORD, address="192.0.2.10"):
+    return client.post(
+        "/accounts/login/",
+        {"username": user.username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def fail(client, user, times, address="192.0.2.10"):
+    return [sign_in(client, user, "not-the-password", address) for _ in range(times)][-1]
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user(learner=True)
+
+
+def test_a_wrong_password_is_explained_on_the_form(client, learner):
+    response = sign_in(client, learner, "not-the-password")
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.text
+
+
+def test_five_wrong_passwords_lock_the_username_out_even_with_the_right_one(client, learner):
+    assert fail(client, learner, 4).status_code == 200
+    assert fail(client, learner, 1).status_code == 429
+
+    response = sign_in(client, learner)
+
+    assert response.status_code == 429
+    assert "Sign-in paused" in response.text
+    assert "_auth_user_id" not in client.session
+    assert client.get(HOME).status_code == 302  # still signed out
+
+
+def test_the_lock_out_page_says_when_to_try_again_and_whom_to_ask(client, learner):
+    fail(client, learner, 5)
+    before = timezone.localtime()
+
+    response = sign_in(client, learner)
+
+    after = timezone.localtime()
+    until = {
+        (moment + datetime.timedelta(minutes=15)).strftime("until <strong>%H:%M</strong>")
+        for moment in (before, after)
+    }
+    assert any(text in response.text for text in until)
+    assert "ask your centre administrator" in response.text
+    assert 'href="/accounts/password_reset/"' in response.text
+
+
+def test_a_successful_sign_in_clears_the_count(client, learner):
+    fail(client, learner, 4)
+    assert sign_in(client, learner).status_code == 302
+    client.logout()
+
+    fail(client, learner, 4)
+
+    assert sign_in(client, learner).status_code == 302
+
+
+def test_other_people_can_still_sign_in_from_the_same_address(client, learner, make_user):
+    fail(client, learner, 5)
+
+    assert sign_in(client, make_user(assessor=True)).status_code == 302
+
+
+def test_the_same_username_can_still_sign_in_from_another_address(client, learner):
+    fail(client, learner, 5, address="192.0.2.10")
+
+    assert sign_in(client, learner, address="198.51.100.7").status_code == 302
+
+
+def test_the_lock_out_ends_after_the_cool_off(client, learner):
+    fail(client, learner, 5)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=16))
+
+    assert sign_in(client, learner).status_code == 302
+
+
+def test_the_limit_and_cool_off_are_settings(client, learner, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(hours=2)
+
+    assert fail(client, learner, 2).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=90))
+    assert sign_in(client, learner).status_code == 429
+
+
+def test_an_administrator_lifts_a_lock_out_with_a_command(client, learner):
+    fail(client, learner, 5)
+
+    call_command("axes_reset_username", learner.username)
+
+    assert sign_in(client, learner).status_code == 302
+
+
+def test_the_admin_sign_in_is_locked_out_too(client, make_user):
+    admin = make_user(centre_admin=True, is_staff=True)
+    for _ in range(5):
+        client.post("/admin/login/", {"username": admin.username, "password": "nope"})
+
+    response = client.post("/admin/login/", {"username": admin.username, "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "Sign-in paused" in response.text
