@@ -1,16 +1,21 @@
 import hashlib
 import io
+import re
+import struct
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import escape
 from PIL import Image
 
 from assessments.models import AuditEntry
 from portfolio.files import clean_name
-from portfolio.models import EvidenceFile
+from portfolio.models import EvidenceFile, EvidenceItem
 from tests import samples
 from tests.factories import EvidenceFactory
+from tests.test_evidence import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -133,76 +138,206 @@ def _truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
-REJECTED = {
+SCRIPT = b"<html><body><script>alert(document.cookie)</script></body></html>"
+MZ = b"MZ\x90\x00" + b"\x00" * 200
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + struct.pack("<HHI", 2, 0x3E, 1) + b"\x00" * 200
+
+
+def _jpeg_with_html() -> bytes:
+    """A real photo that is also an HTML page: markup in a comment segment and after the end."""
+    photo = samples.jpeg()
+    comment = b"\xff\xfe" + struct.pack(">H", len(SCRIPT) + 2) + SCRIPT
+    return photo[:2] + comment + photo[2:] + SCRIPT
+
+
+# Hostile and broken uploads: each is refused with a message naming the file and why.
+HOSTILE = {
     "an empty file": ("empty.jpg", b"", "empty.jpg is empty."),
-    "a type not on the list": (
-        "setup.exe",
-        b"MZ\x90\x00" + b"\x00" * 200,
-        "setup.exe is not a kind of file we accept (its content is application/x-dosexec)",
-    ),
-    "an SVG with a script": (
-        "drawing.svg",
-        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-        "drawing.svg is not a kind of file we accept",
-    ),
-    "HTML named as text": (
-        "notes.txt",
-        b"<html><body><script>alert(1)</script></body></html>",
-        "notes.txt is not a kind of file we accept (its content is text/html)",
+    "a file over its kind's limit": (
+        "long.pdf",
+        samples.pdf().ljust(300, b"%"),
+        "long.pdf is 300\xa0bytes; pdf document files may be at most 100\xa0bytes.",
     ),
     "a photo named as a PDF": (
         "statement.pdf",
         samples.jpeg(),
-        "statement.pdf is named .pdf but its content is a JPEG photo",
+        "statement.pdf is named .pdf but its content is a JPEG photo. Rename it to .jpe",
     ),
-    "an executable named as a PDF": (
+    "a PNG named as a PDF": (
+        "diagram.pdf",
+        samples.png(),
+        "diagram.pdf is named .pdf but its content is a PNG image. Rename it to .png",
+    ),
+    "a PDF named as a photo": (
+        "letter.jpg",
+        samples.pdf(),
+        "letter.jpg is named .jpg but its content is a PDF document. Rename it to .pdf",
+    ),
+    "a type not on the list": (
+        "setup.exe",
+        MZ,
+        "setup.exe is not a kind of file we accept (its content is application/x-dosexec)",
+    ),
+    "a Windows program named as a PDF": (
         "invoice.pdf",
-        b"MZ\x90\x00" + b"\x00" * 200,
-        "invoice.pdf is not a kind of file we accept",
+        MZ,
+        "invoice.pdf is not a kind of file we accept (its content is application/x-dosexec)",
+    ),
+    "a Linux program named as a PDF": (
+        "invoice.pdf",
+        ELF,
+        "invoice.pdf is not a kind of file we accept (its content is application/x-executable)",
+    ),
+    "an SVG with a script": (
+        "drawing.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "drawing.svg is not a kind of file we accept (its content is image/svg+xml)",
+    ),
+    "HTML named as text": (
+        "notes.txt",
+        SCRIPT,
+        "notes.txt is not a kind of file we accept (its content is text/html)",
+    ),
+    "HTML with a photo inside, named as a photo": (
+        "photo.jpg",
+        b"<!DOCTYPE html>" + SCRIPT + samples.jpeg(),
+        "photo.jpg is not a kind of file we accept",
     ),
     "an image bomb": (
         "huge.png",
         _bomb(),
-        "huge.png has more pixels than we can safely open (60 megapixels at most)",
+        "huge.png has more pixels than we can safely open (60 megapixels at most); it was "
+        "refused as a possible decompression bomb.",
     ),
-    "a truncated image": (
+    "a truncated photo": (
         "cut.jpg",
         _truncated_jpeg(),
         "cut.jpg could not be read as an image: it may be damaged or cut short",
     ),
 }
 
+TYPED = {
+    "title": "Angry caller about a lost parcel",
+    "account": "The caller was shouting; I let him finish, then said what I would do & by when.",
+}
 
-@pytest.mark.parametrize("case", REJECTED)
-def test_a_bad_file_is_refused_and_nothing_is_stored(upload_to, draft, case):
-    name, data, message = REJECTED[case]
-    audit_before = AuditEntry.objects.count()
+
+@pytest.fixture
+def post_evidence(client, login, portfolio, draft):
+    """Post the evidence form, as the learner, with ``files`` and the text the learner typed:
+    as a new item (``evidence_new``) or as changes to the draft (``evidence_edit``)."""
+    login(portfolio.learner)
+
+    def post(view, *files):
+        url = reverse(view, args=[portfolio.pk if view == "evidence_new" else draft.pk])
+        fields = {
+            "method": "reflective",
+            "occurred_on": draft.occurred_on.isoformat(),
+            "contexts": [c.pk for c in draft.contexts.all()],
+            "setting": draft.setting,
+            "customer": draft.customer,
+            "customer_reference": draft.customer_reference,
+            "claimed_criteria": [c.pk for c in draft.claimed_criteria.all()],
+        }
+        return client.post(url, {**fields, **TYPED, "files": list(files)})
+
+    return post
+
+
+@pytest.mark.parametrize("view", ["evidence_new", "evidence_edit"])
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_or_broken_file_is_refused_and_nothing_is_kept(
+    post_evidence, draft, settings, view, case
+):
+    settings.EVIDENCE_MAX_BYTES = {**settings.EVIDENCE_MAX_BYTES, "pdf": 100}
+    name, data, message = HOSTILE[case]
+    counts = [model.objects.count() for model in (EvidenceItem, EvidenceFile, AuditEntry)]
     title_before = draft.title
 
-    response = upload_to(samples.upload(name, data))
+    response = post_evidence(view, samples.upload(name, data))
 
     assert response.status_code == 200
-    assert message in str(response.context["form"].errors["files"])
+    assert message in " ".join(response.context["form"].errors["files"])
+    assert escape(message) in response.text
     assert "Nothing was saved" in response.text
-    assert not EvidenceFile.objects.exists()
+    # Nothing on disk or in the database ...
     assert stored_files() == []
-    assert AuditEntry.objects.count() == audit_before
+    assert [model.objects.count() for model in (EvidenceItem, EvidenceFile, AuditEntry)] == counts
     draft.refresh_from_db()
     assert draft.title == title_before
+    # ... and nothing the learner typed is lost.
+    assert escape(TYPED["title"]) in response.text
+    assert escape(TYPED["account"]) in response.text
 
 
-def test_an_oversized_file_is_refused(upload_to, draft, settings):
-    settings.EVIDENCE_MAX_BYTES = {**settings.EVIDENCE_MAX_BYTES, "pdf": 100}
+def test_a_photo_that_is_also_a_web_page_keeps_only_its_pixels(client, post_evidence):
+    polyglot = _jpeg_with_html()
+    assert SCRIPT in polyglot
+    assert Image.open(io.BytesIO(polyglot)).size == (64, 48)
 
-    data = samples.pdf() + b"%" * 200
+    post_evidence("evidence_new", samples.upload("photo.jpg", polyglot))
 
-    response = upload_to(samples.upload("long.pdf", data))
+    stored = EvidenceFile.objects.get()
+    for field in (stored.file, stored.screen, stored.print_version):
+        with field.open("rb") as handle:
+            assert b"<script" not in handle.read()
+    response = client.get(f"/files/{stored.pk}/")
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("sandbox;")
 
-    assert (
-        f"long.pdf is {len(data)}\xa0bytes; pdf document files may be at most 100\xa0bytes"
-        in str(response.context["form"].errors["files"])
+
+def _multipart(fields: dict, filename: bytes, data: bytes) -> tuple[bytes, str]:
+    """A form post built by hand, so the file's name reaches the server byte for byte."""
+    boundary = "hostile-name-boundary"
+    body = b""
+    for key, values in fields.items():
+        for value in values if isinstance(values, list) else [values]:
+            body += (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+            ).encode()
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="'.encode()
+        + filename
+        + b'"\r\nContent-Type: application/pdf\r\n\r\n'
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
     )
-    assert stored_files() == []
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (b"../../../etc/passwd.pdf", "passwd.pdf"),
+        (b"..\\..\\Windows\\letter.pdf", "letter.pdf"),
+        (b"notes/../../letter.pdf", "letter.pdf"),
+        (b"let\x00ter.pdf", "letter.pdf"),
+        (b"let\nter.pdf", "letter.pdf"),
+        (b"let\x1b[2Jter.pdf", "let[2Jter.pdf"),
+        (b"x" * 300 + b".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_a_hostile_name_is_kept_only_as_a_safe_display_name(client, login, portfolio, name, shown):
+    # Django reads the file's name from the request, keeps only its last part and drops
+    # unprintable characters before the form sees it, so such a name cannot be refused, only
+    # made safe: the file is stored under a name of ours and the name is shown as text.
+    login(portfolio.learner)
+    body, content_type = _multipart(form_data(portfolio), name, samples.pdf())
+
+    response = client.post(
+        reverse("evidence_new", args=[portfolio.pk]), body, content_type=content_type
+    )
+
+    assert response.status_code == 302
+    stored = EvidenceFile.objects.get()
+    assert stored.original_name == shown
+    assert len(stored.original_name) <= EvidenceFile._meta.get_field("original_name").max_length
+    root = Path(settings.PRIVATE_FILES_ROOT)
+    assert stored_files() == [root / stored.file.name]
+    assert re.fullmatch(r"evidence/\d+/\d+/[0-9a-f]{32}\.pdf", stored.file.name)
+    served = client.get(f"/files/{stored.pk}/")
+    assert served["Content-Disposition"] == f'inline; filename="{shown}"'
 
 
 def test_one_bad_file_among_good_ones_stores_none_of_them(upload_to, draft):
