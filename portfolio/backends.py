@@ -2,7 +2,8 @@
 
 from django.contrib.auth.backends import BaseBackend
 
-CENTRE_APPS = {"portfolio", "units", "assessments", "auth"}
+# "axes" holds the sign-in attempts: deleting one lifts a lock-out.
+CENTRE_APPS = {"portfolio", "units", "assessments", "auth", "axes"}
 
 
 class CentreAdministratorBackend(BaseBackend):

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from tests.factories import PASSWORD
@@ -121,3 +122,18 @@ def test_the_admin_sign_in_is_locked_out_too(client, make_user):
 
     assert response.status_code == 429
     assert "Sign-in paused" in response.text
+
+
+def test_the_centre_administrator_lifts_a_lock_out_in_the_admin_site(client, learner, make_user):
+    fail(client, learner, 5)
+    attempt = AccessAttempt.objects.get(username=learner.username)
+    admin = Client()
+    admin.force_login(make_user(centre_admin=True, is_staff=True))
+
+    listed = admin.get("/admin/axes/accessattempt/")
+    deleted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200
+    assert learner.username in listed.text
+    assert deleted.status_code == 302
+    assert sign_in(client, learner).status_code == 302
