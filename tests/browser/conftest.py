@@ -25,6 +25,16 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+# What the Content-Security-Policy blocked on any page of the running test, as Chromium reports
+# it in the console.
+BLOCKED: list[str] = []
+
+
+def _note_blocked(message) -> None:
+    if "Content Security Policy" in message.text:
+        BLOCKED.append(f"{message.location.get('url')}: {message.text}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
@@ -32,8 +42,29 @@ def browser():
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
+        new_context, new_page = browser.new_context, browser.new_page
+
+        def watched_context(**options):
+            context = new_context(**options)
+            context.on("console", _note_blocked)
+            return context
+
+        def watched_page(**options):
+            page = new_page(**options)
+            page.on("console", _note_blocked)
+            return page
+
+        browser.new_context, browser.new_page = watched_context, watched_page
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def nothing_is_blocked_by_the_policy():
+    """Every page a browser test opens works under the site's Content-Security-Policy."""
+    BLOCKED.clear()
+    yield
+    assert BLOCKED == []
 
 
 @pytest.fixture
