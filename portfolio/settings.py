@@ -250,9 +250,10 @@ CONTENT_SECURITY_POLICY = {
 # SECURE_PROXY_SSL_HEADER to the header it sets to "https" (e.g. X-Forwarded-Proto), and make
 # sure the proxy always sets or strips it.
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # A load balancer may ask over plain HTTP whether the process is up.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     # Asking browsers to build HTTPS-only into their lists binds the whole domain for months:

@@ -273,6 +273,11 @@ class TestHttps:
         assert response.status_code == 301
         assert response.url == "https://testserver/accounts/login/"
 
+    def test_the_health_check_answers_plain_http(self, client, db, settings):
+        settings.SECURE_SSL_REDIRECT = True
+
+        assert client.get("/health/").status_code == 200
+
     def test_https_responses_tell_browsers_to_keep_to_https(self, client, db, settings):
         settings.SECURE_HSTS_SECONDS = 31_536_000
         settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -367,12 +372,15 @@ def test_production_sends_cookies_over_https_only_and_keeps_browsers_to_https():
 
 def test_the_https_settings_come_from_the_environment():
     shown = production_settings(
+        SECURE_COOKIES="false",
         SECURE_SSL_REDIRECT="false",
         SECURE_HSTS_SECONDS="3600",
         SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
         SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
     )
 
+    assert shown["SESSION_COOKIE_SECURE"] is False
+    assert shown["CSRF_COOKIE_SECURE"] is False
     assert shown["SECURE_SSL_REDIRECT"] is False
     assert shown["SECURE_HSTS_SECONDS"] == 3600
     assert shown["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
