@@ -315,9 +315,9 @@ PRODUCTION_ENV = {
 
 
 def run_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """Run Python with the real settings in a production environment: no DEBUG, a long random
-    SECRET_KEY, a host name, and ``env``."""
-    environment = {name: value for name, value in os.environ.items() if name != "DEBUG"}
+    """Run Python with the real settings in a production environment: a long random SECRET_KEY,
+    a host name and ``env``, and nothing of the test run's own environment (no DEBUG)."""
+    environment = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     environment.update(PRODUCTION_ENV, **env)
     return subprocess.run(
         [sys.executable, *args],
