@@ -275,6 +275,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portfolio.views.locked_out"
+# Behind reverse proxies, how many of them add to X-Forwarded-For; the visitor's address is the
+# one the outermost proxy saw. 0 (no proxy) uses the connection's own address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
 
 LOGGING = {
     "version": 1,

@@ -137,3 +137,24 @@ def test_the_centre_administrator_lifts_a_lock_out_in_the_admin_site(client, lea
     assert learner.username in listed.text
     assert deleted.status_code == 302
     assert sign_in(client, learner).status_code == 302
+
+
+def test_behind_a_proxy_the_visitor_s_own_address_is_locked_out(client, learner, settings):
+    settings.TRUSTED_PROXIES = 1
+    proxy = "10.0.0.2"  # every request arrives from the proxy
+
+    def attempt(forwarded, password="not-the-password"):
+        return client.post(
+            "/accounts/login/",
+            {"username": learner.username, "password": password},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for _ in range(5):
+        # the visitor writes their own X-Forwarded-For; the proxy appends the real address
+        response = attempt("198.51.100.1, 203.0.113.5")
+    assert response.status_code == 429
+
+    assert attempt("203.0.113.9", password=PASSWORD).status_code == 302
+    assert attempt("198.51.100.1, 203.0.113.5", password=PASSWORD).status_code == 429
