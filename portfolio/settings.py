@@ -124,6 +124,12 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A connection kept between requests is checked before reuse, so a restarted or failed-
+        # over database costs one error-free reconnect rather than a failed request.
+        conn_health_checks=True,
+        # Behind PgBouncer in transaction pooling mode, which cannot carry a cursor between
+        # transactions, large reads fetch in chunks without server-side cursors.
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
