@@ -147,6 +147,8 @@ def _stored_names() -> list[str]:
 
 def _copy_out(name: str, target: Path) -> dict[str, Any] | None:
     storage = storages["evidence"]
+    if not _safe_name(name):  # never a path outside the backup folder
+        return None
     path = target / "files" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
