@@ -124,6 +124,12 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A connection kept between requests is checked before reuse, so a restarted or failed-
+        # over database costs one error-free reconnect rather than a failed request.
+        conn_health_checks=True,
+        # Behind PgBouncer in transaction pooling mode, which cannot carry a cursor between
+        # transactions, large reads fetch in chunks without server-side cursors.
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -157,19 +163,47 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 
-# Private evidence files live outside anything served publicly: no base URL, so nothing but the
-# access-checked file view can hand them out.
+# Private evidence files (and the ZIPs of bulk exports) live outside anything served publicly: no
+# base URL, so nothing but the access-checked views can hand them out. On the file system ...
 PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(VAR_DIR / "private")))
+PRIVATE_FILE_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+}
+# ... or, when a bucket is named, on S3-compatible object storage (Amazon S3, MinIO, Ceph), which
+# every web and worker process of a larger deployment shares. The access key may also come from
+# boto3's own sources (AWS_ACCESS_KEY_ID, an instance role).
+EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET")
+if EVIDENCE_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": EVIDENCE_S3_BUCKET,
+        "location": env_str("EVIDENCE_S3_PREFIX"),
+        "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL"),
+        "region_name": env_str("EVIDENCE_S3_REGION"),
+        "access_key": env_str("EVIDENCE_S3_ACCESS_KEY_ID"),
+        "secret_key": env_str("EVIDENCE_S3_SECRET_ACCESS_KEY"),
+        "addressing_style": env_str("EVIDENCE_S3_ADDRESSING_STYLE"),
+    }
+    PRIVATE_FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **{name: value for name, value in _s3_options.items() if value},
+            # Objects get no ACL of their own, so the bucket's private policy holds. Files are
+            # streamed by the access-checked view; a link to one is never handed out, and would
+            # be signed and short-lived if it were.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            # A file read for serving, checking or a PDF goes to a temporary file past this size
+            # rather than staying in memory (a video may be 1 GB).
+            "max_memory_size": 16 * 1024 * 1024,
+        },
+    }
 
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
-    },
-    "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
-    },
+    "default": PRIVATE_FILE_STORAGE,
+    "evidence": PRIVATE_FILE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

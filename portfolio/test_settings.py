@@ -14,16 +14,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 PRIVATE_FILES_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-files-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-static-"))
+PRIVATE_FILE_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+}
 STORAGES = {
     **STORAGES,
-    "default": {
-        **STORAGES["default"],
-        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
-    },
-    "evidence": {
-        **STORAGES["evidence"],
-        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
-    },
+    "default": PRIVATE_FILE_STORAGE,
+    "evidence": PRIVATE_FILE_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # The test client and the browser tests' live server speak plain HTTP; every other production

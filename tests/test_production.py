@@ -1,0 +1,149 @@
+"""The production stack on this machine: gunicorn with production settings serving pages and
+collected static files, and e-mail delivered over SMTP."""
+
+import email
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.factories import EvidenceFactory
+from tests.servers import free_port
+from tests.test_witness import WITNESS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fetch(url: str) -> tuple[int, dict, bytes]:
+    # As from a reverse proxy that ended TLS (gunicorn trusts it from the loopback address).
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """gunicorn started from the repository as a centre starts it, with production settings."""
+    folder = tmp_path_factory.mktemp("production")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+        "DJANGO_SETTINGS_MODULE": "portfolio.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "production-test-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "STATIC_ROOT": str(folder / "static"),
+        "PRIVATE_FILES_ROOT": str(folder / "private"),
+        "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    log = (folder / "gunicorn.log").open("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            fetch(f"{base}/health/")
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"gunicorn did not start:\n{log.read()}")
+            time.sleep(0.2)
+    yield base, log
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+def test_gunicorn_serves_the_sign_in_page_and_static_files(gunicorn):
+    base, log = gunicorn
+
+    status, headers, body = fetch(f"{base}/accounts/login/")
+
+    assert status == 200, body[:2000]
+    assert b'name="password"' in body
+    stylesheet = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', body)
+    assert stylesheet, "the page links the collected, fingerprinted stylesheet"
+    status, headers, css = fetch(base + stylesheet[1].decode())
+    assert status == 200
+    assert b".skip-link" in css
+    assert headers["Content-Type"].startswith("text/css")
+    assert "max-age" in headers["Cache-Control"]
+    assert fetch(f"{base}/health/")[:3:2] == (200, b"ok")
+    log.seek(0)
+    assert '"GET /accounts/login/ HTTP/1.1" 200' in log.read()  # the access log
+
+
+def test_a_page_that_needs_signing_in_redirects_to_the_sign_in_page(gunicorn):
+    base, _ = gunicorn
+    request = urllib.request.Request(f"{base}/learner/", headers={"X-Forwarded-Proto": "https"})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+
+    assert answer.value.code == 302
+    assert answer.value.headers["Location"] == "/accounts/login/?next=/learner/"
+
+
+class Inbox:
+    """An SMTP server's handler that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.DEFAULT_FROM_EMAIL = "portfolio@centre.example.org"
+    yield inbox
+    controller.stop()
+
+
+@pytest.mark.django_db
+def test_a_witness_invitation_is_delivered_by_smtp(
+    smtp_server, client, login, portfolio, django_capture_on_commit_callbacks
+):
+    evidence = EvidenceFactory(portfolio=portfolio, method="witness")
+    login(portfolio.learner)
+    client.post(f"/evidence/{evidence.pk}/witness/", WITNESS)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/evidence/{evidence.pk}/witness/send/")
+
+    [message] = smtp_server.messages
+    assert message.mail_from == "portfolio@centre.example.org"
+    assert message.rcpt_tos == ["sam.okafor@example.org"]
+    text = email.message_from_bytes(message.content).get_payload(decode=True).decode()
+    assert "Sam Okafor" in text
+    assert re.search(r"http://testserver/witness/[^/\s]+/", text)
