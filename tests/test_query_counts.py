@@ -66,9 +66,9 @@ PINNED = {
     "iqa: new sample": SIGNED_IN + 3,
     # the portfolio, counting its entries, the page of entries
     "iqa: audit trail": SIGNED_IN + 3,
-    # counting the meetings, the page of them, their attendees, evidence, its portfolios and
-    # learners
-    "iqa: standardisation": SIGNED_IN + 6,
+    # counting the meetings, the page of them, their attendees, and the evidence the reader may
+    # see with its portfolios and learners
+    "iqa: standardisation": SIGNED_IN + 4,
     # counting all portfolios and those unclaimed, the page of them
     "admin: centre home": SIGNED_IN + 3,
     # counting the visits, the page of them
