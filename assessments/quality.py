@@ -66,9 +66,7 @@ def sample_record(
     """Record and sign a sample. A summative "agree" countersigns (the portfolio is verified);
     a summative "refer back" returns the portfolio to the assessor with the action points."""
     with transaction.atomic():
-        portfolio = (
-            Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
-        )
+        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
         if portfolio.assessor_id == iqa.pk:
             raise ValidationError("You assessed this portfolio, so you cannot sample it.")
         if not may_quality_assure(portfolio, iqa):
@@ -172,7 +170,7 @@ def action_close(*, action: ActionPoint, response: str, by: User) -> None:
 def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> None:
     """Record the certification claim for a verified portfolio and set its retention date."""
     with transaction.atomic():
-        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.VERIFIED:
             raise ValidationError("Only a verified portfolio can be claimed.")
         now = timezone.now()
@@ -205,7 +203,7 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
     if not reason.strip():
         raise ValidationError("Write the reason for unlocking.")
     with transaction.atomic():
-        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status not in {Portfolio.Status.ASSESSED, Portfolio.Status.VERIFIED}:
             raise ValidationError("Only an assessed or verified portfolio can be unlocked.")
         revoked = _revoke(portfolio, f"unlocked by {by}: {reason.strip()}")

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
-from portfolio.access import get_for_user, posted, site_url
+from portfolio.access import error_messages, get_for_user, posted, site_url
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -118,9 +119,13 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
     form = EvidenceForm(*posted(request), instance=evidence, portfolio=evidence.portfolio)
     if request.method == "POST" and form.is_valid():
-        services.evidence_save(
-            form=form, by=request.user, files=form.cleaned_data["files"], created=False
-        )
+        try:
+            services.evidence_save(
+                form=form, by=request.user, files=form.cleaned_data["files"], created=False
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"'{evidence.title}' is saved.")
         return redirect(evidence)
     return render(
@@ -152,7 +157,11 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
     form = SubmitEvidenceForm(posted(request)[0], evidence=evidence)
     if request.method == "POST" and form.is_valid():
-        services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
+        try:
+            services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
         return redirect(evidence)
     return render(request, "portfolio/evidence_submit.html", {"evidence": evidence, "form": form})

@@ -74,6 +74,13 @@ class PortfolioQuerySet(models.QuerySet):
         condition = _role_condition(user, role)
         return self.none() if condition is None else self.filter(condition)
 
+    def locked(self, pk: int) -> "Portfolio":
+        """The portfolio, locked until the transaction ends. Every change to its records takes
+        this lock first, so changes to one portfolio happen one at a time and a change racing a
+        signature lands before it or not at all. Only this row is locked (not its unit), and
+        rows that merely refer to it, such as audit entries, may still be written meanwhile."""
+        return self.select_for_update(no_key=True, of=("self",)).get(pk=pk)
+
     def visible_to(self, user: User) -> "PortfolioQuerySet":
         """Every portfolio ``user`` may see, in any of their roles."""
         if not user.is_authenticated or not user.is_active:

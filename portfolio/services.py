@@ -5,6 +5,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -12,7 +13,14 @@ from django.utils import timezone
 
 from assessments.audit import record
 from portfolio.files import PreparedFile, atomic_with_files, delete_stored, store_file
-from portfolio.models import EvidenceFile, EvidenceItem, Notification, User, WitnessTestimony
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    User,
+    WitnessTestimony,
+)
 from units.models import Criterion
 
 
@@ -25,9 +33,30 @@ def _evidence_data(evidence: EvidenceItem) -> dict:
     }
 
 
+def _open_for_learner(portfolio_id: int, by: User) -> None:
+    """Lock the portfolio (see ``PortfolioQuerySet.locked``) and check the learner may still
+    change its evidence: the assessor may have signed the unit off meanwhile."""
+    if not Portfolio.objects.locked(portfolio_id).may_work_on(by):
+        raise ValidationError("The unit is signed off, so its evidence can no longer change.")
+
+
 def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -> EvidenceItem:
-    """Save the evidence form and its new files in one transaction: all of it or none."""
+    """Save the evidence form and its new files in one transaction: all of it or none.
+
+    A change is refused if the item was submitted since the form's copy was read (from
+    another tab, while the files were being checked)."""
     with atomic_with_files() as written:
+        if not created:
+            _open_for_learner(form.instance.portfolio_id, by)
+            current = EvidenceItem.objects.get(pk=form.instance.pk)
+            if not current.is_editable:
+                raise ValidationError(
+                    f"'{current.title}' was submitted while you were changing it, so your "
+                    "changes were not saved."
+                )
+            # The form changes the learner's words, never where the item is in its workflow.
+            for name in ("status", "declared_at", "submitted_at"):
+                setattr(form.instance, name, getattr(current, name))
         evidence = form.save()
         action = "evidence.created" if created else "evidence.updated"
         verb = "added" if created else "changed"
@@ -95,8 +124,13 @@ def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
 def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     """The learner declares the evidence their own and puts it forward for assessment."""
     now = timezone.now()
-    resubmission = evidence.status == EvidenceItem.Status.REFERRED_BACK
     with transaction.atomic():
+        # Submitted twice at once (two tabs), or changed meanwhile: the locked state decides.
+        _open_for_learner(evidence.portfolio_id, by)
+        status = EvidenceItem.objects.values_list("status", flat=True).get(pk=evidence.pk)
+        if status not in EvidenceItem.EDITABLE:
+            raise ValidationError(f"'{evidence.title}' is already submitted.")
+        resubmission = status == EvidenceItem.Status.REFERRED_BACK
         evidence.status = (
             EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
         )
