@@ -146,7 +146,11 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         portfolio = evidence.portfolio
         title = evidence.title
-        services.evidence_delete(evidence=evidence, by=request.user)
+        try:
+            services.evidence_delete(evidence=evidence, by=request.user)
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"The draft '{title}' is deleted.")
         return redirect(portfolio)
     return render(request, "portfolio/evidence_delete.html", {"evidence": evidence})
@@ -177,7 +181,11 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     evidence = evidence_file.evidence
-    services.file_remove(evidence_file=evidence_file, by=request.user)
+    try:
+        services.file_remove(evidence_file=evidence_file, by=request.user)
+    except ValidationError as error:
+        error_messages(request, error)
+        return redirect(evidence)
     messages.success(request, f"The file '{evidence_file.original_name}' is removed.")
     return redirect("evidence_edit", evidence.pk)
 
@@ -229,7 +237,11 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(evidence)
     form = WitnessTestimonyForm(posted(request)[0], instance=testimony)
     if request.method == "POST" and form.is_valid():
-        services.witness_save(form=form, evidence=evidence, by=request.user)
+        try:
+            services.witness_save(form=form, evidence=evidence, by=request.user)
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, "The witness details are saved. Send the statement when ready.")
         return redirect(evidence)
     return render(
@@ -247,7 +259,11 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
     if testimony.is_answered:
         messages.error(request, "The witness has already answered.")
         return redirect(evidence)
-    services.witness_invite(testimony=testimony, by=request.user, site_url=site_url(request))
+    try:
+        services.witness_invite(testimony=testimony, by=request.user, site_url=site_url(request))
+    except ValidationError as error:
+        error_messages(request, error)
+        return redirect(evidence)
     messages.success(
         request,
         f"The statement is e-mailed to {testimony.witness_name} at {testimony.witness_email}.",
@@ -363,12 +379,16 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
         posted(request)[0], initial={"answer": existing.account if existing else ""}
     )
     if request.method == "POST" and form.is_valid():
-        evidence = services.knowledge_answer_save(
-            portfolio=portfolio,
-            criterion=criterion,
-            answer=form.cleaned_data["answer"],
-            by=request.user,
-        )
+        try:
+            evidence = services.knowledge_answer_save(
+                portfolio=portfolio,
+                criterion=criterion,
+                answer=form.cleaned_data["answer"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect("knowledge_list", portfolio.pk)
         if "submit" in request.POST:
             return redirect("evidence_submit", evidence.pk)
         messages.success(request, f"Your answer for {criterion.nos_code} is saved as a draft.")
