@@ -3,8 +3,10 @@
 The matrix below has one entry per named URL in the URL configuration (and the admin site as a
 group). A URL added without an entry, or an entry left behind by a removed URL, fails
 ``test_every_url_has_an_entry``. Each entry builds the URL's arguments from one world of records
-and says what each person gets for a GET; a POST-only URL also says what a POST gets from those
-who may not act, and such a POST must change nothing.
+and says what each person gets for a GET, and what a POST gets from those who may not act (the
+same as the GET unless the entry says otherwise); such a POST must change nothing. Every page a
+person opens must not link to, or show the learners' names or evidence titles of, portfolios
+they may not see.
 
 The people, relative to one portfolio in progress:
 
@@ -136,7 +138,7 @@ LEARNER_EDITS =  (200,   404,    403,     404,   403, 403,    403, 404,    403, 
 ASSESSOR_ACTS =  (403,   404,    200,     404,   403, 200,    403, 404,    403,  LOGIN)
 IQA_ACTS =       (403,   404,    403,     404,   200, 403,    403, 404,    403,  LOGIN)
 ADMIN_ACTS =     (403,   404,    403,     404,   403, 403,    403, 404,    200,  LOGIN)
-SEES_NOTHING =   (403,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
+NOBODY_ACTS =    (403,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
 DRAFT =          (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)
 POST_ONLY =      (405,   405,    405,     405,   405, 405,    405, 405,    405,  LOGIN)
 # A POST to a POST-only URL by each person: ACTS where they may do it.
@@ -223,7 +225,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     ),
     "unlock": Entry(portfolio, ADMIN_ACTS, data=lambda scene: {"reason": "Refused"}),
     # The learner signs the declaration after the sign-off; this portfolio is in progress.
-    "declaration": Entry(portfolio, SEES_NOTHING, data=lambda scene: {"password": PASSWORD}),
+    "declaration": Entry(portfolio, NOBODY_ACTS, data=lambda scene: {"password": PASSWORD}),
     "sample_detail": Entry(pk_of("sample"), VIEWERS),
     "action_close": Entry(
         pk_of("action"), POST_ONLY, post=ASSESSOR_POSTS,
