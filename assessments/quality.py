@@ -26,7 +26,7 @@ from assessments.models import (
     Signature,
 )
 from assessments.services import _sign
-from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.models import EvidenceItem, Portfolio, Role, User, assessed_by
 
 COUNTERSIGNATURE = (
     "I have sampled this portfolio and agree with the assessor's decisions: the unit is "
@@ -35,8 +35,14 @@ COUNTERSIGNATURE = (
 
 
 def may_quality_assure(portfolio: Portfolio, user: User) -> bool:
-    """The portfolio's IQA samples it, unless they assessed it themselves."""
-    return user.is_iqa and portfolio.iqa_id == user.pk and portfolio.assessor_id != user.pk
+    """The portfolio's IQA samples it, unless they assessed it themselves (now, or before it
+    was given to another assessor)."""
+    return (
+        user.is_iqa
+        and portfolio.iqa_id == user.pk
+        and portfolio.assessor_id != user.pk
+        and not Portfolio.objects.filter(assessed_by(user), pk=portfolio.pk).exists()
+    )
 
 
 def _revoke(portfolio: Portfolio, reason: str) -> list[Signature]:
@@ -66,12 +72,10 @@ def sample_record(
     """Record and sign a sample. A summative "agree" countersigns (the portfolio is verified);
     a summative "refer back" returns the portfolio to the assessor with the action points."""
     with transaction.atomic():
-        portfolio = (
-            Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
-        )
-        if portfolio.assessor_id == iqa.pk:
-            raise ValidationError("You assessed this portfolio, so you cannot sample it.")
+        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
         if not may_quality_assure(portfolio, iqa):
+            if portfolio.iqa_id == iqa.pk and iqa.is_iqa:
+                raise ValidationError("You assessed this portfolio, so you cannot sample it.")
             raise ValidationError("You are not this portfolio's internal quality assurer.")
         summative = stage == IqaSample.Stage.SUMMATIVE
         if summative and portfolio.status != Portfolio.Status.ASSESSED:
@@ -172,7 +176,7 @@ def action_close(*, action: ActionPoint, response: str, by: User) -> None:
 def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> None:
     """Record the certification claim for a verified portfolio and set its retention date."""
     with transaction.atomic():
-        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.VERIFIED:
             raise ValidationError("Only a verified portfolio can be claimed.")
         now = timezone.now()
@@ -205,7 +209,7 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
     if not reason.strip():
         raise ValidationError("Write the reason for unlocking.")
     with transaction.atomic():
-        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status not in {Portfolio.Status.ASSESSED, Portfolio.Status.VERIFIED}:
             raise ValidationError("Only an assessed or verified portfolio can be unlocked.")
         revoked = _revoke(portfolio, f"unlocked by {by}: {reason.strip()}")

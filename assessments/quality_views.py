@@ -191,9 +191,14 @@ def _may_see_standardisation(user: User) -> bool:
 def standardisation(request: HttpRequest) -> HttpResponse:
     if not _may_see_standardisation(request.user):
         raise PermissionDenied
+    # A meeting may have looked at evidence of portfolios this person may not see: list only
+    # what they may see.
+    visible_evidence = EvidenceItem.objects.visible_to(request.user).select_related(
+        "portfolio__learner"
+    )
     meetings = Paginator(
         StandardisationMeeting.objects.select_related("recorded_by").prefetch_related(
-            "attendees", "evidence__portfolio__learner"
+            "attendees", Prefetch("evidence", visible_evidence)
         ),
         20,
     ).get_page(request.GET.get("page"))

@@ -26,6 +26,16 @@ LEARNER_DECLARATION = (
 )
 
 
+def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
+    """Lock the portfolio for the rest of the transaction, as the sign-off does, and check its
+    records may still change: a change racing the sign-off lands before it or not at all, so
+    what the assessor signed stays what is there."""
+    portfolio = Portfolio.objects.locked(portfolio_id)
+    if not portfolio.may_assess(by):
+        raise ValidationError("The unit is signed off, so its records can no longer change.")
+    return portfolio
+
+
 def evidence_review(
     *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
 ) -> Review:
@@ -34,7 +44,8 @@ def evidence_review(
         raise ValidationError("Say what the learner needs to do: feedback is required.")
     outcome = Review.Outcome.ACCEPTED if accept else Review.Outcome.REFERRED_BACK
     with transaction.atomic():
-        evidence = EvidenceItem.objects.select_for_update().get(pk=evidence.pk)
+        _open_for_assessing(evidence.portfolio_id, by)
+        evidence = EvidenceItem.objects.get(pk=evidence.pk)
         if evidence.status not in EvidenceItem.AWAITING_REVIEW:
             raise ValidationError("This evidence is no longer waiting for review.")
         evidence.status = (
@@ -72,6 +83,7 @@ def mapping_save(
 ) -> Mapping:
     """Confirm that accepted evidence shows a criterion, and where; a second call updates it."""
     with transaction.atomic():
+        _open_for_assessing(evidence.portfolio_id, by)
         mapping, created = Mapping.objects.update_or_create(
             evidence=evidence,
             criterion=criterion,
@@ -90,20 +102,21 @@ def mapping_save(
 
 
 def mapping_remove(*, mapping: Mapping, by: User) -> None:
-    if (
-        CriterionDecision.objects.active()
-        .filter(
-            portfolio=mapping.evidence.portfolio_id,
-            criterion=mapping.criterion_id,
-            cited=mapping.evidence_id,
-        )
-        .exists()
-    ):
-        raise ValidationError(
-            f"The decision that {mapping.criterion.nos_code} is met cites this evidence: "
-            "withdraw the decision first."
-        )
     with transaction.atomic():
+        _open_for_assessing(mapping.evidence.portfolio_id, by)
+        if (
+            CriterionDecision.objects.active()
+            .filter(
+                portfolio=mapping.evidence.portfolio_id,
+                criterion=mapping.criterion_id,
+                cited=mapping.evidence_id,
+            )
+            .exists()
+        ):
+            raise ValidationError(
+                f"The decision that {mapping.criterion.nos_code} is met cites this evidence: "
+                "withdraw the decision first."
+            )
         record(
             "mapping.removed",
             actor=by,
@@ -128,6 +141,7 @@ def assessor_record_save(
     """An observation or professional discussion record: accepted evidence written by the
     assessor, with the criteria it shows already confirmed."""
     with atomic_with_files() as written:
+        _open_for_assessing(portfolio.pk, by)
         evidence = form.save(commit=False)
         evidence.portfolio = portfolio
         evidence.recorded_by = by
@@ -178,19 +192,19 @@ def decision_mark_met(
     *, portfolio: Portfolio, criterion: Criterion, cited: list[EvidenceItem], by: User
 ) -> CriterionDecision:
     """Mark a criterion met, citing accepted evidence on which it is confirmed."""
-    confirmed = set(
-        Mapping.objects.filter(
-            criterion=criterion,
-            evidence__portfolio=portfolio,
-            evidence__status=EvidenceItem.Status.ACCEPTED,
-        ).values_list("evidence_id", flat=True)
-    )
     if not cited:
         raise ValidationError("Cite at least one piece of accepted evidence that shows it.")
-    if any(item.pk not in confirmed for item in cited):
-        raise ValidationError(f"Cite only evidence on which {criterion.nos_code} is confirmed.")
     with transaction.atomic():
-        Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        _open_for_assessing(portfolio.pk, by)
+        confirmed = set(
+            Mapping.objects.filter(
+                criterion=criterion,
+                evidence__portfolio=portfolio,
+                evidence__status=EvidenceItem.Status.ACCEPTED,
+            ).values_list("evidence_id", flat=True)
+        )
+        if any(item.pk not in confirmed for item in cited):
+            raise ValidationError(f"Cite only evidence on which {criterion.nos_code} is confirmed.")
         if CriterionDecision.objects.active().filter(portfolio=portfolio, criterion=criterion):
             raise ValidationError(f"{criterion.nos_code} is already marked met.")
         decision = CriterionDecision.objects.create(
@@ -212,6 +226,10 @@ def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> 
     if not reason.strip():
         raise ValidationError("Give the reason for withdrawing the decision.")
     with transaction.atomic():
+        _open_for_assessing(decision.portfolio_id, by)
+        decision = CriterionDecision.objects.get(pk=decision.pk)
+        if decision.withdrawn_at:
+            raise ValidationError("This decision is already withdrawn.")
         decision.withdrawn_at = timezone.now()
         decision.withdrawn_by = by
         decision.withdrawal_reason = reason.strip()
@@ -257,9 +275,7 @@ def unit_sign_off(
     becomes "assessed" and its records are locked."""
     with transaction.atomic():
         # One sign-off at a time per portfolio: a second request waits here, then finds it done.
-        portfolio = (
-            Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
-        )
+        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.IN_PROGRESS or not portfolio.may_assess(by):
             raise ValidationError("This unit is already signed off.")
         unmet = coverage_for([portfolio])[portfolio.pk].unmet
@@ -294,7 +310,7 @@ def unit_sign_off(
 def learner_declaration_sign(*, portfolio: Portfolio, by: User) -> Signature:
     """The learner signs the unit declaration once the assessor has signed the unit off."""
     with transaction.atomic():
-        portfolio = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+        portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.learner_id != by.pk or portfolio.status != Portfolio.Status.ASSESSED:
             raise ValidationError("The declaration is signed after the assessor's sign-off.")
         if Signature.objects.filter(

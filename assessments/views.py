@@ -152,10 +152,17 @@ def mapping_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = MappingForm(request.POST, evidence=evidence)
     if form.is_valid():
         criterion = form.cleaned_data["criterion"]
-        services.mapping_save(
-            evidence=evidence, criterion=criterion, note=form.cleaned_data["note"], by=request.user
-        )
-        messages.success(request, f"{criterion.nos_code} is confirmed on this evidence.")
+        try:
+            services.mapping_save(
+                evidence=evidence,
+                criterion=criterion,
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+        else:
+            messages.success(request, f"{criterion.nos_code} is confirmed on this evidence.")
         return redirect(f"{evidence.get_absolute_url()}#mapping")
     return evidence_page(request, evidence, mapping_form=form)
 
@@ -186,15 +193,19 @@ def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> Htt
         uploads = list(form.cleaned_data.get("files") or [])
         if form.cleaned_data.get("recording"):
             uploads.append(form.cleaned_data["recording"])
-        evidence = services.assessor_record_save(
-            form=form,
-            portfolio=portfolio,
-            by=request.user,
-            criteria=form.mapped_criteria(),
-            files=uploads,
-            place=form.cleaned_data.get("place", ""),
-            duration_minutes=form.cleaned_data.get("duration_minutes"),
-        )
+        try:
+            evidence = services.assessor_record_save(
+                form=form,
+                portfolio=portfolio,
+                by=request.user,
+                criteria=form.mapped_criteria(),
+                files=uploads,
+                place=form.cleaned_data.get("place", ""),
+                duration_minutes=form.cleaned_data.get("duration_minutes"),
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(portfolio)
         messages.success(request, f"'{evidence.title}' is recorded.")
         return redirect(evidence)
     return render(request, template, {"form": form, "portfolio": portfolio})
@@ -343,13 +354,13 @@ def decision_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         pk=decision.portfolio_id,
     )
     form = WithdrawForm(request.POST)
-    if form.is_valid():
-        services.decision_withdraw(
-            decision=decision, reason=form.cleaned_data["reason"], by=request.user
-        )
-        messages.success(request, f"The decision on {decision.criterion.nos_code} is withdrawn.")
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.decision_withdraw(decision=decision, reason=reason, by=request.user)
+    except ValidationError as error:
+        error_messages(request, error)
     else:
-        messages.error(request, "Give the reason for withdrawing the decision.")
+        messages.success(request, f"The decision on {decision.criterion.nos_code} is withdrawn.")
     return redirect("criterion_detail", portfolio.pk, decision.criterion_id)
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
-from portfolio.access import get_for_user, posted, site_url
+from portfolio.access import error_messages, get_for_user, posted, site_url
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -118,9 +119,13 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
     form = EvidenceForm(*posted(request), instance=evidence, portfolio=evidence.portfolio)
     if request.method == "POST" and form.is_valid():
-        services.evidence_save(
-            form=form, by=request.user, files=form.cleaned_data["files"], created=False
-        )
+        try:
+            services.evidence_save(
+                form=form, by=request.user, files=form.cleaned_data["files"], created=False
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"'{evidence.title}' is saved.")
         return redirect(evidence)
     return render(
@@ -141,7 +146,11 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         portfolio = evidence.portfolio
         title = evidence.title
-        services.evidence_delete(evidence=evidence, by=request.user)
+        try:
+            services.evidence_delete(evidence=evidence, by=request.user)
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"The draft '{title}' is deleted.")
         return redirect(portfolio)
     return render(request, "portfolio/evidence_delete.html", {"evidence": evidence})
@@ -152,7 +161,11 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
     form = SubmitEvidenceForm(posted(request)[0], evidence=evidence)
     if request.method == "POST" and form.is_valid():
-        services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
+        try:
+            services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
         return redirect(evidence)
     return render(request, "portfolio/evidence_submit.html", {"evidence": evidence, "form": form})
@@ -168,7 +181,11 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     evidence = evidence_file.evidence
-    services.file_remove(evidence_file=evidence_file, by=request.user)
+    try:
+        services.file_remove(evidence_file=evidence_file, by=request.user)
+    except ValidationError as error:
+        error_messages(request, error)
+        return redirect(evidence)
     messages.success(request, f"The file '{evidence_file.original_name}' is removed.")
     return redirect("evidence_edit", evidence.pk)
 
@@ -220,7 +237,11 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(evidence)
     form = WitnessTestimonyForm(posted(request)[0], instance=testimony)
     if request.method == "POST" and form.is_valid():
-        services.witness_save(form=form, evidence=evidence, by=request.user)
+        try:
+            services.witness_save(form=form, evidence=evidence, by=request.user)
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect(evidence)
         messages.success(request, "The witness details are saved. Send the statement when ready.")
         return redirect(evidence)
     return render(
@@ -238,7 +259,11 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
     if testimony.is_answered:
         messages.error(request, "The witness has already answered.")
         return redirect(evidence)
-    services.witness_invite(testimony=testimony, by=request.user, site_url=site_url(request))
+    try:
+        services.witness_invite(testimony=testimony, by=request.user, site_url=site_url(request))
+    except ValidationError as error:
+        error_messages(request, error)
+        return redirect(evidence)
     messages.success(
         request,
         f"The statement is e-mailed to {testimony.witness_name} at {testimony.witness_email}.",
@@ -354,12 +379,16 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
         posted(request)[0], initial={"answer": existing.account if existing else ""}
     )
     if request.method == "POST" and form.is_valid():
-        evidence = services.knowledge_answer_save(
-            portfolio=portfolio,
-            criterion=criterion,
-            answer=form.cleaned_data["answer"],
-            by=request.user,
-        )
+        try:
+            evidence = services.knowledge_answer_save(
+                portfolio=portfolio,
+                criterion=criterion,
+                answer=form.cleaned_data["answer"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            error_messages(request, error)
+            return redirect("knowledge_list", portfolio.pk)
         if "submit" in request.POST:
             return redirect("evidence_submit", evidence.pk)
         messages.success(request, f"Your answer for {criterion.nos_code} is saved as a draft.")

@@ -74,6 +74,13 @@ class PortfolioQuerySet(models.QuerySet):
         condition = _role_condition(user, role)
         return self.none() if condition is None else self.filter(condition)
 
+    def locked(self, pk: int) -> "Portfolio":
+        """The portfolio, locked until the transaction ends. Every change to its records takes
+        this lock first, so changes to one portfolio happen one at a time and a change racing a
+        signature lands before it or not at all. Only this row is locked (not its unit), and
+        rows that merely refer to it, such as audit entries, may still be written meanwhile."""
+        return self.select_for_update(no_key=True, of=("self",)).get(pk=pk)
+
     def visible_to(self, user: User) -> "PortfolioQuerySet":
         """Every portfolio ``user`` may see, in any of their roles."""
         if not user.is_authenticated or not user.is_active:
@@ -107,7 +114,7 @@ def _role_condition(user: User, role: Role) -> Q | None:
             return Q(assessor=user)
         case Role.IQA:
             # An IQA never quality-assures a portfolio they assessed themselves.
-            return Q(iqa=user) & ~Q(assessor=user)
+            return Q(iqa=user) & ~assessed_by(user)
         case Role.EQA:
             from assessments.models import EqaGrant
 
@@ -118,6 +125,25 @@ def _role_condition(user: User, role: Role) -> Q | None:
         case Role.CENTRE_ADMIN:
             return Q(pk__isnull=False)
     return None
+
+
+def assessed_by(user: User) -> Q:
+    """Portfolios ``user`` assesses, or made an assessor's judgement on before the portfolio
+    was given to another assessor: a review, a mapping, a record, a decision or the sign-off."""
+    from assessments.models import CriterionDecision, Mapping, Review, Signature
+
+    judgements = [
+        Review.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
+        Mapping.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
+        EvidenceItem.objects.filter(portfolio=OuterRef("pk"), recorded_by=user),
+        CriterionDecision.objects.filter(portfolio=OuterRef("pk"), decided_by=user),
+        Signature.objects.filter(
+            portfolio=OuterRef("pk"), signer=user, kind=Signature.Kind.ASSESSOR_SIGN_OFF
+        ),
+    ]
+    return functools.reduce(
+        operator.or_, [Q(Exists(judgement)) for judgement in judgements], Q(assessor=user)
+    )
 
 
 class Portfolio(models.Model):
@@ -194,6 +220,8 @@ class Portfolio(models.Model):
                 errors["iqa"] = f"{self.iqa} does not hold the internal quality assurer role."
             elif self.iqa_id == self.assessor_id:
                 errors["iqa"] = "The IQA must not be the portfolio's assessor."
+            elif self.pk and Portfolio.objects.filter(assessed_by(self.iqa), pk=self.pk).exists():
+                errors["iqa"] = f"{self.iqa} has assessed this portfolio, so cannot be its IQA."
             elif self.iqa_id == self.learner_id:
                 errors["iqa"] = "A learner cannot quality-assure their own portfolio."
         if errors:

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -12,7 +13,14 @@ from django.utils import timezone
 
 from assessments.audit import record
 from portfolio.files import PreparedFile, atomic_with_files, delete_stored, store_file
-from portfolio.models import EvidenceFile, EvidenceItem, Notification, User, WitnessTestimony
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    User,
+    WitnessTestimony,
+)
 from units.models import Criterion
 
 
@@ -25,9 +33,40 @@ def _evidence_data(evidence: EvidenceItem) -> dict:
     }
 
 
+def _open_for_learner(portfolio_id: int, by: User) -> None:
+    """Lock the portfolio (see ``PortfolioQuerySet.locked``) and check the learner may still
+    change its evidence: the assessor may have signed the unit off meanwhile."""
+    if not Portfolio.objects.locked(portfolio_id).may_work_on(by):
+        raise ValidationError("The unit is signed off, so its evidence can no longer change.")
+
+
+def _changeable(evidence: EvidenceItem, by: User, *, refusal: str) -> EvidenceItem:
+    """Lock the portfolio, then read the evidence as it is now: refused with ``refusal`` unless
+    the learner may still change it (another tab may have submitted it since the page was read).
+    """
+    _open_for_learner(evidence.portfolio_id, by)
+    current = EvidenceItem.objects.select_related("portfolio").get(pk=evidence.pk)
+    if not current.is_editable:
+        raise ValidationError(refusal.format(title=current.title))
+    return current
+
+
 def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -> EvidenceItem:
-    """Save the evidence form and its new files in one transaction: all of it or none."""
+    """Save the evidence form and its new files in one transaction: all of it or none.
+
+    A change is refused if the item was submitted since the form's copy was read (from
+    another tab, while the files were being checked)."""
     with atomic_with_files() as written:
+        if not created:
+            current = _changeable(
+                form.instance,
+                by,
+                refusal="'{title}' was submitted while you were changing it, so your changes "
+                "were not saved.",
+            )
+            # The form changes the learner's words, never where the item is in its workflow.
+            for name in ("status", "declared_at", "submitted_at"):
+                setattr(form.instance, name, getattr(current, name))
         evidence = form.save()
         action = "evidence.created" if created else "evidence.updated"
         verb = "added" if created else "changed"
@@ -61,8 +100,12 @@ def file_add(
 
 
 def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
-    evidence = evidence_file.evidence
     with transaction.atomic():
+        evidence = _changeable(
+            evidence_file.evidence,
+            by,
+            refusal="'{title}' is with your assessor now, so its files cannot change.",
+        )
         names = evidence_file.stored_names()
         record(
             "file.removed",
@@ -79,6 +122,10 @@ def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
 
 def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
     with transaction.atomic():
+        refusal = "'{title}' is no longer a draft, so it was not deleted."
+        evidence = _changeable(evidence, by, refusal=refusal)
+        if evidence.status != EvidenceItem.Status.DRAFT:
+            raise ValidationError(refusal.format(title=evidence.title))
         names = [name for f in evidence.files.all() for name in f.stored_names()]
         record(
             "evidence.deleted",
@@ -95,8 +142,10 @@ def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
 def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     """The learner declares the evidence their own and puts it forward for assessment."""
     now = timezone.now()
-    resubmission = evidence.status == EvidenceItem.Status.REFERRED_BACK
     with transaction.atomic():
+        # Submitted twice at once (two tabs): the second finds it submitted.
+        status = _changeable(evidence, by, refusal="'{title}' is already submitted.").status
+        resubmission = status == EvidenceItem.Status.REFERRED_BACK
         evidence.status = (
             EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
         )
@@ -156,9 +205,15 @@ def knowledge_answer_save(
 ) -> EvidenceItem:
     """Save the learner's answer to a knowledge question as evidence by questioning."""
     with transaction.atomic():
+        _open_for_learner(portfolio.pk, by)
         evidence = EvidenceItem.objects.filter(
             portfolio=portfolio, answers_question=criterion
         ).first()
+        if evidence is not None and not evidence.is_editable:
+            raise ValidationError(
+                f"Your answer for {criterion.nos_code} is with your assessor now, so it cannot "
+                "change."
+            )
         created = evidence is None
         if created:
             evidence = EvidenceItem.objects.create(
@@ -193,7 +248,15 @@ def _token_hash(token: str) -> str:
 def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
     """Save the witness's details; a change to a sent statement needs sending again."""
     with transaction.atomic():
+        evidence = _changeable(
+            evidence, by, refusal="'{title}' is with your assessor now, so it cannot change."
+        )
         testimony = form.save(commit=False)
+        if testimony.pk:
+            # The witness may have answered since the form was read: their answer stands.
+            current = _unanswered(testimony.pk)
+            for name in ("status", "token_hash", "sent_at", "expires_at"):
+                setattr(testimony, name, getattr(current, name))
         testimony.evidence = evidence
         if testimony.status == WitnessTestimony.Status.SENT and form.has_changed():
             testimony.status = WitnessTestimony.Status.NOT_SENT
@@ -216,9 +279,14 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
     """E-mail the witness a single-use link that expires; any earlier link stops working."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
-    evidence = testimony.evidence
-    learner = evidence.portfolio.learner
     with transaction.atomic():
+        evidence = _changeable(
+            testimony.evidence,
+            by,
+            refusal="'{title}' is with your assessor now, so it cannot change.",
+        )
+        testimony = _unanswered(testimony.pk)
+        learner = evidence.portfolio.learner
         testimony.token_hash = _token_hash(token)
         testimony.status = WitnessTestimony.Status.SENT
         testimony.sent_at = now
@@ -249,6 +317,14 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
                 recipient_list=[testimony.witness_email],
             )
         )
+
+
+def _unanswered(pk: int) -> WitnessTestimony:
+    """The testimony, locked against the witness's answer, unless the witness has answered."""
+    testimony = WitnessTestimony.objects.select_for_update().get(pk=pk)
+    if testimony.is_answered:
+        raise ValidationError("The witness has answered, so the statement can no longer change.")
+    return testimony
 
 
 def witness_for_token(token: str) -> WitnessTestimony | None:

@@ -6,7 +6,7 @@ from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -269,17 +269,26 @@ def bulk_export_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _own_export(request: HttpRequest, pk: int, **lookup) -> BulkExport:
+    """The person's own export, while they may still see every portfolio in it (an EQA's
+    grant may have expired since they asked for it)."""
+    export = get_object_or_404(BulkExport, pk=pk, requested_by=request.user, **lookup)
+    wanted = set(export.portfolio_ids)
+    visible = Portfolio.objects.visible_to(request.user).filter(pk__in=wanted)
+    if visible.count() != len(wanted):
+        raise Http404("This export holds portfolios you may no longer see.")
+    return export
+
+
 @login_required
 def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    export = get_object_or_404(BulkExport, pk=pk, requested_by=request.user)
+    export = _own_export(request, pk)
     return render(request, "portfolio/bulk_export_detail.html", {"export": export})
 
 
 @login_required
 def bulk_export_download(request: HttpRequest, pk: int) -> FileResponse:
-    export = get_object_or_404(
-        BulkExport, pk=pk, requested_by=request.user, status=BulkExport.Status.DONE
-    )
+    export = _own_export(request, pk, status=BulkExport.Status.DONE)
     return FileResponse(
         storages["evidence"].open(export.file.name, "rb"),
         as_attachment=True,

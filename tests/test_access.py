@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
@@ -165,3 +165,34 @@ def test_the_workplace_is_locked_once_the_unit_is_assessed(client, login, portfo
     login(portfolio.learner)
 
     assert client.get(f"/portfolios/{portfolio.pk}/workplace/").status_code == 403
+
+
+def test_an_iqa_never_quality_assures_a_portfolio_they_assessed_before_it_changed_hands(
+    c4, make_user
+):
+    from assessments import quality
+    from assessments.models import Review
+    from tests.factories import EvidenceFactory
+
+    both = make_user(assessor=True, iqa=True)
+    portfolio = PortfolioFactory(assessor=both)
+    item = EvidenceFactory(portfolio=portfolio, status="accepted")
+    Review.objects.create(evidence=item, outcome="accepted", assessor=both)
+    # The portfolio goes to another assessor, and the former assessor is named its IQA.
+    Portfolio.objects.filter(pk=portfolio.pk).update(assessor=make_user(assessor=True), iqa=both)
+    portfolio.refresh_from_db()
+
+    assert not Portfolio.objects.in_role(both, Role.IQA).exists()
+    assert not quality.may_quality_assure(portfolio, both)
+    with pytest.raises(ValidationError, match="has assessed this portfolio"):
+        portfolio.clean()  # as the admin's form would
+    with pytest.raises(ValidationError, match="You assessed this portfolio"):
+        quality.sample_record(
+            portfolio=portfolio,
+            iqa=both,
+            stage="interim",
+            outcome="agree",
+            comment="",
+            items=[(item, None, "")],
+            actions=[],
+        )

@@ -1,9 +1,11 @@
+import datetime
 import io
 import zipfile
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from assessments.models import AuditEntry
 from portfolio.models import BulkExport
@@ -89,3 +91,18 @@ def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, mak
     found = client.get("/exports/", {"q": "hallam"})
     assert [p.pk for p in found.context["page"]] == [wanted.pk]
     assert client.get("/exports/", {"q": "nowhere"}).context["page"].paginator.count == 0
+
+
+def test_an_export_is_refused_once_the_eqa_grant_expires(client, login, c4, make_grant):
+    grant = make_grant(portfolios=[PortfolioFactory()])
+    export = BulkExport.objects.create(
+        requested_by=grant.eqa, portfolio_ids=[grant.portfolios.get().pk], status="done"
+    )
+    login(grant.eqa)
+    assert client.get(f"/exports/{export.pk}/").status_code == 200
+
+    grant.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    grant.save()
+
+    assert client.get(f"/exports/{export.pk}/").status_code == 404
+    assert client.get(f"/exports/{export.pk}/download/").status_code == 404

@@ -2,15 +2,21 @@
 
 import datetime
 import threading
+import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
+from assessments import quality
+from assessments import services as assessor_services
 from assessments.audit import record, verify_chain
-from assessments.models import AuditEntry
+from assessments.models import AuditEntry, IqaSample, Mapping, Review, Signature
+from assessments.signatures import signature_rows
 from portfolio import services
-from portfolio.models import WitnessTestimony
+from portfolio.forms import EvidenceForm
+from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
 from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit
 
 pytestmark = [
@@ -122,3 +128,242 @@ def test_signing_off_twice_at_once_yields_one_signature(monkeypatch):
     assert AuditEntry.objects.filter(action="signature.assessor_sign_off").count() == 1
     portfolio.refresh_from_db()
     assert portfolio.status == "assessed"
+
+
+def slowly(function, seconds, *, after=False):
+    """``function``, made to take ``seconds`` longer, before it runs or (``after``) once it has
+    run: long enough for a request started meanwhile to arrive."""
+
+    def slow(*args, **kwargs):
+        if not after:
+            time.sleep(seconds)
+        result = function(*args, **kwargs)
+        if after:
+            time.sleep(seconds)
+        return result
+
+    return slow
+
+
+def outcome(work):
+    """Run ``work``; "done", or the message of the ValidationError that refused it."""
+    try:
+        work()
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return "done"
+
+
+def test_a_learner_edit_racing_the_submission_and_acceptance_loses_neither():
+    c4_unit()
+    portfolio = PortfolioFactory()
+    evidence = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    # The learner's second tab read the item while it was a draft and is still saving it
+    # (checking a large photo, say) when the first tab submits and the assessor accepts.
+    form = EvidenceForm(
+        {
+            "title": evidence.title,
+            "method": evidence.method,
+            "occurred_on": evidence.occurred_on.isoformat(),
+            "contexts": [c.pk for c in evidence.contexts.all()],
+            "setting": evidence.setting,
+            "customer": evidence.customer,
+            "customer_reference": evidence.customer_reference,
+            "account": "The account as the learner finished it.",
+            "claimed_criteria": [c.pk for c in evidence.claimed_criteria.all()],
+        },
+        instance=EvidenceItem.objects.get(pk=evidence.pk),
+        portfolio=portfolio,
+    )
+    assert form.is_valid(), form.errors
+    form.save = slowly(form.save, 1)
+
+    def edit():
+        services.evidence_save(form=form, by=portfolio.learner, files=[], created=False)
+
+    def submit_then_accept():
+        time.sleep(0.2)
+        services.evidence_submit(
+            evidence=EvidenceItem.objects.get(pk=evidence.pk), by=portfolio.learner, site_url=""
+        )
+        assessor_services.evidence_review(
+            evidence=EvidenceItem.objects.get(pk=evidence.pk),
+            by=portfolio.assessor,
+            accept=True,
+            feedback="",
+            site_url="",
+        )
+
+    results = run_together(2, lambda n: outcome([edit, submit_then_accept][n]))
+
+    evidence.refresh_from_db()
+    assert evidence.status == "accepted"  # the acceptance is not undone by the late edit
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="evidence.").values_list("action", flat=True)
+    )
+    if results[0] == "done":  # the edit came first, so it is what was submitted and accepted
+        assert evidence.account == "The account as the learner finished it."
+        assert actions == ["evidence.updated", "evidence.submitted", "evidence.accepted"]
+    else:  # or it came too late, and says so
+        assert "was submitted while you were changing it" in results[0]
+        assert actions == ["evidence.submitted", "evidence.accepted"]
+
+
+def test_two_reviews_of_one_item_at_once_record_one():
+    c4_unit()
+    evidence = EvidenceFactory(portfolio=PortfolioFactory(), status="submitted")
+    save = EvidenceItem.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.3)  # between the check of the status and its change
+        return save(self, *args, **kwargs)
+
+    def review(n):
+        return outcome(
+            lambda: assessor_services.evidence_review(
+                evidence=EvidenceItem.objects.get(pk=evidence.pk),
+                by=evidence.portfolio.assessor,
+                accept=n == 0,
+                feedback="Say which customer it was.",
+                site_url="",
+            )
+        )
+
+    EvidenceItem.save = slow_save
+    try:
+        results = run_together(2, review)
+    finally:
+        EvidenceItem.save = save
+
+    assert sorted(results) == ["This evidence is no longer waiting for review.", "done"]
+    assert Review.objects.filter(evidence=evidence).count() == 1
+    evidence.refresh_from_db()
+    assert evidence.status == Review.objects.get().outcome
+
+
+def test_a_mapping_racing_the_sign_off_lands_before_it_or_not_at_all(monkeypatch):
+    from tests.assessing import sufficient
+
+    c4_unit()
+    portfolio = sufficient(PortfolioFactory())
+    item = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=None).first()
+    extra = portfolio.unit.criteria.get(nos_code="K1")
+    # The sign-off holds its transaction open after reading what it signs.
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
+    )
+
+    def sign_off():
+        assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+
+    def map_late():
+        time.sleep(0.2)
+        assessor_services.mapping_save(
+            evidence=EvidenceItem.objects.get(pk=item.pk),
+            criterion=extra,
+            note="Also shows K1",
+            by=portfolio.assessor,
+        )
+
+    results = run_together(2, lambda n: outcome([sign_off, map_late][n]))
+
+    assert results == ["done", "The unit is signed off, so its records can no longer change."]
+    assert not Mapping.objects.filter(evidence=item, criterion=extra).exists()
+    [row] = signature_rows(portfolio)
+    assert row.valid, row.reasons
+
+
+def _assessed():
+    from tests.assessing import sufficient
+
+    c4_unit()
+    portfolio = sufficient(PortfolioFactory())
+    assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+    return portfolio
+
+
+def _summative(portfolio):
+    return quality.sample_record(
+        portfolio=Portfolio.objects.get(pk=portfolio.pk),
+        iqa=portfolio.iqa,
+        stage="summative",
+        outcome="agree",
+        comment="",
+        items=[(portfolio.evidence.first(), None, "")],
+        actions=[],
+    )
+
+
+def test_countersigning_twice_at_once_yields_one_countersignature(monkeypatch):
+    portfolio = _assessed()
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.3)
+    )
+
+    results = run_together(2, lambda n: outcome(lambda: _summative(portfolio)))
+
+    refused = [result for result in results if result != "done"]
+    assert len(refused) == 1
+    assert "before it is verified" in refused[0]
+    kinds = Signature.objects.filter(portfolio=portfolio).values_list("kind", flat=True)
+    assert sorted(kinds) == ["assessor_sign_off", "iqa_countersignature", "iqa_sample"]
+    assert IqaSample.objects.filter(portfolio=portfolio).count() == 1
+
+
+def test_a_countersignature_racing_an_unlock_leaves_no_valid_signature_on_an_open_portfolio(
+    monkeypatch, make_user
+):
+    portfolio = _assessed()
+    admin = make_user(centre_admin=True)
+    # The unlock holds the portfolio while it breaks the signatures; the IQA's sample holds its
+    # transaction open while it reads what it signs.
+    monkeypatch.setattr(quality, "_revoke", slowly(quality._revoke, 0.4))
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.6)
+    )
+
+    def unlock():
+        quality.portfolio_unlock(portfolio=portfolio, reason="A mapping note is wrong", by=admin)
+
+    def countersign():
+        time.sleep(0.1)
+        _summative(portfolio)
+
+    results = run_together(2, lambda n: outcome([unlock, countersign][n]))
+
+    assert results[0] == "done"
+    assert "before it is verified" in results[1]  # the portfolio was open again
+    portfolio.refresh_from_db()
+    assert portfolio.status == "in_progress"
+    standing = Signature.objects.filter(portfolio=portfolio, revoked_at=None)
+    assert not standing.exclude(kind="iqa_sample").exists()
+
+
+def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeypatch, make_grant):
+    from django.test import Client
+
+    from tests.assessing import sufficient
+
+    c4_unit()
+    portfolio = sufficient(PortfolioFactory())
+    eqa = make_grant(portfolios=[portfolio]).eqa
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5)
+    )
+    monkeypatch.setattr("portfolio.views.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    client = Client()
+    client.force_login(eqa)
+
+    def sign_off():
+        return outcome(
+            lambda: assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+        )
+
+    def export():
+        time.sleep(0.2)
+        return client.get(f"/portfolios/{portfolio.pk}/export.pdf").status_code
+
+    results = run_together(2, lambda n: [sign_off, export][n]())
+
+    assert results == ["done", 200]
+    assert AuditEntry.objects.filter(action="portfolio.exported").count() == 1

@@ -2,9 +2,12 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import AuditEntry
+from portfolio import services
+from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Notification
 from tests import samples
 from tests.factories import EvidenceFactory
@@ -280,3 +283,20 @@ def test_learner_text_is_escaped(client, login, portfolio):
 
     assert "<script>alert" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_a_change_read_before_the_item_was_submitted_is_refused(portfolio):
+    evidence = EvidenceFactory(portfolio=portfolio, account="As submitted.")
+    form = EvidenceForm(
+        form_data(portfolio, account="Changed afterwards."),
+        instance=EvidenceItem.objects.get(pk=evidence.pk),
+        portfolio=portfolio,
+    )
+    assert form.is_valid(), form.errors
+    services.evidence_submit(evidence=evidence, by=portfolio.learner, site_url="")
+
+    with pytest.raises(ValidationError, match="was submitted while you were changing it"):
+        services.evidence_save(form=form, by=portfolio.learner, files=[], created=False)
+
+    evidence.refresh_from_db()
+    assert (evidence.status, evidence.account) == ("submitted", "As submitted.")

@@ -155,3 +155,24 @@ def test_a_standardisation_meeting_is_recorded(client, login, portfolio):
     meeting = StandardisationMeeting.objects.get()
     assert set(meeting.attendees.all()) == {portfolio.iqa, portfolio.assessor}
     assert "Context d evidence" in client.get("/standardisation/").text
+
+
+def test_the_standardisation_log_lists_only_evidence_the_reader_may_see(
+    client, login, portfolio, make_grant
+):
+    mine = EvidenceFactory(portfolio=portfolio, status="accepted", title="Queue at the till")
+    other = EvidenceFactory(portfolio=PortfolioFactory(), status="accepted", title="Noisy flat")
+    meeting = StandardisationMeeting.objects.create(
+        held_on=timezone.localdate(),
+        title="Context d evidence",
+        discussed="What counts as systems letting the learner down.",
+        recorded_by=portfolio.iqa,
+    )
+    meeting.evidence.set([mine, other])
+
+    for reader in (portfolio.assessor, make_grant(portfolios=[portfolio]).eqa):
+        login(reader)
+        page = client.get("/standardisation/").text
+        assert "Queue at the till" in page
+        assert "Noisy flat" not in page
+        assert str(other.portfolio.learner) not in page

@@ -62,13 +62,13 @@ PINNED = {
     # their methods, contexts and mappings, the items (every assessor has been sampled, so no
     # names are looked up); the recent samples, the waiting portfolios, the page of the list
     "iqa: home": SIGNED_IN + 1 + 5 + 13 + 3,
-    # the portfolio, its evidence, its decisions
-    "iqa: new sample": SIGNED_IN + 3,
+    # the portfolio, whether the IQA has assessed it, its evidence, its decisions
+    "iqa: new sample": SIGNED_IN + 4,
     # the portfolio, counting its entries, the page of entries
     "iqa: audit trail": SIGNED_IN + 3,
-    # counting the meetings, the page of them, their attendees, evidence, its portfolios and
-    # learners
-    "iqa: standardisation": SIGNED_IN + 6,
+    # counting the meetings, the page of them, their attendees, and the evidence the reader may
+    # see with its portfolios and learners
+    "iqa: standardisation": SIGNED_IN + 4,
     # counting all portfolios and those unclaimed, the page of them
     "admin: centre home": SIGNED_IN + 3,
     # counting the visits, the page of them

@@ -3,9 +3,12 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import AuditEntry
+from portfolio import services
+from portfolio.forms import WitnessTestimonyForm
 from portfolio.models import WitnessTestimony
 from tests.factories import EvidenceFactory
 
@@ -176,3 +179,25 @@ def test_a_confirmed_statement_cannot_change(client, login, invite, evidence):
     client.post(f"/evidence/{evidence.pk}/witness/", {**WITNESS, "statement": "Rewritten"})
 
     assert WitnessTestimony.objects.get().statement == WITNESS["statement"]
+
+
+def test_a_statement_changed_on_a_page_read_before_the_witness_answered_is_refused(
+    client, invite, evidence
+):
+    link = invite()
+    # The learner opened the statement to change it; meanwhile the witness confirms it.
+    form = WitnessTestimonyForm(
+        {**WITNESS, "statement": "A different statement."},
+        instance=WitnessTestimony.objects.get(),
+    )
+    assert form.is_valid(), form.errors
+    client.post(
+        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+    )
+
+    with pytest.raises(ValidationError, match="The witness has answered"):
+        services.witness_save(form=form, evidence=evidence, by=evidence.portfolio.learner)
+
+    testimony = WitnessTestimony.objects.get()
+    assert testimony.status == "confirmed"
+    assert testimony.statement == WITNESS["statement"]

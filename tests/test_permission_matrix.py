@@ -1,0 +1,671 @@
+"""Every URL the site has, requested by every kind of person: what each one gets.
+
+The matrix below has one entry per named URL in the URL configuration (and the admin site as a
+group). A URL added without an entry, or an entry left behind by a removed URL, fails
+``test_every_url_has_an_entry``. Each entry builds the URL's arguments from one world of records
+and says what each person gets for a GET, and what a POST gets from those who may not act (the
+same as the GET unless the entry says otherwise); such a POST must change nothing. Every page a
+person opens must not link to, or show the learners' names or evidence titles of, portfolios
+they may not see.
+
+The people, relative to one portfolio in progress:
+
+- ``owner``: its learner; ``other_learner``: the learner of another portfolio
+- ``assessor``: its assessor; ``other_assessor``: the other portfolio's assessor
+- ``iqa``: its internal quality assurer
+- ``iqa_assessor``: an IQA who is also the assessor, requesting the same pages of a portfolio
+  they assessed and are named IQA of (the admin refuses that assignment; the data may still hold
+  it): they act as its assessor, never as its IQA
+- ``eqa``: an external quality assurer with a grant to it; ``expired_eqa``: one whose grant to it
+  expired
+- ``admin``: the centre administrator; ``anonymous``: a visitor who is not signed in
+"""
+
+import datetime
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+from django.contrib import admin as admin_site
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from assessments import quality
+from assessments.models import (
+    ActionPoint,
+    AuditEntry,
+    CriterionDecision,
+    EqaGrant,
+    EqaReview,
+    IqaSample,
+    Mapping,
+    ObservationRecord,
+    Review,
+    SamplingPlan,
+    Signature,
+    StandardisationMeeting,
+)
+from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.models import (
+    BulkExport,
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    WitnessTestimony,
+)
+from tests import samples
+from tests.factories import (
+    PASSWORD,
+    EqaGrantFactory,
+    EvidenceFactory,
+    PortfolioFactory,
+    UserFactory,
+    WitnessFactory,
+    c4_unit,
+)
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = (
+    "owner",
+    "other_learner",
+    "assessor",
+    "other_assessor",
+    "iqa",
+    "iqa_assessor",
+    "eqa",
+    "expired_eqa",
+    "admin",
+    "anonymous",
+)
+
+LOGIN = "login"  # 302 to the sign-in page
+ADMIN_LOGIN = "admin login"  # 302 to the admin's sign-in page
+ACTS = "acts"  # may do what the POST asks: not posted here (the feature's own tests do)
+REFUSED = {403, 404, LOGIN, ADMIN_LOGIN}
+
+WITNESS_TOKEN = "a-witness-link-token-for-the-matrix"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How to fill a URL's arguments from a scene and what a GET gets for each person, in the
+    order of PEOPLE. ``post`` says what a POST gets where that differs (a POST-only URL, or a
+    page whose form only some of its readers may send); without it, whoever is refused the GET
+    is refused the POST. ``data`` is what such a POST sends."""
+
+    kwargs: Callable[[SimpleNamespace], dict]
+    get: tuple
+    post: tuple | None = None
+    data: Callable[[SimpleNamespace], dict] = field(default=lambda scene: {})
+    # A page for whoever holds its link (the witness's): it may show the statement's portfolio.
+    for_the_link_holder: bool = False
+
+    def __post_init__(self):
+        assert len(self.get) == len(PEOPLE), self
+        assert self.post is None or len(self.post) == len(PEOPLE), self
+
+
+def no_kwargs(scene):
+    return {}
+
+
+def portfolio(scene):
+    return {"pk": scene.portfolio.pk}
+
+
+def pk_of(name: str) -> Callable[[SimpleNamespace], dict]:
+    return lambda scene: {"pk": getattr(scene, name).pk}
+
+
+# fmt: off
+#   who:          owner  other   assessor other  iqa  iqa+    eqa  expired admin anonymous
+#                        learner          assr.       assessor      eqa
+EVERYONE =       (200,   200,    200,     200,   200, 200,    200, 200,    200,  200)
+SIGNED_IN =      (200,   200,    200,     200,   200, 200,    200, 200,    200,  LOGIN)
+ROLE_HOME =      (302,   302,    302,     302,   302, 302,    302, 302,    302,  LOGIN)
+VIEWERS =        (200,   404,    200,     404,   200, 200,    200, 404,    200,  LOGIN)
+LEARNER_EDITS =  (200,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
+ASSESSOR_ACTS =  (403,   404,    200,     404,   403, 200,    403, 404,    403,  LOGIN)
+IQA_ACTS =       (403,   404,    403,     404,   200, 403,    403, 404,    403,  LOGIN)
+ADMIN_ACTS =     (403,   404,    403,     404,   403, 403,    403, 404,    200,  LOGIN)
+NOBODY_ACTS =    (403,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
+DRAFT =          (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)
+POST_ONLY =      (405,   405,    405,     405,   405, 405,    405, 405,    405,  LOGIN)
+# A POST to a POST-only URL by each person: ACTS where they may do it.
+LEARNER_POSTS =  (ACTS,  404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
+ASSESSOR_POSTS = (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403,  LOGIN)
+EQA_POSTS =      (403,   404,    403,     404,   403, 403,    ACTS, 404,   403,  LOGIN)
+ADMIN_POSTS =    (403,   404,    403,     404,   403, 403,    403, 404,    ACTS, LOGIN)
+STAFF_ONLY =     (ADMIN_LOGIN,) * 8 + (200, ADMIN_LOGIN)
+
+MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
+    # Role homes and the person's own things
+    "home": Entry(no_kwargs, ROLE_HOME),
+    "health": Entry(no_kwargs, EVERYONE),  # for the load balancer: says "ok" and nothing else
+    "learner_home": Entry(no_kwargs,
+                     (200,   200,    403,     403,   403, 403,    403, 403,    403,  LOGIN)),
+    "assessor_home": Entry(no_kwargs,
+                     (403,   403,    200,     200,   403, 200,    403, 403,    403,  LOGIN)),
+    "iqa_home": Entry(no_kwargs,
+                     (403,   403,    403,     403,   200, 200,    403, 403,    403,  LOGIN)),
+    "eqa_home": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    200, 200,    403,  LOGIN)),
+    "centre_home": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
+    "notifications": Entry(no_kwargs, SIGNED_IN),
+    "my_data": Entry(no_kwargs, SIGNED_IN),
+    "unit_list": Entry(no_kwargs, SIGNED_IN),
+    "unit_detail": Entry(lambda scene: {"pk": scene.portfolio.unit_id}, SIGNED_IN),
+    # Quality assurance across portfolios
+    "plan_update": Entry(
+        lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
+                     (403,   403,    403,     403,   405, 405,    403, 403,    403,  LOGIN),
+        post=        (403,   403,    403,     403,   ACTS, 403,   403, 403,    403,  LOGIN),
+        data=lambda scene: {"rating": "experienced"},
+    ),
+    "standardisation": Entry(no_kwargs,
+                     (403,   403,    200,     200,   200, 200,    200, 403,    200,  LOGIN)),
+    "meeting_new": Entry(no_kwargs,
+                     (403,   403,    403,     403,   200, 200,    403, 403,    200,  LOGIN),
+        data=lambda scene: {"held_on": "2026-11-10", "title": "Refused", "discussed": "x"},
+    ),
+    "eqa_visits": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
+    "bulk_export_new": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    200, 200,    200,  LOGIN),
+        data=lambda scene: {"portfolios": [scene.portfolio.pk]},
+    ),
+    "bulk_export_detail": Entry(pk_of("export"),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+    "bulk_export_download": Entry(pk_of("export"),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+    # One portfolio
+    "portfolio_detail": Entry(portfolio, VIEWERS),
+    "portfolio_workplace": Entry(
+        portfolio, LEARNER_EDITS,
+        data=lambda scene: {"organisation": "Changed", "sector": "private", "job_role": "x"},
+    ),
+    "portfolio_pdf": Entry(portfolio, VIEWERS),
+    "evidence_new": Entry(portfolio, LEARNER_EDITS),
+    "knowledge_list": Entry(portfolio, VIEWERS),
+    "knowledge_answer": Entry(
+        lambda scene: {"pk": scene.portfolio.pk, "criterion_pk": scene.k1.pk}, LEARNER_EDITS,
+        data=lambda scene: {"answer": "Changed"},
+    ),
+    "matrix": Entry(portfolio, VIEWERS),
+    "criterion_detail": Entry(
+        lambda scene: {"pk": scene.portfolio.pk, "criterion_pk": scene.p1.pk}, VIEWERS,
+        post=ASSESSOR_POSTS,
+        data=lambda scene: {"cited": [scene.accepted.pk]},
+    ),
+    "observation_new": Entry(portfolio, ASSESSOR_ACTS),
+    "discussion_new": Entry(portfolio, ASSESSOR_ACTS),
+    "sign_off": Entry(portfolio, ASSESSOR_ACTS, data=lambda scene: {"password": PASSWORD}),
+    "sample_new": Entry(
+        portfolio, IQA_ACTS,
+        data=lambda scene: {"password": PASSWORD, "stage": "interim", "outcome": "agree"},
+    ),
+    "audit_trail": Entry(portfolio, VIEWERS),
+    "eqa_review": Entry(
+        portfolio, POST_ONLY, post=EQA_POSTS,
+        data=lambda scene: {"outcome": "satisfactory", "report": "Refused"},
+    ),
+    "claim": Entry(
+        portfolio, POST_ONLY, post=ADMIN_POSTS, data=lambda scene: {"reference": "OCR-1"}
+    ),
+    "unlock": Entry(portfolio, ADMIN_ACTS, data=lambda scene: {"reason": "Refused"}),
+    # The learner signs the declaration after the sign-off; this portfolio is in progress.
+    "declaration": Entry(portfolio, NOBODY_ACTS, data=lambda scene: {"password": PASSWORD}),
+    "sample_detail": Entry(pk_of("sample"), VIEWERS),
+    "action_close": Entry(
+        pk_of("action"), POST_ONLY, post=ASSESSOR_POSTS,
+        data=lambda scene: {"response": "Refused"},
+    ),
+    "decision_withdraw": Entry(
+        pk_of("decision"), POST_ONLY, post=ASSESSOR_POSTS,
+        data=lambda scene: {"reason": "Refused"},
+    ),
+    # Evidence: submitted, accepted, referred back (the learner may change it) and a draft
+    "evidence_detail": (
+        Entry(pk_of("submitted"), VIEWERS),
+        Entry(pk_of("draft"), DRAFT),
+    ),
+    "evidence_review": Entry(
+        pk_of("submitted"), POST_ONLY, post=ASSESSOR_POSTS,
+        data=lambda scene: {"decision": "accept"},
+    ),
+    "mapping_add": Entry(
+        pk_of("accepted"), POST_ONLY, post=ASSESSOR_POSTS,
+        data=lambda scene: {"criterion": scene.p3.pk, "note": "Refused"},
+    ),
+    "mapping_remove": Entry(pk_of("mapping"), POST_ONLY, post=ASSESSOR_POSTS),
+    "observation_confirm": Entry(pk_of("observation"), POST_ONLY, post=LEARNER_POSTS),
+    "evidence_edit": Entry(pk_of("referred"), LEARNER_EDITS),
+    "evidence_delete": Entry(pk_of("draft"), DRAFT),
+    "evidence_submit": Entry(pk_of("referred"), LEARNER_EDITS),
+    "witness_edit": Entry(pk_of("referred"), LEARNER_EDITS),
+    "witness_send": Entry(pk_of("referred"), POST_ONLY, post=LEARNER_POSTS),
+    "evidence_file": (
+        Entry(pk_of("photo"), VIEWERS),
+        Entry(pk_of("draft_photo"), DRAFT),
+    ),
+    "evidence_file_screen": Entry(pk_of("photo"), VIEWERS),
+    "evidence_file_print": Entry(pk_of("photo"), VIEWERS),
+    "file_remove": Entry(pk_of("referred_file"), POST_ONLY, post=LEARNER_POSTS),
+    # The witness's link needs no account: whoever holds it may answer.
+    "witness_respond": Entry(
+        lambda scene: {"token": WITNESS_TOKEN}, EVERYONE, for_the_link_holder=True
+    ),
+    # Signing in and out, and passwords (django.contrib.auth)
+    "login": Entry(no_kwargs, EVERYONE),
+    "logout": Entry(no_kwargs, (405,) * 10),
+    "password_change": Entry(no_kwargs, SIGNED_IN),
+    "password_change_done": Entry(no_kwargs, SIGNED_IN),
+    "password_reset": Entry(no_kwargs, EVERYONE),
+    "password_reset_done": Entry(no_kwargs, EVERYONE),
+    "password_reset_confirm": Entry(
+        lambda scene: {"uidb64": "MQ", "token": "not-a-valid-token"}, EVERYONE
+    ),
+    "password_reset_complete": Entry(no_kwargs, EVERYONE),
+}
+# fmt: on
+
+# The admin site is for centre administrators (staff by their role); every other person is sent
+# to the admin's sign-in page. Its index and each model's list stand for the whole site.
+ADMIN_NAMESPACE = "admin"
+# Models whose admin only a superuser opens: the background task queue is the operator's.
+SUPERUSER_ONLY = {"django_tasks_database.dbtaskresult"}
+
+
+def admin_entries() -> dict[str, Entry]:
+    entries = {f"{ADMIN_NAMESPACE}:index": Entry(no_kwargs, STAFF_ONLY)}
+    for model in admin_site.site._registry:
+        opts = model._meta
+        centre_admin_gets = 403 if opts.label_lower in SUPERUSER_ONLY else 200
+        entries[f"{ADMIN_NAMESPACE}:{opts.app_label}_{opts.model_name}_changelist"] = Entry(
+            no_kwargs, (ADMIN_LOGIN,) * 8 + (centre_admin_gets, ADMIN_LOGIN)
+        )
+    return entries
+
+
+def all_entries() -> dict[str, tuple[Entry, ...]]:
+    entries = {**MATRIX, **admin_entries()}
+    return {name: e if isinstance(e, tuple) else (e,) for name, e in entries.items()}
+
+
+def named_urls(patterns=None, namespace: str | None = None) -> tuple[set[str], list[str]]:
+    """Every named URL in the URL configuration (namespaced as ``ns:name``), and the routes of
+    any URL without a name."""
+    names, unnamed = set(), []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            if pattern.namespace and namespace:
+                inner = f"{namespace}:{pattern.namespace}"
+            found, nameless = named_urls(pattern.url_patterns, inner)
+            names |= found
+            unnamed += [f"{pattern.pattern}{route}" for route in nameless]
+        elif isinstance(pattern, URLPattern):
+            if pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            else:
+                unnamed.append(str(pattern.pattern))
+    return names, unnamed
+
+
+def test_every_url_has_an_entry():
+    names, unnamed = named_urls()
+    entries = all_entries()
+    admin_urls = {name for name in names if name.startswith(f"{ADMIN_NAMESPACE}:")}
+    checked_in_admin = {name for name in entries if name.startswith(f"{ADMIN_NAMESPACE}:")}
+    problems = [
+        f"new URL '{name}' has no entry in the permission matrix"
+        for name in sorted(names - admin_urls - entries.keys())
+    ]
+    problems += [
+        f"the permission matrix has an entry for '{name}', which is no longer a URL"
+        for name in sorted(entries.keys() - names)
+    ]
+    problems += [
+        f"the URL '{route}' has no name, so the permission matrix cannot check it"
+        for route in unnamed
+        if not route.startswith(f"{ADMIN_NAMESPACE}/")
+    ]
+    assert not problems, "\n".join(problems)
+    # The admin's index and every model's list are checked; the rest of the admin (object
+    # pages, its sign-in) answers to the same staff check in Django's AdminSite.
+    changelists = {name for name in admin_urls if name.endswith("_changelist")}
+    assert {f"{ADMIN_NAMESPACE}:index", *changelists} == checked_in_admin
+
+
+# The world ---------------------------------------------------------------------------------
+
+
+def _person(first: str, last: str, **roles):
+    return UserFactory(
+        username=f"{first}.{last}".lower(), first_name=first, last_name=last, **roles
+    )
+
+
+def _store(evidence: EvidenceItem, name: str, data: bytes) -> EvidenceFile:
+    with atomic_with_files() as written:
+        return store_file(
+            evidence,
+            prepare_upload(samples.upload(name, data)),
+            by=evidence.portfolio.learner,
+            written=written,
+        )
+
+
+def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:
+    """A portfolio in progress with evidence at every stage, a sample with an action point, a
+    witness link waiting for its answer and a message for the assessor."""
+    portfolio = PortfolioFactory(learner=learner, assessor=assessor, iqa=sampler)
+    unit = portfolio.unit
+    criteria = {c.nos_code: c for c in unit.criteria.all()}
+    today = timezone.localdate()
+
+    def evidence(title, **fields):
+        return EvidenceFactory(portfolio=portfolio, title=f"{title} ({tag})", **fields)
+
+    draft = evidence("Draft about the till queue", contexts="a", claims=["P1"])
+    referred = evidence("Referred call about a late parcel", status="referred_back", claims=["P1"])
+    WitnessFactory(evidence=referred)
+    submitted = evidence("Submitted complaint at the returns desk", status="submitted")
+    WitnessFactory(
+        evidence=submitted,
+        status=WitnessTestimony.Status.SENT,
+        token_hash=hashlib.sha256(WITNESS_TOKEN.encode()).hexdigest() if tag == "main" else "",
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    accepted = evidence("Accepted refund dispute", status="accepted", claims=["P1", "P2"])
+    mapping = Mapping.objects.create(
+        evidence=accepted, criterion=criteria["P1"], note="First paragraph", assessor=assessor
+    )
+    Mapping.objects.create(
+        evidence=accepted, criterion=criteria["P2"], note="Second paragraph", assessor=assessor
+    )
+    decision = CriterionDecision.objects.create(
+        portfolio=portfolio, criterion=criteria["P2"], decided_by=assessor
+    )
+    decision.cited.set([accepted])
+    observation = evidence(
+        "Observed at the help desk", status="accepted", method="observation", recorded_by=assessor
+    )
+    ObservationRecord.objects.create(evidence=observation, place="Help desk", duration_minutes=30)
+    sample = quality.sample_record(
+        portfolio=portfolio,
+        iqa=sampler,
+        stage="interim",
+        outcome="refer_back",
+        comment="Notes are thin",
+        items=[(accepted, None, "")],
+        actions=[("Say where P1 is shown", today + datetime.timedelta(days=7))],
+    )
+    if iqa != sampler:
+        Portfolio.objects.filter(pk=portfolio.pk).update(iqa=iqa)
+        portfolio.refresh_from_db()
+    Notification.objects.create(
+        recipient=assessor, evidence=submitted, message=f"{learner} submitted '{submitted}'"
+    )
+    return SimpleNamespace(
+        portfolio=portfolio,
+        k1=criteria["K1"],
+        p1=criteria["P1"],
+        p3=criteria["P3"],
+        draft=draft,
+        draft_photo=_store(draft, "till.jpg", samples.jpeg()),
+        referred=referred,
+        referred_file=_store(referred, "parcel.pdf", samples.pdf()),
+        submitted=submitted,
+        photo=_store(submitted, "desk.jpg", samples.jpeg()),
+        accepted=accepted,
+        mapping=mapping,
+        decision=decision,
+        observation=observation,
+        sample=sample,
+        action=sample.actions.get(),
+    )
+
+
+def _build_world() -> SimpleNamespace:
+    c4_unit()
+    people = {
+        "owner": _person("Orla", "Penhaligon", is_learner=True),
+        "other_learner": _person("Ottilie", "Quarrington", is_learner=True),
+        "assessor": _person("Ansel", "Bramwell", is_assessor=True),
+        "other_assessor": _person("Amadea", "Crofton", is_assessor=True),
+        "iqa": _person("Imogen", "Delacourt", is_iqa=True),
+        "iqa_assessor": _person("Ivo", "Easterbrook", is_iqa=True, is_assessor=True),
+        "eqa": _person("Esme", "Fairweather", is_eqa=True),
+        "expired_eqa": _person("Edmund", "Galloway", is_eqa=True),
+        "admin": _person("Cora", "Hartigan", is_centre_admin=True),
+        "anonymous": None,
+    }
+    main = _scene(
+        learner=people["owner"],
+        assessor=people["assessor"],
+        iqa=people["iqa"],
+        sampler=people["iqa"],
+        tag="main",
+    )
+    # The portfolio the IQA who is also its assessor requests: sampled by an earlier IQA.
+    assessed_by_the_iqa = _scene(
+        learner=_person("Lorcan", "Ivesdale", is_learner=True),
+        assessor=people["iqa_assessor"],
+        iqa=people["iqa_assessor"],
+        sampler=_person("Iris", "Kettering", is_iqa=True),
+        tag="self-assessed",
+    )
+    other = PortfolioFactory(
+        learner=people["other_learner"],
+        assessor=people["other_assessor"],
+        iqa=_person("Isla", "Jessop", is_iqa=True),
+    )
+    other_accepted = EvidenceFactory(
+        portfolio=other, title="Accepted noisy neighbour complaint (other)", status="accepted"
+    )
+    StandardisationMeeting.objects.create(
+        held_on=timezone.localdate(),
+        title="Context d evidence",
+        discussed="What counts as systems letting the learner down.",
+        recorded_by=other.iqa,
+    ).evidence.set([main.accepted, other_accepted])
+    EqaGrantFactory(eqa=people["eqa"], portfolios=[main.portfolio])
+    EqaGrantFactory(
+        eqa=people["expired_eqa"],
+        portfolios=[main.portfolio],
+        expires_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    main.export = BulkExport.objects.create(
+        requested_by=people["eqa"],
+        portfolio_ids=[main.portfolio.pk],
+        status=BulkExport.Status.DONE,
+        done=1,
+        finished_at=timezone.now(),
+    )
+    main.export.file.name = storages["evidence"].save(
+        "exports/matrix.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18)
+    )
+    main.export.save(update_fields=["file"])
+    assessed_by_the_iqa.export = main.export
+    return SimpleNamespace(
+        people=people,
+        scenes={"main": main, "self-assessed": assessed_by_the_iqa},
+        portfolios=[main.portfolio, assessed_by_the_iqa.portfolio, other],
+        hidden={},
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at its end; each
+    test runs in a savepoint inside it."""
+    storage = storages["evidence"]
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = _build_world()
+        files = [name for f in EvidenceFile.objects.all() for name in f.stored_names()]
+        yield built
+        transaction.set_rollback(True)
+    for name in [*files, built.scenes["main"].export.file.name]:
+        storage.delete(name)
+
+
+@pytest.fixture(autouse=True)
+def empty_file_store():
+    """The world's files live for the whole module (the suite's fixture empties the store)."""
+
+
+@pytest.fixture(autouse=True)
+def quick_pdf(monkeypatch):
+    """The PDF is the same whoever may have it (tests/test_pdf.py reads it): here only who gets
+    it matters."""
+    monkeypatch.setattr("portfolio.views.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+
+
+def scene_for(world, person: str) -> SimpleNamespace:
+    return world.scenes["self-assessed" if person == "iqa_assessor" else "main"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    """One client for the module (each new one sets up the site's middleware again); each test
+    starts it without cookies and signs its person in."""
+    return Client()
+
+
+def sign_in(client, world, person: str) -> None:
+    client.cookies.clear()
+    if world.people[person] is not None:
+        client.force_login(world.people[person])
+
+
+# The requests ------------------------------------------------------------------------------
+
+
+def _cases(method: str):
+    for name, entries in all_entries().items():
+        for n, entry in enumerate(entries):
+            expected = entry.get if method == "get" else entry.post
+            if method == "post" and expected is None:
+                # A page that also takes a form: refused on GET means refused on POST.
+                expected = tuple(s if s in REFUSED else ACTS for s in entry.get)
+            for person, status in zip(PEOPLE, expected, strict=True):
+                if method == "post" and status not in REFUSED:
+                    continue
+                label = f"{name}[{n + 1}]" if len(entries) > 1 else name
+                yield pytest.param(name, n, person, status, id=f"{label}-{person}")
+
+
+def _url(world, name: str, n: int, person: str) -> tuple[str, Entry, SimpleNamespace]:
+    entry = all_entries()[name][n]
+    scene = scene_for(world, person)
+    return reverse(name, kwargs=entry.kwargs(scene)), entry, scene
+
+
+def assert_status(response, expected, url: str):
+    if expected == LOGIN:
+        assert response.status_code == 302, f"{url} answered {response.status_code}"
+        assert response.url.startswith("/accounts/login/?next="), response.url
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302, f"{url} answered {response.status_code}"
+        assert response.url.startswith("/admin/login/?next="), response.url
+    else:
+        assert response.status_code == expected, f"{url} answered {response.status_code}"
+
+
+def hidden_from(world, person: str) -> tuple[dict, list[str]]:
+    """What ``person`` may see of the world, and words only what they may not see would show
+    (the learners' names and evidence titles of portfolios hidden from them)."""
+    if person in world.hidden:
+        return world.hidden[person]
+    user = world.people[person] or AnonymousUser()
+    visible = {
+        "portfolios": set(Portfolio.objects.visible_to(user).values_list("pk", flat=True)),
+        "evidence": set(EvidenceItem.objects.visible_to(user).values_list("pk", flat=True)),
+        "files": set(EvidenceFile.objects.visible_to(user).values_list("pk", flat=True)),
+    }
+    visible["samples"] = set(
+        IqaSample.objects.filter(portfolio__in=visible["portfolios"]).values_list("pk", flat=True)
+    )
+    words = []
+    for portfolio in world.portfolios:
+        if portfolio.pk not in visible["portfolios"]:
+            words.append(portfolio.learner.get_full_name())
+            words += EvidenceItem.objects.filter(portfolio=portfolio).values_list(
+                "title", flat=True
+            )
+    world.hidden[person] = visible, words
+    return visible, words
+
+
+LINK = re.compile(r'(?:href|src|action)="/(portfolios|evidence|files|samples)/(\d+)/')
+
+
+def assert_nothing_hidden_is_shown(world, person: str, response):
+    if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+        return
+    visible, words = hidden_from(world, person)
+    page = response.content.decode()
+    for kind, pk in LINK.findall(page):
+        assert int(pk) in visible[kind], f"the page links to {kind} {pk}, hidden from its reader"
+    for word in words:
+        assert word not in page, f"the page shows '{word}', hidden from its reader"
+
+
+@pytest.mark.parametrize(("name", "n", "person", "expected"), list(_cases("get")))
+def test_get(client, world, name, n, person, expected):
+    url, entry, _ = _url(world, name, n, person)
+    sign_in(client, world, person)
+
+    response = client.get(url)
+
+    assert_status(response, expected, url)
+    if not entry.for_the_link_holder:
+        assert_nothing_hidden_is_shown(world, person, response)
+
+
+def state() -> list:
+    """What a refused POST must leave as it was."""
+    return [
+        AuditEntry.objects.count(),
+        list(Portfolio.objects.values_list("pk", "status", "organisation", "updated_at")),
+        list(EvidenceItem.objects.values_list("pk", "status", "account", "updated_at")),
+        list(EvidenceFile.objects.values_list("pk", "sha256")),
+        list(Mapping.objects.values_list("pk", "note")),
+        list(CriterionDecision.objects.values_list("pk", "withdrawn_at")),
+        list(Review.objects.values_list("pk")),
+        list(Signature.objects.values_list("pk", "revoked_at")),
+        list(IqaSample.objects.values_list("pk")),
+        list(ActionPoint.objects.values_list("pk", "closed_at")),
+        list(SamplingPlan.objects.values_list("pk", "rating")),
+        list(WitnessTestimony.objects.values_list("pk", "status", "token_hash")),
+        list(ObservationRecord.objects.values_list("pk", "learner_confirmed_at")),
+        list(EqaReview.objects.values_list("pk")),
+        list(EqaGrant.objects.values_list("pk", "expires_at")),
+        list(StandardisationMeeting.objects.values_list("pk")),
+        list(BulkExport.objects.values_list("pk")),
+    ]
+
+
+@pytest.mark.parametrize(("name", "n", "person", "expected"), list(_cases("post")))
+def test_refused_post_changes_nothing(client, world, name, n, person, expected):
+    url, entry, scene = _url(world, name, n, person)
+    sign_in(client, world, person)
+    before = state()
+
+    response = client.post(url, entry.data(scene))
+
+    assert_status(response, expected, url)
+    assert state() == before
