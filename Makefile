@@ -109,8 +109,8 @@ load: $(BENCH_STAMP)
 	$(BIN)/python manage.py collectstatic --no-input -v0 && \
 	$(BIN)/python manage.py import_unit units/specs/*.yaml && \
 	$(BIN)/python manage.py seed_demo --learners $(LOAD_LEARNERS) >/dev/null && \
-	{ $(BIN)/gunicorn portfolio.wsgi --bind 127.0.0.1:$(LOAD_PORT) --workers 5 \
-		--log-level warning & server=$$!; \
+	{ BIND=127.0.0.1:$(LOAD_PORT) $(BIN)/gunicorn --config gunicorn.conf.py \
+		--access-logfile /dev/null & server=$$!; \
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	sleep 3; \
 	LOAD_LEARNERS=$(LOAD_LEARNERS) $(BIN)/locust -f tests/load/locustfile.py --headless \
