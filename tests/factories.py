@@ -109,3 +109,20 @@ class WitnessFactory(factory.django.DjangoModelFactory):
     not_a_relative = True
     witness_email = "sam.okafor@example.org"
     statement = "I saw the learner calm an upset customer at the returns desk."
+
+
+def edit_form_data(evidence, **changes) -> dict:
+    """The evidence form filled in with ``evidence`` as it stands, with ``changes`` (``files``,
+    say) on top: what the learner posts when saving it again."""
+    return {
+        "title": evidence.title,
+        "method": evidence.method,
+        "occurred_on": evidence.occurred_on.isoformat(),
+        "contexts": [c.pk for c in evidence.contexts.all()],
+        "setting": evidence.setting,
+        "customer": evidence.customer,
+        "customer_reference": evidence.customer_reference,
+        "account": evidence.account,
+        "claimed_criteria": [c.pk for c in evidence.claimed_criteria.all()],
+        **changes,
+    }

@@ -17,7 +17,13 @@ from assessments.signatures import signature_rows
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
-from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit
+from tests.factories import (
+    EvidenceFactory,
+    PortfolioFactory,
+    WitnessFactory,
+    c4_unit,
+    edit_form_data,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -161,17 +167,7 @@ def test_a_learner_edit_racing_the_submission_and_acceptance_loses_neither():
     # The learner's second tab read the item while it was a draft and is still saving it
     # (checking a large photo, say) when the first tab submits and the assessor accepts.
     form = EvidenceForm(
-        {
-            "title": evidence.title,
-            "method": evidence.method,
-            "occurred_on": evidence.occurred_on.isoformat(),
-            "contexts": [c.pk for c in evidence.contexts.all()],
-            "setting": evidence.setting,
-            "customer": evidence.customer,
-            "customer_reference": evidence.customer_reference,
-            "account": "The account as the learner finished it.",
-            "claimed_criteria": [c.pk for c in evidence.claimed_criteria.all()],
-        },
+        edit_form_data(evidence, account="The account as the learner finished it."),
         instance=EvidenceItem.objects.get(pk=evidence.pk),
         portfolio=portfolio,
     )

@@ -14,7 +14,7 @@ from assessments.models import AuditEntry
 from portfolio.files import clean_name
 from portfolio.models import EvidenceFile, EvidenceItem
 from tests import samples
-from tests.factories import EvidenceFactory
+from tests.factories import EvidenceFactory, edit_form_data
 from tests.test_evidence import form_data
 
 pytestmark = pytest.mark.django_db
@@ -35,21 +35,7 @@ def upload_to(client, login, draft):
     login(draft.portfolio.learner)
 
     def post(*files):
-        return client.post(
-            f"/evidence/{draft.pk}/edit/",
-            {
-                "title": draft.title,
-                "method": draft.method,
-                "occurred_on": draft.occurred_on.isoformat(),
-                "contexts": [c.pk for c in draft.contexts.all()],
-                "setting": draft.setting,
-                "customer": draft.customer,
-                "customer_reference": draft.customer_reference,
-                "account": draft.account,
-                "claimed_criteria": [c.pk for c in draft.claimed_criteria.all()],
-                "files": list(files),
-            },
-        )
+        return client.post(f"/evidence/{draft.pk}/edit/", edit_form_data(draft, files=list(files)))
 
     return post
 

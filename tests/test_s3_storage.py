@@ -20,7 +20,7 @@ from portfolio.models import BulkExport, EvidenceFile, Portfolio
 from portfolio.retention import purge
 from tests import samples
 from tests.assessing import sufficient
-from tests.factories import EvidenceFactory
+from tests.factories import EvidenceFactory, edit_form_data
 from tests.servers import free_port
 
 BUCKET = "centre-evidence"
@@ -81,21 +81,7 @@ def local_files() -> list[Path]:
 
 def upload(client, draft, *files):
     """The learner adds files to a draft through its edit form."""
-    response = client.post(
-        f"/evidence/{draft.pk}/edit/",
-        {
-            "title": draft.title,
-            "method": draft.method,
-            "occurred_on": draft.occurred_on.isoformat(),
-            "contexts": [c.pk for c in draft.contexts.all()],
-            "setting": draft.setting,
-            "customer": draft.customer,
-            "customer_reference": draft.customer_reference,
-            "account": draft.account,
-            "claimed_criteria": [c.pk for c in draft.claimed_criteria.all()],
-            "files": list(files),
-        },
-    )
+    response = client.post(f"/evidence/{draft.pk}/edit/", edit_form_data(draft, files=list(files)))
     assert response.status_code == 302, response.context["form"].errors
     return response
 

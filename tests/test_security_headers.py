@@ -17,7 +17,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests import samples
-from tests.factories import EvidenceFactory, UserFactory
+from tests.factories import EvidenceFactory, UserFactory, edit_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -95,21 +95,13 @@ def pages(client, login, portfolio, witness_link):
     login(portfolio.learner)
     client.post(
         f"/evidence/{evidence.pk}/edit/",
-        {
-            "title": evidence.title,
-            "method": evidence.method,
-            "occurred_on": evidence.occurred_on.isoformat(),
-            "setting": evidence.setting,
-            "customer": evidence.customer,
-            "customer_reference": evidence.customer_reference,
-            "account": evidence.account,
-            "contexts": [c.pk for c in evidence.contexts.all()],
-            "claimed_criteria": [c.pk for c in evidence.claimed_criteria.all()],
-            "files": [
+        edit_form_data(
+            evidence,
+            files=[
                 samples.upload("photo.jpg", samples.jpeg()),
                 samples.upload("letter.pdf", samples.pdf()),
             ],
-        },
+        ),
     )
     assert evidence.files.count() == 2
     new_evidence = f"/portfolios/{portfolio.pk}/evidence/new/"
@@ -177,22 +169,16 @@ class TestFiles:
         login(portfolio.learner)
         client.post(
             f"/evidence/{evidence.pk}/edit/",
-            {
-                "title": evidence.title,
-                "method": evidence.method,
-                "occurred_on": evidence.occurred_on.isoformat(),
-                "setting": evidence.setting,
-                "customer": evidence.customer,
-                "customer_reference": evidence.customer_reference,
-                "account": evidence.account,
-                "files": [
+            edit_form_data(
+                evidence,
+                files=[
                     samples.upload("photo.jpg", samples.jpeg()),
                     samples.upload("letter.pdf", samples.pdf()),
                     samples.upload("notes.docx", samples.docx()),
                     samples.upload("notes.txt", samples.text()),
                     samples.upload("clip.mp4", samples.mp4()),
                 ],
-            },
+            ),
         )
         return {file.original_name: file for file in evidence.files.all()}
 
