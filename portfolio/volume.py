@@ -19,12 +19,10 @@ from assessments.models import (
     IqaSample,
     Mapping,
     Review,
-    SampleItem,
-    Signature,
 )
-from assessments.signatures import digest_of, manifest_for
+from assessments.quality import sample_record
 from portfolio.demo import ANSWERS, SCENARIOS, STORIES
-from portfolio.models import CriterionClaim, EvidenceItem, Notification, Portfolio, Role
+from portfolio.models import CriterionClaim, EvidenceItem, Notification, Portfolio
 from units.models import Criterion
 
 Status = EvidenceItem.Status
@@ -136,9 +134,7 @@ class _Batch:
         Notification.objects.bulk_create(notifications, batch_size=1000)
         self._decide(plans, mappings)
         record_many(self.audit)
-        self.audit = []
         self._sample(plans)
-        record_many(self.audit)
         return len(items)
 
     def _plan(self, portfolio: Portfolio) -> list[tuple[EvidenceItem, tuple[list, list[int]]]]:
@@ -219,7 +215,7 @@ class _Batch:
             assessor=assessor,
         )
 
-    def _audit(self, obj, actor, action: str, verb: str, portfolio=None, data=None) -> None:
+    def _audit(self, obj, actor, action: str, verb: str, portfolio=None) -> None:
         portfolio = portfolio or obj.portfolio
         self.audit.append(
             AuditEntry(
@@ -231,7 +227,6 @@ class _Batch:
                 object_type=obj._meta.label_lower,
                 object_id=str(obj.pk),
                 summary=f"{actor} {verb} '{obj}'"[:300],
-                data=data or {},
             )
         )
 
@@ -271,42 +266,18 @@ class _Batch:
             )
 
     def _sample(self, plans) -> None:
-        """An interim sample, signed by the IQA, of every fourth portfolio well under way."""
+        """An interim sample, signed by the IQA, of every fourth portfolio well under way, made
+        as the IQA makes one."""
         for index, (portfolio, plan) in enumerate(plans):
             accepted = [item for item, _ in plan if item.status == Status.ACCEPTED]
             if index % SAMPLE_EVERY or len(accepted) < 3 or portfolio.iqa is None:
                 continue
-            manifest = manifest_for(portfolio)
-            signature = Signature.objects.create(
-                portfolio=portfolio,
-                kind=Signature.Kind.IQA_SAMPLE,
-                signer=portfolio.iqa,
-                signer_name=str(portfolio.iqa),
-                role=Role.IQA.value,
-                statement="I have carried out this interim sample and recorded what I found.",
-                signed_at=self.now,
-                manifest=manifest,
-                digest=digest_of(manifest),
-            )
-            sample = IqaSample.objects.create(
+            sample_record(
                 portfolio=portfolio,
                 iqa=portfolio.iqa,
-                assessor=portfolio.assessor,
                 stage=IqaSample.Stage.INTERIM,
                 outcome=IqaSample.Outcome.AGREE,
                 comment="Assessment decisions are consistent and the mapping is precise.",
-                signature=signature,
+                items=[(item, None, "Authentic and current.") for item in accepted[:3]],
+                actions=[],
             )
-            SampleItem.objects.bulk_create(
-                SampleItem(sample=sample, evidence=item, comment="Authentic and current.")
-                for item in accepted[:3]
-            )
-            self._audit(
-                signature,
-                portfolio.iqa,
-                f"signature.{signature.kind}",
-                "signed",
-                portfolio=portfolio,
-                data={"digest": signature.digest},
-            )
-            self._audit(sample, portfolio.iqa, "sample.recorded", "recorded", portfolio=portfolio)
