@@ -17,9 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--repeat", type=int, default=20)
-        parser.add_argument("--json", help="also write the figures to this file")
+        parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
 
-    def handle(self, *args, repeat: int, json: str | None, **options):
+    def handle(self, *args, repeat: int, json_path: str | None, **options):
         if repeat < 1:
             raise CommandError("--repeat must be at least 1.")
         results = measure(key_pages(), repeat=repeat)
@@ -35,10 +35,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{r.label:<38} {r.queries:>7} {r.median_ms:>9.1f} {r.median_ms / floor:>7.1f}"
             )
-        if json:
-            with open(json, "w") as out:
-                _dump([asdict(r) for r in results], out)
-
-
-def _dump(rows, out) -> None:
-    json.dump(rows, out, indent=1)
+        if json_path:
+            with open(json_path, "w") as out:
+                json.dump([asdict(r) for r in results], out, indent=1)

@@ -4,6 +4,7 @@ import os
 import resource
 import secrets
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -139,7 +140,7 @@ class _Uploader:
             "HTTP_HOST": allowed_host(),
             "wsgi.url_scheme": "http",
             "wsgi.input": stream,
-            "wsgi.errors": os.sys.stderr,
+            "wsgi.errors": sys.stderr,
             "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
             "CONTENT_LENGTH": str(length),
             "HTTP_COOKIE": f"sessionid={self.session}; csrftoken={self.csrf}",
