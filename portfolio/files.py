@@ -5,6 +5,7 @@ An upload is checked and prepared completely before anything is written (``prepa
 """
 
 import hashlib
+import html
 import io
 import os
 import unicodedata
@@ -13,7 +14,6 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import magic
 import pillow_heif
@@ -23,8 +23,11 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
+from django.http.multipartparser import MultiPartParser
 from django.template.defaultfilters import filesizeformat
+from django.utils.encoding import force_str
 from PIL import Image, ImageFile, ImageOps
 
 from portfolio.models import EvidenceFile, EvidenceItem, User
@@ -86,17 +89,85 @@ class PreparedFile:
     renditions: dict[str, bytes] = field(default_factory=dict)
 
 
+# The longest file name kept; a longer one is refused rather than cut short.
+MAX_NAME_LENGTH = EvidenceFile._meta.get_field("original_name").max_length
+# Control characters, text-direction and zero-width marks, and line or paragraph breaks.
+_UNSEEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_SHOWN_LENGTH = 60
+
+
+def _unseen(ch: str) -> bool:
+    return unicodedata.category(ch) in _UNSEEN
+
+
+def _shown(name: str) -> str:
+    """A name as a message may show it: unseen characters written as escapes, long ones cut."""
+    shown = "".join(ascii(ch)[1:-1] if _unseen(ch) else ch for ch in name)
+    return shown if len(shown) <= _SHOWN_LENGTH else shown[: _SHOWN_LENGTH - 1] + "…"
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file's name, as it was sent, is refused; None if it may be kept as it is.
+
+    A browser sends only a file's own name, so folders, control characters or a name longer than
+    we keep mean something other than a browser made the request: the file is refused with the
+    reason rather than stored under a name the learner did not give it."""
+    shown = _shown(name)
+    if "/" in name or "\\" in name:
+        return (
+            f"{shown} includes folders (“/” or “\\”) in its name; only a file's own name is "
+            "accepted. Rename it without them and choose it again."
+        )
+    if any(_unseen(ch) for ch in name):
+        return (
+            f"{shown} has control or invisible characters in its name (shown here as \\x or "
+            "\\u codes), such as a line break, a tab or a text-direction mark. Rename it without "
+            "them and choose it again."
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        return (
+            f"{shown} has a name {len(name)} characters long; names may be at most "
+            f"{MAX_NAME_LENGTH} characters. Rename it with a shorter name and choose it again."
+        )
+    if not name.strip(" ."):
+        return f"“{shown}” is not a file name. Rename the file and choose it again."
+    return None
+
+
+class _SentNameParser(MultiPartParser):
+    """Django's parser, which also keeps each file's name as it was sent (``sent_name``).
+
+    Django cuts folders and drops unprintable characters from a name before anything else sees
+    it; kept as sent, such a name can be refused (``name_problem``) instead."""
+
+    def sanitize_file_name(self, file_name):
+        self._sent_name = html.unescape(file_name)
+        # A name Django would discard ("..", control characters only) still reaches the form,
+        # so that it is refused with its reason instead of vanishing from the upload.
+        return super().sanitize_file_name(file_name) or "unnamed"
+
+    def handle_file_complete(self, old_field_name, counters):
+        key = force_str(old_field_name, self._encoding, errors="replace")
+        before = len(self._files.getlist(key))
+        super().handle_file_complete(old_field_name, counters)
+        files = self._files.getlist(key)
+        if len(files) > before:
+            files[-1].sent_name = self._sent_name
+
+
+class SentNameUploadHandler(FileUploadHandler):
+    """First of ``FILE_UPLOAD_HANDLERS``: parses the form with ``_SentNameParser``, handing the
+    files' contents to the handlers after it exactly as Django's own parsing would."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        others = [handler for handler in self.request.upload_handlers if handler is not self]
+        return _SentNameParser(META, input_data, others, encoding).parse()
+
+
 def clean_name(name: str) -> str:
-    """A display name: no folders, no control characters, at most 200 characters."""
-    name = PurePath(name.replace("\\", "/")).name
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    if not name:
-        return "file"
-    if len(name) > 200:
-        stem, ext = os.path.splitext(name)
-        ext = ext[:20]
-        name = stem[: 200 - len(ext)] + ext
-    return name
+    """The name kept for display, once ``name_problem`` has passed it: no surrounding spaces or
+    dots (a trailing dot would hide the extension)."""
+    return name.strip(" .") or "file"
 
 
 def _sha256(stream) -> str:
@@ -114,6 +185,9 @@ def _limit(kind: str) -> int:
 
 def prepare_upload(upload: UploadedFile) -> PreparedFile:
     """Check an upload and prepare what will be stored; raise ValidationError saying why not."""
+    problem = name_problem(getattr(upload, "sent_name", None) or upload.name or "")
+    if problem:
+        raise ValidationError(problem, code="name")
     name = clean_name(upload.name or "")
     extension = os.path.splitext(name)[1].lower()
     largest = max(settings.EVIDENCE_MAX_BYTES.values())

@@ -226,6 +226,13 @@ EVIDENCE_MAX_BYTES = {
     kind: env_int(f"EVIDENCE_MAX_{kind.upper()}_MB", megabytes) * 1024 * 1024
     for kind, megabytes in _EVIDENCE_MB_DEFAULTS.items()
 }
+# Uploads are parsed keeping each file's name as it was sent, so that a name with folders or
+# control characters is refused (portfolio.files.name_problem) rather than quietly changed.
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.files.SentNameUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
 # phone camera fits).
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)

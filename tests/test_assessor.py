@@ -227,6 +227,23 @@ class TestRecords:
         assert message in response.text
         assert not EvidenceItem.objects.exists()
 
+    def test_a_recording_sent_with_folders_in_its_name_is_refused(self, assessor_client, portfolio):
+        fields = {
+            "title": "Discussion",
+            "occurred_on": "2026-11-03",
+            "account": "Talked.",
+            "discussed": "K6 03:15",
+        }
+        response = assessor_client.post(
+            f"/portfolios/{portfolio.pk}/discussions/new/",
+            **samples.multipart(fields, {"recording": (b"../../talk.m4a", samples.m4a())}),
+        )
+
+        assert response.status_code == 200
+        assert "../../talk.m4a includes folders" in response.text
+        assert not EvidenceItem.objects.exists()
+        assert not EvidenceFile.objects.exists()
+
 
 class TestDecisions:
     def test_a_criterion_is_marked_met_citing_confirmed_evidence(self, assessor_client, portfolio):
