@@ -2,7 +2,9 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.auth import authenticate
 from django.db.models import Q
+from django.http import HttpRequest
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio.files import prepare_upload
@@ -213,13 +215,18 @@ class SignForm(_Form):
         help_text="Asked again so that only you can sign.",
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, request: HttpRequest, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
+        self.user = request.user
 
     def clean_password(self):
+        # Checked as a sign-in is, so that wrong passwords here count towards the same lock-out
+        # (django-axes) and guessing at an unattended session is stopped as guessing at the
+        # sign-in form is.
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        signer = authenticate(self.request, username=self.user.get_username(), password=password)
+        if signer is None or signer.pk != self.user.pk:
             raise forms.ValidationError("That is not your password. Nothing was signed.")
         return password
 

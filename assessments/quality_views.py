@@ -109,7 +109,7 @@ def sample_new(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     evidence, decisions = _sample_choices(portfolio)
-    form = SampleForm(posted(request)[0], user=request.user, evidence=evidence, decisions=decisions)
+    form = SampleForm(posted(request)[0], request=request, evidence=evidence, decisions=decisions)
     if request.method == "POST" and form.is_valid():
         try:
             sample = quality.sample_record(

@@ -365,7 +365,7 @@ def decision_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _signing_page(request, portfolio, *, template, statement, sign, done_message, context=None):
-    form = SignForm(posted(request)[0], user=request.user)
+    form = SignForm(posted(request)[0], request=request)
     if request.method == "POST" and form.is_valid():
         try:
             sign()

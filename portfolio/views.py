@@ -1,5 +1,6 @@
 from axes.helpers import get_cool_off
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
@@ -175,12 +176,21 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
 
 def locked_out(request: HttpRequest, response: HttpResponse, credentials: dict | None):
     """The page shown instead of the sign-in form while a username is locked out (django-axes
-    calls it). Each further attempt starts the wait again, so it ends a cool-off from now."""
+    calls it). Each further attempt starts the wait again, so it ends a cool-off from now.
+
+    Wrong passwords asked for again to sign a record count too; whoever reached the limit that
+    way is signed out, since the one at the keyboard may not be the account's owner."""
     cool_off = get_cool_off(request)
+    while_signing = request.user.is_authenticated
+    if while_signing:
+        logout(request)
     return render(
         request,
         "registration/locked_out.html",
-        {"retry_at": timezone.now() + cool_off if cool_off else None},
+        {
+            "retry_at": timezone.now() + cool_off if cool_off else None,
+            "while_signing": while_signing,
+        },
         status=429,
     )
 

@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from assessments.models import IqaSample, Signature
+from tests.assessing import sufficient
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +160,76 @@ def test_behind_a_proxy_the_visitor_s_own_address_is_locked_out(client, learner,
 
     assert attempt("203.0.113.9", password=PASSWORD).status_code == 302
     assert attempt("198.51.100.1, 203.0.113.5", password=PASSWORD).status_code == 429
+
+
+class TestPasswordsAskedAgainToSign:
+    """The password asked again to sign a record counts towards the same lock-out."""
+
+    @pytest.fixture
+    def signer(self, client, portfolio):
+        sufficient(portfolio)
+        assert sign_in(client, portfolio.assessor).status_code == 302
+        return portfolio.assessor
+
+    def sign(self, client, portfolio, password, address="192.0.2.10"):
+        return client.post(
+            f"/portfolios/{portfolio.pk}/sign-off/", {"password": password}, REMOTE_ADDR=address
+        )
+
+    def test_five_wrong_passwords_pause_signing_and_sign_the_person_out(
+        self, client, portfolio, signer
+    ):
+        for _ in range(4):
+            response = self.sign(client, portfolio, "not-the-password")
+            assert response.status_code == 200
+            assert "That is not your password. Nothing was signed." in response.text
+
+        response = self.sign(client, portfolio, "not-the-password")
+
+        assert response.status_code == 429
+        assert "Signing paused" in response.text
+        assert "for safety you have been signed out" in response.text
+        assert "_auth_user_id" not in client.session
+        assert not Signature.objects.exists()
+        # The username is locked out of signing in from that address too ...
+        assert sign_in(client, signer).status_code == 429
+        # ... but not from another.
+        assert sign_in(Client(), signer, address="198.51.100.7").status_code == 302
+
+    def test_a_locked_out_username_cannot_sign_even_with_the_right_password(
+        self, client, portfolio, signer
+    ):
+        fail(Client(), signer, 5)  # someone else, from the same address
+
+        response = self.sign(client, portfolio, PASSWORD)
+
+        assert response.status_code == 429
+        assert not Signature.objects.exists()
+        portfolio.refresh_from_db()
+        assert portfolio.status == "in_progress"
+
+    def test_the_right_password_still_signs_below_the_limit(self, client, portfolio, signer):
+        for _ in range(4):
+            self.sign(client, portfolio, "not-the-password")
+
+        response = self.sign(client, portfolio, PASSWORD)
+
+        assert response.status_code == 302
+        assert Signature.objects.get().signer == signer
+
+    def test_an_iqa_s_sample_counts_too(self, client, portfolio):
+        sufficient(portfolio)
+        iqa = portfolio.iqa
+        assert sign_in(client, iqa).status_code == 302
+        url = f"/portfolios/{portfolio.pk}/samples/new/"
+
+        for _ in range(5):
+            response = client.post(
+                url,
+                {"stage": "interim", "outcome": "agree", "password": "x"},
+                REMOTE_ADDR="192.0.2.10",
+            )
+
+        assert response.status_code == 429
+        assert not IqaSample.objects.exists()
+        assert AccessAttempt.objects.get(username=iqa.username).failures_since_start == 5
