@@ -25,7 +25,7 @@ from assessments.models import CriterionDecision, Mapping
 from assessments.sufficiency import coverage_for
 from portfolio.access import error_messages, get_for_user, posted, role_required, site_url
 from portfolio.evidence_views import evidence_page
-from portfolio.models import EvidenceItem, Portfolio, Role
+from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
 from units.models import Criterion, EvidenceContext
 
@@ -399,7 +399,19 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
             portfolio=portfolio, by=request.user, site_url=site_url(request)
         ),
         done_message="The unit is signed off. The portfolio is assessed and its records locked.",
-        context={"coverage": coverage},
+        context={
+            "coverage": coverage,
+            # Their links close at the sign-off, so the assessor is told before signing.
+            "awaiting_witnesses": list(
+                WitnessTestimony.objects.filter(
+                    evidence__portfolio=portfolio,
+                    status=WitnessTestimony.Status.SENT,
+                    expires_at__gt=timezone.now(),
+                )
+                .select_related("evidence")
+                .order_by("evidence__occurred_on", "pk")
+            ),
+        },
     )
 
 

@@ -276,20 +276,8 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
     testimony = services.witness_for_token(token)
     if testimony is None:
         return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
-    if testimony.is_answered:
-        return render(
-            request,
-            "portfolio/witness_link.html",
-            {"problem": "used", "testimony": testimony},
-            status=410,
-        )
-    if testimony.link_expired:
-        return render(
-            request,
-            "portfolio/witness_link.html",
-            {"problem": "expired", "testimony": testimony},
-            status=410,
-        )
+    if testimony.answer_problem:
+        return _witness_link_problem(request, testimony, testimony.answer_problem)
     confirm = WitnessConfirmForm(testimony=testimony)
     decline = WitnessDeclineForm()
     if request.method == "POST":
@@ -297,23 +285,23 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
         if "confirm" in request.POST:
             confirm = WitnessConfirmForm(request.POST, testimony=testimony)
             if confirm.is_valid():
-                answered = services.witness_respond(
+                problem = services.witness_respond(
                     testimony=testimony,
                     confirmed=True,
                     typed_name=confirm.cleaned_data["typed_name"],
                     ip=ip,
                 )
-                return _witness_done(request, testimony, answered)
+                return _witness_done(request, testimony, problem)
         else:
             decline = WitnessDeclineForm(request.POST)
             if decline.is_valid():
-                answered = services.witness_respond(
+                problem = services.witness_respond(
                     testimony=testimony,
                     confirmed=False,
                     reason=decline.cleaned_data["reason"],
                     ip=ip,
                 )
-                return _witness_done(request, testimony, answered)
+                return _witness_done(request, testimony, problem)
     return render(
         request,
         "portfolio/witness_respond.html",
@@ -321,14 +309,19 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _witness_done(request, testimony, answered: bool) -> HttpResponse:
-    if not answered:
-        return render(
-            request,
-            "portfolio/witness_link.html",
-            {"problem": "used", "testimony": testimony},
-            status=410,
-        )
+def _witness_link_problem(request, testimony, problem: str) -> HttpResponse:
+    return render(
+        request,
+        "portfolio/witness_link.html",
+        {"problem": problem, "testimony": testimony},
+        status=410,
+    )
+
+
+def _witness_done(request, testimony, problem: str | None) -> HttpResponse:
+    if problem:
+        testimony.refresh_from_db()
+        return _witness_link_problem(request, testimony, problem)
     return render(request, "portfolio/witness_done.html", {"testimony": testimony})
 
 

@@ -505,6 +505,19 @@ class WitnessTestimony(models.Model):
     def link_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
+    @property
+    def answer_problem(self) -> str | None:
+        """Why the witness's link takes no answer now, or None if it does: "used" (answered
+        already), "expired", or "closed" (the unit is signed off, and an answer now would change
+        what was signed; it opens again if the portfolio is reopened)."""
+        if self.is_answered:
+            return "used"
+        if self.link_expired:
+            return "expired"
+        if self.evidence.portfolio.status != Portfolio.Status.IN_PROGRESS:
+            return "closed"
+        return None
+
 
 class Notification(models.Model):
     """Something for a person to look at, shown in the app (and usually also e-mailed)."""

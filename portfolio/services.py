@@ -344,12 +344,22 @@ def witness_respond(
     typed_name: str = "",
     reason: str = "",
     ip: str | None,
-) -> bool:
-    """Record the witness's answer once; False if the link was used or expired meanwhile."""
+) -> str | None:
+    """Record the witness's answer once; None if it was recorded, else why not (as
+    ``WitnessTestimony.answer_problem``): the link was used, expired or closed meanwhile."""
     with transaction.atomic():
-        locked = WitnessTestimony.objects.select_for_update().get(pk=testimony.pk)
-        if locked.status != WitnessTestimony.Status.SENT or locked.link_expired:
-            return False
+        # The portfolio's lock first, as every change to its records takes it: an answer racing
+        # the sign-off lands before it, and is signed, or finds the statement closed.
+        portfolio = Portfolio.objects.locked(testimony.evidence.portfolio_id)
+        locked = (
+            WitnessTestimony.objects.select_for_update(of=("self",))
+            .select_related("evidence")
+            .get(pk=testimony.pk)
+        )
+        locked.evidence.portfolio = portfolio
+        problem = locked.answer_problem
+        if problem:
+            return problem
         locked.status = (
             WitnessTestimony.Status.CONFIRMED if confirmed else WitnessTestimony.Status.DECLINED
         )
@@ -376,4 +386,4 @@ def witness_respond(
             },
         )
     testimony.refresh_from_db()
-    return True
+    return None

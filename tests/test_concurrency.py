@@ -96,7 +96,7 @@ def test_a_witness_link_answered_twice_at_once_counts_once():
         ),
     )
 
-    assert sorted(answers) == [False, True]
+    assert sorted(answers, key=str) == [None, "used"]
     assert AuditEntry.objects.filter(action__startswith="witness.").count() == 1
 
 
@@ -265,6 +265,43 @@ def test_a_mapping_racing_the_sign_off_lands_before_it_or_not_at_all(monkeypatch
 
     assert results == ["done", "The unit is signed off, so its records can no longer change."]
     assert not Mapping.objects.filter(evidence=item, criterion=extra).exists()
+    [row] = signature_rows(portfolio)
+    assert row.valid, row.reasons
+
+
+def test_a_witness_answer_racing_the_sign_off_lands_before_it_or_not_at_all(monkeypatch):
+    from tests.assessing import sufficient
+
+    c4_unit()
+    portfolio = sufficient(PortfolioFactory())
+    item = EvidenceFactory(portfolio=portfolio, method="witness", status="submitted")
+    testimony = WitnessFactory(
+        evidence=item,
+        status="sent",
+        token_hash="w" * 64,
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    # The sign-off holds its transaction open after reading what it signs.
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
+    )
+
+    def sign_off():
+        assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+
+    def answer_late():
+        time.sleep(0.2)
+        return services.witness_respond(
+            testimony=WitnessTestimony.objects.get(pk=testimony.pk),
+            confirmed=True,
+            typed_name="Sam",
+            ip="127.0.0.1",
+        )
+
+    results = run_together(2, lambda n: [sign_off, answer_late][n]())
+
+    assert results == [None, "closed"]
+    assert WitnessTestimony.objects.get(pk=testimony.pk).status == "sent"
     [row] = signature_rows(portfolio)
     assert row.valid, row.reasons
 

@@ -7,9 +7,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import AuditEntry
+from assessments.quality import portfolio_unlock
+from assessments.services import unit_sign_off
+from assessments.signatures import signature_rows
 from portfolio import services
 from portfolio.forms import WitnessTestimonyForm
-from portfolio.models import WitnessTestimony
+from portfolio.models import EvidenceItem, WitnessTestimony
+from tests.assessing import sufficient
 from tests.factories import EvidenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +205,58 @@ def test_a_statement_changed_on_a_page_read_before_the_witness_answered_is_refus
     testimony = WitnessTestimony.objects.get()
     assert testimony.status == "confirmed"
     assert testimony.statement == WITNESS["statement"]
+
+
+class TestAfterTheSignOff:
+    """A witness's answer would change what the sign-off signed, so the link closes with it."""
+
+    CONFIRM = {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+
+    @pytest.fixture
+    def link(self, invite, evidence):
+        link = invite()
+        # Submitted with the witness still to answer: among the records the sign-off signs.
+        EvidenceItem.objects.filter(pk=evidence.pk).update(status="submitted")
+        return link
+
+    @pytest.fixture
+    def signed(self, link, portfolio):
+        sufficient(portfolio)
+        unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+        return portfolio
+
+    def test_the_sign_off_page_names_the_witnesses_still_awaited(
+        self, client, login, link, portfolio, evidence
+    ):
+        sufficient(portfolio)
+        login(portfolio.assessor)
+
+        page = client.get(f"/portfolios/{portfolio.pk}/sign-off/")
+
+        assert "Still waiting for 1 witness:" in page.text
+        assert f'Sam Okafor, on <a href="/evidence/{evidence.pk}/">' in page.text
+        assert "Once the unit is signed off their links close" in page.text
+
+    def test_the_link_is_closed_and_the_signature_stands(self, client, link, signed):
+        page = client.get(link)
+        answer = client.post(link, self.CONFIRM)
+
+        assert page.status_code == answer.status_code == 410
+        assert "This statement is closed" in page.text
+        assert "This statement is closed" in answer.text
+        assert WitnessTestimony.objects.get().status == "sent"
+        assert not AuditEntry.objects.filter(action="witness.confirmed").exists()
+        [row] = signature_rows(signed)
+        assert row.valid, row.reasons
+
+    def test_the_link_opens_again_when_the_portfolio_is_reopened(
+        self, client, link, signed, make_user
+    ):
+        portfolio_unlock(
+            portfolio=signed, reason="A date was wrong", by=make_user(centre_admin=True)
+        )
+
+        response = client.post(link, self.CONFIRM)
+
+        assert "Thank you" in response.text
+        assert WitnessTestimony.objects.get().status == "confirmed"
