@@ -17,7 +17,7 @@ LOAD_USERS ?= 50
 LOAD_TIME ?= 2m
 LOAD_PORT ?= 8001
 
-.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench bench-pdf load clean
+.PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench bench-pdf load screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ test-sqlite: $(TEST_STAMP) system-test-deps
 
 test-postgres: $(TEST_STAMP) system-test-deps
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+# The README's pictures of each role's main page, taken afresh by the browser tests.
+screenshots: $(TEST_STAMP) system-test-deps
+	SCREENSHOTS_DIR=docs/screenshots env -u DATABASE_URL $(BIN)/pytest -q \
+		tests/browser/test_screenshots.py -k test_each_roles_main_page_is_pictured
 
 # Under CI=true the suite runs on SQLite and on PostgreSQL; either failing fails the run.
 ifeq ($(CI),true)

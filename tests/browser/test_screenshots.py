@@ -1,6 +1,10 @@
 """Pictures of each role's main page, desktop and phone, for the README; and the learner's pages
-on a 390 x 844 phone without sideways scrolling."""
+on a 390 x 844 phone without sideways scrolling.
 
+The pictures go to a temporary folder, or to ``SCREENSHOTS_DIR`` (``make screenshots`` sets it to
+docs/screenshots, to renew the README's)."""
+
+import os
 from io import StringIO
 from pathlib import Path
 
@@ -14,7 +18,6 @@ from tests.browser.conftest import has_horizontal_scroll, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 MAIN_PAGES = {
@@ -25,6 +28,12 @@ MAIN_PAGES = {
     "eqa": ("eqa1", "/portfolios/{l1}/"),
     "centre": ("admin", "/centre/"),
 }
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    return Path(settings.BASE_DIR, folder) if folder else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
@@ -43,14 +52,14 @@ def signed_in(browser, base, username, viewport):
 
 
 @pytest.mark.parametrize("name", list(MAIN_PAGES))
-def test_each_roles_main_page_is_pictured(browser, live_server, demo, name):
+def test_each_roles_main_page_is_pictured(browser, live_server, demo, screenshots, name):
     username, path = MAIN_PAGES[name]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context, page = signed_in(browser, live_server.url, username, viewport)
         response = page.goto(live_server.url + path.format(**demo))
         assert response.status == 200
-        target = SCREENSHOTS / f"{name}-{size}.png"
+        target = screenshots / f"{name}-{size}.png"
         page.screenshot(path=str(target), full_page=False)
         assert target.stat().st_size > 10_000
         context.close()
