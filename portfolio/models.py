@@ -1,8 +1,10 @@
 """People and their roles, and portfolios: one learner working towards one unit."""
 
+import datetime
 import functools
 import operator
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
@@ -546,6 +548,7 @@ class BulkExport(models.Model):
         RUNNING = "running", "Building"
         DONE = "done", "Ready to download"
         FAILED = "failed", "Failed"
+        REMOVED = "removed", "Removed"
 
     requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     portfolio_ids = models.JSONField(default=list)
@@ -556,6 +559,7 @@ class BulkExport(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -569,6 +573,13 @@ class BulkExport(models.Model):
     @property
     def total(self) -> int:
         return len(self.portfolio_ids)
+
+    @property
+    def kept_until(self) -> datetime.datetime | None:
+        """When ``purge_expired`` may remove the ready ZIP."""
+        if self.finished_at is None:
+            return None
+        return self.finished_at + datetime.timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
 
     @property
     def percent(self) -> int:

@@ -1,13 +1,16 @@
 """Purging what is past its retention date: files removed, the learner anonymised, the
-assessment decisions kept."""
+assessment decisions kept; and bulk exports' ZIPs removed once they have been kept long enough."""
 
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
 from assessments.audit import record
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.models import BulkExport, EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 
 REMOVED = "[removed after the retention period]"
 
@@ -57,4 +60,36 @@ def purge(portfolio: Portfolio) -> int:
             data={"files": [f.sha256 for f in files], "retain_until": portfolio.retain_until},
         )
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
+        # Copies of its PDF in export ZIPs go with it, however young they are.
+        for export in BulkExport.objects.filter(status=BulkExport.Status.DONE):
+            if portfolio.pk in export.portfolio_ids:
+                remove_export(export, reason=f"portfolio #{portfolio.pk} in it was purged")
     return len(files)
+
+
+def exports_due_for_removal(now=None):
+    """Ready exports finished more than ``BULK_EXPORT_KEEP_DAYS`` ago."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
+    return BulkExport.objects.filter(
+        status=BulkExport.Status.DONE, finished_at__lt=cutoff
+    ).select_related("requested_by")
+
+
+def remove_export(export: BulkExport, *, reason: str) -> None:
+    """Remove an export's ZIP, keeping its row (who asked for which portfolios) and auditing it."""
+    name = export.file.name
+    with transaction.atomic():
+        export.status = BulkExport.Status.REMOVED
+        export.removed_at = timezone.now()
+        export.file.name = ""
+        export.save(update_fields=["status", "removed_at", "file"])
+        record(
+            "export.removed",
+            actor=None,
+            actor_label="purge_expired",
+            obj=export,
+            summary=f"The ZIP of {export} was removed: {reason}",
+            data={"portfolios": export.portfolio_ids, "reason": reason},
+        )
+        if name:
+            transaction.on_commit(lambda: storages["evidence"].delete(name))

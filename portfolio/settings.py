@@ -240,6 +240,9 @@ EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
 # (1600 pixels is over 150 dpi across an A4 page's text width).
 EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
 EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
+# How long a bulk export's ZIP of portfolio PDFs is kept once it is ready (purge_expired removes
+# it after that, and at once when a portfolio in it is purged).
+BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 

@@ -1,4 +1,5 @@
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -293,7 +294,11 @@ def _own_export(request: HttpRequest, pk: int, **lookup) -> BulkExport:
 @login_required
 def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
-    return render(request, "portfolio/bulk_export_detail.html", {"export": export})
+    return render(
+        request,
+        "portfolio/bulk_export_detail.html",
+        {"export": export, "keep_days": settings.BULK_EXPORT_KEEP_DAYS},
+    )
 
 
 @login_required

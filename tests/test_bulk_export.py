@@ -4,11 +4,13 @@ import zipfile
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.management import call_command
 from django.utils import timezone
 
 from assessments.models import AuditEntry
-from portfolio.models import BulkExport
+from portfolio.models import BulkExport, Portfolio
 from tests.factories import PortfolioFactory, c4_unit
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +108,90 @@ def test_an_export_is_refused_once_the_eqa_grant_expires(client, login, c4, make
 
     assert client.get(f"/exports/{export.pk}/").status_code == 404
     assert client.get(f"/exports/{export.pk}/download/").status_code == 404
+
+
+class TestKeepingReadyZips:
+    @pytest.fixture
+    def ready(self, c4, make_user):
+        """A ready export of ``portfolios``, finished ``days_ago``, its ZIP in the store."""
+        admin = make_user(centre_admin=True)
+
+        def make(portfolios, days_ago):
+            export = BulkExport.objects.create(
+                requested_by=admin,
+                portfolio_ids=[p.pk for p in portfolios],
+                status="done",
+                done=len(portfolios),
+                finished_at=timezone.now() - datetime.timedelta(days=days_ago),
+            )
+            export.file.name = storages["evidence"].save(
+                f"exports/{export.pk}.zip", ContentFile(b"PK zip")
+            )
+            export.save()
+            return export
+
+        return make
+
+    def purge(self, *options):
+        out = StringIO()
+        call_command("purge_expired", *options, stdout=out)
+        return out.getvalue()
+
+    def test_a_zip_is_removed_once_kept_its_days(
+        self, client, login, ready, django_capture_on_commit_callbacks
+    ):
+        old, young = ready([PortfolioFactory()], 8), ready([PortfolioFactory()], 6)
+        old_name = old.file.name
+
+        listed = self.purge()
+
+        assert f"1 export ZIP(s) kept over 7 days:\n  export #{old.pk}:" in listed
+        assert "Nothing was changed" in listed
+        assert storages["evidence"].exists(old_name)
+        with django_capture_on_commit_callbacks(execute=True):
+            self.purge("--yes")
+        old.refresh_from_db()
+        assert (old.status, old.file.name) == ("removed", "")
+        assert old.removed_at is not None
+        assert not storages["evidence"].exists(old_name)
+        entry = AuditEntry.objects.get(action="export.removed")
+        assert entry.data["reason"] == "kept for 7 days once ready"
+        young.refresh_from_db()
+        assert young.status == "done"
+        assert storages["evidence"].exists(young.file.name)
+        login(old.requested_by)
+        page = client.get(f"/exports/{old.pk}/")
+        assert "The ZIP was removed on" in page.text
+        assert "A ready ZIP is kept for 7 days" in page.text
+        assert "refreshes itself" not in page.text
+        assert client.get(f"/exports/{old.pk}/download/").status_code == 404
+        assert "It is kept for 7 days once ready, until" in client.get(f"/exports/{young.pk}/").text
+
+    def test_the_days_are_a_setting(self, ready, settings):
+        settings.BULK_EXPORT_KEEP_DAYS = 30
+        ready([PortfolioFactory()], 8)
+
+        assert "Nothing is past its retention date." in self.purge()
+
+    def test_purging_a_portfolio_removes_the_zips_it_is_in_at_once(
+        self, ready, django_capture_on_commit_callbacks
+    ):
+        expired, other = PortfolioFactory(), PortfolioFactory()
+        Portfolio.objects.filter(pk=expired.pk).update(
+            status="claimed",
+            claimed_at=timezone.now() - datetime.timedelta(days=4 * 365),
+            retain_until=timezone.localdate() - datetime.timedelta(days=1),
+        )
+        with_it, without_it = ready([other, expired], 1), ready([other], 1)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            self.purge("--yes")
+
+        with_it.refresh_from_db()
+        without_it.refresh_from_db()
+        assert with_it.status == "removed"
+        assert not storages["evidence"].exists(f"exports/{with_it.pk}.zip")
+        assert AuditEntry.objects.get(action="export.removed").data["reason"] == (
+            f"portfolio #{expired.pk} in it was purged"
+        )
+        assert without_it.status == "done"
