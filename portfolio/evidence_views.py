@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import storages
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
 from portfolio.access import error_messages, get_for_user, posted, site_url
+from portfolio.files import open_for_streaming
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -209,17 +209,18 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
     stored = getattr(evidence_file, VARIANTS[variant])
     if not stored:
         raise Http404("This file has no such version.")
-    storage = storages["evidence"]
     rendition = variant != "original"
     name = evidence_file.original_name
     if rendition:
         name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
+    stream, size = open_for_streaming(stored.name)
     response = FileResponse(
-        storage.open(stored.name, "rb"),
+        stream,
         as_attachment=not evidence_file.shown_inline,
         filename=name,
         content_type="image/jpeg" if rendition else evidence_file.content_type,
     )
+    response["Content-Length"] = size
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = (

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import IO
 
 import magic
 import pillow_heif
@@ -376,6 +377,21 @@ def store_file(
         getattr(record, variant).name = name
     record.save()
     return record
+
+
+def open_for_streaming(name: str) -> tuple[IO[bytes], int]:
+    """A stored file opened to stream to a browser, and its size.
+
+    From S3-compatible storage the object's body is read as it arrives: django-storages' own file
+    would first copy the whole object to a temporary file (a video of a gigabyte, to disk, before
+    the first byte is sent)."""
+    handle = storages["evidence"].open(name, "rb")
+    bucket_object = getattr(handle, "obj", None)  # set by django-storages' S3File
+    if bucket_object is None:
+        return handle, handle.size
+    handle.close()
+    answer = bucket_object.get()
+    return answer["Body"], answer["ContentLength"]
 
 
 def delete_stored(names: list[str]) -> None:

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch
@@ -21,6 +20,7 @@ from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.data_export import personal_data_zip
+from portfolio.files import open_for_streaming
 from portfolio.forms import WorkplaceForm
 from portfolio.models import BulkExport, EvidenceItem, Portfolio, Role
 from portfolio.pdf import render_portfolio_pdf
@@ -304,9 +304,12 @@ def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulk_export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk, status=BulkExport.Status.DONE)
-    return FileResponse(
-        storages["evidence"].open(export.file.name, "rb"),
+    stream, size = open_for_streaming(export.file.name)
+    response = FileResponse(
+        stream,
         as_attachment=True,
         filename=f"portfolios-{export.pk}.zip",
         content_type="application/zip",
     )
+    response["Content-Length"] = size
+    return response

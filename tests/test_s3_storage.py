@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
+from storages.backends.s3 import S3File
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import BulkExport, EvidenceFile, Portfolio
@@ -125,6 +126,29 @@ def test_an_upload_goes_to_the_bucket_and_is_served_only_through_the_view(
     assert b"".join(screen.streaming_content).startswith(b"\xff\xd8")
     login(make_user())
     assert client.get(f"/files/{stored['letter.pdf'].pk}/").status_code == 404
+
+
+def test_a_file_is_streamed_from_the_bucket_as_it_arrives(
+    bucket, client, login, portfolio, monkeypatch
+):
+    draft = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    login(portfolio.learner)
+    letter = samples.pdf() + b"%" * (3 * 1024 * 1024)  # larger than one block of the response
+    upload(client, draft, samples.upload("letter.pdf", letter))
+    stored = EvidenceFile.objects.get()
+
+    def copied_whole(self):
+        raise AssertionError("the object was copied to a temporary file before serving")
+
+    # django-storages' file downloads the whole object into a temporary file on first read.
+    monkeypatch.setattr(S3File, "file", property(copied_whole))
+    response = client.get(f"/files/{stored.pk}/")
+
+    assert response.status_code == 200
+    assert int(response["Content-Length"]) == len(letter)
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 1
+    assert b"".join(chunks) == letter
 
 
 @pytest.mark.django_db
