@@ -8,6 +8,7 @@ import hashlib
 import html
 import io
 import os
+import re
 import unicodedata
 import uuid
 import warnings
@@ -227,6 +228,7 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         )
     uploaded_sha256 = _sha256(upload)
     if kind == Kind.IMAGE:
+        _refuse_markup(upload, name)
         return _prepare_image(upload, name, detected, uploaded_sha256)
     return PreparedFile(
         original_name=name,
@@ -238,6 +240,33 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         uploaded_sha256=uploaded_sha256,
         content=upload,
     )
+
+
+# Web-page markup that has no business inside a photo: a picture carrying it (in a comment, a
+# text chunk, a tag or after the image's end) was made to be read as a page too. Each pattern is
+# long enough that a photo's compressed data matching it by chance is vanishingly unlikely, and
+# each begins with a literal, which the regular expression engine finds quickly: they are matched
+# against the lower-cased bytes.
+_MARKUP = [
+    re.compile(rb"<(?:script|html|body|iframe|object|embed)[\s>/]|<!doctype\s+html"),
+    re.compile(rb"javascript:"),
+    re.compile(rb"on(?:error|load)\s*="),
+]
+
+
+def _refuse_markup(upload: UploadedFile, name: str) -> None:
+    upload.seek(0)
+    content = upload.read().lower()
+    upload.seek(0)
+    for pattern in _MARKUP:
+        if found := pattern.search(content):
+            markup = found.group().decode("ascii", "replace").strip()
+            raise ValidationError(
+                f"{name} is an image that also carries web-page markup (“{markup}”), as a file "
+                "made to attack a website does, so it was refused. Save the picture again from "
+                "your camera, phone or screenshot tool and choose that copy.",
+                code="markup",
+            )
 
 
 @contextmanager
