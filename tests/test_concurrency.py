@@ -237,6 +237,19 @@ def test_two_reviews_of_one_item_at_once_record_one():
     assert evidence.status == Review.objects.get().outcome
 
 
+def slow_sign_off(monkeypatch, portfolio):
+    """The assessor's sign-off of ``portfolio``, holding its transaction open after reading what
+    it signs, long enough for a change started meanwhile to arrive."""
+    monkeypatch.setattr(
+        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
+    )
+
+    def sign_off():
+        assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+
+    return sign_off
+
+
 def test_a_mapping_racing_the_sign_off_lands_before_it_or_not_at_all(monkeypatch):
     from tests.assessing import sufficient
 
@@ -244,13 +257,7 @@ def test_a_mapping_racing_the_sign_off_lands_before_it_or_not_at_all(monkeypatch
     portfolio = sufficient(PortfolioFactory())
     item = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=None).first()
     extra = portfolio.unit.criteria.get(nos_code="K1")
-    # The sign-off holds its transaction open after reading what it signs.
-    monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
-    )
-
-    def sign_off():
-        assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+    sign_off = slow_sign_off(monkeypatch, portfolio)
 
     def map_late():
         time.sleep(0.2)
@@ -281,13 +288,7 @@ def test_a_witness_answer_racing_the_sign_off_lands_before_it_or_not_at_all(monk
         token_hash="w" * 64,
         expires_at=timezone.now() + datetime.timedelta(days=1),
     )
-    # The sign-off holds its transaction open after reading what it signs.
-    monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
-    )
-
-    def sign_off():
-        assessor_services.unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+    sign_off = slow_sign_off(monkeypatch, portfolio)
 
     def answer_late():
         time.sleep(0.2)

@@ -234,7 +234,7 @@ class TestAfterTheSignOff:
         page = client.get(f"/portfolios/{portfolio.pk}/sign-off/")
 
         assert "Still waiting for 1 witness:" in page.text
-        assert f'Sam Okafor, on <a href="/evidence/{evidence.pk}/">' in page.text
+        assert f'Sam Okafor, on <a class="alert-link" href="/evidence/{evidence.pk}/">' in page.text
         assert "Once the unit is signed off their links close" in page.text
 
     def test_the_link_is_closed_and_the_signature_stands(self, client, link, signed):
