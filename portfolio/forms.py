@@ -3,6 +3,7 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
@@ -51,6 +52,12 @@ class EvidenceFilesField(forms.FileField):
 
     def clean(self, data, initial=None) -> list[PreparedFile]:
         uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        most = settings.EVIDENCE_MAX_FILES_AT_ONCE
+        if len(uploads) > most:
+            raise forms.ValidationError(
+                f"You chose {len(uploads)} files; at most {most} can be added at once. Nothing "
+                f"was saved: choose up to {most}, save, then add the rest."
+            )
         prepared, errors = [], []
         for upload in uploads:
             try:

@@ -233,6 +233,11 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# How many files one save of the evidence form may add: more are refused on the form, with what
+# was typed kept. Django refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES outright
+# (400), so that stays well above it, as a guard against a flood of tiny files.
+EVIDENCE_MAX_FILES_AT_ONCE = env_int("EVIDENCE_MAX_FILES_AT_ONCE", 100)
+DATA_UPLOAD_MAX_NUMBER_FILES = 10 * EVIDENCE_MAX_FILES_AT_ONCE
 # A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
 # phone camera fits).
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)

@@ -374,6 +374,34 @@ def test_an_empty_file_field_saves_the_rest(client, login, draft):
     assert not EvidenceFile.objects.exists()
 
 
+def test_more_files_than_may_be_added_at_once_are_refused_on_the_form(
+    client, login, draft, settings
+):
+    settings.EVIDENCE_MAX_FILES_AT_ONCE = 3
+    login(draft.portfolio.learner)
+    photos = [samples.upload(f"p{n}.jpg", samples.jpeg()) for n in range(4)]
+
+    response = client.post(
+        f"/evidence/{draft.pk}/edit/", edit_form_data(draft, files=photos, **TYPED)
+    )
+
+    assert response.status_code == 200
+    assert "You chose 4 files; at most 3 can be added at once." in response.text
+    assert not EvidenceFile.objects.exists()
+    assert stored_files() == []
+    assert escape(TYPED["account"]) in response.text
+
+
+def test_a_flood_of_files_is_refused_before_it_is_read(client, login, draft, settings):
+    login(draft.portfolio.learner)
+    flood = {f"f{n}": (f"{n}.txt", b"x") for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)}
+
+    response = client.post(f"/evidence/{draft.pk}/edit/", **samples.multipart({}, flood))
+
+    assert response.status_code == 400
+    assert stored_files() == []
+
+
 def test_one_bad_file_among_good_ones_stores_none_of_them(upload_to, draft):
     response = upload_to(samples.upload("good.jpg", samples.jpeg()), samples.upload("bad.txt", b""))
 
