@@ -11,7 +11,7 @@ from assessments.models import CriterionDecision, Mapping, ObservationRecord, Re
 from assessments.signatures import digest_of, manifest_for
 from assessments.sufficiency import coverage_for
 from portfolio.files import PreparedFile, atomic_with_files
-from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.models import EvidenceItem, Portfolio, Role, User, WitnessTestimony
 from portfolio.services import file_add, notify
 from units.models import Criterion
 
@@ -36,6 +36,33 @@ def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
     return portfolio
 
 
+def _unconfirmed_witness(evidence: EvidenceItem) -> str | None:
+    """Why witness-testimony evidence cannot be accepted yet, or None: what makes it evidence is
+    the witness confirming the statement."""
+    if evidence.method != EvidenceItem.Method.WITNESS:
+        return None
+    testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
+    Status = WitnessTestimony.Status
+    if testimony is None or testimony.status == Status.NOT_SENT:
+        return (
+            "This is witness testimony, but no statement has been sent to a witness: refer it "
+            "back so that the learner can send one."
+        )
+    if testimony.status == Status.DECLINED:
+        return f"{testimony.witness_name} declined the statement: refer it back."
+    if testimony.status == Status.SENT and testimony.link_expired:
+        return (
+            f"{testimony.witness_name}'s link expired without an answer: refer it back so that "
+            "the learner can send the statement again."
+        )
+    if testimony.status == Status.SENT:
+        return (
+            f"This is witness testimony and {testimony.witness_name} has not confirmed the "
+            "statement yet: accept it once they have, or refer it back."
+        )
+    return None
+
+
 def evidence_review(
     *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
 ) -> Review:
@@ -48,6 +75,8 @@ def evidence_review(
         evidence = EvidenceItem.objects.get(pk=evidence.pk)
         if evidence.status not in EvidenceItem.AWAITING_REVIEW:
             raise ValidationError("This evidence is no longer waiting for review.")
+        if accept and (problem := _unconfirmed_witness(evidence)):
+            raise ValidationError(problem)
         evidence.status = (
             EvidenceItem.Status.ACCEPTED if accept else EvidenceItem.Status.REFERRED_BACK
         )

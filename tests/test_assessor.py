@@ -1,5 +1,8 @@
+import datetime
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from assessments.models import (
     AuditEntry,
@@ -13,7 +16,7 @@ from assessments.signatures import signature_rows
 from portfolio.models import EvidenceFile, EvidenceItem, Notification, Portfolio
 from tests import samples
 from tests.assessing import sufficient
-from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory
+from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory, WitnessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,60 @@ class TestReviewing:
         assert Notification.objects.get().recipient == submitted.portfolio.learner
         assert mail.outbox[0].to == [submitted.portfolio.learner.email]
         assert AuditEntry.objects.filter(action="evidence.accepted").exists()
+
+    @pytest.mark.parametrize(
+        ("witness", "message"),
+        [
+            (None, "This is witness testimony, but no statement has been sent to a witness"),
+            ("not_sent", "This is witness testimony, but no statement has been sent to a witness"),
+            ("sent", "This is witness testimony and Sam Okafor has not confirmed the statement"),
+            ("expired", "Sam Okafor&#x27;s link expired without an answer: refer it back"),
+            ("declined", "Sam Okafor declined the statement: refer it back."),
+        ],
+    )
+    def test_witness_testimony_is_accepted_only_once_the_witness_confirms(
+        self, assessor_client, submitted, witness, message
+    ):
+        EvidenceItem.objects.filter(pk=submitted.pk).update(method="witness")
+        if witness:
+            expires = timezone.now() + datetime.timedelta(days=-1 if witness == "expired" else 1)
+            WitnessFactory(
+                evidence=submitted,
+                status="sent" if witness == "expired" else witness,
+                expires_at=expires,
+            )
+
+        response = assessor_client.post(
+            f"/evidence/{submitted.pk}/review/", {"decision": "accept"}, follow=True
+        )
+
+        assert message in response.text
+        submitted.refresh_from_db()
+        assert submitted.status == "submitted"
+        assert not AuditEntry.objects.filter(action="evidence.accepted").exists()
+        # Referring it back still works.
+        assessor_client.post(
+            f"/evidence/{submitted.pk}/review/",
+            {"decision": "refer_back", "feedback": "Ask your witness again."},
+        )
+        submitted.refresh_from_db()
+        assert submitted.status == "referred_back"
+
+    @pytest.mark.parametrize("method", ["witness", "reflective"])
+    def test_evidence_with_a_confirmed_or_a_supporting_witness_is_accepted(
+        self, assessor_client, submitted, method
+    ):
+        EvidenceItem.objects.filter(pk=submitted.pk).update(method=method)
+        WitnessFactory(
+            evidence=submitted,
+            status="confirmed" if method == "witness" else "sent",
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+
+        assessor_client.post(f"/evidence/{submitted.pk}/review/", {"decision": "accept"})
+
+        submitted.refresh_from_db()
+        assert submitted.status == "accepted"
 
     def test_referring_back_needs_feedback_and_keeps_what_was_typed(
         self, assessor_client, submitted
