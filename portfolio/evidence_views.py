@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
 from portfolio.access import error_messages, get_for_user, posted, site_url
-from portfolio.files import open_for_streaming
+from portfolio.files import stored_file_response
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -213,14 +213,12 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
     name = evidence_file.original_name
     if rendition:
         name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
-    stream, size = open_for_streaming(stored.name)
-    response = FileResponse(
-        stream,
+    response = stored_file_response(
+        stored.name,
         as_attachment=not evidence_file.shown_inline,
         filename=name,
         content_type="image/jpeg" if rendition else evidence_file.content_type,
     )
-    response["Content-Length"] = size
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = (

@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO
 
 import magic
 import pillow_heif
@@ -27,6 +26,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
+from django.http import FileResponse
 from django.http.multipartparser import MultiPartParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.encoding import force_str
@@ -408,19 +408,24 @@ def store_file(
     return record
 
 
-def open_for_streaming(name: str) -> tuple[IO[bytes], int]:
-    """A stored file opened to stream to a browser, and its size.
+def stored_file_response(name: str, **options) -> FileResponse:
+    """A response streaming a stored file to the browser, with its length; ``options`` go to
+    FileResponse.
 
-    From S3-compatible storage the object's body is read as it arrives: django-storages' own file
-    would first copy the whole object to a temporary file (a video of a gigabyte, to disk, before
-    the first byte is sent)."""
+    From S3-compatible storage the object's body is passed on as it arrives: django-storages' own
+    file would first copy the whole object to a temporary file (a video of a gigabyte, to disk,
+    before the first byte is sent)."""
     handle = storages["evidence"].open(name, "rb")
     bucket_object = getattr(handle, "obj", None)  # set by django-storages' S3File
     if bucket_object is None:
-        return handle, handle.size
-    handle.close()
-    answer = bucket_object.get()
-    return answer["Body"], answer["ContentLength"]
+        stream, size = handle, handle.size
+    else:
+        handle.close()
+        answer = bucket_object.get()
+        stream, size = answer["Body"], answer["ContentLength"]
+    response = FileResponse(stream, **options)
+    response["Content-Length"] = size
+    return response
 
 
 def delete_stored(names: list[str]) -> None:

@@ -20,7 +20,7 @@ from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.data_export import personal_data_zip
-from portfolio.files import open_for_streaming
+from portfolio.files import stored_file_response
 from portfolio.forms import WorkplaceForm
 from portfolio.models import BulkExport, EvidenceItem, Portfolio, Role
 from portfolio.pdf import render_portfolio_pdf
@@ -304,12 +304,9 @@ def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulk_export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk, status=BulkExport.Status.DONE)
-    stream, size = open_for_streaming(export.file.name)
-    response = FileResponse(
-        stream,
+    return stored_file_response(
+        export.file.name,
         as_attachment=True,
         filename=f"portfolios-{export.pk}.zip",
         content_type="application/zip",
     )
-    response["Content-Length"] = size
-    return response
