@@ -6,7 +6,7 @@ Behind a reverse proxy that terminates TLS and buffers uploads (see docs/deploym
 import multiprocessing
 import os
 
-wsgi_app = "portfolio.wsgi:application"
+wsgi_app = "config.wsgi:application"
 
 # BIND (e.g. "127.0.0.1:8000" or "unix:/run/portfolio/web.sock") or else every address on PORT.
 bind = [os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "Assessment and quality assurance"
+
+    def ready(self) -> None:
+        # Models are importable once the registry is ready, and not before.
+        from assessments.models import ASSESSOR_JUDGEMENTS
+        from portfolio.models import ASSESSOR_JUDGEMENTS as judgements
+
+        judgements.update(ASSESSOR_JUDGEMENTS)

@@ -1,62 +1,8 @@
 """Judgements and quality assurance of portfolios."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
-
-
-class EqaGrantQuerySet(models.QuerySet):
-    def active(self) -> "EqaGrantQuerySet":
-        return self.filter(expires_at__gt=timezone.now())
-
-
-class EqaGrant(models.Model):
-    """Read-only access for an external quality assurer, to chosen portfolios or the whole centre,
-    until it expires."""
-
-    eqa = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="eqa_grants",
-        verbose_name="external quality assurer",
-    )
-    whole_centre = models.BooleanField(
-        default=False, help_text="Every portfolio of the centre, including ones added later."
-    )
-    portfolios = models.ManyToManyField(
-        "portfolio.Portfolio", blank=True, related_name="eqa_grants"
-    )
-    expires_at = models.DateTimeField()
-    reason = models.CharField(max_length=300, blank=True, help_text="For example the visit date.")
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = EqaGrantQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-expires_at"]
-        verbose_name = "EQA access grant"
-
-    def __str__(self) -> str:
-        scope = "the whole centre" if self.whole_centre else "chosen portfolios"
-        return f"{self.eqa}: {scope} until {timezone.localtime(self.expires_at):%d %b %Y %H:%M}"
-
-    def clean(self) -> None:
-        if self.eqa_id and not self.eqa.is_eqa:
-            raise ValidationError(
-                {"eqa": f"{self.eqa} does not hold the external quality assurer role."}
-            )
-
-    @property
-    def is_active(self) -> bool:
-        return self.expires_at > timezone.now()
+from django.db.models import OuterRef
 
 
 class Mapping(models.Model):
@@ -82,44 +28,6 @@ class Mapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evidence} shows {self.criterion}"
-
-
-class AuditEntry(models.Model):
-    """One change of state, append-only, chained to the entry before it by hash."""
-
-    sequence = models.PositiveBigIntegerField(unique=True)
-    created_at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    actor_label = models.CharField(max_length=200, help_text="Who acted, as they were named then.")
-    action = models.CharField(max_length=60)
-    portfolio = models.ForeignKey(
-        "portfolio.Portfolio", on_delete=models.PROTECT, null=True, related_name="audit_entries"
-    )
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=40, blank=True)
-    summary = models.CharField(max_length=300)
-    data = models.JSONField(default=dict)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["sequence"]
-        verbose_name_plural = "audit entries"
-
-    def __str__(self) -> str:
-        return f"#{self.sequence} {self.summary}"
-
-
-class AuditHead(models.Model):
-    """A single row locked while an entry is appended, so the chain never forks."""
-
-    sequence = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64)
-
-    def __str__(self) -> str:
-        return f"audit chain at entry {self.sequence}"
 
 
 class Review(models.Model):
@@ -402,3 +310,20 @@ class EqaVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.eqa} opened {self.path}"
+
+
+# The records by which someone judges a portfolio as its assessor, as the learner's side asks for
+# them (``portfolio.models.ASSESSOR_JUDGEMENTS``): an IQA never quality-assures a portfolio with
+# one of theirs. Added there when this app loads (``assessments.apps``).
+ASSESSOR_JUDGEMENTS = {
+    "review": lambda user: Review.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
+    "mapping": lambda user: Mapping.objects.filter(
+        evidence__portfolio=OuterRef("pk"), assessor=user
+    ),
+    "decision": lambda user: CriterionDecision.objects.filter(
+        portfolio=OuterRef("pk"), decided_by=user
+    ),
+    "sign-off": lambda user: Signature.objects.filter(
+        portfolio=OuterRef("pk"), signer=user, kind=Signature.Kind.ASSESSOR_SIGN_OFF
+    ),
+}

@@ -1,48 +1,31 @@
-"""Quality assurance: IQA sampling and countersignature, sampling plans, action points, EQA
-reviews, the certification claim and unlocking signed records. Each workflow is audited."""
+"""Quality assurance's workflows: IQA sampling and countersignature, action points, EQA reviews,
+the certification claim and unlocking signed records. Each one writes the audit trail; what to
+sample next is worked out in ``assessments.sampling``."""
 
 import datetime
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from assessments.audit import record
 from assessments.models import (
     ActionPoint,
     CriterionDecision,
-    EqaGrant,
     EqaReview,
     IqaSample,
-    Mapping,
     SampleItem,
-    SampleRate,
-    SamplingPlan,
     Signature,
+    StandardisationMeeting,
 )
-from assessments.services import _sign
-from portfolio.models import EvidenceItem, Portfolio, Role, User, assessed_by
+from assessments.services import portfolio_sign
+from audit.chain import record
+from portfolio.models import EvidenceItem, Portfolio, Role, User
 
 COUNTERSIGNATURE = (
     "I have sampled this portfolio and agree with the assessor's decisions: the unit is "
     "assessed to the standard."
 )
-
-
-def may_quality_assure(portfolio: Portfolio, user: User) -> bool:
-    """The portfolio's IQA samples it, unless they assessed it themselves (now, or before it
-    was given to another assessor)."""
-    return (
-        user.is_iqa
-        and portfolio.iqa_id == user.pk
-        and portfolio.assessor_id != user.pk
-        and not Portfolio.objects.filter(assessed_by(user), pk=portfolio.pk).exists()
-    )
 
 
 def _revoke(portfolio: Portfolio, reason: str) -> list[Signature]:
@@ -73,7 +56,7 @@ def sample_record(
     a summative "refer back" returns the portfolio to the assessor with the action points."""
     with transaction.atomic():
         portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
-        if not may_quality_assure(portfolio, iqa):
+        if not portfolio.may_quality_assure(iqa):
             if portfolio.iqa_id == iqa.pk and iqa.is_iqa:
                 raise ValidationError("You assessed this portfolio, so you cannot sample it.")
             raise ValidationError("You are not this portfolio's internal quality assurer.")
@@ -88,7 +71,7 @@ def sample_record(
         if outcome == IqaSample.Outcome.REFER_BACK and not actions:
             raise ValidationError("Referring back needs at least one action point.")
         label = IqaSample.Stage(stage).label.lower()
-        signature = _sign(
+        signature = portfolio_sign(
             portfolio=portfolio,
             by=iqa,
             kind=Signature.Kind.IQA_SAMPLE,
@@ -120,7 +103,7 @@ def sample_record(
             data={"stage": stage, "outcome": outcome, "items": len(items), "actions": len(actions)},
         )
         if summative and outcome == IqaSample.Outcome.AGREE:
-            _sign(
+            portfolio_sign(
                 portfolio=portfolio,
                 by=iqa,
                 kind=Signature.Kind.IQA_COUNTERSIGNATURE,
@@ -226,9 +209,20 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
     return revoked
 
 
-def eqa_may_review(portfolio: Portfolio, user: User) -> bool:
-    grants = EqaGrant.objects.active().filter(eqa=user)
-    return user.is_eqa and grants.filter(Q(whole_centre=True) | Q(portfolios=portfolio)).exists()
+def meeting_record(*, form, by: User) -> StandardisationMeeting:
+    """Record a standardisation meeting from its bound, valid form."""
+    with transaction.atomic():
+        meeting = form.save(commit=False)
+        meeting.recorded_by = by
+        meeting.save()
+        form.save_m2m()
+        record(
+            "standardisation.recorded",
+            actor=by,
+            obj=meeting,
+            summary=f"{by} recorded the standardisation meeting '{meeting.title}'",
+        )
+    return meeting
 
 
 def eqa_review_record(*, portfolio: Portfolio, eqa: User, outcome: str, report: str) -> EqaReview:
@@ -245,168 +239,3 @@ def eqa_review_record(*, portfolio: Portfolio, eqa: User, outcome: str, report: 
             data={"outcome": outcome},
         )
     return review
-
-
-@dataclass
-class PlanRow:
-    assessor: User
-    rating: str
-    percent: int
-    portfolios: int
-    sampled: int
-
-    @property
-    def target(self) -> int:
-        return math.ceil(self.portfolios * self.percent / 100)
-
-    @property
-    def on_track(self) -> bool:
-        return self.sampled >= self.target
-
-    @property
-    def rating_label(self) -> str:
-        return SampleRate.Rating(self.rating).label
-
-
-def sampling_plans(iqa: User) -> list[PlanRow]:
-    """Each assessor this IQA quality-assures, with the plan and how far it is met."""
-    rates = dict(SampleRate.objects.values_list("rating", "percent"))
-    ratings = dict(SamplingPlan.objects.filter(iqa=iqa).values_list("assessor_id", "rating"))
-    portfolios = (
-        Portfolio.objects.in_role(iqa, Role.IQA)
-        .exclude(assessor=None)
-        .values_list("pk", "assessor_id")
-    )
-    by_assessor = defaultdict(set)
-    for pk, assessor_id in portfolios:
-        by_assessor[assessor_id].add(pk)
-    sampled = set(IqaSample.objects.filter(iqa=iqa).values_list("portfolio_id", flat=True))
-    assessors = User.objects.filter(pk__in=by_assessor).order_by("last_name", "first_name")
-    rows = []
-    for assessor in assessors:
-        rating = ratings.get(assessor.pk, SampleRate.Rating.NEW)
-        rows.append(
-            PlanRow(
-                assessor=assessor,
-                rating=rating,
-                percent=rates.get(rating, 100),
-                portfolios=len(by_assessor[assessor.pk]),
-                sampled=len(by_assessor[assessor.pk] & sampled),
-            )
-        )
-    return rows
-
-
-@dataclass
-class Suggestions:
-    assessors: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    contexts: list[str] = field(default_factory=list)
-    criteria: list[str] = field(default_factory=list)
-    items: list[EvidenceItem] = field(default_factory=list)
-
-
-# The suggestions are chosen among this many accepted items that show something not yet
-# sampled, so that the page costs the same however many portfolios the IQA has.
-SUGGESTION_CANDIDATES = 300
-
-
-def _features_of(evidence) -> set[tuple[str, str]]:
-    """Every assessor, method, context and criterion the given evidence shows."""
-    evidence = evidence.order_by()  # DISTINCT over the values alone
-    return (
-        {
-            ("assessor", str(pk))
-            for pk in evidence.values_list("portfolio__assessor_id", flat=True).distinct()
-        }
-        | {("method", method) for method in evidence.values_list("method", flat=True).distinct()}
-        | {
-            ("context", letter)
-            for letter in EvidenceItem.contexts.through.objects.filter(evidenceitem__in=evidence)
-            .values_list("evidencecontext__letter", flat=True)
-            .distinct()
-        }
-        | {
-            ("criterion", code)
-            for code in Mapping.objects.filter(evidence__in=evidence)
-            .values_list("criterion__nos_code", flat=True)
-            .distinct()
-        }
-    )
-
-
-def interim_suggestions(iqa: User, *, limit: int = 6) -> Suggestions:
-    """What this IQA has not sampled yet (assessors, methods, contexts, criteria), and accepted
-    evidence that would cover most of it, in a fixed number of queries."""
-    portfolios = Portfolio.objects.in_role(iqa, Role.IQA)
-    accepted = EvidenceItem.objects.filter(
-        portfolio__in=portfolios, status=EvidenceItem.Status.ACCEPTED
-    )
-    looked_at = SampleItem.objects.filter(sample__iqa=iqa, evidence__isnull=False).values(
-        "evidence_id"
-    )
-    wanted = _features_of(accepted) - _features_of(accepted.filter(pk__in=looked_at))
-    chosen = _covering(accepted.exclude(pk__in=looked_at), wanted, limit) if wanted else []
-    names = {
-        str(user.pk): str(user)
-        for user in User.objects.filter(pk__in=[int(v) for k, v in wanted if k == "assessor"])
-    }
-    items = {
-        item.pk: item
-        for item in EvidenceItem.objects.filter(pk__in=chosen).select_related("portfolio__learner")
-    }
-    methods = dict(EvidenceItem.Method.choices)
-    return Suggestions(
-        assessors=sorted(names[v] for k, v in wanted if k == "assessor"),
-        methods=sorted(methods[v] for k, v in wanted if k == "method"),
-        contexts=sorted(v for k, v in wanted if k == "context"),
-        criteria=sorted((v for k, v in wanted if k == "criterion"), key=_code_order),
-        items=[items[pk] for pk in chosen],
-    )
-
-
-def _covering(candidates, wanted: set[tuple[str, str]], limit: int) -> list[int]:
-    """Up to ``limit`` items that between them show as much of ``wanted`` as they can, picked
-    greedily (the item showing most of what is left first, the oldest on a tie)."""
-    by_kind = defaultdict(list)
-    for kind, value in wanted:
-        by_kind[kind].append(value)
-    showing = (
-        Q(portfolio__assessor_id__in=[int(v) for v in by_kind["assessor"]])
-        | Q(method__in=by_kind["method"])
-        | Q(contexts__letter__in=by_kind["context"])
-        | Q(mappings__criterion__nos_code__in=by_kind["criterion"])
-    )
-    pks = list(
-        candidates.filter(showing)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .distinct()[:SUGGESTION_CANDIDATES]
-    )
-    features = {
-        row["pk"]: {("assessor", str(row["portfolio__assessor_id"])), ("method", row["method"])}
-        for row in EvidenceItem.objects.filter(pk__in=pks).values(
-            "pk", "method", "portfolio__assessor_id"
-        )
-    }
-    for pk, letter in EvidenceItem.contexts.through.objects.filter(
-        evidenceitem_id__in=pks
-    ).values_list("evidenceitem_id", "evidencecontext__letter"):
-        features[pk].add(("context", letter))
-    for pk, code in Mapping.objects.filter(evidence_id__in=pks).values_list(
-        "evidence_id", "criterion__nos_code"
-    ):
-        features[pk].add(("criterion", code))
-    remaining, chosen = set(wanted), []
-    while remaining and features and len(chosen) < limit:
-        best = max(features, key=lambda pk: (len(features[pk] & remaining), -pk))
-        gain = features.pop(best) & remaining
-        if not gain:
-            break
-        chosen.append(best)
-        remaining -= gain
-    return chosen
-
-
-def _code_order(code: str) -> tuple[str, int]:
-    return code[0], int(code[1:])

@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments import quality
-from assessments.audit import record
+from assessments import quality, sampling
 from assessments.forms import (
     ActionCloseForm,
     ClaimForm,
@@ -22,16 +21,15 @@ from assessments.forms import (
 )
 from assessments.models import (
     ActionPoint,
-    AuditEntry,
     CriterionDecision,
-    EqaGrant,
     EqaVisit,
     IqaSample,
     SamplingPlan,
     StandardisationMeeting,
 )
+from audit.models import AuditEntry
 from portfolio.access import error_messages, get_for_user, posted, role_required
-from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.models import EqaGrant, EvidenceItem, Portfolio, Role, User
 from portfolio.roles import set_active_role
 
 
@@ -56,9 +54,9 @@ def iqa_home(request: HttpRequest) -> HttpResponse:
         request,
         "assessments/iqa_home.html",
         {
-            "plans": quality.sampling_plans(request.user),
+            "plans": sampling.sampling_plans(request.user),
             "waiting": waiting[:50],
-            "suggestions": quality.interim_suggestions(request.user),
+            "suggestions": sampling.interim_suggestions(request.user),
             "samples": IqaSample.objects.filter(iqa=request.user)
             .select_related("portfolio__learner", "assessor")
             .annotate(open_actions=Count("actions", filter=Q(actions__closed_at__isnull=True)))
@@ -105,7 +103,7 @@ def sample_new(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user,
         Portfolio.objects.select_related("unit", "learner", "assessor"),
-        may=quality.may_quality_assure,
+        may=Portfolio.may_quality_assure,
         pk=pk,
     )
     evidence, decisions = _sample_choices(portfolio)
@@ -183,7 +181,7 @@ def _may_see_standardisation(user: User) -> bool:
         user.is_iqa
         or user.is_assessor
         or user.is_centre_admin
-        or (user.is_eqa and EqaGrant.objects.active().filter(eqa=user).exists())
+        or (user.is_eqa and EqaGrant.objects.active_for(user).exists())
     )
 
 
@@ -224,16 +222,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         evidence_choices=EvidenceItem.objects.filter(pk__in=[e.pk for e in choices]),
     )
     if request.method == "POST" and form.is_valid():
-        meeting = form.save(commit=False)
-        meeting.recorded_by = request.user
-        meeting.save()
-        form.save_m2m()
-        record(
-            "standardisation.recorded",
-            actor=request.user,
-            obj=meeting,
-            summary=f"{request.user} recorded the standardisation meeting '{meeting.title}'",
-        )
+        quality.meeting_record(form=form, by=request.user)
         messages.success(request, "The meeting is recorded.")
         return redirect("standardisation")
     return render(request, "assessments/meeting_form.html", {"form": form})
@@ -256,7 +245,7 @@ def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def eqa_review(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
-        request.user, Portfolio.objects.all(), may=quality.eqa_may_review, pk=pk
+        request.user, Portfolio.objects.all(), may=Portfolio.may_eqa_review, pk=pk
     )
     form = EqaReviewForm(request.POST)
     if form.is_valid():

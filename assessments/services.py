@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.audit import record
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
 from assessments.signatures import digest_of, manifest_for
 from assessments.sufficiency import coverage_for
+from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files
-from portfolio.models import EvidenceItem, Portfolio, Role, User, WitnessTestimony
+from portfolio.models import EvidenceItem, Portfolio, Role, User
 from portfolio.services import file_add, notify
 from units.models import Criterion
 
@@ -36,33 +36,6 @@ def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
     return portfolio
 
 
-def _unconfirmed_witness(evidence: EvidenceItem) -> str | None:
-    """Why witness-testimony evidence cannot be accepted yet, or None: what makes it evidence is
-    the witness confirming the statement."""
-    if evidence.method != EvidenceItem.Method.WITNESS:
-        return None
-    testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
-    Status = WitnessTestimony.Status
-    if testimony is None or testimony.status == Status.NOT_SENT:
-        return (
-            "This is witness testimony, but no statement has been sent to a witness: refer it "
-            "back so that the learner can send one."
-        )
-    if testimony.status == Status.DECLINED:
-        return f"{testimony.witness_name} declined the statement: refer it back."
-    if testimony.status == Status.SENT and testimony.link_expired:
-        return (
-            f"{testimony.witness_name}'s link expired without an answer: refer it back so that "
-            "the learner can send the statement again."
-        )
-    if testimony.status == Status.SENT:
-        return (
-            f"This is witness testimony and {testimony.witness_name} has not confirmed the "
-            "statement yet: accept it once they have, or refer it back."
-        )
-    return None
-
-
 def evidence_review(
     *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
 ) -> Review:
@@ -75,7 +48,7 @@ def evidence_review(
         evidence = EvidenceItem.objects.get(pk=evidence.pk)
         if evidence.status not in EvidenceItem.AWAITING_REVIEW:
             raise ValidationError("This evidence is no longer waiting for review.")
-        if accept and (problem := _unconfirmed_witness(evidence)):
+        if accept and (problem := evidence.witness_problem()):
             raise ValidationError(problem)
         evidence.status = (
             EvidenceItem.Status.ACCEPTED if accept else EvidenceItem.Status.REFERRED_BACK
@@ -273,7 +246,12 @@ def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> 
         )
 
 
-def _sign(*, portfolio: Portfolio, by: User, kind: str, role: Role, statement: str) -> Signature:
+def portfolio_sign(
+    *, portfolio: Portfolio, by: User, kind: Signature.Kind, role: Role, statement: str
+) -> Signature:
+    """Sign the portfolio as it is now: the signature keeps a manifest of every record and file
+    hash and its digest, and the audit trail says who signed what. The one way anything is
+    signed; call it inside the workflow's transaction, with the portfolio locked."""
     manifest = manifest_for(portfolio)
     signature = Signature.objects.create(
         portfolio=portfolio,
@@ -310,7 +288,7 @@ def unit_sign_off(
         unmet = coverage_for([portfolio])[portfolio.pk].unmet
         if unmet:
             raise ValidationError(["The unit cannot be signed off yet:", *unmet])
-        signature = _sign(
+        signature = portfolio_sign(
             portfolio=portfolio,
             by=by,
             kind=Signature.Kind.ASSESSOR_SIGN_OFF,
@@ -340,7 +318,7 @@ def learner_declaration_sign(*, portfolio: Portfolio, by: User) -> Signature:
     """The learner signs the unit declaration once the assessor has signed the unit off."""
     with transaction.atomic():
         portfolio = Portfolio.objects.locked(portfolio.pk)
-        if portfolio.learner_id != by.pk or portfolio.status != Portfolio.Status.ASSESSED:
+        if not portfolio.may_declare(by):
             raise ValidationError("The declaration is signed after the assessor's sign-off.")
         if Signature.objects.filter(
             portfolio=portfolio,
@@ -348,7 +326,7 @@ def learner_declaration_sign(*, portfolio: Portfolio, by: User) -> Signature:
             revoked_at__isnull=True,
         ).exists():
             raise ValidationError("You have already signed the declaration.")
-        return _sign(
+        return portfolio_sign(
             portfolio=portfolio,
             by=by,
             kind=Signature.Kind.LEARNER_DECLARATION,

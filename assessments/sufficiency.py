@@ -183,7 +183,7 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
         )
         for p in portfolios
     }
-    simulation_allowed = {p.pk: p.unit.simulation_allowed_for_performance for p in portfolios}
+    unit_of = {p.pk: p.unit for p in portfolios}
     performance = {c.pk for cs in criteria_by_unit.values() for c in cs if c.is_performance}
 
     items = {
@@ -212,8 +212,7 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
         mapped[evidence_id].add(criterion_id)
 
     def counts_as_work(item) -> bool:
-        simulated = item["setting"] == EvidenceItem.Setting.SIMULATION
-        return not simulated or simulation_allowed[item["portfolio_id"]]
+        return EvidenceItem.setting_counts_as_work(item["setting"], unit_of[item["portfolio_id"]])
 
     for pk, item in items.items():
         coverage = result[item["portfolio_id"]]

@@ -22,9 +22,9 @@ from assessments.forms import (
     WithdrawForm,
 )
 from assessments.models import CriterionDecision, Mapping
+from assessments.portfolio_views import evidence_page
 from assessments.sufficiency import coverage_for
 from portfolio.access import error_messages, get_for_user, posted, role_required, site_url
-from portfolio.evidence_views import evidence_page
 from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
 from units.models import Criterion, EvidenceContext
@@ -420,7 +420,7 @@ def declaration(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user,
         Portfolio.objects.select_related("unit", "learner"),
-        may=lambda p, user: p.learner_id == user.pk and p.status == Portfolio.Status.ASSESSED,
+        may=Portfolio.may_declare,
         pk=pk,
     )
     return _signing_page(

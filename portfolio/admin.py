@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from portfolio.models import Portfolio, User
+from portfolio import services
+from portfolio.models import EqaGrant, Portfolio, User
+
+admin.site.site_header = "Evidence portfolio administration"
+admin.site.site_title = "Evidence portfolio"
 
 
 @admin.register(User)
@@ -85,3 +89,29 @@ class PortfolioAdmin(admin.ModelAdmin):
         ("Workplace", {"fields": ["organisation", "sector", "job_role"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+
+@admin.register(EqaGrant)
+class EqaGrantAdmin(admin.ModelAdmin):
+    list_display = ["eqa", "whole_centre", "expires_at", "reason", "granted_by", "created_at"]
+    list_filter = ["whole_centre"]
+    autocomplete_fields = ["portfolios"]
+    readonly_fields = ["granted_by", "created_at"]
+    fields = [
+        "eqa",
+        "whole_centre",
+        "portfolios",
+        "expires_at",
+        "reason",
+        "granted_by",
+        "created_at",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.eqa_grant_recorded(grant=form.instance, by=request.user, created=not change)

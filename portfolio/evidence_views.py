@@ -3,14 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from assessments.models import Mapping, ObservationRecord, Review
 from portfolio import services
 from portfolio.access import error_messages, get_for_user, posted, site_url
 from portfolio.files import stored_file_response
@@ -29,17 +28,7 @@ from portfolio.models import (
     Portfolio,
     WitnessTestimony,
 )
-from units.models import Criterion, EvidenceContext
-
-
-def _evidence_queryset():
-    return EvidenceItem.objects.select_related(
-        "portfolio__unit",
-        "portfolio__learner",
-        "portfolio__assessor",
-        "answers_question",
-        "recorded_by",
-    )
+from units.models import Criterion
 
 
 @login_required
@@ -64,57 +53,10 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), pk=pk)
-    return evidence_page(request, evidence)
-
-
-def evidence_page(
-    request: HttpRequest, evidence: EvidenceItem, *, review_form=None, mapping_form=None
-) -> HttpResponse:
-    """The evidence page for whoever may see it, with the actions their role allows; a form
-    passed in (bound, with errors) is shown as it was filled in."""
-    from assessments.forms import MappingForm, ReviewForm
-
-    evidence = (
-        _evidence_queryset()
-        .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
-            "files",
-            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
-            Prefetch(
-                "mappings",
-                Mapping.objects.select_related("criterion").order_by("criterion__position"),
-            ),
-            Prefetch("reviews", Review.objects.select_related("assessor")),
-        )
-        .get(pk=evidence.pk)
-    )
-    user = request.user
-    may_map = evidence.may_map(user)
-    return render(
-        request,
-        "portfolio/evidence_detail.html",
-        {
-            "evidence": evidence,
-            "portfolio": evidence.portfolio,
-            "testimony": WitnessTestimony.objects.filter(evidence=evidence).first(),
-            "observation": ObservationRecord.objects.filter(evidence=evidence).first(),
-            "may_edit": evidence.may_edit(user),
-            "may_delete": evidence.may_delete(user),
-            "may_review": evidence.may_review(user),
-            "may_map": may_map,
-            "review_form": review_form or ReviewForm(),
-            "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
-            "is_learner": evidence.portfolio.learner_id == user.pk,
-        },
-        status=400 if (review_form or mapping_form) else 200,
-    )
-
-
-@login_required
 def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    evidence = get_for_user(
+        request.user, EvidenceItem.objects.for_pages(), may=EvidenceItem.may_edit, pk=pk
+    )
     if evidence.is_knowledge_answer:
         return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
     form = EvidenceForm(*posted(request), instance=evidence, portfolio=evidence.portfolio)
@@ -142,7 +84,9 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_delete, pk=pk)
+    evidence = get_for_user(
+        request.user, EvidenceItem.objects.for_pages(), may=EvidenceItem.may_delete, pk=pk
+    )
     if request.method == "POST":
         portfolio = evidence.portfolio
         title = evidence.title
@@ -158,7 +102,9 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    evidence = get_for_user(
+        request.user, EvidenceItem.objects.for_pages(), may=EvidenceItem.may_edit, pk=pk
+    )
     form = SubmitEvidenceForm(posted(request)[0], evidence=evidence)
     if request.method == "POST" and form.is_valid():
         try:
@@ -229,7 +175,9 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
 
 @login_required
 def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    evidence = get_for_user(
+        request.user, EvidenceItem.objects.for_pages(), may=EvidenceItem.may_edit, pk=pk
+    )
     testimony = WitnessTestimony.objects.filter(evidence=evidence).first()
     if testimony is not None and testimony.is_answered:
         messages.info(request, "The witness has answered, so the statement can no longer change.")
@@ -253,7 +201,9 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = get_for_user(request.user, _evidence_queryset(), may=EvidenceItem.may_edit, pk=pk)
+    evidence = get_for_user(
+        request.user, EvidenceItem.objects.for_pages(), may=EvidenceItem.may_edit, pk=pk
+    )
     testimony = get_object_or_404(WitnessTestimony, evidence=evidence)
     if testimony.is_answered:
         messages.error(request, "The witness has already answered.")

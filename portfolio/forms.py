@@ -176,10 +176,7 @@ class EvidenceForm(forms.ModelForm):
             return cleaned
         codes = ", ".join(c.nos_code for c in performance)
         unit = self.portfolio.unit
-        if (
-            cleaned.get("setting") == EvidenceItem.Setting.SIMULATION
-            and not unit.simulation_allowed_for_performance
-        ):
+        if not EvidenceItem.setting_counts_as_work(cleaned.get("setting"), unit):
             self.add_error(
                 "claimed_criteria",
                 f"This unit does not allow simulation for performance evidence, so simulated "

@@ -1,10 +1,11 @@
-"""People and their roles, and portfolios: one learner working towards one unit."""
+"""The learner's side: people and their roles, portfolios (one learner working towards one
+unit), evidence with its files and witness testimonies, notifications, and who may see and do
+what with them."""
 
-import datetime
 import functools
 import operator
+from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
@@ -76,6 +77,11 @@ class PortfolioQuerySet(models.QuerySet):
         condition = _role_condition(user, role)
         return self.none() if condition is None else self.filter(condition)
 
+    def assessed_by(self, user: User) -> "PortfolioQuerySet":
+        """Portfolios ``user`` assesses, or judged as an assessor before the portfolio was given
+        to another assessor. An IQA never quality-assures one of these."""
+        return self.filter(assessed_by(user))
+
     def locked(self, pk: int) -> "Portfolio":
         """The portfolio, locked until the transaction ends. Every change to its records takes
         this lock first, so changes to one portfolio happen one at a time and a change racing a
@@ -93,6 +99,15 @@ class PortfolioQuerySet(models.QuerySet):
             return self.none()
         return self.filter(functools.reduce(operator.or_, conditions))
 
+    def listed_for(self, user: User, role: Role) -> "PortfolioQuerySet":
+        """The portfolios a role's home page lists, in its order, with the people and unit each
+        row shows."""
+        return (
+            self.in_role(user, role)
+            .select_related("learner", "unit", "assessor", "iqa")
+            .order_by(*_HOME_ORDERINGS[role])
+        )
+
     def search(self, text: str) -> "PortfolioQuerySet":
         """Portfolios whose learner's name or user name, or workplace, contains ``text``."""
         text = text.strip()
@@ -104,6 +119,15 @@ class PortfolioQuerySet(models.QuerySet):
             | Q(learner__username__icontains=text)
             | Q(organisation__icontains=text)
         )
+
+
+_HOME_ORDERINGS = {
+    Role.LEARNER: ["-start_date", "pk"],
+    Role.ASSESSOR: ["learner__last_name", "learner__first_name", "pk"],
+    Role.IQA: ["assessor__last_name", "assessor__first_name", "learner__last_name", "pk"],
+    Role.EQA: ["learner__last_name", "learner__first_name", "pk"],
+    Role.CENTRE_ADMIN: ["-start_date", "pk"],
+}
 
 
 def _role_condition(user: User, role: Role) -> Q | None:
@@ -118,9 +142,7 @@ def _role_condition(user: User, role: Role) -> Q | None:
             # An IQA never quality-assures a portfolio they assessed themselves.
             return Q(iqa=user) & ~assessed_by(user)
         case Role.EQA:
-            from assessments.models import EqaGrant
-
-            grants = EqaGrant.objects.active().filter(eqa=user)
+            grants = EqaGrant.objects.active_for(user)
             return Q(Exists(grants.filter(whole_centre=True))) | Q(
                 Exists(grants.filter(portfolios=OuterRef("pk")))
             )
@@ -129,23 +151,23 @@ def _role_condition(user: User, role: Role) -> Q | None:
     return None
 
 
-def assessed_by(user: User) -> Q:
-    """Portfolios ``user`` assesses, or made an assessor's judgement on before the portfolio
-    was given to another assessor: a review, a mapping, a record, a decision or the sign-off."""
-    from assessments.models import CriterionDecision, Mapping, Review, Signature
+# How each kind of record by which someone judges a portfolio as its assessor is found: a query
+# of the records ``user`` made, correlated with the portfolio (``OuterRef("pk")``). The
+# learner's side holds one kind, the observation and discussion records an assessor writes as
+# evidence; assessment adds its reviews, mappings, decisions and sign-offs when it loads
+# (``assessments.apps``), since this side cannot know them.
+ASSESSOR_JUDGEMENTS: dict[str, Callable[[User], models.QuerySet]] = {
+    "assessor's record": lambda user: EvidenceItem.objects.filter(
+        portfolio=OuterRef("pk"), recorded_by=user
+    ),
+}
 
-    judgements = [
-        Review.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
-        Mapping.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
-        EvidenceItem.objects.filter(portfolio=OuterRef("pk"), recorded_by=user),
-        CriterionDecision.objects.filter(portfolio=OuterRef("pk"), decided_by=user),
-        Signature.objects.filter(
-            portfolio=OuterRef("pk"), signer=user, kind=Signature.Kind.ASSESSOR_SIGN_OFF
-        ),
-    ]
-    return functools.reduce(
-        operator.or_, [Q(Exists(judgement)) for judgement in judgements], Q(assessor=user)
-    )
+
+def assessed_by(user: User) -> Q:
+    """Portfolios ``user`` assesses, or made an assessor's judgement on (any record of
+    ``ASSESSOR_JUDGEMENTS``) before the portfolio was given to another assessor."""
+    judgements = [Q(Exists(find(user))) for find in ASSESSOR_JUDGEMENTS.values()]
+    return functools.reduce(operator.or_, judgements, Q(assessor=user))
 
 
 class Portfolio(models.Model):
@@ -222,7 +244,7 @@ class Portfolio(models.Model):
                 errors["iqa"] = f"{self.iqa} does not hold the internal quality assurer role."
             elif self.iqa_id == self.assessor_id:
                 errors["iqa"] = "The IQA must not be the portfolio's assessor."
-            elif self.pk and Portfolio.objects.filter(assessed_by(self.iqa), pk=self.pk).exists():
+            elif self.pk and Portfolio.objects.assessed_by(self.iqa).filter(pk=self.pk).exists():
                 errors["iqa"] = f"{self.iqa} has assessed this portfolio, so cannot be its IQA."
             elif self.iqa_id == self.learner_id:
                 errors["iqa"] = "A learner cannot quality-assure their own portfolio."
@@ -245,12 +267,97 @@ class Portfolio(models.Model):
             and self.status == self.Status.IN_PROGRESS
         )
 
+    def may_declare(self, user: User) -> bool:
+        """The learner signs the unit declaration once the assessor has signed the unit off."""
+        return user.pk == self.learner_id and self.status == self.Status.ASSESSED
+
+    def may_quality_assure(self, user: User) -> bool:
+        """The portfolio's IQA samples it, unless they assessed it themselves (now, or before it
+        was given to another assessor)."""
+        return (
+            user.pk == self.iqa_id
+            and user.pk != self.assessor_id
+            and Portfolio.objects.in_role(user, Role.IQA).filter(pk=self.pk).exists()
+        )
+
+    def may_eqa_review(self, user: User) -> bool:
+        """An external quality assurer reviews a portfolio while a grant gives them access."""
+        return Portfolio.objects.in_role(user, Role.EQA).filter(pk=self.pk).exists()
+
     @property
     def age_days(self) -> int:
         return (timezone.localdate() - self.start_date).days
 
 
+class EqaGrantQuerySet(models.QuerySet):
+    def active(self) -> "EqaGrantQuerySet":
+        return self.filter(expires_at__gt=timezone.now())
+
+    def active_for(self, user: User) -> "EqaGrantQuerySet":
+        """The grants giving ``user`` access now: while one holds, they see what it covers."""
+        return self.active().filter(eqa=user)
+
+
+class EqaGrant(models.Model):
+    """Read-only access for an external quality assurer, to chosen portfolios or the whole centre,
+    until it expires."""
+
+    eqa = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="eqa_grants",
+        verbose_name="external quality assurer",
+    )
+    whole_centre = models.BooleanField(
+        default=False, help_text="Every portfolio of the centre, including ones added later."
+    )
+    portfolios = models.ManyToManyField(Portfolio, blank=True, related_name="eqa_grants")
+    expires_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True, help_text="For example the visit date.")
+    granted_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EqaGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-expires_at"]
+        verbose_name = "EQA access grant"
+        # The table keeps the name it had when grants belonged to assessment.
+        db_table = "assessments_eqagrant"
+
+    def __str__(self) -> str:
+        scope = "the whole centre" if self.whole_centre else "chosen portfolios"
+        return f"{self.eqa}: {scope} until {timezone.localtime(self.expires_at):%d %b %Y %H:%M}"
+
+    def clean(self) -> None:
+        if self.eqa_id and not self.eqa.is_eqa:
+            raise ValidationError(
+                {"eqa": f"{self.eqa} does not hold the external quality assurer role."}
+            )
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
 class EvidenceQuerySet(models.QuerySet):
+    def for_pages(self) -> "EvidenceQuerySet":
+        """With what every evidence page shows beside the item: its portfolio's unit and people,
+        the question it answers and who recorded it."""
+        return self.select_related(
+            "portfolio__unit",
+            "portfolio__learner",
+            "portfolio__assessor",
+            "answers_question",
+            "recorded_by",
+        )
+
     def visible_to(self, user: User) -> "EvidenceQuerySet":
         """Evidence in portfolios ``user`` may see; a draft only to the learner writing it."""
         if not user.is_authenticated:
@@ -383,9 +490,37 @@ class EvidenceItem(models.Model):
         """The assessor confirms criteria on accepted evidence."""
         return self.status == self.Status.ACCEPTED and self.portfolio.may_assess(user)
 
-    @property
-    def is_real_work(self) -> bool:
-        return self.setting != self.Setting.SIMULATION
+    @classmethod
+    def setting_counts_as_work(cls, setting: str, unit) -> bool:
+        """Performance evidence must come from work: evidence from a simulation counts only
+        where the unit allows simulation for performance."""
+        return setting != cls.Setting.SIMULATION or unit.simulation_allowed_for_performance
+
+    def witness_problem(self) -> str | None:
+        """Why this witness-testimony evidence cannot be accepted yet, or None: what makes it
+        evidence is the witness confirming the statement."""
+        if self.method != self.Method.WITNESS:
+            return None
+        testimony = WitnessTestimony.objects.filter(evidence=self).first()
+        Status = WitnessTestimony.Status
+        if testimony is None or testimony.status == Status.NOT_SENT:
+            return (
+                "This is witness testimony, but no statement has been sent to a witness: refer "
+                "it back so that the learner can send one."
+            )
+        if testimony.status == Status.DECLINED:
+            return f"{testimony.witness_name} declined the statement: refer it back."
+        if testimony.status == Status.SENT and testimony.link_expired:
+            return (
+                f"{testimony.witness_name}'s link expired without an answer: refer it back so "
+                "that the learner can send the statement again."
+            )
+        if testimony.status == Status.SENT:
+            return (
+                f"This is witness testimony and {testimony.witness_name} has not confirmed the "
+                "statement yet: accept it once they have, or refer it back."
+            )
+        return None
 
 
 class CriterionClaim(models.Model):
@@ -538,49 +673,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
-
-
-class BulkExport(models.Model):
-    """Several portfolios' PDFs in one ZIP, built by a background task with its progress."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Building"
-        DONE = "done", "Ready to download"
-        FAILED = "failed", "Failed"
-        REMOVED = "removed", "Removed"
-
-    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    portfolio_ids = models.JSONField(default=list)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    file = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"Export of {len(self.portfolio_ids)} portfolios by {self.requested_by}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("bulk_export_detail", args=[self.pk])
-
-    @property
-    def total(self) -> int:
-        return len(self.portfolio_ids)
-
-    @property
-    def kept_until(self) -> datetime.datetime | None:
-        """When ``purge_expired`` may remove the ready ZIP."""
-        if self.finished_at is None:
-            return None
-        return self.finished_at + datetime.timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 100

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.audit import record
+from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, delete_stored, store_file
 from portfolio.models import (
+    EqaGrant,
     EvidenceFile,
     EvidenceItem,
     Notification,
@@ -49,6 +50,40 @@ def _changeable(evidence: EvidenceItem, by: User, *, refusal: str) -> EvidenceIt
     if not current.is_editable:
         raise ValidationError(refusal.format(title=current.title))
     return current
+
+
+def workplace_save(*, form, by: User) -> None:
+    """Save what changed of the learner's workplace details (the bound, valid form)."""
+    if not form.has_changed():
+        return
+    portfolio = form.instance
+    with transaction.atomic():
+        portfolio.save(update_fields=[*form.changed_data, "updated_at"])
+        record(
+            "portfolio.workplace_changed",
+            actor=by,
+            obj=portfolio,
+            portfolio=portfolio,
+            summary=f"{by} changed the workplace details",
+            data={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+
+
+def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
+    """Write to the audit trail the access a grant now gives (the admin site saves grants)."""
+    scope = "the whole centre" if grant.whole_centre else f"{grant.portfolios.count()} portfolios"
+    record(
+        "eqa.granted" if created else "eqa.grant_changed",
+        actor=by,
+        obj=grant,
+        summary=f"{by} gave {grant.eqa} access to {scope} until "
+        f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}",
+        data={
+            "whole_centre": grant.whole_centre,
+            "portfolios": sorted(grant.portfolios.values_list("pk", flat=True)),
+            "expires_at": grant.expires_at.isoformat(),
+        },
+    )
 
 
 def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -> EvidenceItem:

@@ -4,8 +4,14 @@ import factory
 from django.conf import settings
 from django.utils import timezone
 
-from assessments.models import EqaGrant
-from portfolio.models import CriterionClaim, EvidenceItem, Portfolio, User, WitnessTestimony
+from portfolio.models import (
+    CriterionClaim,
+    EqaGrant,
+    EvidenceItem,
+    Portfolio,
+    User,
+    WitnessTestimony,
+)
 from units.importer import import_unit_file
 from units.models import Unit
 

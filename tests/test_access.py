@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from assessments.models import AuditEntry
+from audit.models import AuditEntry
 from portfolio.access import get_for_user
 from portfolio.models import Portfolio, Role
 from tests.factories import PortfolioFactory
@@ -183,7 +183,7 @@ def test_an_iqa_never_quality_assures_a_portfolio_they_assessed_before_it_change
     portfolio.refresh_from_db()
 
     assert not Portfolio.objects.in_role(both, Role.IQA).exists()
-    assert not quality.may_quality_assure(portfolio, both)
+    assert not Portfolio.may_quality_assure(portfolio, both)
     with pytest.raises(ValidationError, match="has assessed this portfolio"):
         portfolio.clean()  # as the admin's form would
     with pytest.raises(ValidationError, match="You assessed this portfolio"):

@@ -99,13 +99,14 @@ def test_units_are_read_only_in_the_admin(client, login, centre_admin, c4):
 def test_a_centre_administrator_grants_an_eqa_access_and_it_is_audited(
     client, login, centre_admin, make_user, portfolio
 ):
-    from assessments.models import AuditEntry, EqaGrant
+    from audit.models import AuditEntry
+    from portfolio.models import EqaGrant
 
     eqa = make_user(eqa=True)
     login(centre_admin)
 
     response = client.post(
-        "/admin/assessments/eqagrant/add/",
+        "/admin/portfolio/eqagrant/add/",
         {
             "eqa": eqa.pk,
             "portfolios": [portfolio.pk],
@@ -126,12 +127,12 @@ def test_a_centre_administrator_grants_an_eqa_access_and_it_is_audited(
 def test_a_grant_to_someone_who_is_not_an_eqa_is_refused(
     client, login, centre_admin, make_user, portfolio
 ):
-    from assessments.models import EqaGrant
+    from portfolio.models import EqaGrant
 
     login(centre_admin)
 
     response = client.post(
-        "/admin/assessments/eqagrant/add/",
+        "/admin/portfolio/eqagrant/add/",
         {
             "eqa": make_user(learner=True).pk,
             "whole_centre": "on",

@@ -4,15 +4,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from assessments.models import (
-    AuditEntry,
-    CriterionDecision,
-    Mapping,
-    ObservationRecord,
-    Review,
-    Signature,
-)
+from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
 from assessments.signatures import signature_rows
+from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Notification, Portfolio
 from tests import samples
 from tests.assessing import sufficient

@@ -4,8 +4,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from assessments.audit import record, verify_chain
-from assessments.models import AuditEntry
+from audit.chain import record, verify_chain
+from audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_an_edited_entry_is_reported(chain):
 
 
 def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(chain):
-    from assessments.audit import _digest
+    from audit.chain import _digest
 
     forged = AuditEntry.objects.get(sequence=2)
     forged.data = {"n": "forged"}

@@ -12,11 +12,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 
-from assessments.audit import record, verify_chain
 from assessments.signatures import signature_rows
-from portfolio.backup import backed_up_models
+from audit.chain import record, verify_chain
 from portfolio.files import atomic_with_files, prepare_upload, store_file
-from portfolio.models import BulkExport, EvidenceFile, EvidenceItem, Portfolio, User
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, User
+from records.backup import backed_up_models
+from records.models import BulkExport
 from tests import samples
 from tests.factories import EvidenceFactory
 
@@ -121,7 +122,7 @@ def test_a_backup_restores_into_an_empty_database_exactly(centre, tmp_path):
     assert Portfolio.objects.get(pk=centre.pk).status == Portfolio.Status.VERIFIED
     checked, broken = verify_chain()
     assert broken is None
-    assert checked == len(rows["assessments.auditentry"])
+    assert checked == len(rows["audit.auditentry"])
     # New rows take new ids: the sequences continue after the restored rows.
     newcomer = User.objects.create(username="newcomer")
     assert newcomer.pk > max(row["id"] for row in rows["portfolio.user"])

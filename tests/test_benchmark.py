@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from assessments.models import AuditEntry
-from portfolio.benchmark import key_pages
+from audit.models import AuditEntry
+from demo.benchmark import key_pages
 from portfolio.models import EvidenceFile, EvidenceItem
 
 

@@ -9,8 +9,9 @@ from django.core.files.storage import storages
 from django.core.management import call_command
 from django.utils import timezone
 
-from assessments.models import AuditEntry
-from portfolio.models import BulkExport, Portfolio
+from audit.models import AuditEntry
+from portfolio.models import Portfolio
+from records.models import BulkExport
 from tests.factories import PortfolioFactory, c4_unit
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_choosing_nothing_is_explained(client, login, make_user, db):
 
 
 def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, make_user, c4):
-    from portfolio.views import EXPORT_PAGE_SIZE
+    from records.views import EXPORT_PAGE_SIZE
 
     admin = make_user(centre_admin=True)
     PortfolioFactory.create_batch(EXPORT_PAGE_SIZE + 5, status="verified")

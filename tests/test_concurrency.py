@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from assessments import quality
 from assessments import services as assessor_services
-from assessments.audit import record, verify_chain
-from assessments.models import AuditEntry, IqaSample, Mapping, Review, Signature
+from assessments.models import IqaSample, Mapping, Review, Signature
 from assessments.signatures import signature_rows
+from audit.chain import record, verify_chain
+from audit.models import AuditEntry
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
@@ -384,7 +385,7 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
     monkeypatch.setattr(
         assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5)
     )
-    monkeypatch.setattr("portfolio.views.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
     client = Client()
     client.force_login(eqa)
 

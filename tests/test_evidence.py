@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assessments.models import AuditEntry
+from audit.models import AuditEntry
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Notification

@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from PIL import Image, PngImagePlugin
 
-from assessments.models import AuditEntry
+from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem
 from tests import samples
 from tests.factories import EvidenceFactory, edit_form_data

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
-from assessments.models import AuditEntry
 from assessments.services import unit_sign_off
+from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem
-from portfolio.pdf import PortfolioFetcher, RefusedURL, render_portfolio_pdf
+from records.pdf import PortfolioFetcher, RefusedURL, render_portfolio_pdf
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import EvidenceFactory, PortfolioFactory

@@ -41,9 +41,7 @@ from django.utils import timezone
 from assessments import quality
 from assessments.models import (
     ActionPoint,
-    AuditEntry,
     CriterionDecision,
-    EqaGrant,
     EqaReview,
     IqaSample,
     Mapping,
@@ -53,15 +51,17 @@ from assessments.models import (
     Signature,
     StandardisationMeeting,
 )
+from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import (
-    BulkExport,
+    EqaGrant,
     EvidenceFile,
     EvidenceItem,
     Notification,
     Portfolio,
     WitnessTestimony,
 )
+from records.models import BulkExport
 from tests import samples
 from tests.factories import (
     PASSWORD,
@@ -531,7 +531,7 @@ def empty_file_store():
 def quick_pdf(monkeypatch):
     """The PDF is the same whoever may have it (tests/test_pdf.py reads it): here only who gets
     it matters."""
-    monkeypatch.setattr("portfolio.views.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
 
 
 def scene_for(world, person: str) -> SimpleNamespace:

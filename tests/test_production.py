@@ -38,7 +38,7 @@ def gunicorn(tmp_path_factory):
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
-        "DJANGO_SETTINGS_MODULE": "portfolio.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "production-test-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",

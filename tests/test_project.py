@@ -9,14 +9,14 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from portfolio.settings import env_bool
+from config.settings import env_bool
 
 
 def settings_import(**env):
     """Import the real settings in a fresh interpreter with exactly ``env`` set."""
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
-        [sys.executable, "-c", "import portfolio.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
+        [sys.executable, "-c", "import config.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
         env={**clean, **env},
         capture_output=True,
         text=True,

@@ -12,10 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from assessments import quality
+from assessments import quality, sampling
 from assessments.models import (
     ActionPoint,
-    AuditEntry,
     CriterionDecision,
     EqaReview,
     EqaVisit,
@@ -26,6 +25,7 @@ from assessments.models import (
 )
 from assessments.services import unit_sign_off
 from assessments.signatures import signature_rows
+from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, User
 from tests import samples
@@ -72,18 +72,18 @@ class TestSamplingPlans:
                 portfolio=portfolio, iqa=iqa, assessor=assessor, stage="interim", outcome="agree"
             )
 
-        [new] = quality.sampling_plans(iqa)
+        [new] = sampling.sampling_plans(iqa)
         assert (new.rating, new.percent, new.portfolios, new.sampled) == ("new", 100, 4, 2)
         assert new.target == 4
         assert not new.on_track
 
         SamplingPlan.objects.create(iqa=iqa, assessor=assessor, rating="experienced")
-        [experienced] = quality.sampling_plans(iqa)
+        [experienced] = sampling.sampling_plans(iqa)
         assert (experienced.percent, experienced.target) == (20, 1)
         assert experienced.on_track
 
         SampleRate.objects.filter(rating="experienced").update(percent=75)
-        [changed] = quality.sampling_plans(iqa)
+        [changed] = sampling.sampling_plans(iqa)
         assert (changed.target, changed.on_track) == (3, False)
 
     def test_the_iqa_sets_the_rating_on_their_home_page(self, client, login, portfolio):
@@ -99,7 +99,7 @@ class TestSamplingPlans:
     def test_interim_suggestions_cover_what_is_not_sampled(self, portfolio):
         item = EvidenceFactory(portfolio=portfolio, status="accepted", contexts="b", claims=["P1"])
 
-        suggestions = quality.interim_suggestions(portfolio.iqa)
+        suggestions = sampling.interim_suggestions(portfolio.iqa)
 
         assert suggestions.items == [item]
         assert suggestions.contexts == ["b"]

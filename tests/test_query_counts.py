@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.benchmark import FLOOR, LAYOUT, key_pages
+from demo.benchmark import FLOOR, LAYOUT, key_pages
 from portfolio.models import User
 
 # Coverage of one or more portfolios is worked out in 8 queries: the unit's criteria and

@@ -17,8 +17,9 @@ from pypdf import PdfReader
 from storages.backends.s3 import S3File
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
-from portfolio.models import BulkExport, EvidenceFile, Portfolio
-from portfolio.retention import purge
+from portfolio.models import EvidenceFile, Portfolio
+from records.models import BulkExport
+from records.retention import purge
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import EvidenceFactory, edit_form_data
@@ -52,7 +53,7 @@ def bucket(s3_server, settings, monkeypatch):
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    deployed = importlib.reload(importlib.import_module("portfolio.settings"))
+    deployed = importlib.reload(importlib.import_module("config.settings"))
     s3 = boto3.resource(
         "s3",
         endpoint_url=s3_server,

@@ -296,7 +296,7 @@ class TestHttps:
 PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "portfolio.example.org",
-    "DJANGO_SETTINGS_MODULE": "portfolio.settings",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 
 

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from portfolio.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import Portfolio, User
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +91,8 @@ def test_the_demo_people_have_different_names(c4):
 
 
 def test_the_story_learners_are_at_their_stages(c4):
-    from assessments.audit import verify_chain
     from assessments.sufficiency import coverage_for
+    from audit.chain import verify_chain
 
     seed()
 
@@ -138,7 +138,8 @@ def test_the_story_learners_are_at_their_stages(c4):
 
 
 def test_the_quality_records_of_the_demo_centre(c4):
-    from assessments.models import EqaGrant, IqaSample, StandardisationMeeting
+    from assessments.models import IqaSample, StandardisationMeeting
+    from portfolio.models import EqaGrant
 
     seed()
     seed()  # still only one of each
@@ -153,9 +154,9 @@ def test_the_quality_records_of_the_demo_centre(c4):
 
 
 def test_a_large_centre_has_realistic_records_for_every_generated_learner(c4):
-    from assessments.audit import verify_chain
     from assessments.models import CriterionDecision, IqaSample, Mapping, Review
     from assessments.signatures import signature_rows
+    from audit.chain import verify_chain
     from portfolio.models import EvidenceItem
 
     output = seed("--learners", "12")
@@ -194,7 +195,7 @@ def test_a_large_centre_has_realistic_records_for_every_generated_learner(c4):
 
 
 def test_the_volume_data_is_added_once(c4):
-    from assessments.models import AuditEntry
+    from audit.models import AuditEntry
     from portfolio.models import EvidenceItem
 
     seed("--learners", "6")

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from assessments import audit, quality
+from assessments import quality
 from assessments.models import (
-    AuditEntry,
     CriterionDecision,
     IqaSample,
     Mapping,
@@ -20,6 +19,8 @@ from assessments.models import (
     Signature,
 )
 from assessments.services import unit_sign_off
+from audit import chain as audit
+from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from tests import samples

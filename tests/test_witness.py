@@ -6,10 +6,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assessments.models import AuditEntry
 from assessments.quality import portfolio_unlock
 from assessments.services import unit_sign_off
 from assessments.signatures import signature_rows
+from audit.models import AuditEntry
 from portfolio import services
 from portfolio.forms import WitnessTestimonyForm
 from portfolio.models import EvidenceItem, WitnessTestimony

@@ -9,8 +9,8 @@ from django.core import mail
 from django.core.management import call_command
 
 from assessments.models import IqaSample
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio import services
-from portfolio.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
 from tests.browser.conftest import PHONE, sign_in
 

@@ -281,6 +281,6 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         "portfolios/N/sign-off/",
         "portfolios/N/declaration/",
         "portfolios/N/samples/new/",
-        "admin/assessments/eqagrant/add/",
+        "admin/portfolio/eqagrant/add/",
     } <= log.seen
     assert any(path.startswith("witness/") for path in log.seen)

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from portfolio.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import Portfolio
 from tests.browser.conftest import has_horizontal_scroll, sign_in
 

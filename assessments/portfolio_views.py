@@ -1,0 +1,120 @@
+"""The pages that show a portfolio whole, to everyone who may see it, with the judgements made
+on it: the learner's home, the portfolio page and the evidence page."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from assessments.forms import ClaimForm, EqaReviewForm, MappingForm, ReviewForm
+from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
+from assessments.signatures import signature_rows
+from assessments.sufficiency import coverage_for
+from portfolio.access import get_for_user, role_required
+from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
+from portfolio.views import role_home_page
+from units.models import Criterion, EvidenceContext
+
+
+@login_required
+@role_required(Role.LEARNER)
+def learner_home(request: HttpRequest) -> HttpResponse:
+    page = role_home_page(request, Role.LEARNER)
+    coverage = coverage_for(list(page))
+    rows = [(portfolio, coverage[portfolio.pk]) for portfolio in page]
+    return render(request, "assessments/learner_home.html", {"page": page, "rows": rows})
+
+
+@login_required
+def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = get_for_user(
+        request.user, Portfolio.objects.select_related("learner", "unit", "assessor", "iqa"), pk=pk
+    )
+    evidence = (
+        EvidenceItem.objects.visible_to(request.user)
+        .filter(portfolio=portfolio)
+        .annotate(file_count=Count("files"))
+        .prefetch_related(
+            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+        )
+        .order_by("-occurred_on", "-pk")
+    )
+    signatures = signature_rows(portfolio)
+    user = request.user
+    return render(
+        request,
+        "assessments/portfolio_detail.html",
+        {
+            "portfolio": portfolio,
+            "coverage": coverage_for([portfolio])[portfolio.pk],
+            "evidence_items": Paginator(evidence, 50).get_page(request.GET.get("page")),
+            "may_work_on": portfolio.may_work_on(user),
+            "may_assess": portfolio.may_assess(user),
+            "signatures": signatures,
+            "declared": any(
+                row.signature.kind == Signature.Kind.LEARNER_DECLARATION
+                and not row.signature.revoked_at
+                for row in signatures
+            ),
+            "may_declare": portfolio.may_declare(user),
+            "samples": IqaSample.objects.filter(portfolio=portfolio)
+            .select_related("iqa")
+            .prefetch_related("actions")
+            .order_by("-created_at", "-pk"),
+            "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
+            "may_sample": portfolio.may_quality_assure(user),
+            "may_eqa_review": portfolio.may_eqa_review(user),
+            "is_centre_admin": user.is_centre_admin,
+            "claim_form": ClaimForm(),
+            "eqa_review_form": EqaReviewForm(),
+        },
+    )
+
+
+@login_required
+def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_for_user(request.user, EvidenceItem.objects.for_pages(), pk=pk)
+    return evidence_page(request, evidence)
+
+
+def evidence_page(
+    request: HttpRequest, evidence: EvidenceItem, *, review_form=None, mapping_form=None
+) -> HttpResponse:
+    """The evidence page for whoever may see it, with the actions their role allows; a form
+    passed in (bound, with errors) is shown as it was filled in."""
+    evidence = (
+        EvidenceItem.objects.for_pages()
+        .prefetch_related(
+            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            "files",
+            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch(
+                "mappings",
+                Mapping.objects.select_related("criterion").order_by("criterion__position"),
+            ),
+            Prefetch("reviews", Review.objects.select_related("assessor")),
+        )
+        .get(pk=evidence.pk)
+    )
+    user = request.user
+    may_map = evidence.may_map(user)
+    return render(
+        request,
+        "assessments/evidence_detail.html",
+        {
+            "evidence": evidence,
+            "portfolio": evidence.portfolio,
+            "testimony": WitnessTestimony.objects.filter(evidence=evidence).first(),
+            "observation": ObservationRecord.objects.filter(evidence=evidence).first(),
+            "may_edit": evidence.may_edit(user),
+            "may_delete": evidence.may_delete(user),
+            "may_review": evidence.may_review(user),
+            "may_map": may_map,
+            "review_form": review_form or ReviewForm(),
+            "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
+            "is_learner": evidence.portfolio.learner_id == user.pk,
+        },
+        status=400 if (review_form or mapping_form) else 200,
+    )

@@ -1,0 +1,372 @@
+"""Settings for the evidence portfolio, read from the environment.
+
+Every value a deployment changes comes from an environment variable; the defaults suit a
+developer's machine (SQLite and files under ``var/`` in the repository). Outside debug there is
+no usable default for ``SECRET_KEY``.
+"""
+
+import importlib.util
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+CONFIG_DIR = Path(__file__).resolve().parent
+BASE_DIR = CONFIG_DIR.parent
+VAR_DIR = BASE_DIR / "var"
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", default=False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment "
+            "(with DEBUG=true a development key is used)."
+        )
+    SECRET_KEY = "development-only-key-never-used-outside-debug"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "units",
+    "audit",
+    "portfolio",
+    "assessments",
+    "records",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "bootstrap",
+    "django_tasks",
+    "django_tasks_db",
+    "csp",
+    "axes",
+]
+
+# The demo centre, its volume data and the benchmarks (``seed_demo``, ``bench``): a development
+# tool, in the source tree but not in the built package, so production runs without it. On by
+# default in debug; DEMO=true asks for it with production settings (``make load`` seeds so).
+DEMO = env_bool("DEMO", default=DEBUG and importlib.util.find_spec("demo") is not None)
+if DEMO:
+    if importlib.util.find_spec("demo") is None:
+        raise ImproperlyConfigured(
+            "DEMO is true, but the demo package is not installed: it comes with the source "
+            "tree, not with the built package."
+        )
+    INSTALLED_APPS.append("demo")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "assessments.middleware.EqaVisitMiddleware",
+    # Last, so it can turn a refused sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [CONFIG_DIR / "templates"],  # the site's layout; each app has its own
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portfolio.roles.role_context",
+            ],
+        },
+    },
+]
+
+if not env_str("DATABASE_URL"):
+    VAR_DIR.mkdir(exist_ok=True)  # the zero-set-up SQLite database lives in var/
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A connection kept between requests is checked before reuse, so a restarted or failed-
+        # over database costs one error-free reconnect rather than a failed request.
+        conn_health_checks=True,
+        # Behind PgBouncer in transaction pooling mode, which cannot carry a cursor between
+        # transactions, large reads fetch in chunks without server-side cursors.
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "portfolio.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in attempt while that username is locked out from that address.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "portfolio.backends.CentreAdministratorBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# Public static files (ours and Bootstrap's), collected to STATIC_ROOT and served by whitenoise.
+STATIC_URL = "static/"
+STATICFILES_DIRS = [CONFIG_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+
+# Private evidence files (and the ZIPs of bulk exports) live outside anything served publicly: no
+# base URL, so nothing but the access-checked views can hand them out. On the file system ...
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(VAR_DIR / "private")))
+PRIVATE_FILE_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+}
+# ... or, when a bucket is named, on S3-compatible object storage (Amazon S3, MinIO, Ceph), which
+# every web and worker process of a larger deployment shares. The access key may also come from
+# boto3's own sources (AWS_ACCESS_KEY_ID, an instance role).
+EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET")
+if EVIDENCE_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": EVIDENCE_S3_BUCKET,
+        "location": env_str("EVIDENCE_S3_PREFIX"),
+        "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL"),
+        "region_name": env_str("EVIDENCE_S3_REGION"),
+        "access_key": env_str("EVIDENCE_S3_ACCESS_KEY_ID"),
+        "secret_key": env_str("EVIDENCE_S3_SECRET_ACCESS_KEY"),
+        "addressing_style": env_str("EVIDENCE_S3_ADDRESSING_STYLE"),
+    }
+    PRIVATE_FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **{name: value for name, value in _s3_options.items() if value},
+            # Objects get no ACL of their own, so the bucket's private policy holds. Files are
+            # streamed by the access-checked view; a link to one is never handed out, and would
+            # be signed and short-lived if it were.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            # A file read for serving, checking or a PDF goes to a temporary file past this size
+            # rather than staying in memory (a video may be 1 GB).
+            "max_memory_size": 16 * 1024 * 1024,
+        },
+    }
+
+STORAGES = {
+    "default": PRIVATE_FILE_STORAGE,
+    "evidence": PRIVATE_FILE_STORAGE,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        ),
+    },
+}
+
+# Evidence files: the largest file of each kind we accept, in megabytes (EVIDENCE_MAX_<KIND>_MB).
+_EVIDENCE_MB_DEFAULTS = {
+    "image": 30,
+    "pdf": 50,
+    "document": 50,
+    "text": 5,
+    "audio": 200,
+    "video": 1024,
+}
+EVIDENCE_MAX_BYTES = {
+    kind: env_int(f"EVIDENCE_MAX_{kind.upper()}_MB", megabytes) * 1024 * 1024
+    for kind, megabytes in _EVIDENCE_MB_DEFAULTS.items()
+}
+# Uploads are parsed keeping each file's name as it was sent, so that a name with folders or
+# control characters is refused (portfolio.files.name_problem) rather than quietly changed.
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.files.SentNameUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# How many files one save of the evidence form may add: more are refused on the form, with what
+# was typed kept. Django refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES outright
+# (400), so that stays well above it, as a guard against a flood of tiny files.
+EVIDENCE_MAX_FILES_AT_ONCE = env_int("EVIDENCE_MAX_FILES_AT_ONCE", 100)
+DATA_UPLOAD_MAX_NUMBER_FILES = 10 * EVIDENCE_MAX_FILES_AT_ONCE
+# A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
+# phone camera fits).
+EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
+# Longest edge, in pixels, of the renditions made of every image: for the screen, and for print
+# (1600 pixels is over 150 dpi across an A4 page's text width).
+EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
+EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
+# How long a bulk export's ZIP of portfolio PDFs is kept once it is ready (purge_expired removes
+# it after that, and at once when a portfolio in it is purged).
+BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
+# How long a witness's confirmation link stays valid.
+WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portfolio@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# The name shown in the page header and on documents, e.g. "Northgate Training Centre".
+CENTRE_NAME = env_str("CENTRE_NAME", "Demo Training Centre")
+
+# Unit specifications shipped with the product; ``import_unit`` loads them.
+UNIT_SPECS_DIR = BASE_DIR / "units" / "specs"
+
+# A session ends when the browser closes, or after SESSION_COOKIE_AGE seconds without a request:
+# saving it on every request (one write per page) slides its expiry forward while it is used.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+
+# Headers on every response. The pages run no inline script or style: everything comes from our
+# own static files, so the policy allows nothing else (Bootstrap's CSS draws its icons as data:
+# images). Evidence files are served with a stricter policy of their own (evidence_views).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Outside debug the site is served over HTTPS only. Behind a reverse proxy that ends TLS, set
+# SECURE_PROXY_SSL_HEADER to the header it sets to "https" (e.g. X-Forwarded-Proto), and make
+# sure the proxy always sets or strips it.
+if not DEBUG:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Asking browsers to build HTTPS-only into their lists binds the whole domain for months:
+    # the domain's owner decides, so it is off unless set (and the deploy check is not asked to
+    # nag about it).
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# A load balancer may ask over plain HTTP whether the process is up.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER")
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that username is locked out from that address for AXES_COOLOFF_MINUTES
+# (counted again from each further attempt); a successful sign-in clears the count.
+# `python manage.py axes_reset_username NAME` lifts a lock-out at once.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portfolio.views.locked_out"
+# Behind reverse proxies, how many of them add to X-Forwarded-For; the visitor's address is the
+# one the outermost proxy saw. 0 (no proxy) uses the connection's own address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO, django-axes every sign-in; their warnings
+    # (a lock-out among them) still show.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# How long a claimed portfolio is kept before purge_expired may remove its files and anonymise
+# the learner (the assessment decisions are kept).
+RETENTION_YEARS = env_int("RETENTION_YEARS", 3)
+
+# Evidence files up to this size are attached inside the exported PDF; larger ones are listed
+# with their hash as held by the centre.
+PDF_ATTACHMENT_MAX_BYTES = env_int("PDF_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+
+# Background tasks (several portfolios exported as one ZIP) are kept in the database and run by
+# `python manage.py db_worker`, so nothing beyond the database is needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

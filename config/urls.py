@@ -1,0 +1,13 @@
+"""The site's addresses: each app's own, and Django's sign-in pages and admin site."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("portfolio.urls")),
+    path("", include("assessments.urls")),
+    path("", include("records.urls")),
+    path("units/", include("units.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,96 @@
+"""Purging what is past its retention date: files removed, the learner anonymised, the
+assessment decisions kept; and bulk exports' ZIPs removed once they have been kept long enough."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from audit.chain import record
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
+from records.models import BulkExport
+
+REMOVED = "[removed after the retention period]"
+
+
+def due_for_purge(today=None):
+    today = today or timezone.localdate()
+    return Portfolio.objects.filter(
+        status=Portfolio.Status.CLAIMED, retain_until__lt=today, purged_at__isnull=True
+    ).select_related("learner", "unit")
+
+
+def purge(portfolio: Portfolio) -> int:
+    """Remove the portfolio's files and anonymise its learner; returns the files removed.
+    Decisions, mappings, signatures and the audit trail stay."""
+    storage = storages["evidence"]
+    now = timezone.now()
+    with transaction.atomic():
+        files = list(EvidenceFile.objects.filter(evidence__portfolio=portfolio, purged_at=None))
+        names = [name for f in files for name in f.stored_names()]
+        EvidenceFile.objects.filter(pk__in=[f.pk for f in files]).update(purged_at=now)
+        EvidenceItem.objects.filter(portfolio=portfolio).update(account=REMOVED)
+        WitnessTestimony.objects.filter(evidence__portfolio=portfolio).update(
+            witness_name=REMOVED,
+            witness_email="removed@invalid",
+            statement=REMOVED,
+            confirmed_name="",
+            response_ip=None,
+        )
+        learner = portfolio.learner
+        if not learner.portfolios.exclude(pk=portfolio.pk).filter(purged_at=None).exists():
+            learner.username = f"former-learner-{learner.pk}"
+            learner.first_name, learner.last_name = "Former", "learner"
+            learner.email = ""
+            learner.is_active = False
+            learner.password = make_password(None)
+            learner.save()
+        portfolio.organisation = portfolio.job_role = REMOVED
+        portfolio.purged_at = now
+        portfolio.save(update_fields=["organisation", "job_role", "purged_at", "updated_at"])
+        record(
+            "portfolio.purged",
+            actor=None,
+            actor_label="purge_expired",
+            obj=portfolio,
+            portfolio=portfolio,
+            summary=f"Retention ended: {len(files)} files removed and the learner anonymised",
+            data={"files": [f.sha256 for f in files], "retain_until": portfolio.retain_until},
+        )
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+        # Copies of its PDF in export ZIPs go with it, however young they are.
+        for export in BulkExport.objects.filter(status=BulkExport.Status.DONE):
+            if portfolio.pk in export.portfolio_ids:
+                remove_export(export, reason=f"portfolio #{portfolio.pk} in it was purged")
+    return len(files)
+
+
+def exports_due_for_removal(now=None):
+    """Ready exports finished more than ``BULK_EXPORT_KEEP_DAYS`` ago."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
+    return BulkExport.objects.filter(
+        status=BulkExport.Status.DONE, finished_at__lt=cutoff
+    ).select_related("requested_by")
+
+
+def remove_export(export: BulkExport, *, reason: str) -> None:
+    """Remove an export's ZIP, keeping its row (who asked for which portfolios) and auditing it."""
+    name = export.file.name
+    with transaction.atomic():
+        export.status = BulkExport.Status.REMOVED
+        export.removed_at = timezone.now()
+        export.file.name = ""
+        export.save(update_fields=["status", "removed_at", "file"])
+        record(
+            "export.removed",
+            actor=None,
+            actor_label="purge_expired",
+            obj=export,
+            summary=f"The ZIP of {export} was removed: {reason}",
+            data={"portfolios": export.portfolio_ids, "reason": reason},
+        )
+        if name:
+            transaction.on_commit(lambda: storages["evidence"].delete(name))
