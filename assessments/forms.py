@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio.files import prepare_upload
@@ -281,8 +282,6 @@ class SampleForm(SignForm):
         return [(self[f"action{n}"], self[f"due{n}"]) for n in range(1, ACTION_ROWS + 1)]
 
     def clean(self):
-        from django.utils import timezone
-
         cleaned = super().clean()
         items = []
         for evidence in self.evidence:

@@ -3,6 +3,7 @@
 import io
 import time
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -95,6 +96,4 @@ class Command(BaseCommand):
 
 
 def _cap() -> int:
-    from django.conf import settings
-
     return settings.PDF_ATTACHMENT_MAX_BYTES
