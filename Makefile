@@ -114,7 +114,7 @@ load: $(BENCH_STAMP)
 	$(BIN)/python manage.py migrate --no-input -v0 && \
 	$(BIN)/python manage.py collectstatic --no-input -v0 && \
 	$(BIN)/python manage.py import_unit units/specs/*.yaml && \
-	$(BIN)/python manage.py seed_demo --learners $(LOAD_LEARNERS) >/dev/null && \
+	DEMO=true $(BIN)/python manage.py seed_demo --learners $(LOAD_LEARNERS) >/dev/null && \
 	{ BIND=127.0.0.1:$(LOAD_PORT) $(BIN)/gunicorn --config gunicorn.conf.py \
 		--access-logfile /dev/null & server=$$!; \
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \

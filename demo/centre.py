@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from assessments.models import Mapping, Review, StandardisationMeeting
+from assessments.models import IqaSample, Mapping, Review, StandardisationMeeting
 from assessments.quality import sample_record
 from assessments.services import decision_mark_met, learner_declaration_sign, unit_sign_off
 from audit.chain import record
@@ -23,7 +23,7 @@ from portfolio.models import (
     User,
     WitnessTestimony,
 )
-from portfolio.services import file_add
+from portfolio.services import eqa_grant_recorded, file_add
 
 Status = EvidenceItem.Status
 
@@ -296,8 +296,8 @@ def _countersign(portfolio: Portfolio) -> None:
     sample_record(
         portfolio=portfolio,
         iqa=portfolio.iqa,
-        stage="summative",
-        outcome="agree",
+        stage=IqaSample.Stage.SUMMATIVE,
+        outcome=IqaSample.Outcome.AGREE,
         comment="Mapping is precise and every context is evidenced from real work.",
         items=[(item, None, "Authentic, current and clearly mapped.") for item in items]
         + [(None, decision, "Well supported.") for decision in decisions],
@@ -322,14 +322,7 @@ def seed_centre_records(unit) -> bool:
             granted_by=people.get("admin"),
         )
         grant.portfolios.set([learner1])
-        record(
-            "eqa.granted",
-            actor=people.get("admin"),
-            obj=grant,
-            portfolio=learner1,
-            summary=f"{people.get('admin')} granted {people['eqa1']} access until "
-            f"{timezone.localtime(grant.expires_at):%d %b %Y}",
-        )
+        eqa_grant_recorded(grant=grant, by=people.get("admin"), created=True)
     meeting = StandardisationMeeting.objects.create(
         held_on=timezone.localdate() - datetime.timedelta(days=21),
         title="Evidencing context d: when systems let the learner down",

@@ -39,8 +39,9 @@ def set_active_role(request: HttpRequest, role: Role) -> None:
 
 
 def role_context(request: HttpRequest) -> dict:
-    """Template context: the centre, the active role and the others one may switch to."""
-    context = {"centre_name": settings.CENTRE_NAME}
+    """Template context: the centre, the roles (to compare with), the active role and the
+    others one may switch to."""
+    context = {"centre_name": settings.CENTRE_NAME, "Role": Role}
     user: User = request.user
     if not getattr(user, "is_authenticated", False):
         return context

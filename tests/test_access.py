@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from assessments.models import CriterionDecision, Mapping, Review, Signature
 from audit.models import AuditEntry
 from portfolio.access import get_for_user
 from portfolio.models import Portfolio, Role
-from tests.factories import PortfolioFactory
+from tests.factories import EvidenceFactory, PortfolioFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +197,68 @@ def test_an_iqa_never_quality_assures_a_portfolio_they_assessed_before_it_change
             items=[(item, None, "")],
             actions=[],
         )
+
+
+def _review(portfolio, person, item):
+    Review.objects.create(evidence=item, outcome="accepted", assessor=person)
+
+
+def _mapping(portfolio, person, item):
+    Mapping.objects.create(
+        evidence=item, criterion=portfolio.unit.criteria.first(), note="", assessor=person
+    )
+
+
+def _decision(portfolio, person, item):
+    CriterionDecision.objects.create(
+        portfolio=portfolio, criterion=portfolio.unit.criteria.first(), decided_by=person
+    )
+
+
+def _sign_off(portfolio, person, item):
+    Signature.objects.create(
+        portfolio=portfolio,
+        kind=Signature.Kind.ASSESSOR_SIGN_OFF,
+        signer=person,
+        signer_name=str(person),
+        role="assessor",
+        statement="",
+        signed_at=timezone.now(),
+        manifest={},
+        digest="",
+    )
+
+
+def _record(portfolio, person, item):
+    item.recorded_by = person
+    item.save(update_fields=["recorded_by"])
+
+
+@pytest.mark.parametrize(
+    "judge",
+    [_review, _mapping, _decision, _sign_off, _record],
+    ids=["review", "mapping", "decision", "sign-off", "assessor's record"],
+)
+def test_every_kind_of_assessor_judgement_keeps_its_maker_from_quality_assuring(
+    c4, make_user, judge
+):
+    both = make_user(assessor=True, iqa=True)
+    portfolio = PortfolioFactory(assessor=both)
+    item = EvidenceFactory(portfolio=portfolio, status="accepted")
+    judge(portfolio, both, item)
+    Portfolio.objects.filter(pk=portfolio.pk).update(assessor=make_user(assessor=True), iqa=both)
+    portfolio.refresh_from_db()
+
+    assert not Portfolio.objects.in_role(both, Role.IQA).exists()
+    assert not Portfolio.may_quality_assure(portfolio, both)
+    assert Portfolio.objects.assessed_by(both).get() == portfolio
+
+
+def test_a_former_assessor_who_judged_nothing_may_quality_assure(c4, make_user):
+    both = make_user(assessor=True, iqa=True)
+    portfolio = PortfolioFactory(assessor=both)
+    Portfolio.objects.filter(pk=portfolio.pk).update(assessor=make_user(assessor=True), iqa=both)
+    portfolio.refresh_from_db()
+
+    assert list(Portfolio.objects.in_role(both, Role.IQA)) == [portfolio]
+    assert Portfolio.may_quality_assure(portfolio, both)

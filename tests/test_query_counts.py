@@ -1,7 +1,7 @@
 """Every key page runs the same number of queries however big the centre is.
 
 The centre is the demo centre with its volume data (``seed_demo --learners N``) at two sizes;
-the pages are the benchmark's (``portfolio.benchmark.key_pages``), each opened by the person
+the pages are the benchmark's (``demo.benchmark.key_pages``), each opened by the person
 who uses it on the busiest portfolio. A page that starts running a query per row fails here.
 """
 

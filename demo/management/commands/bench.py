@@ -69,6 +69,9 @@ class Command(BaseCommand):
         return {
             **os.environ,
             "DEBUG": "false",
+            # seed_demo and the bench_* commands are the demo's; it adds no page, middleware or
+            # setting, so the pages are served as in production.
+            "DEMO": "true",
             "SECRET_KEY": "benchmark-only-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",

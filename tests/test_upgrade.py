@@ -1,0 +1,351 @@
+"""A database made by an earlier release upgrades in place: `migrate` on a copy of it applies
+the migrations that reshape it and leaves none unapplied, loses or empties no table, moves the
+moved models' content types (keeping their ids), and the new code then finds every signature
+still valid, the audit chain intact and every stored file present with its recorded hash.
+
+Each case is a fixture in tests/upgrade/: ``<name>.tar.xz`` holds ``db.sqlite3`` and ``files/``
+(PRIVATE_FILES_ROOT) as that release left them, and ``<name>.json`` what that release's own
+integrity check found. The upgrade always runs on a SQLite copy in a temporary folder, in
+subprocesses with the real settings, whatever database the rest of the suite uses. A release
+that reshapes models adds its own fixture, made by the release before it, and case to ``CASES``.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "upgrade"
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A model that moved app: its content type as it was, its label now, the table it keeps."""
+
+    content_type: tuple[str, str]  # (app_label, model) in django_content_type before
+    label: str  # "app.Model" in the new code
+    table: str
+
+
+@dataclass(frozen=True)
+class UpgradeCase:
+    fixture: str
+    applies: frozenset[str]  # the migrations ("app.name") that reshape this release's database
+    moved: tuple[Moved, ...] = ()
+
+    def __str__(self) -> str:
+        return self.fixture
+
+
+CASES = [
+    UpgradeCase(
+        fixture="demo-centre-0.1",
+        applies=frozenset(
+            {
+                "audit.0001_initial",
+                "portfolio.0006_eqa_grant_from_assessments",
+                "assessments.0006_audit_and_eqa_grant_moved_out",
+                "records.0001_initial",
+            }
+        ),
+        moved=(
+            Moved(("assessments", "auditentry"), "audit.AuditEntry", "assessments_auditentry"),
+            Moved(("assessments", "audithead"), "audit.AuditHead", "assessments_audithead"),
+            Moved(("assessments", "eqagrant"), "portfolio.EqaGrant", "assessments_eqagrant"),
+            Moved(("portfolio", "bulkexport"), "records.BulkExport", "portfolio_bulkexport"),
+        ),
+    ),
+]
+
+
+@dataclass
+class Snapshot:
+    """What the database holds, read with sqlite3 alone (no Django, no model code)."""
+
+    rows: dict[str, int]  # table -> row count, for every table but django_migrations
+    content_types: dict[int, tuple[str, str]]  # id -> (app_label, model)
+    migrations: set[str]  # "app.name"
+
+
+def snapshot(database: Path) -> Snapshot:
+    with sqlite3.connect(database) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        rows = {
+            table: connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in tables
+            if table != "django_migrations"
+        }
+        content_types = {
+            pk: (app, model)
+            for pk, app, model in connection.execute(
+                "SELECT id, app_label, model FROM django_content_type"
+            )
+        }
+        migrations = {
+            f"{app}.{name}"
+            for app, name in connection.execute("SELECT app, name FROM django_migrations")
+        }
+    connection.close()
+    return Snapshot(rows, content_types, migrations)
+
+
+def environment(folder: Path) -> dict[str, str]:
+    """The real settings on the copy in ``folder``, and nothing of the suite's own database,
+    file storage or settings module."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "DATABASE_", "EVIDENCE_S3_", "PRIVATE_FILES_"))
+    }
+    return {
+        **inherited,
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "PRIVATE_FILES_ROOT": str(folder / "files"),
+        "STATIC_ROOT": str(folder / "static"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "true",
+        "DEMO": "false",
+        "SECRET_KEY": "upgrade-test-only",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}".strip()
+
+
+# Run by the new code on the upgraded copy; prints one JSON report. The arguments are the moved
+# models' labels.
+CHECK = """
+import hashlib, io, json, sys
+
+import django
+
+django.setup()
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from assessments.signatures import signature_rows
+from portfolio.models import EvidenceFile, Portfolio
+from records.backup import integrity
+from records.models import BulkExport
+
+
+def exists(stored):
+    return bool(stored.name) and stored.storage.exists(stored.name)
+
+
+def sha256(stored):
+    digest = hashlib.sha256()
+    with stored.storage.open(stored.name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+files = []
+for evidence in EvidenceFile.objects.filter(purged_at__isnull=True).order_by("pk"):
+    present = exists(evidence.file)
+    files.append({
+        "pk": evidence.pk,
+        "name": evidence.file.name,
+        "exists": present,
+        "hash_matches": present and sha256(evidence.file) == evidence.sha256,
+        "missing_renditions": [  # named but not stored (a file without renditions names none)
+            stored.name
+            for stored in (evidence.screen, evidence.print_version)
+            if stored.name and not exists(stored)
+        ],
+    })
+
+models = {}
+for label in sys.argv[1:]:
+    model = apps.get_model(label)
+    tables = {model._meta.db_table: model.objects.count()}
+    for m2m in model._meta.local_many_to_many:
+        through = m2m.remote_field.through
+        tables[through._meta.db_table] = through.objects.count()
+    models[label] = {
+        "app_label": model._meta.app_label,
+        "content_type": ContentType.objects.get_for_model(model).pk,
+        "tables": tables,
+    }
+
+# makemigrations --check --dry-run, in this process rather than a Django of its own.
+changes = io.StringIO()
+try:
+    call_command("makemigrations", check=True, dry_run=True, stdout=changes, stderr=changes)
+    changes = ""
+except SystemExit:
+    changes = changes.getvalue() or "makemigrations --check found changes"
+
+executor = MigrationExecutor(connection)
+print(json.dumps({
+    "integrity": integrity(),
+    "signatures": {
+        str(row.signature.pk): row.valid
+        for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct()
+        for row in signature_rows(portfolio)
+    },
+    "evidence_files": files,
+    "purged_files": EvidenceFile.objects.filter(purged_at__isnull=False).count(),
+    "exports": [
+        {"pk": export.pk, "status": export.status, "name": export.file.name,
+         "exists": exists(export.file)}
+        for export in BulkExport.objects.order_by("pk")
+    ],
+    "export_table": BulkExport._meta.db_table,
+    "models": models,
+    "unapplied": [
+        f"{migration.app_label}.{migration.name}"
+        for migration, _ in executor.migration_plan(executor.loader.graph.leaf_nodes())
+    ],
+    "model_changes": changes,
+}))
+"""
+
+
+@dataclass
+class Upgrade:
+    case: UpgradeCase
+    expected: dict  # what the old release's integrity check found
+    before: Snapshot
+    after: Snapshot
+    migrate_output: str
+    checked: subprocess.CompletedProcess  # CHECK run on the upgraded copy
+
+    @cached_property
+    def report(self) -> dict:
+        """What the new code finds on the upgraded copy."""
+        if self.checked.returncode != 0:
+            pytest.fail(f"the new code could not check the upgraded copy:\n{output(self.checked)}")
+        return json.loads(self.checked.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module", params=CASES, ids=str)
+def upgrade(request, tmp_path_factory) -> Upgrade:
+    """A copy of the case's fixture, snapshotted, migrated by the new code, then checked by it
+    (a failed check fails only the tests that need its report)."""
+    case: UpgradeCase = request.param
+    folder = tmp_path_factory.mktemp(case.fixture)
+    with tarfile.open(FIXTURES / f"{case.fixture}.tar.xz") as archive:
+        archive.extractall(folder, filter="data")
+    expected = json.loads((FIXTURES / f"{case.fixture}.json").read_text())
+    env = environment(folder)
+
+    before = snapshot(folder / "db.sqlite3")
+    migrated = run(env, "manage.py", "migrate", "--no-input")
+    if migrated.returncode != 0:
+        pytest.fail(f"migrate failed on a copy of {case.fixture}:\n{output(migrated)}")
+    after = snapshot(folder / "db.sqlite3")
+
+    checked = run(env, "-c", CHECK, *(moved.label for moved in case.moved))
+    return Upgrade(case, expected, before, after, migrated.stdout, checked)
+
+
+def test_the_upgrade_applies_the_moves_and_leaves_no_migration_unapplied(upgrade):
+    applied = upgrade.after.migrations - upgrade.before.migrations
+    assert upgrade.before.migrations <= upgrade.after.migrations, "migrations were unrecorded"
+    assert upgrade.case.applies <= applied, (
+        f"expected but not applied: {sorted(upgrade.case.applies - applied)}\n"
+        f"{upgrade.migrate_output}"
+    )
+    assert upgrade.report["unapplied"] == [], "migrations left unapplied"
+
+
+# Django's own bookkeeping, to which a later release's new models add rows (none is lost: the
+# content types are checked one by one below).
+GROWS = {"django_content_type", "auth_permission"}
+
+
+def test_every_table_keeps_exactly_its_rows(upgrade):
+    changed = {}
+    for table, rows in upgrade.before.rows.items():
+        now = upgrade.after.rows.get(table, "table gone")
+        if now == "table gone" or (now < rows if table in GROWS else now != rows):
+            changed[table] = f"{rows} rows before, now {now}"
+    assert not changed, f"tables lost, emptied or changed by the upgrade: {changed}"
+
+
+def test_the_moved_models_content_types_keep_their_ids_under_their_new_apps(upgrade):
+    before, after = upgrade.before.content_types, upgrade.after.content_types
+    moved = {}
+    for model in upgrade.case.moved:
+        (pk,) = [pk for pk, row in before.items() if row == model.content_type]
+        new_app = model.label.split(".")[0]
+        moved[pk] = (new_app, model.content_type[1])
+        assert after.get(pk) == moved[pk], f"content type {pk} of {model.label}: {after.get(pk)}"
+        assert upgrade.report["models"][model.label]["content_type"] == pk, (
+            f"Django finds another content type for {model.label} than {pk}, the one it had"
+        )
+    unmoved = {pk: row for pk, row in before.items() if pk not in moved}
+    assert {pk: after.get(pk) for pk in unmoved} == unmoved, "other content types changed"
+    added = {row for pk, row in after.items() if pk not in before}
+    assert not added & {model.content_type for model in upgrade.case.moved}, (
+        "a moved model's old content type was made again"
+    )
+    assert not added & set(moved.values()), "a moved model got a second content type"
+
+
+def test_the_moved_models_reach_their_kept_tables_through_their_new_apps(upgrade):
+    for model in upgrade.case.moved:
+        found = upgrade.report["models"][model.label]
+        assert found["app_label"] == model.label.split(".")[0]
+        assert model.table in found["tables"], f"{model.label} no longer uses {model.table}"
+        for table, count in found["tables"].items():
+            assert table in upgrade.before.rows, f"{model.label} uses {table}, a new table"
+            assert count == upgrade.before.rows[table], (
+                f"{model.label} sees {count} rows in {table}, "
+                f"which had {upgrade.before.rows[table]}"
+            )
+
+
+def test_every_signature_still_holds_and_the_audit_chain_is_intact(upgrade):
+    found, expected = upgrade.report, upgrade.expected
+    differs = {
+        name: f"{expected.get(name)!r} before, {now!r} now"
+        for name, now in found["integrity"].items()
+        if now != expected.get(name)
+    }
+    assert not differs, f"the integrity check finds otherwise than before: {differs}"
+    assert found["integrity"]["audit_chain_intact"] is True
+    assert found["signatures"] == expected["signature_status"], "signatures' validity changed"
+    assert all(found["signatures"].values()), "a signature no longer holds"
+
+
+def test_every_evidence_file_and_export_is_still_stored_with_its_hash(upgrade):
+    files = upgrade.report["evidence_files"]
+    assert len(files) + upgrade.report["purged_files"] == upgrade.expected["evidence_files"]
+    assert files, "the fixture has no evidence file to check"
+    lost = [f for f in files if not (f["exists"] and f["hash_matches"]) or f["missing_renditions"]]
+    assert not lost, f"evidence files missing, changed or without renditions: {lost}"
+    exports = upgrade.report["exports"]
+    assert len(exports) == upgrade.before.rows[upgrade.report["export_table"]]
+    unreadable = [e for e in exports if e["status"] == "done" and not e["exists"]]
+    assert not unreadable, f"finished exports whose ZIP is gone: {unreadable}"
+
+
+def test_the_upgraded_models_need_no_further_migrations(upgrade):
+    assert upgrade.report["model_changes"] == "", upgrade.report["model_changes"]
