@@ -1,0 +1,30 @@
+"""Gunicorn's settings for the web processes. `gunicorn` run at the top of the repository reads
+them through gunicorn.conf.py there; an installed package runs `gunicorn -c python:config.gunicorn`.
+
+Behind a reverse proxy that terminates TLS and buffers uploads (see docs/deployment.md).
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "config.wsgi:application"
+
+# BIND (e.g. "127.0.0.1:8000" or "unix:/run/portfolio/web.sock") or else every address on PORT.
+bind = [os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+
+# A whole portfolio's PDF, photos attached, takes seconds to minutes on a small machine.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 120)
+graceful_timeout = 30
+# Start each worker afresh now and then, so memory a large PDF took is given back.
+max_requests = 500
+max_requests_jitter = 50
+
+# Requests and errors to standard output and error, for journald or the container's log.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Workers' heartbeat files in memory, not on a disk that may stall.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
