@@ -53,7 +53,7 @@ class MappingForm(_Form):
         super().__init__(*args, **kwargs)
         field = self.fields["criterion"]
         field.queryset = evidence.portfolio.unit.criteria.order_by("position")
-        field.label_from_instance = lambda c: f"{c.number} ({c.nos_code}) {c.wording}"
+        field.label_from_instance = lambda c: f"{c.label} {c.wording}"
         claimed = [c.pk for c in evidence.claimed_criteria.all()]
         if claimed and not self.is_bound:
             self.initial.setdefault("criterion", claimed[0])
@@ -102,7 +102,7 @@ class AssessorRecordForm(forms.ModelForm):
         self.portfolio = portfolio
         unit = portfolio.unit
         self.fields["contexts"].queryset = unit.contexts.all()
-        self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
+        self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.staff_description}"
         self.fields["criteria"].queryset = unit.criteria.order_by("position")
         self.fields["setting"].choices = EvidenceItem.Setting.choices
         self.fields["customer"].choices = EvidenceItem.Customer.choices

@@ -67,6 +67,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_sample": portfolio.may_quality_assure(user),
             "may_eqa_review": portfolio.may_eqa_review(user),
             "is_centre_admin": user.is_centre_admin,
+            "is_learner": portfolio.learner_id == user.pk,
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
         },

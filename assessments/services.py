@@ -96,8 +96,7 @@ def mapping_save(
             actor=by,
             obj=mapping,
             portfolio=evidence.portfolio,
-            summary=f"{by} confirmed {criterion.number} ({criterion.nos_code}) on "
-            f"'{evidence.title}'",
+            summary=f"{by} confirmed {criterion.label} on '{evidence.title}'",
             data={"criterion": criterion.nos_code, "note": note, "seconds": recording_seconds},
         )
     return mapping
@@ -116,7 +115,7 @@ def mapping_remove(*, mapping: Mapping, by: User) -> None:
             .exists()
         ):
             raise ValidationError(
-                f"The decision that {mapping.criterion.nos_code} is met cites this evidence: "
+                f"The decision that {mapping.criterion.label} is met cites this evidence: "
                 "withdraw the decision first."
             )
         record(
@@ -124,7 +123,7 @@ def mapping_remove(*, mapping: Mapping, by: User) -> None:
             actor=by,
             obj=mapping,
             portfolio=mapping.evidence.portfolio,
-            summary=f"{by} removed {mapping.criterion.nos_code} from '{mapping.evidence.title}'",
+            summary=f"{by} removed {mapping.criterion.label} from '{mapping.evidence.title}'",
             data={"criterion": mapping.criterion.nos_code},
         )
         mapping.delete()
@@ -206,9 +205,9 @@ def decision_mark_met(
             ).values_list("evidence_id", flat=True)
         )
         if any(item.pk not in confirmed for item in cited):
-            raise ValidationError(f"Cite only evidence on which {criterion.nos_code} is confirmed.")
+            raise ValidationError(f"Cite only evidence on which {criterion.label} is confirmed.")
         if CriterionDecision.objects.active().filter(portfolio=portfolio, criterion=criterion):
-            raise ValidationError(f"{criterion.nos_code} is already marked met.")
+            raise ValidationError(f"{criterion.label} is already marked met.")
         decision = CriterionDecision.objects.create(
             portfolio=portfolio, criterion=criterion, decided_by=by
         )
@@ -218,7 +217,7 @@ def decision_mark_met(
             actor=by,
             obj=decision,
             portfolio=portfolio,
-            summary=f"{by} marked {criterion.number} ({criterion.nos_code}) met",
+            summary=f"{by} marked {criterion.label} met",
             data={"criterion": criterion.nos_code, "cited": [item.pk for item in cited]},
         )
     return decision
@@ -241,7 +240,7 @@ def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> 
             actor=by,
             obj=decision,
             portfolio=decision.portfolio,
-            summary=f"{by} withdrew the decision that {decision.criterion.nos_code} is met",
+            summary=f"{by} withdrew the decision that {decision.criterion.label} is met",
             data={"criterion": decision.criterion.nos_code, "reason": decision.withdrawal_reason},
         )
 

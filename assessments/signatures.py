@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import dateformat, timezone
+from django.utils.text import capfirst
+
 from assessments.models import CriterionDecision, Mapping, Review, Signature
 from portfolio.models import EvidenceItem, Portfolio
 
@@ -116,13 +119,22 @@ def status_of(signatures: list[Signature], current: dict[str, Any]) -> list[Sign
     for signature in signatures:
         reasons = []
         if signature.revoked_at:
-            reasons.append(f"unlocked: {signature.revoked_reason}")
+            reasons.append(_revocation(signature))
         if digest_of(signature.manifest) != signature.digest:
             reasons.append("the record of what was signed has been altered")
         elif signature.digest != now_digest:
             reasons.extend(_differences(signature.manifest, current))
-        result.append(SignatureStatus(signature, not reasons, reasons))
+        sentences = [capfirst(reason).rstrip(".") + "." for reason in reasons]
+        result.append(SignatureStatus(signature, not reasons, sentences))
     return result
+
+
+def _revocation(signature: Signature) -> str:
+    """Who revoked the signature, when and why, in one sentence: the reason is kept as "unlocked
+    by <who>: <why>" (or "referred back by the IQA <who>: <why>")."""
+    who, _, why = signature.revoked_reason.partition(": ")
+    when = dateformat.format(timezone.localtime(signature.revoked_at), r"j F Y \a\t H:i")
+    return f"{who} on {when}: {why}" if why else f"{who} on {when}"
 
 
 def _differences(signed: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -9,6 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.text import get_text_list
+
 from assessments.models import CriterionDecision, Mapping
 from portfolio.models import CriterionClaim, EvidenceItem, Portfolio
 from units.models import Criterion, EvidenceContext
@@ -16,6 +18,25 @@ from units.models import Criterion, EvidenceContext
 Status = EvidenceItem.Status
 # Evidence the learner has put forward and the assessor has not sent back.
 PUT_FORWARD = {Status.SUBMITTED, Status.RESUBMITTED, Status.ACCEPTED}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """How far evidence reaches one of the unit's thresholds, in words: "4, at least 3 needed:
+    met", or "12 days, at least 28 needed"."""
+
+    label: str
+    have: int
+    need: int
+    unit: str = ""  # a noun said with the number, such as "day"
+
+    @property
+    def met(self) -> bool:
+        return self.have >= self.need
+
+    def __str__(self) -> str:
+        have = _count(self.have, self.unit) if self.unit else str(self.have)
+        return f"{have}, at least {self.need} needed{': met' if self.met else ''}"
 
 
 @dataclass
@@ -59,8 +80,30 @@ class Coverage:
         return (max(occasions) - min(occasions)).days if occasions else 0
 
     @property
+    def thresholds(self) -> list[Threshold]:
+        """The unit's thresholds against the evidence put forward (submitted or accepted)."""
+        return [
+            Threshold("Different occasions", len(self.occasions), self.min_occasions),
+            Threshold("Different customers", len(self.customers), self.min_customers),
+            Threshold("First occasion to last", self.period_days, self.min_period_days, "day"),
+        ]
+
+    @property
+    def accepted_thresholds(self) -> list[Threshold]:
+        """The unit's thresholds against accepted evidence only, as the sign-off counts them."""
+        return [
+            Threshold("Different occasions", len(self.accepted_occasions), self.min_occasions),
+            Threshold("Different customers", len(self.accepted_customers), self.min_customers),
+            Threshold(
+                "First occasion to last", self.accepted_period_days, self.min_period_days, "day"
+            ),
+        ]
+
+    @property
     def unmet(self) -> list[str]:
-        """Why the unit cannot be signed off yet, each in a sentence a learner understands.
+        """Why the unit cannot be signed off yet, each in a sentence that the learner, the
+        assessor and a verifier all read the same way (it speaks of the learner and the assessor,
+        not to them).
 
         Empty when the portfolio is sufficient: every criterion met, performance criteria on
         accepted real-work evidence, every context and the thresholds shown by accepted
@@ -68,11 +111,9 @@ class Coverage:
         lines = []
         not_met = [c for c in self.criteria if c.pk not in self.met]
         if not_met:
-            lines.append(
-                f"Your assessor has not yet marked {_join([c.nos_code for c in not_met])} as met."
-            )
+            lines.append(f"Not yet marked met by the assessor: {_join(not_met)}.")
         simulated = [
-            c.nos_code
+            c
             for c in self.criteria
             if c.is_performance and c.pk in self.met and c.pk not in self.met_from_real_work
         ]
@@ -84,24 +125,12 @@ class Coverage:
         for context in self.contexts:
             if context.letter not in self.accepted_contexts:
                 lines.append(
-                    f"No accepted performance evidence yet {context.description} "
-                    f"(context {context.letter})."
+                    f"No accepted performance evidence yet for context {context.letter} "
+                    f"({context.staff_description})."
                 )
-        if len(self.accepted_occasions) < self.min_occasions:
-            lines.append(
-                f"Accepted evidence shows {_count(len(self.accepted_occasions), 'occasion')}; "
-                f"the unit asks for at least {self.min_occasions} different occasions."
-            )
-        if len(self.accepted_customers) < self.min_customers:
-            lines.append(
-                f"Accepted evidence shows {_count(len(self.accepted_customers), 'customer')}; "
-                f"the unit asks for at least {self.min_customers} different customers."
-            )
-        if self.accepted_period_days < self.min_period_days:
-            lines.append(
-                f"Accepted evidence spans {_count(self.accepted_period_days, 'day')}; the unit "
-                f"asks for at least {self.min_period_days} from the first occasion to the last."
-            )
+        for threshold in self.accepted_thresholds:
+            if not threshold.met:
+                lines.append(f"{threshold.label} in accepted evidence: {threshold}.")
         return lines
 
     @property
@@ -110,44 +139,50 @@ class Coverage:
 
     @property
     def missing(self) -> list[str]:
-        """What the portfolio still lacks, each in a sentence a learner understands."""
+        """What the evidence the learner has put forward still lacks, each in a sentence
+        addressed to the learner."""
+        return self._missing(to_learner=True)
+
+    @property
+    def missing_for_staff(self) -> list[str]:
+        """The same, as the assessor, the IQA or a verifier read it: of the learner, not to
+        them."""
+        return self._missing(to_learner=False)
+
+    def _missing(self, *, to_learner: bool) -> list[str]:
         lines = []
         for context in self.contexts:
             if context.letter not in self.contexts_covered:
-                lines.append(f"No evidence yet {context.description} (context {context.letter}).")
-        unclaimed = [
-            c.nos_code for c in self.criteria if c.is_performance and c.pk not in self.claimed
-        ]
+                lines.append(
+                    f"No evidence yet {context.description} (context {context.letter})."
+                    if to_learner
+                    else f"No evidence yet for context {context.letter} "
+                    f"({context.staff_description})."
+                )
+        unclaimed = [c for c in self.criteria if c.is_performance and c.pk not in self.claimed]
         if unclaimed:
             lines.append(f"No evidence put forward yet for {_join(unclaimed)}.")
+        whose = "Your" if to_learner else "The"
         for criterion in self.criteria:
             if criterion.is_performance:
                 continue
             state = self.answers.get(criterion.pk)
             if state is None:
-                lines.append(f"{criterion.nos_code} has no answer yet.")
+                lines.append(f"{criterion.label} has no answer yet.")
             elif state == Status.DRAFT:
-                lines.append(f"Your answer for {criterion.nos_code} is a draft: submit it.")
+                lines.append(
+                    f"{whose} answer for {criterion.label} is a draft"
+                    + (": submit it." if to_learner else ", not yet submitted.")
+                )
             elif state == Status.REFERRED_BACK:
                 lines.append(
-                    f"Your answer for {criterion.nos_code} was referred back: "
-                    "read the feedback and resubmit it."
+                    f"{whose} answer for {criterion.label} was referred back"
+                    + (": read the feedback and resubmit it." if to_learner else " to the learner.")
                 )
-        if len(self.occasions) < self.min_occasions:
-            lines.append(
-                f"Evidence from {_count(len(self.occasions), 'different occasion')} so far; "
-                f"the unit asks for at least {self.min_occasions}."
-            )
-        if len(self.customers) < self.min_customers:
-            lines.append(
-                f"Evidence with {_count(len(self.customers), 'different customer')} so far; "
-                f"the unit asks for at least {self.min_customers}."
-            )
-        if self.period_days < self.min_period_days:
-            lines.append(
-                f"Your evidence spans {_count(self.period_days, 'day')} from the first occasion "
-                f"to the last; the unit asks for at least {self.min_period_days}."
-            )
+        evidence = "your evidence" if to_learner else "the evidence put forward"
+        for threshold in self.thresholds:
+            if not threshold.met:
+                lines.append(f"{threshold.label} in {evidence}: {threshold}.")
         return lines
 
 
@@ -155,8 +190,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _join(codes: list[str]) -> str:
-    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " and " + codes[-1]
+def _join(criteria: list[Criterion]) -> str:
+    """Criteria named as every page names them: "1.1 (P1), 1.2 (P2) and 1.3 (P3)"."""
+    return get_text_list([criterion.label for criterion in criteria], "and")
 
 
 def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:

@@ -162,7 +162,7 @@ def mapping_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             error_messages(request, error)
         else:
-            messages.success(request, f"{criterion.nos_code} is confirmed on this evidence.")
+            messages.success(request, f"{criterion.label} is confirmed on this evidence.")
         return redirect(f"{evidence.get_absolute_url()}#mapping")
     return evidence_page(request, evidence, mapping_form=form)
 
@@ -174,7 +174,7 @@ def mapping_remove(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence_for(request, mapping.evidence_id, EvidenceItem.may_map)
     try:
         services.mapping_remove(mapping=mapping, by=request.user)
-        messages.success(request, f"{mapping.criterion.nos_code} is no longer confirmed here.")
+        messages.success(request, f"{mapping.criterion.label} is no longer confirmed here.")
     except ValidationError as error:
         error_messages(request, error)
     return redirect(f"{evidence.get_absolute_url()}#mapping")
@@ -321,7 +321,7 @@ def criterion_detail(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
                     cited=list(form.cleaned_data["cited"]),
                     by=request.user,
                 )
-                messages.success(request, f"{criterion.nos_code} is marked met.")
+                messages.success(request, f"{criterion.label} is marked met.")
                 return redirect("matrix", portfolio.pk)
             except ValidationError as error:
                 form.add_error(None, error)
@@ -360,7 +360,7 @@ def decision_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         error_messages(request, error)
     else:
-        messages.success(request, f"The decision on {decision.criterion.nos_code} is withdrawn.")
+        messages.success(request, f"The decision on {decision.criterion.label} is withdrawn.")
     return redirect("criterion_detail", portfolio.pk, decision.criterion_id)
 
 

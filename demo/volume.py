@@ -181,7 +181,7 @@ class _Batch:
             occurred = self.today - datetime.timedelta(days=max(days // 4, 1))
             item = EvidenceItem(
                 portfolio=portfolio,
-                title=f"Answer to the question for {criterion.nos_code}",
+                title=f"Answer to the question for {criterion.label}",
                 method=EvidenceItem.Method.QUESTIONING,
                 occurred_on=occurred,
                 account=ANSWERS.get(criterion.nos_code, ANSWERS[next(iter(ANSWERS))]),

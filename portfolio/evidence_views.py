@@ -333,7 +333,7 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
             return redirect("knowledge_list", portfolio.pk)
         if "submit" in request.POST:
             return redirect("evidence_submit", evidence.pk)
-        messages.success(request, f"Your answer for {criterion.nos_code} is saved as a draft.")
+        messages.success(request, f"Your answer for {criterion.label} is saved as a draft.")
         return redirect("knowledge_list", portfolio.pk)
     return render(
         request,

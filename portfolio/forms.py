@@ -5,6 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
@@ -74,7 +75,7 @@ class CriterionChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, criterion: Criterion) -> str:
-        return f"{criterion.number} ({criterion.nos_code}) {criterion.wording}"
+        return f"{criterion.label} {criterion.wording}"
 
 
 def not_in_future(day):
@@ -174,7 +175,7 @@ class EvidenceForm(forms.ModelForm):
         performance = [c for c in claimed if c.is_performance]
         if not performance:
             return cleaned
-        codes = ", ".join(c.nos_code for c in performance)
+        codes = get_text_list([c.label for c in performance], "and")
         unit = self.portfolio.unit
         if not EvidenceItem.setting_counts_as_work(cleaned.get("setting"), unit):
             self.add_error(
@@ -185,7 +186,8 @@ class EvidenceForm(forms.ModelForm):
         if "contexts" in cleaned and not cleaned["contexts"]:
             self.add_error(
                 "contexts",
-                f"Evidence claiming performance criteria ({codes}) must show at least one context.",
+                "Evidence that claims performance criteria must show at least one context; this "
+                f"claims {codes}.",
             )
         for name, message in [
             ("setting", "Say where this happened: performance evidence must come from work."),

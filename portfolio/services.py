@@ -246,15 +246,14 @@ def knowledge_answer_save(
         ).first()
         if evidence is not None and not evidence.is_editable:
             raise ValidationError(
-                f"Your answer for {criterion.nos_code} is with your assessor now, so it cannot "
-                "change."
+                f"Your answer for {criterion.label} is with your assessor now, so it cannot change."
             )
         created = evidence is None
         if created:
             evidence = EvidenceItem.objects.create(
                 portfolio=portfolio,
                 answers_question=criterion,
-                title=f"Answer to the question for {criterion.nos_code}",
+                title=f"Answer to the question for {criterion.label}",
                 method=EvidenceItem.Method.QUESTIONING,
                 occurred_on=timezone.localdate(),
                 account=answer,
@@ -270,7 +269,7 @@ def knowledge_answer_save(
             obj=evidence,
             portfolio=portfolio,
             summary=f"{by} {'answered' if created else 'changed the answer to'} the question "
-            f"for {criterion.nos_code}",
+            f"for {criterion.label}",
             data={**_evidence_data(evidence), "criterion": criterion.nos_code},
         )
     return evidence

@@ -117,6 +117,24 @@ class WitnessFactory(factory.django.DjangoModelFactory):
     statement = "I saw the learner calm an upset customer at the returns desk."
 
 
+def evidence_form_data(portfolio, **changes) -> dict:
+    """The evidence form filled in for new evidence of ``portfolio``: a reflective account in
+    context b claiming P1 and P8, with ``changes`` on top."""
+    unit = portfolio.unit
+    return {
+        "title": "Refund complaint at the desk",
+        "method": "reflective",
+        "occurred_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
+        "contexts": [unit.contexts.get(letter="b").pk],
+        "setting": "real_paid",
+        "customer": "external",
+        "customer_reference": "Customer 7",
+        "account": "A customer was shouting about a refund. I listened, then explained.",
+        "claimed_criteria": [c.pk for c in unit.criteria.filter(nos_code__in=["P1", "P8"])],
+        **changes,
+    }
+
+
 def edit_form_data(evidence, **changes) -> dict:
     """The evidence form filled in with ``evidence`` as it stands, with ``changes`` (``files``,
     say) on top: what the learner posts when saving it again."""

@@ -350,7 +350,7 @@ class TestSigningOff:
         )
 
         assert "The unit cannot be signed off yet:" in response.text
-        assert "Your assessor has not yet marked P1" in response.text
+        assert "Not yet marked met by the assessor: 1.1 (P1)" in response.text
         portfolio.refresh_from_db()
         assert portfolio.status == "in_progress"
         assert not Signature.objects.exists()
@@ -413,9 +413,9 @@ class TestSigningOff:
 
         [row] = signature_rows(portfolio)
         assert not row.valid
-        assert row.reasons == [f"the file 'desk.jpg' of '{item.title}' has changed"]
+        assert row.reasons == [f"The file 'desk.jpg' of '{item.title}' has changed."]
         page = assessor_client.get(f"/portfolios/{portfolio.pk}/").text
-        assert "Broken: the file &#x27;desk.jpg&#x27;" in page
+        assert "The file &#x27;desk.jpg&#x27;" in page
 
     def test_a_changed_record_breaks_the_signature(self, assessor_client, portfolio):
         sufficient(portfolio)
@@ -425,7 +425,7 @@ class TestSigningOff:
         EvidenceItem.objects.filter(pk=item.pk).update(account="Rewritten after signing")
 
         [row] = signature_rows(portfolio)
-        assert row.reasons == [f"evidence '{item.title}' has changed (account_sha256)"]
+        assert row.reasons == [f"Evidence '{item.title}' has changed (account_sha256)."]
 
     def test_an_altered_signed_manifest_is_detected(self, assessor_client, portfolio):
         sufficient(portfolio)
@@ -435,7 +435,7 @@ class TestSigningOff:
         signature.save()
 
         [row] = signature_rows(portfolio)
-        assert row.reasons == ["the record of what was signed has been altered"]
+        assert row.reasons == ["The record of what was signed has been altered."]
 
     def test_the_learner_signs_the_declaration_after_the_sign_off(
         self, client, login, assessor_client, portfolio

@@ -33,16 +33,13 @@ def test_a_new_portfolio_lacks_everything(portfolio):
         "No evidence yet when people, systems or resources have let you down (context d).",
     ]
     assert (
-        "No evidence put forward yet for P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11, P12, "
-        "P13, P14, P15, P16 and P17." in result.missing
+        "No evidence put forward yet for 1.1 (P1), 1.2 (P2), 1.3 (P3), 1.4 (P4), 1.5 (P5), "
+        "1.6 (P6), 1.7 (P7), 2.1 (P8), 2.2 (P9), 2.3 (P10), 2.4 (P11), 2.5 (P12), 2.6 (P13), "
+        "2.7 (P14), 2.8 (P15), 2.9 (P16) and 2.10 (P17)." in result.missing
     )
-    assert "K6 has no answer yet." in result.missing
-    assert "Evidence from 0 different occasions so far; the unit asks for at least 4." in (
-        result.missing
-    )
-    assert "Evidence with 0 different customers so far; the unit asks for at least 3." in (
-        result.missing
-    )
+    assert "3.6 (K6) has no answer yet." in result.missing
+    assert "Different occasions in your evidence: 0, at least 4 needed." in result.missing
+    assert "Different customers in your evidence: 0, at least 3 needed." in result.missing
 
 
 def test_submitted_performance_evidence_covers_its_contexts(portfolio):
@@ -98,9 +95,7 @@ def test_occasions_are_days_and_customers_are_their_references(portfolio):
     assert len(result.occasions) == 3
     assert result.customers == {"cust 1", "cust 2", "cust 3"}
     assert result.period_days == 35
-    assert "Evidence from 3 different occasions so far; the unit asks for at least 4." in (
-        result.missing
-    )
+    assert "Different occasions in your evidence: 3, at least 4 needed." in (result.missing)
     assert not any("different customers" in line for line in result.missing)
     assert not any("spans" in line for line in result.missing)
 
@@ -112,8 +107,8 @@ def test_a_short_period_is_explained(portfolio):
     EvidenceFactory(portfolio=portfolio, status="submitted", occurred_on=days_ago(3), claims=["P1"])
 
     assert (
-        "Your evidence spans 7 days from the first occasion to the last; the unit asks for at "
-        "least 28." in coverage(portfolio).missing
+        "First occasion to last in your evidence: 7 days, at least 28 needed."
+        in coverage(portfolio).missing
     )
 
 
@@ -130,10 +125,12 @@ def test_knowledge_answers_are_tracked_by_state(portfolio):
 
     missing = coverage(portfolio).missing
 
-    assert not any(line.startswith("K1 ") or "for K1 " in line for line in missing)
-    assert "Your answer for K2 is a draft: submit it." in missing
-    assert "Your answer for K3 was referred back: read the feedback and resubmit it." in missing
-    assert "K4 has no answer yet." in missing
+    assert not any("(K1)" in line for line in missing)
+    assert "Your answer for 3.2 (K2) is a draft: submit it." in missing
+    assert (
+        "Your answer for 3.3 (K3) was referred back: read the feedback and resubmit it." in missing
+    )
+    assert "3.4 (K4) has no answer yet." in missing
 
 
 def test_confirmed_counts_only_the_assessors_mappings_on_accepted_evidence(portfolio):

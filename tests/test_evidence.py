@@ -10,7 +10,7 @@ from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Notification
 from tests import samples
-from tests.factories import EvidenceFactory
+from tests.factories import EvidenceFactory, evidence_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -21,27 +21,10 @@ def learner_client(client, login, portfolio):
     return client
 
 
-def form_data(portfolio, **changes):
-    unit = portfolio.unit
-    data = {
-        "title": "Refund complaint at the desk",
-        "method": "reflective",
-        "occurred_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
-        "contexts": [unit.contexts.get(letter="b").pk],
-        "setting": "real_paid",
-        "customer": "external",
-        "customer_reference": "Customer 7",
-        "account": "A customer was shouting about a refund. I listened, then explained.",
-        "claimed_criteria": [c.pk for c in unit.criteria.filter(nos_code__in=["P1", "P8"])],
-    }
-    data.update(changes)
-    return data
-
-
 def test_a_learner_adds_evidence_as_a_draft(learner_client, portfolio):
     response = learner_client.post(
         f"/portfolios/{portfolio.pk}/evidence/new/",
-        {**form_data(portfolio), "files": [samples.upload("desk.jpg", samples.jpeg())]},
+        {**evidence_form_data(portfolio), "files": [samples.upload("desk.jpg", samples.jpeg())]},
     )
 
     evidence = EvidenceItem.objects.get()
@@ -77,12 +60,13 @@ def test_the_form_is_shown_with_the_units_criteria_and_contexts(learner_client, 
             {"setting": "simulation"},
             "claimed_criteria",
             "This unit does not allow simulation for performance evidence, so simulated "
-            "evidence cannot claim P1, P8.",
+            "evidence cannot claim 1.1 (P1) and 2.1 (P8).",
         ),
         (
             {"contexts": []},
             "contexts",
-            "Evidence claiming performance criteria (P1, P8) must show at least one context.",
+            "Evidence that claims performance criteria must show at least one context; this "
+            "claims 1.1 (P1) and 2.1 (P8).",
         ),
         ({"setting": ""}, "setting", "Say where this happened"),
         ({"customer": ""}, "customer", "Say whether the customer was internal or external."),
@@ -103,7 +87,7 @@ def test_the_form_is_shown_with_the_units_criteria_and_contexts(learner_client, 
 def test_each_rule_is_explained_and_nothing_typed_is_lost(
     learner_client, portfolio, changes, field, message
 ):
-    data = form_data(portfolio, **changes)
+    data = evidence_form_data(portfolio, **changes)
 
     response = learner_client.post(f"/portfolios/{portfolio.pk}/evidence/new/", data)
 
@@ -115,7 +99,9 @@ def test_each_rule_is_explained_and_nothing_typed_is_lost(
 
 def test_simulation_may_evidence_knowledge_but_not_performance(learner_client, portfolio):
     k1 = portfolio.unit.criteria.get(nos_code="K1")
-    data = form_data(portfolio, setting="simulation", contexts=[], claimed_criteria=[k1.pk])
+    data = evidence_form_data(
+        portfolio, setting="simulation", contexts=[], claimed_criteria=[k1.pk]
+    )
 
     response = learner_client.post(f"/portfolios/{portfolio.pk}/evidence/new/", data)
 
@@ -129,14 +115,15 @@ def test_a_simulated_performance_claim_is_allowed_where_the_unit_allows_it(
     portfolio.unit.save()
 
     response = learner_client.post(
-        f"/portfolios/{portfolio.pk}/evidence/new/", form_data(portfolio, setting="simulation")
+        f"/portfolios/{portfolio.pk}/evidence/new/",
+        evidence_form_data(portfolio, setting="simulation"),
     )
 
     assert response.status_code == 302
 
 
 def test_a_criterion_of_another_unit_cannot_be_claimed(learner_client, portfolio):
-    data = form_data(portfolio, claimed_criteria=[999_999])
+    data = evidence_form_data(portfolio, claimed_criteria=[999_999])
 
     response = learner_client.post(f"/portfolios/{portfolio.pk}/evidence/new/", data)
 
@@ -145,7 +132,7 @@ def test_a_criterion_of_another_unit_cannot_be_claimed(learner_client, portfolio
 
 def test_a_draft_is_edited_and_a_submitted_item_is_locked(learner_client, portfolio):
     evidence = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
-    data = form_data(portfolio, title="A better title")
+    data = evidence_form_data(portfolio, title="A better title")
 
     learner_client.post(f"/evidence/{evidence.pk}/edit/", data)
     evidence.refresh_from_db()
@@ -163,7 +150,7 @@ def test_a_draft_is_deleted_with_its_files(
     evidence = EvidenceFactory(portfolio=portfolio)
     learner_client.post(
         f"/evidence/{evidence.pk}/edit/",
-        {**form_data(portfolio), "files": [samples.upload("a.pdf", samples.pdf())]},
+        {**evidence_form_data(portfolio), "files": [samples.upload("a.pdf", samples.pdf())]},
     )
     path = evidence.files.get().file.path
 
@@ -288,7 +275,7 @@ def test_learner_text_is_escaped(client, login, portfolio):
 def test_a_change_read_before_the_item_was_submitted_is_refused(portfolio):
     evidence = EvidenceFactory(portfolio=portfolio, account="As submitted.")
     form = EvidenceForm(
-        form_data(portfolio, account="Changed afterwards."),
+        evidence_form_data(portfolio, account="Changed afterwards."),
         instance=EvidenceItem.objects.get(pk=evidence.pk),
         portfolio=portfolio,
     )

@@ -37,7 +37,7 @@ def test_an_answer_is_evidence_by_questioning_claiming_its_criterion(learner_cli
     assert list(evidence.claimed_criteria.all()) == [k6]
     assert evidence.status == "draft"
     assert (
-        "Your answer for K6 is a draft: submit it."
+        "Your answer for 3.6 (K6) is a draft: submit it."
         in coverage_for([portfolio])[portfolio.pk].missing
     )
 

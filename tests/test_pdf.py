@@ -111,7 +111,7 @@ def test_a_signature_broken_after_signing_shows_as_broken(complete):
     text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(complete))))
 
     assert "Assessor's unit sign-off: BROKEN" in text
-    assert "the file 'letter.pdf'" in text
+    assert "The file 'letter.pdf'" in text
 
 
 def test_learner_text_is_printed_never_obeyed(portfolio):

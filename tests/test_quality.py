@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from assessments import quality, sampling
 from assessments.models import (
@@ -185,7 +185,7 @@ class TestSampling:
         assert assessed.status == "in_progress"
         sign_off = signature_rows(assessed)[0]
         assert not sign_off.valid
-        assert sign_off.reasons[0].startswith("unlocked: referred back by the IQA")
+        assert sign_off.reasons[0].startswith(f"Referred back by the IQA {assessed.iqa} on ")
         action = ActionPoint.objects.get()
         assert action.text == "Map P3 more precisely"
 
@@ -298,7 +298,13 @@ class TestCentreAdministrator:
         assert assessed.status == "in_progress"
         [row] = signature_rows(assessed)
         assert not row.valid
-        assert row.reasons[0] == f"unlocked: unlocked by {admin}: Wrong learner's photo"
+        when = dateformat.format(timezone.localtime(row.signature.revoked_at), r"j F Y \a\t H:i")
+        # One sentence: who, when and why.
+        assert row.reasons[0] == f"Unlocked by {admin} on {when}: Wrong learner's photo."
+        page = client.get(f"/portfolios/{assessed.pk}/")
+        assert f"Unlocked by {admin} on {when}: Wrong learner&#x27;s photo." in page.text
+        assert "unlocked: unlocked" not in page.text.lower()
+        assert "Broken: " not in page.text
         assert AuditEntry.objects.get(action="portfolio.unlocked").data["reason"] == (
             "Wrong learner's photo"
         )

@@ -33,7 +33,7 @@ def test_every_criterion_must_be_met(portfolio):
         withdrawn_at=timezone.now()
     )
 
-    assert unmet(portfolio) == ["Your assessor has not yet marked P9 and K6 as met."]
+    assert unmet(portfolio) == ["Not yet marked met by the assessor: 2.2 (P9) and 3.6 (K6)."]
 
 
 def test_performance_must_rest_on_real_work_not_simulation(portfolio):
@@ -48,7 +48,7 @@ def test_performance_must_rest_on_real_work_not_simulation(portfolio):
     CriterionDecision.objects.get(criterion=p1).cited.set([simulated])
 
     assert unmet(portfolio) == [
-        "P1 must be shown by accepted evidence from real work, not simulation."
+        "1.1 (P1) must be shown by accepted evidence from real work, not simulation."
     ]
 
 
@@ -58,8 +58,8 @@ def test_each_context_needs_accepted_performance_evidence(portfolio):
     let_down.contexts.clear()
 
     assert (
-        "No accepted performance evidence yet when people, systems or resources have let you "
-        "down (context d)." in unmet(portfolio)
+        "No accepted performance evidence yet for context d (when people, systems or resources "
+        "have let the learner down)." in unmet(portfolio)
     )
 
 
@@ -68,8 +68,8 @@ def test_a_context_on_evidence_not_yet_accepted_does_not_count(portfolio):
     EvidenceItem.objects.filter(contexts__letter="b").update(status="submitted")
 
     assert (
-        "No accepted performance evidence yet during a busy time in your job (context b)."
-        in unmet(portfolio)
+        "No accepted performance evidence yet for context b (during a busy time in the "
+        "learner's job)." in unmet(portfolio)
     )
 
 
@@ -78,10 +78,7 @@ def test_the_occasions_must_reach_the_threshold(portfolio):
     first = EvidenceItem.objects.filter(contexts__letter="a").get()
     EvidenceItem.objects.filter(contexts__letter="b").update(occurred_on=first.occurred_on)
 
-    assert (
-        "Accepted evidence shows 3 occasions; the unit asks for at least 4 different occasions."
-        in unmet(portfolio)
-    )
+    assert "Different occasions in accepted evidence: 3, at least 4 needed." in unmet(portfolio)
 
 
 def test_the_customers_must_reach_the_threshold(portfolio):
@@ -90,10 +87,7 @@ def test_the_customers_must_reach_the_threshold(portfolio):
         customer_reference="Customer 0"
     )
 
-    assert (
-        "Accepted evidence shows 1 customer; the unit asks for at least 3 different customers."
-        in unmet(portfolio)
-    )
+    assert "Different customers in accepted evidence: 1, at least 3 needed." in unmet(portfolio)
 
 
 def test_the_period_must_reach_the_threshold(portfolio):
@@ -103,9 +97,8 @@ def test_the_period_must_reach_the_threshold(portfolio):
         item.occurred_on = today - datetime.timedelta(days=n)
         item.save()
 
-    assert (
-        "Accepted evidence spans 3 days; the unit asks for at least 28 from the first occasion "
-        "to the last." in unmet(portfolio)
+    assert "First occasion to last in accepted evidence: 3 days, at least 28 needed." in unmet(
+        portfolio
     )
 
 

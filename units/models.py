@@ -1,5 +1,7 @@
 """A unit as data: loaded from a specification file by ``import_unit``, never typed in by hand."""
 
+import re
+
 from django.db import models
 from django.urls import reverse
 
@@ -51,6 +53,14 @@ class Unit(models.Model):
     def label(self) -> str:
         return f"{self.awarding_body} unit {self.code}"
 
+    @property
+    def nos_title(self) -> str:
+        """The NOS suite's name as a heading shows it: "NOS for ..." stays as it is, any other
+        name is said to be a NOS suite."""
+        if self.nos_suite.upper().startswith("NOS"):
+            return self.nos_suite
+        return f"NOS {self.nos_suite}"
+
 
 class LearningOutcome(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="outcomes")
@@ -95,6 +105,12 @@ class Criterion(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How every page names a criterion: the awarding body's number, then the NOS code, as
+        in "1.1 (P1)"."""
         return f"{self.number} ({self.nos_code})"
 
     @property
@@ -118,3 +134,23 @@ class EvidenceContext(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter} {self.description}"
+
+    @property
+    def staff_description(self) -> str:
+        """The description as staff read it: the unit speaks to the learner ("a busy time in
+        your job"), a form for the assessor or a report speaks of them ("the learner's job")."""
+        return _third_person(self.description)
+
+
+_SECOND_PERSON = [
+    (re.compile(r"\byourself\b", re.I), "themselves"),
+    (re.compile(r"\byours\b", re.I), "the learner's"),
+    (re.compile(r"\byour\b", re.I), "the learner's"),
+    (re.compile(r"\byou\b", re.I), "the learner"),
+]
+
+
+def _third_person(text: str) -> str:
+    for pattern, replacement in _SECOND_PERSON:
+        text = pattern.sub(replacement, text)
+    return text

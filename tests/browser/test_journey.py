@@ -126,8 +126,9 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     # The learner answers every knowledge question.
     learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
     for code in [f"K{n}" for n in range(1, 11)]:
+        label = portfolio.unit.criteria.get(nos_code=code).label
         learner.goto(f"{base}/portfolios/{portfolio.pk}/knowledge/")
-        learner.get_by_role("link", name=f"Answer {code}", exact=True).click()
+        learner.get_by_role("link", name=f"Answer {label}", exact=True).click()
         log.check(learner)
         learner.get_by_label("Answer").fill(f"My answer about {code}, with an example from work.")
         learner.get_by_role("button", name="Save and submit").click()
@@ -187,7 +188,7 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
             assessor.get_by_label("Criterion").select_option(option.first.get_attribute("value"))
             assessor.get_by_label("Where it is shown").fill(f"{code}: second paragraph")
             assessor.get_by_role("button", name="Confirm this criterion").click()
-            assessor.get_by_text(f"{code} is confirmed on this evidence.").wait_for()
+            assessor.get_by_text(f"({code}) is confirmed on this evidence.").wait_for()
 
     assessor.goto(f"{base}/portfolios/{portfolio.pk}/matrix/")
     criterion_links = [

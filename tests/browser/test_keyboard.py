@@ -116,7 +116,7 @@ def test_an_assessor_reviews_and_maps_without_a_mouse(page, live_server):
     page.keyboard.type("Second paragraph: lets him finish")
     tab_to(page, page.get_by_role("button", name="Confirm this criterion"))
     page.keyboard.press("Enter")
-    page.get_by_text("P8 is confirmed on this evidence.").wait_for()
+    page.get_by_text("2.1 (P8) is confirmed on this evidence.").wait_for()
 
     mapping = Mapping.objects.get()
     assert (mapping.criterion.nos_code, mapping.note) == ("P8", "Second paragraph: lets him finish")

@@ -63,7 +63,9 @@ def test_a_mistake_is_explained_on_the_phone_and_nothing_typed_is_lost(open_page
     page.get_by_label("What happened").fill("Long queue, angry customer.")
     page.get_by_role("button", name="Save draft").click()
 
-    page.get_by_text("The date it happened cannot be in the future.").wait_for()
+    page.get_by_text("The date it happened cannot be in the future.", exact=True).wait_for()
+    summary = page.locator("#form-errors")
+    assert summary.get_by_role("link", name="Date it happened: The date it happened").count() == 1
     assert page.get_by_label("What happened").input_value() == "Long queue, angry customer."
     assert not has_horizontal_scroll(page)
     assert not EvidenceItem.objects.exists()

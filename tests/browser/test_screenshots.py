@@ -12,8 +12,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from assessments.models import ObservationRecord
+from assessments.quality import portfolio_unlock
 from demo.management.commands.seed_demo import DEMO_PASSWORD
-from portfolio.models import Portfolio
+from portfolio.models import EvidenceItem, Portfolio, User
 from tests.browser.conftest import has_horizontal_scroll, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,3 +90,73 @@ def test_the_learners_pages_fit_a_390_pixel_phone(browser, live_server, demo):
         )
         assert small == [], (path, small)
     context.close()
+
+
+def _observation_of(portfolio: Portfolio) -> EvidenceItem:
+    """An observation the assessor recorded, waiting for the learner's confirmation."""
+    record = EvidenceItem.objects.create(
+        portfolio=portfolio,
+        title="Observed at the returns desk",
+        method=EvidenceItem.Method.OBSERVATION,
+        occurred_on=portfolio.start_date,
+        account="Handled three upset customers in a long queue.",
+        recorded_by=portfolio.assessor,
+        status=EvidenceItem.Status.ACCEPTED,
+    )
+    ObservationRecord.objects.create(evidence=record, place="Returns desk", duration_minutes=30)
+    return record
+
+
+def test_the_pages_people_read_are_pictured_and_the_form_errors_sit_by_their_fields(
+    browser, live_server, demo, screenshots
+):
+    """The portfolio page's two counts, the knowledge list, the evidence form sent back with
+    errors, the assessor's observation form and record, and signatures after an unlock."""
+    screenshots.mkdir(parents=True, exist_ok=True)
+    learner2 = Portfolio.objects.get(pk=demo["l2"])
+    record = _observation_of(learner2)
+    learner1 = Portfolio.objects.get(pk=demo["l1"])
+    portfolio_unlock(
+        portfolio=learner1,
+        reason="The wrong photo was attached",
+        by=User.objects.get(username="admin"),
+    )
+    learner3 = Portfolio.objects.get(learner__username="learner3").pk
+    pages = [
+        ("progress", "learner3", f"/portfolios/{learner3}/", "#progress-heading"),
+        ("knowledge", "learner2", f"/portfolios/{demo['l2']}/knowledge/", None),
+        ("observation-form", "assessor1", f"/portfolios/{demo['l2']}/observations/new/", None),
+        ("observation-record", "learner2", f"/evidence/{record.pk}/", None),
+        ("unlocked-signatures", "admin", f"/portfolios/{demo['l1']}/", "#signatures-heading"),
+    ]
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for name, username, path, anchor in pages:
+            context, page = signed_in(browser, live_server.url, username, viewport)
+            assert page.goto(live_server.url + path).status == 200
+            if anchor:
+                page.locator(anchor).scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots / f"{name}-{size}.png"))
+            context.close()
+
+        context, page = signed_in(browser, live_server.url, "learner2", viewport)
+        page.goto(f"{live_server.url}/portfolios/{demo['l2']}/evidence/new/")
+        page.get_by_label("Simulation").check()
+        page.get_by_label("1.1 (P1)", exact=False).first.check()
+        page.get_by_role("button", name="Save draft").click()
+        summary = page.locator("#form-errors")
+        assert summary.is_visible()
+        assert summary.get_by_role("link").count() >= 2
+        form = page.locator("form[enctype]").bounding_box()
+        contexts_error = page.locator("#id_contexts_error").bounding_box()
+        first_context = page.locator("#id_contexts_0").bounding_box()
+        # The error spans the form under its question, above the first option.
+        assert contexts_error["width"] > 0.8 * form["width"], (size, contexts_error, form)
+        assert contexts_error["y"] < first_context["y"]
+        criteria_error = page.locator("#id_claimed_criteria_error").bounding_box()
+        first_criterion = page.locator("input[name=claimed_criteria]").first.bounding_box()
+        assert criteria_error["y"] < first_criterion["y"]
+        assert not has_horizontal_scroll(page)
+        page.screenshot(path=str(screenshots / f"evidence-errors-{size}.png"))
+        page.locator("#div_id_contexts").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots / f"evidence-errors-contexts-{size}.png"))
+        context.close()
