@@ -65,6 +65,11 @@ class ObservationRecord(models.Model):
     def __str__(self) -> str:
         return f"Observation: {self.evidence}"
 
+    @staticmethod
+    def may_confirm_on(evidence, user) -> bool:
+        """The learner confirms the assessor's record of an observation they were part of."""
+        return hasattr(evidence, "observation") and evidence.portfolio.learner_id == user.pk
+
 
 class CriterionDecisionQuerySet(models.QuerySet):
     def active(self) -> "CriterionDecisionQuerySet":
@@ -133,6 +138,7 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["portfolio", "kind"],
+                # Kind.IQA_SAMPLE: the class's own names are out of reach inside Meta.
                 condition=models.Q(revoked_at__isnull=True) & ~models.Q(kind="iqa_sample"),
                 name="one_signature_of_each_kind",
             ),

@@ -15,6 +15,7 @@ from assessments.models import (
     EqaReview,
     IqaSample,
     SampleItem,
+    SamplingPlan,
     Signature,
     StandardisationMeeting,
 )
@@ -207,6 +208,22 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
             data={"reason": reason.strip(), "signatures_revoked": [s.pk for s in revoked]},
         )
     return revoked
+
+
+def sampling_plan_save(*, iqa: User, assessor: User, rating: str) -> SamplingPlan:
+    """How closely ``iqa`` samples ``assessor``'s work, by the assessor's risk rating."""
+    with transaction.atomic():
+        plan, created = SamplingPlan.objects.update_or_create(
+            iqa=iqa, assessor=assessor, defaults={"rating": rating}
+        )
+        record(
+            "sampling_plan.saved",
+            actor=iqa,
+            obj=plan,
+            summary=f"{iqa} rated {assessor} {plan.get_rating_display().lower()} for sampling",
+            data={"assessor": assessor.pk, "rating": rating, "created": created},
+        )
+    return plan
 
 
 def meeting_record(*, form, by: User) -> StandardisationMeeting:

@@ -24,7 +24,6 @@ from assessments.models import (
     CriterionDecision,
     EqaVisit,
     IqaSample,
-    SamplingPlan,
     StandardisationMeeting,
 )
 from audit.models import AuditEntry
@@ -76,8 +75,8 @@ def plan_update(request: HttpRequest, assessor_pk: int) -> HttpResponse:
         raise PermissionDenied
     form = PlanForm(request.POST)
     if form.is_valid():
-        SamplingPlan.objects.update_or_create(
-            iqa=request.user, assessor=assessor, defaults={"rating": form.cleaned_data["rating"]}
+        quality.sampling_plan_save(
+            iqa=request.user, assessor=assessor, rating=form.cleaned_data["rating"]
         )
         messages.success(request, f"The sampling plan for {assessor} is saved.")
     return redirect("iqa_home")

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from assessments.models import IqaSample, Mapping, SampleItem, SampleRate, SamplingPlan
 from portfolio.models import EvidenceItem, Portfolio, Role, User
+from units.models import Criterion
 
 
 @dataclass
@@ -27,10 +28,6 @@ class PlanRow:
     @property
     def on_track(self) -> bool:
         return self.sampled >= self.target
-
-    @property
-    def rating_label(self) -> str:
-        return SampleRate.Rating(self.rating).label
 
 
 def sampling_plans(iqa: User) -> list[PlanRow]:
@@ -92,9 +89,9 @@ def _features_of(evidence) -> set[tuple[str, str]]:
             .distinct()
         }
         | {
-            ("criterion", code)
-            for code in Mapping.objects.filter(evidence__in=evidence)
-            .values_list("criterion__nos_code", flat=True)
+            ("criterion", str(pk))
+            for pk in Mapping.objects.filter(evidence__in=evidence)
+            .values_list("criterion_id", flat=True)
             .distinct()
         }
     )
@@ -125,7 +122,12 @@ def interim_suggestions(iqa: User, *, limit: int = 6) -> Suggestions:
         assessors=sorted(names[v] for k, v in wanted if k == "assessor"),
         methods=sorted(methods[v] for k, v in wanted if k == "method"),
         contexts=sorted(v for k, v in wanted if k == "context"),
-        criteria=sorted((v for k, v in wanted if k == "criterion"), key=_code_order),
+        criteria=[
+            criterion.label
+            for criterion in Criterion.objects.filter(
+                pk__in=[int(v) for k, v in wanted if k == "criterion"]
+            ).order_by("unit_id", "position")
+        ],
         items=[items[pk] for pk in chosen],
     )
 
@@ -140,7 +142,7 @@ def _covering(candidates, wanted: set[tuple[str, str]], limit: int) -> list[int]
         Q(portfolio__assessor_id__in=[int(v) for v in by_kind["assessor"]])
         | Q(method__in=by_kind["method"])
         | Q(contexts__letter__in=by_kind["context"])
-        | Q(mappings__criterion__nos_code__in=by_kind["criterion"])
+        | Q(mappings__criterion_id__in=[int(v) for v in by_kind["criterion"]])
     )
     pks = list(
         candidates.filter(showing)
@@ -158,10 +160,10 @@ def _covering(candidates, wanted: set[tuple[str, str]], limit: int) -> list[int]
         evidenceitem_id__in=pks
     ).values_list("evidenceitem_id", "evidencecontext__letter"):
         features[pk].add(("context", letter))
-    for pk, code in Mapping.objects.filter(evidence_id__in=pks).values_list(
-        "evidence_id", "criterion__nos_code"
+    for pk, criterion_id in Mapping.objects.filter(evidence_id__in=pks).values_list(
+        "evidence_id", "criterion_id"
     ):
-        features[pk].add(("criterion", code))
+        features[pk].add(("criterion", str(criterion_id)))
     remaining, chosen = set(wanted), []
     while remaining and features and len(chosen) < limit:
         best = max(features, key=lambda pk: (len(features[pk] & remaining), -pk))
@@ -171,7 +173,3 @@ def _covering(candidates, wanted: set[tuple[str, str]], limit: int) -> list[int]
         chosen.append(best)
         remaining -= gain
     return chosen
-
-
-def _code_order(code: str) -> tuple[str, int]:
-    return code[0], int(code[1:])

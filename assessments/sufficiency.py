@@ -34,9 +34,14 @@ class Threshold:
     def met(self) -> bool:
         return self.have >= self.need
 
+    @property
+    def requirement(self) -> str:
+        """What the unit asks, and whether it is met: "at least 28 needed: met"."""
+        return f"at least {self.need} needed{': met' if self.met else ''}"
+
     def __str__(self) -> str:
         have = _count(self.have, self.unit) if self.unit else str(self.have)
-        return f"{have}, at least {self.need} needed{': met' if self.met else ''}"
+        return f"{have}, {self.requirement}"
 
 
 @dataclass
@@ -101,17 +106,25 @@ class Coverage:
 
     @property
     def unmet(self) -> list[str]:
-        """Why the unit cannot be signed off yet, each in a sentence that the learner, the
-        assessor and a verifier all read the same way (it speaks of the learner and the assessor,
-        not to them).
+        """Why the unit cannot be signed off yet, each in a sentence as the assessor, the IQA
+        and a verifier read it (of the learner, not to them).
 
         Empty when the portfolio is sufficient: every criterion met, performance criteria on
         accepted real-work evidence, every context and the thresholds shown by accepted
         performance evidence."""
+        return self._unmet(to_learner=False)
+
+    @property
+    def unmet_for_learner(self) -> list[str]:
+        """The same, addressed to the learner, in the unit's own words."""
+        return self._unmet(to_learner=True)
+
+    def _unmet(self, *, to_learner: bool) -> list[str]:
         lines = []
         not_met = [c for c in self.criteria if c.pk not in self.met]
         if not_met:
-            lines.append(f"Not yet marked met by the assessor: {_join(not_met)}.")
+            whose = "your" if to_learner else "the"
+            lines.append(f"Not yet marked met by {whose} assessor: {_join(not_met)}.")
         simulated = [
             c
             for c in self.criteria
@@ -125,7 +138,10 @@ class Coverage:
         for context in self.contexts:
             if context.letter not in self.accepted_contexts:
                 lines.append(
-                    f"No accepted performance evidence yet for context {context.letter} "
+                    f"No accepted performance evidence yet {context.description} "
+                    f"(context {context.letter})."
+                    if to_learner
+                    else f"No accepted performance evidence yet for context {context.letter} "
                     f"({context.staff_description})."
                 )
         for threshold in self.accepted_thresholds:

@@ -21,7 +21,7 @@ from assessments.forms import (
     SignForm,
     WithdrawForm,
 )
-from assessments.models import CriterionDecision, Mapping
+from assessments.models import CriterionDecision, Mapping, ObservationRecord
 from assessments.portfolio_views import evidence_page
 from assessments.sufficiency import coverage_for
 from portfolio.access import error_messages, get_for_user, posted, role_required, site_url
@@ -224,11 +224,7 @@ def discussion_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def observation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = _evidence_for(
-        request,
-        pk,
-        lambda e, user: hasattr(e, "observation") and e.portfolio.learner_id == user.pk,
-    )
+    evidence = _evidence_for(request, pk, ObservationRecord.may_confirm_on)
     services.observation_confirm(evidence=evidence, by=request.user)
     messages.success(request, "You have confirmed the observation record.")
     return redirect(evidence)
@@ -282,6 +278,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "coverage": coverage,
             "may_assess": portfolio.may_assess(request.user),
+            "is_learner": portfolio.learner_id == request.user.pk,
         },
     )
 

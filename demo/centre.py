@@ -257,7 +257,7 @@ def seed_story(portfolio: Portfolio) -> int:
             criterion = criteria[code]
             evidence = EvidenceItem.objects.create(
                 portfolio=portfolio,
-                title=f"Answer to the question for {code}",
+                title=f"Answer to the question for {criterion.label}",
                 method=EvidenceItem.Method.QUESTIONING,
                 occurred_on=today - datetime.timedelta(days=3),
                 account=ANSWERS[code],

@@ -1,6 +1,12 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from portfolio import evidence_views, views
+
+# EQA grants were the admin's "assessments" until 0.1.0: old links to them still arrive.
+_grants_moved = RedirectView.as_view(
+    url="/admin/portfolio/eqagrant/%(rest)s", permanent=True, query_string=True
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -36,4 +42,6 @@ urlpatterns = [
     ),
     path("files/<int:pk>/remove/", evidence_views.file_remove, name="file_remove"),
     path("witness/<str:token>/", evidence_views.witness_respond, name="witness_respond"),
+    path("admin/assessments/eqagrant/", _grants_moved, {"rest": ""}),
+    path("admin/assessments/eqagrant/<path:rest>", _grants_moved),
 ]

@@ -47,6 +47,11 @@ class BulkExport(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("bulk_export_detail", args=[self.pk])
 
+    @staticmethod
+    def may_request(user) -> bool:
+        """An external quality assurer or the centre administrator exports PDFs in bulk."""
+        return user.is_centre_admin or user.is_eqa
+
     @property
     def total(self) -> int:
         return len(self.portfolio_ids)

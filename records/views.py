@@ -42,14 +42,10 @@ def portfolio_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _may_bulk_export(user) -> bool:
-    return user.is_centre_admin or user.is_eqa
-
-
 @login_required
 def bulk_export_new(request: HttpRequest) -> HttpResponse:
     """An EQA or administrator chooses portfolios to export together as one ZIP of PDFs."""
-    if not _may_bulk_export(request.user):
+    if not BulkExport.may_request(request.user):
         raise PermissionDenied
     visible = (
         Portfolio.objects.visible_to(request.user)

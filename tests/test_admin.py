@@ -144,3 +144,11 @@ def test_a_grant_to_someone_who_is_not_an_eqa_is_refused(
     assert response.status_code == 200
     assert "does not hold the external quality assurer role" in response.text
     assert not EqaGrant.objects.exists()
+
+
+def test_the_admins_old_addresses_of_eqa_grants_lead_to_their_new_ones(client, login, centre_admin):
+    login(centre_admin)
+
+    assert client.get("/admin/assessments/eqagrant/").url == "/admin/portfolio/eqagrant/"
+    response = client.get("/admin/assessments/eqagrant/add/?eqa=3")
+    assert (response.status_code, response.url) == (301, "/admin/portfolio/eqagrant/add/?eqa=3")

@@ -70,7 +70,7 @@ def test_it_holds_the_contexts_evidence_signatures_and_audit_trail(reader, compl
     text = " ".join(text_of(reader).split())
 
     for context in complete.unit.contexts.all():
-        assert f"{context.letter} {context.description}" in text
+        assert f"{context.letter} {context.staff_description}" in text
     for item in complete.evidence.exclude(status="draft"):
         assert item.title in text
     assert "Assessor's unit sign-off: VALID" in text

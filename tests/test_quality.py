@@ -19,6 +19,7 @@ from assessments.models import (
     EqaReview,
     EqaVisit,
     IqaSample,
+    Mapping,
     SampleRate,
     SamplingPlan,
     Signature,
@@ -92,16 +93,26 @@ class TestSamplingPlans:
         client.post(f"/iqa/plans/{portfolio.assessor.pk}/", {"rating": "standard"})
 
         assert SamplingPlan.objects.get().rating == "standard"
+        entry = AuditEntry.objects.get(action="sampling_plan.saved")
+        assert (entry.actor, entry.data["rating"]) == (portfolio.iqa, "standard")
         page = client.get("/iqa/").text
         assert "50% of 1 = 1" in page
         assert "Behind" in page
 
     def test_interim_suggestions_cover_what_is_not_sampled(self, portfolio):
         item = EvidenceFactory(portfolio=portfolio, status="accepted", contexts="b", claims=["P1"])
+        for code in ("P8", "P1"):
+            Mapping.objects.create(
+                evidence=item,
+                criterion=portfolio.unit.criteria.get(nos_code=code),
+                note="",
+                assessor=portfolio.assessor,
+            )
 
         suggestions = sampling.interim_suggestions(portfolio.iqa)
 
         assert suggestions.items == [item]
+        assert suggestions.criteria == ["1.1 (P1)", "2.1 (P8)"]
         assert suggestions.contexts == ["b"]
         assert suggestions.methods == ["Reflective account"]
         assert suggestions.assessors == [str(portfolio.assessor)]

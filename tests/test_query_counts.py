@@ -59,9 +59,10 @@ PINNED = {
     "assessor: criterion": SIGNED_IN + 5 + UNREAD,
     # counting the list; plans: rates, ratings, portfolios, samples, assessors; suggestions:
     # what all accepted evidence shows and what the sampled evidence shows (8), the candidates,
-    # their methods, contexts and mappings, the items (every assessor has been sampled, so no
-    # names are looked up); the recent samples, the waiting portfolios, the page of the list
-    "iqa: home": SIGNED_IN + 1 + 5 + 13 + 3,
+    # their methods, contexts and mappings, the items, the criteria not sampled yet, by name
+    # (every assessor has been sampled, so no assessors' names are looked up); the recent
+    # samples, the waiting portfolios, the page of the list
+    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3,
     # the portfolio, whether the IQA has assessed it, its evidence, its decisions
     "iqa: new sample": SIGNED_IN + 4,
     # the portfolio, counting its entries, the page of entries

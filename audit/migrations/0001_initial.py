@@ -6,12 +6,36 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def move_content_types(apps, schema_editor, backwards=False):
+    """The moved models' content types follow them, keeping their ids, so that the admin's
+    history and any permission granted on them stay attached. Going back (a rollback, which
+    restoring the old release's backup does better) leaves any that the old app has again."""
+    source, target = ('audit', 'assessments') if backwards else ('assessments', 'audit')
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    moving = ContentType.objects.filter(app_label=source, model__in=['auditentry', 'audithead'])
+    there = ContentType.objects.filter(app_label=target, model__in=['auditentry', 'audithead'])
+    if backwards:
+        moving = moving.exclude(model__in=there.values("model"))
+    elif there.exists() and moving.exists():
+        raise RuntimeError(
+            f"The content types {sorted(there.values_list('model', flat=True))} exist under "
+            f"both {source} and {target}: a migration was rolled back part way. Restore the "
+            "backup taken before the upgrade, then migrate."
+        )
+    moving.update(app_label=target)
+
+
+def move_content_types_back(apps, schema_editor):
+    move_content_types(apps, schema_editor, backwards=True)
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
         ('assessments', '0005_sample_rates'),
+        ('contenttypes', '0002_remove_content_type_name'),
         ('portfolio', '0005_bulk_export_removed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -55,4 +79,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
+        migrations.RunPython(move_content_types, move_content_types_back),
     ]

@@ -1,26 +1,29 @@
 # Bulk exports move here from portfolio, keeping their table and every row: only Django's record
-# of which app holds them changes. The content types of every model moved in this release follow
-# them, so the admin's history and any permission granted on them stay attached.
+# of which app holds them changes.
 
 import django.db.models.deletion
 import records.models
 from django.conf import settings
 from django.db import migrations, models
 
-MOVED = [
-    ('assessments', 'audit', ['auditentry', 'audithead']),
-    ('assessments', 'portfolio', ['eqagrant']),
-    ('portfolio', 'records', ['bulkexport']),
-]
 
-
-def move_content_types(apps, schema_editor, *, backwards=False):
-    ContentType = apps.get_model('contenttypes', 'ContentType')
-    for old, new, names in MOVED:
-        old, new = (new, old) if backwards else (old, new)
-        taken = ContentType.objects.filter(app_label=new).values('model')
-        moving = ContentType.objects.filter(app_label=old, model__in=names)
-        moving.exclude(model__in=taken).update(app_label=new)
+def move_content_types(apps, schema_editor, backwards=False):
+    """The moved models' content types follow them, keeping their ids, so that the admin's
+    history and any permission granted on them stay attached. Going back (a rollback, which
+    restoring the old release's backup does better) leaves any that the old app has again."""
+    source, target = ('records', 'portfolio') if backwards else ('portfolio', 'records')
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    moving = ContentType.objects.filter(app_label=source, model__in=['bulkexport'])
+    there = ContentType.objects.filter(app_label=target, model__in=['bulkexport'])
+    if backwards:
+        moving = moving.exclude(model__in=there.values("model"))
+    elif there.exists() and moving.exists():
+        raise RuntimeError(
+            f"The content types {sorted(there.values_list('model', flat=True))} exist under "
+            f"both {source} and {target}: a migration was rolled back part way. Restore the "
+            "backup taken before the upgrade, then migrate."
+        )
+    moving.update(app_label=target)
 
 
 def move_content_types_back(apps, schema_editor):
@@ -32,8 +35,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('assessments', '0006_audit_and_eqa_grant_moved_out'),
-        ('audit', '0001_initial'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('portfolio', '0006_eqa_grant_from_assessments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
