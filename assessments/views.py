@@ -24,7 +24,14 @@ from assessments.forms import (
 from assessments.models import CriterionDecision, Mapping, ObservationRecord
 from assessments.portfolio_views import evidence_page
 from assessments.sufficiency import coverage_for
-from portfolio.access import error_messages, get_for_user, posted, role_required, site_url
+from portfolio.access import (
+    error_messages,
+    get_for_user,
+    posted,
+    removal_messages,
+    role_required,
+    site_url,
+)
 from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
 from units.models import Criterion, EvidenceContext
@@ -207,6 +214,7 @@ def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> Htt
             error_messages(request, error)
             return redirect(portfolio)
         messages.success(request, f"'{evidence.title}' is recorded.")
+        removal_messages(request, uploads)
         return redirect(evidence)
     return render(request, template, {"form": form, "portfolio": portfolio})
 

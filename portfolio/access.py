@@ -63,6 +63,13 @@ def site_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+def removal_messages(request: HttpRequest, files: list) -> None:
+    """Tell the person what was taken out of each file they added before it was stored."""
+    for prepared in files:
+        if prepared.removal_note:
+            messages.info(request, prepared.removal_note)
+
+
 def error_messages(request: HttpRequest, error: ValidationError) -> None:
     """Show each message of a refused workflow to the person, on the next page."""
     for message in error.messages:

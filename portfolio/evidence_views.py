@@ -11,7 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portfolio import services
-from portfolio.access import error_messages, get_for_user, posted, site_url
+from portfolio.access import error_messages, get_for_user, posted, removal_messages, site_url
 from portfolio.files import stored_file_response
 from portfolio.forms import (
     EvidenceForm,
@@ -48,6 +48,7 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
         )
+        removal_messages(request, form.cleaned_data["files"])
         return redirect(evidence)
     return render(request, "portfolio/evidence_form.html", {"form": form, "portfolio": portfolio})
 
@@ -69,6 +70,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             error_messages(request, error)
             return redirect(evidence)
         messages.success(request, f"'{evidence.title}' is saved.")
+        removal_messages(request, form.cleaned_data["files"])
         return redirect(evidence)
     return render(
         request,

@@ -30,8 +30,10 @@ from django.http import FileResponse
 from django.http.multipartparser import MultiPartParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.encoding import force_str
+from django.utils.text import capfirst, get_text_list
 from PIL import Image, ImageFile, ImageOps
 
+from portfolio.documents import check_pdf, check_text
 from portfolio.models import EvidenceFile, EvidenceItem, User
 
 pillow_heif.register_heif_opener()
@@ -51,7 +53,6 @@ ACCEPTED: dict[str, tuple[str, set[str], str]] = {
         {".docx"},
         "a Word document",
     ),
-    "application/msword": (Kind.DOCUMENT, {".doc"}, "a Word document"),
     "application/vnd.oasis.opendocument.text": (Kind.DOCUMENT, {".odt"}, "an OpenDocument text"),
     "text/plain": (Kind.TEXT, {".txt", ".text"}, "a plain text file"),
     "audio/mpeg": (Kind.AUDIO, {".mp3"}, "an MP3 recording"),
@@ -63,9 +64,18 @@ ACCEPTED: dict[str, tuple[str, set[str], str]] = {
     "video/quicktime": (Kind.VIDEO, {".mov", ".qt"}, "a QuickTime (MOV) video"),
     "video/webm": (Kind.VIDEO, {".webm"}, "a WebM video"),
 }
+# Kinds refused with advice: personal details cannot be removed from them.
+REFUSED_WITH_ADVICE = {
+    "application/msword": (
+        "{name} is a Word 97-2003 document (.doc), whose author and other personal details "
+        "cannot be removed. Save it as a Word document (.docx) or a PDF and choose that file."
+    ),
+}
 # Some recorders write M4A audio in a container libmagic calls video.
 AUDIO_IN_VIDEO_CONTAINER = {".m4a": "audio/mp4"}
-ACCEPTED_NAMES = "photos (JPEG, PNG, WebP, HEIC), PDF, Word, OpenDocument text, plain text, "
+ACCEPTED_NAMES = (
+    "photos (JPEG, PNG, WebP, HEIC), PDF, Word (.docx), OpenDocument text, plain text, "
+)
 ACCEPTED_NAMES += "MP3, M4A or WAV audio, and MP4, MOV or WebM video"
 # For the file picker: lets phones offer the camera and the recorder.
 ACCEPT_ATTRIBUTE = "image/*,audio/*,video/*," + ",".join(
@@ -89,6 +99,14 @@ class PreparedFile:
     uploaded_sha256: str
     content: File
     renditions: dict[str, bytes] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)  # personal details taken out, in words
+
+    @property
+    def removal_note(self) -> str:
+        """What was taken out of the file before it was stored, for the learner; or ""."""
+        if not self.removed:
+            return ""
+        return f"{capfirst(get_text_list(self.removed, 'and'))} removed from {self.original_name}."
 
 
 # The longest file name kept; a longer one is refused rather than cut short.
@@ -207,6 +225,8 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
     detected = magic.from_buffer(head, mime=True)
     if detected in {"video/mp4"} and extension in AUDIO_IN_VIDEO_CONTAINER:
         detected = AUDIO_IN_VIDEO_CONTAINER[extension]
+    if detected in REFUSED_WITH_ADVICE:
+        raise ValidationError(REFUSED_WITH_ADVICE[detected].format(name=name), code="type")
     if detected not in ACCEPTED:
         raise ValidationError(
             f"{name} is not a kind of file we accept (its content is {detected}). "
@@ -230,6 +250,10 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
     if kind == Kind.IMAGE:
         _refuse_markup(upload, name)
         return _prepare_image(upload, name, detected, uploaded_sha256)
+    if kind == Kind.PDF:
+        return _prepare_pdf(upload, name, extension, uploaded_sha256)
+    if kind == Kind.TEXT:
+        check_text(_read_all(upload), name)
     return PreparedFile(
         original_name=name,
         content_type=detected,
@@ -361,6 +385,31 @@ def _prepare_image(
             "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE),
             "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE),
         },
+    )
+
+
+def _read_all(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
+
+
+def _prepare_pdf(
+    upload: UploadedFile, name: str, extension: str, uploaded_sha256: str
+) -> PreparedFile:
+    cleaned = check_pdf(_read_all(upload), name)
+    data = cleaned.data
+    return PreparedFile(
+        original_name=name,
+        content_type="application/pdf",
+        kind=Kind.PDF,
+        extension=extension,
+        size=upload.size if data is None else len(data),
+        sha256=uploaded_sha256 if data is None else hashlib.sha256(data).hexdigest(),
+        uploaded_sha256=uploaded_sha256,
+        content=upload if data is None else ContentFile(data),
+        removed=cleaned.removed,
     )
 
 

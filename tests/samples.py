@@ -4,6 +4,7 @@ import io
 import struct
 import zipfile
 
+import pikepdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -47,8 +48,15 @@ def heic() -> bytes:
     return out.getvalue()
 
 
-def pdf() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+def pdf(build=None) -> bytes:
+    """A one-page PDF; ``build``, given the pikepdf document, adds to it first."""
+    document = pikepdf.new()
+    document.add_blank_page()
+    if build is not None:
+        build(document)
+    out = io.BytesIO()
+    document.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 def docx() -> bytes:

@@ -4,6 +4,7 @@ import re
 import struct
 from pathlib import Path
 
+import pikepdf
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -191,8 +192,8 @@ HOSTILE = {
     "an empty file": ("empty.jpg", b"", "empty.jpg is empty."),
     "a file over its kind's limit": (
         "long.pdf",
-        samples.pdf().ljust(300, b"%"),
-        "long.pdf is 300\xa0bytes; pdf document files may be at most 100\xa0bytes.",
+        samples.pdf().ljust(600, b"%"),
+        "long.pdf is 600\xa0bytes; pdf document files may be at most 100\xa0bytes.",
     ),
     "a photo named as a PDF": (
         "statement.pdf",
@@ -523,3 +524,147 @@ def test_a_truncated_image_is_refused_even_after_the_pdf_library_loads(upload_to
 
     assert "could not be read as an image" in str(response.context["form"].errors["files"])
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as it was found
+
+
+def _open_action(document):
+    document.Root.OpenAction = pikepdf.Dictionary(
+        S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('hello')")
+    )
+
+
+def _page_action(document):
+    document.pages[0].AA = pikepdf.Dictionary(
+        O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+    )
+
+
+def _launch(document):
+    document.pages[0].Annots = document.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Annot,
+                    Subtype=pikepdf.Name.Link,
+                    Rect=[0, 0, 100, 100],
+                    A=pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("calc.exe")),
+                )
+            ]
+        )
+    )
+
+
+def _attachment(document):
+    document.attachments["invoice.exe"] = pikepdf.AttachedFileSpec(
+        document, b"MZ\x90\x00", filename="invoice.exe"
+    )
+
+
+HOSTILE_DOCUMENTS = {
+    "a PDF that runs JavaScript when opened": (
+        "letter.pdf",
+        samples.pdf(_open_action),
+        "letter.pdf carries an action that runs when it is opened and JavaScript, which a "
+        "document of evidence must not.",
+    ),
+    "a PDF whose page runs a script": (
+        "letter.pdf",
+        samples.pdf(_page_action),
+        "letter.pdf carries actions that run by themselves (on opening a page or a field) and "
+        "JavaScript",
+    ),
+    "a PDF with a Launch action": (
+        "letter.pdf",
+        samples.pdf(_launch),
+        "letter.pdf carries an action that starts a program",
+    ),
+    "a PDF carrying a program": (
+        "letter.pdf",
+        samples.pdf(_attachment),
+        "letter.pdf carries embedded files",
+    ),
+    "HTML after a PDF header": (
+        "letter.pdf",
+        b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n",
+        "letter.pdf is not a PDF throughout, so it cannot be kept.",
+    ),
+    "a web page after the end of a PDF": (
+        "letter.pdf",
+        samples.pdf() + b"<html><script>alert(1)</script></html>",
+        "letter.pdf is not a PDF throughout, so it cannot be kept.",
+    ),
+    "a PDF with a web page in a comment": (
+        "letter.pdf",
+        samples.pdf().replace(b"\n", b"\n%<html><script>alert(1)</script>\n", 1),
+        "letter.pdf carries web-page markup as well as a PDF, so it cannot be kept.",
+    ),
+    "text with binary data after its first 8 KB": (
+        "notes.txt",
+        b"A calm reply to an angry customer.\n" * 300 + b"\x00\x01\x02MZ",
+        "notes.txt is not plain text throughout (it holds binary data), so it cannot be kept.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_DOCUMENTS)
+def test_a_document_with_active_content_or_not_what_it_claims_is_refused(
+    post_evidence, draft, case
+):
+    name, data, message = HOSTILE_DOCUMENTS[case]
+
+    response = post_evidence("evidence_edit", name, data)
+
+    assert message in " ".join(response.context["form"].errors["files"])
+    assert stored_files() == []
+    assert escape(TYPED["account"]) in response.text
+
+
+def test_a_word_97_2003_document_is_refused_with_what_to_do_instead(
+    post_evidence, draft, monkeypatch
+):
+    monkeypatch.setattr("portfolio.files.magic.from_buffer", lambda *a, **k: "application/msword")
+
+    response = post_evidence("evidence_edit", "minutes.doc", b"\xd0\xcf\x11\xe0" + b"\0" * 600)
+
+    assert (
+        "minutes.doc is a Word 97-2003 document (.doc), whose author and other personal details "
+        "cannot be removed. Save it as a Word document (.docx) or a PDF and choose that file."
+    ) in " ".join(response.context["form"].errors["files"])
+    assert stored_files() == []
+
+
+def _details(document):
+    document.docinfo["/Author"] = "Mrs J. Customer, 4 Elm Road"
+    document.docinfo["/Title"] = "Complaint from Mrs J. Customer"
+    with document.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:creator"] = ["Mrs J. Customer"]
+        meta["dc:title"] = "Complaint from Mrs J. Customer"
+
+
+def test_a_pdf_is_stored_without_its_document_details_and_the_learner_is_told(
+    client, upload_to, draft
+):
+    sent = samples.pdf(_details)
+
+    response = upload_to(samples.upload("letter.pdf", sent))
+
+    stored = EvidenceFile.objects.get()
+    data = stored.file.read()
+    assert b"Customer" not in data
+    with pikepdf.open(io.BytesIO(data)) as document:
+        assert "/Info" not in document.trailer
+        assert "/Metadata" not in document.Root
+        assert len(document.pages) == 1
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert stored.uploaded_sha256 == hashlib.sha256(sent).hexdigest()
+    page = client.get(response.url).text
+    assert "Author, title and hidden document details removed from letter.pdf." in page
+
+
+def test_a_pdf_without_document_details_is_stored_as_it_was_sent(upload_to, draft):
+    sent = samples.pdf()
+
+    upload_to(samples.upload("letter.pdf", sent))
+
+    stored = EvidenceFile.objects.get()
+    assert stored.file.read() == sent
+    assert stored.sha256 == stored.uploaded_sha256 == hashlib.sha256(sent).hexdigest()

@@ -4,6 +4,7 @@ with the storage configured from the environment exactly as a deployment does.""
 import hashlib
 import importlib
 import io
+import random
 import zipfile
 from io import StringIO
 from pathlib import Path
@@ -134,7 +135,11 @@ def test_a_file_is_streamed_from_the_bucket_as_it_arrives(
 ):
     draft = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
     login(portfolio.learner)
-    letter = samples.pdf() + b"%" * (3 * 1024 * 1024)  # larger than one block of the response
+    # Larger than one block of the response: a page with 3 MB of content that does not compress.
+    noise = random.Random(7).randbytes(3 * 1024 * 1024)
+    letter = samples.pdf(
+        lambda document: setattr(document.pages[0], "Contents", document.make_stream(noise))
+    )
     upload(client, draft, samples.upload("letter.pdf", letter))
     stored = EvidenceFile.objects.get()
 
