@@ -1,13 +1,15 @@
 """What a document may carry into a portfolio. A PDF is read whole: one that is not a PDF from
 its first byte to its last, or that carries active content (scripts, actions that run by
 themselves, programs to launch, embedded files), is refused, and its document details (author,
-title, XMP metadata) are removed before it is stored. Plain text is read whole too.
+title, XMP metadata) are removed before it is stored. A Word or OpenDocument text loses the
+names of the people who wrote, changed or commented on it. Plain text is read whole too.
 
 Each check raises ValidationError with a message the learner can act on; a cleaning returns
 what was removed, in words."""
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 import pikepdf
@@ -56,12 +58,12 @@ ADVICE = (
 
 
 @dataclass
-class CleanedPdf:
+class Cleaned:
     data: bytes | None  # the cleaned file, or None where nothing had to be removed
     removed: list[str]
 
 
-def check_pdf(data: bytes, name: str) -> CleanedPdf:
+def check_pdf(data: bytes, name: str) -> Cleaned:
     """Refuse a PDF that is not one throughout or that carries active content; return it
     without its document details."""
     not_throughout = f"{name} is not a PDF throughout, so it cannot be kept. {ADVICE}"
@@ -90,10 +92,10 @@ def check_pdf(data: bytes, name: str) -> CleanedPdf:
             )
         removed = _remove_details(pdf)
         if not removed:
-            return CleanedPdf(None, [])
+            return Cleaned(None, [])
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
-    return CleanedPdf(out.getvalue(), removed)
+    return Cleaned(out.getvalue(), removed)
 
 
 def active_content(pdf: pikepdf.Pdf) -> list[str]:
@@ -167,3 +169,67 @@ def check_text(data: bytes, name: str) -> None:
         "be kept. Save it again as plain text (UTF-8) and choose that file.",
         code="not_text",
     )
+
+
+# What a Word or OpenDocument file keeps about the people who wrote it, part by part: each
+# pattern is replaced by what follows it, and said to the learner as the word after.
+_WORD_PEOPLE = [
+    (re.compile(rb"<dc:creator>.*?</dc:creator>|<dc:creator/>", re.S), b"", "author"),
+    (
+        re.compile(rb"<cp:lastModifiedBy>.*?</cp:lastModifiedBy>|<cp:lastModifiedBy/>", re.S),
+        b"",
+        "last modified by",
+    ),
+    (re.compile(rb"<Company>.*?</Company>", re.S), b"", "company"),
+    (re.compile(rb"<Manager>.*?</Manager>", re.S), b"", "manager"),
+    # Comments, tracked changes and the list of people who made them.
+    (
+        re.compile(rb'\b(w|w15):(author|initials|userId)="(?!Author")[^"]*"'),
+        rb'\1:\2="Author"',
+        "the authors of comments and changes",
+    ),
+]
+_ODF_PEOPLE = [
+    (
+        re.compile(rb"<meta:initial-creator>.*?</meta:initial-creator>", re.S),
+        b"",
+        "author",
+    ),
+    (
+        re.compile(rb"<dc:creator>.*?</dc:creator>", re.S),
+        b"",
+        "author (and of comments and changes)",
+    ),
+    (re.compile(rb"<meta:printed-by>.*?</meta:printed-by>", re.S), b"", "printed by"),
+]
+
+
+def clean_office(data: bytes, name: str, *, opendocument: bool) -> Cleaned:
+    """A Word (.docx) or OpenDocument text without the names of the people who wrote, changed,
+    commented on or printed it; every other part of the file as it was."""
+    rules = _ODF_PEOPLE if opendocument else _WORD_PEOPLE
+    removed: dict[str, None] = {}
+    try:
+        source = zipfile.ZipFile(io.BytesIO(data))
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+        raise ValidationError(
+            f"{name} could not be read as a document: it may be damaged. Save it again and "
+            "choose that file.",
+            code="not_document",
+        ) from None
+    cleaned = []
+    for info, content in entries:
+        if info.filename.endswith(".xml"):
+            for pattern, replacement, said in rules:
+                content, count = pattern.subn(replacement, content)
+                if count:
+                    removed[said] = None
+        cleaned.append((info, content))
+    if not removed:
+        return Cleaned(None, [])
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info, content in cleaned:  # the same order, names and compression
+            archive.writestr(info, content, compress_type=info.compress_type)
+    return Cleaned(out.getvalue(), list(removed))

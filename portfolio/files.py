@@ -33,7 +33,7 @@ from django.utils.encoding import force_str
 from django.utils.text import capfirst, get_text_list
 from PIL import Image, ImageFile, ImageOps
 
-from portfolio.documents import check_pdf, check_text
+from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
 from portfolio.models import EvidenceFile, EvidenceItem, User
 
 pillow_heif.register_heif_opener()
@@ -254,6 +254,10 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         return _prepare_pdf(upload, name, extension, uploaded_sha256)
     if kind == Kind.TEXT:
         check_text(_read_all(upload), name)
+    if kind == Kind.DOCUMENT:
+        opendocument = detected == "application/vnd.oasis.opendocument.text"
+        cleaned = clean_office(_read_all(upload), name, opendocument=opendocument)
+        return _prepared(upload, name, detected, kind, extension, uploaded_sha256, cleaned)
     return PreparedFile(
         original_name=name,
         content_type=detected,
@@ -399,11 +403,16 @@ def _prepare_pdf(
     upload: UploadedFile, name: str, extension: str, uploaded_sha256: str
 ) -> PreparedFile:
     cleaned = check_pdf(_read_all(upload), name)
+    return _prepared(upload, name, "application/pdf", Kind.PDF, extension, uploaded_sha256, cleaned)
+
+
+def _prepared(upload, name, content_type, kind, extension, uploaded_sha256, cleaned: Cleaned):
+    """The upload as it was sent, or its cleaned copy where something had to be removed."""
     data = cleaned.data
     return PreparedFile(
         original_name=name,
-        content_type="application/pdf",
-        kind=Kind.PDF,
+        content_type=content_type,
+        kind=kind,
         extension=extension,
         size=upload.size if data is None else len(data),
         sha256=uploaded_sha256 if data is None else hashlib.sha256(data).hexdigest(),

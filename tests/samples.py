@@ -59,9 +59,10 @@ def pdf(build=None) -> bytes:
     return out.getvalue()
 
 
-def docx() -> bytes:
+def docx(parts: dict[str, str] | None = None) -> bytes:
+    """A Word document; ``parts`` adds parts by name, such as docProps/core.xml."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "[Content_Types].xml",
             '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -70,14 +71,22 @@ def docx() -> bytes:
         )
         archive.writestr("_rels/.rels", "<Relationships/>")
         archive.writestr("word/document.xml", "<w:document/>")
+        for name, content in (parts or {}).items():
+            archive.writestr(name, content)
     return out.getvalue()
 
 
-def odt() -> bytes:
+def odt(content: str = "<office:document-content/>", meta: str | None = None) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
-        archive.writestr("content.xml", "<office:document-content/>")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.text",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("content.xml", content)
+        if meta is not None:
+            archive.writestr("meta.xml", meta)
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@ import hashlib
 import io
 import re
 import struct
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -668,3 +669,73 @@ def test_a_pdf_without_document_details_is_stored_as_it_was_sent(upload_to, draf
     stored = EvidenceFile.objects.get()
     assert stored.file.read() == sent
     assert stored.sha256 == stored.uploaded_sha256 == hashlib.sha256(sent).hexdigest()
+
+
+WORD_WITH_PEOPLE = {
+    "docProps/core.xml": (
+        "<cp:coreProperties><dc:title>Minutes</dc:title><dc:creator>Mrs J. Customer</dc:creator>"
+        "<cp:lastModifiedBy>Sam Okafor</cp:lastModifiedBy></cp:coreProperties>"
+    ),
+    "docProps/app.xml": "<Properties><Company>Customer Ltd</Company></Properties>",
+    "word/comments.xml": (
+        '<w:comments><w:comment w:id="0" w:author="Sam Okafor" w:initials="SO">'
+        "<w:p><w:r><w:t>Check this</w:t></w:r></w:p></w:comment></w:comments>"
+    ),
+}
+
+
+def test_a_word_document_loses_the_names_of_who_wrote_changed_and_commented_on_it(
+    client, upload_to, draft
+):
+    sent = samples.docx(WORD_WITH_PEOPLE)
+
+    response = upload_to(samples.upload("minutes.docx", sent))
+
+    stored = EvidenceFile.objects.get()
+    data = stored.file.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    assert not any(b"Customer" in part or b"Okafor" in part for part in parts.values())
+    assert b"<dc:title>Minutes</dc:title>" in parts["docProps/core.xml"]
+    assert b"Check this" in parts["word/comments.xml"]
+    assert set(parts) == {
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "word/document.xml",
+        *WORD_WITH_PEOPLE,
+    }
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() != stored.uploaded_sha256
+    assert (
+        "Author, last modified by, company and the authors of comments and changes removed from "
+        "minutes.docx." in client.get(response.url).text
+    )
+
+
+def test_an_opendocument_text_loses_its_authors_and_stays_an_opendocument(upload_to, draft):
+    sent = samples.odt(
+        content=(
+            "<office:document-content><office:annotation><dc:creator>Sam Okafor</dc:creator>"
+            "<text:p>Check this</text:p></office:annotation></office:document-content>"
+        ),
+        meta="<office:meta><meta:initial-creator>Mrs J. Customer</meta:initial-creator>"
+        "<dc:creator>Sam Okafor</dc:creator></office:meta>",
+    )
+
+    upload_to(samples.upload("minutes.odt", sent))
+
+    data = EvidenceFile.objects.get().file.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        first = archive.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        text = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"Okafor" not in text
+    assert b"Customer" not in text
+    assert b"Check this" in text
+
+
+def test_a_document_without_names_is_stored_as_it_was_sent(upload_to, draft):
+    sent = samples.docx()
+
+    upload_to(samples.upload("minutes.docx", sent))
+
+    assert EvidenceFile.objects.get().file.read() == sent
