@@ -26,8 +26,6 @@ _STREAMS = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.S)
 _ACTIVE_KEYS = {
     "/JS": "JavaScript",
     "/JavaScript": "JavaScript",
-    "/OpenAction": "an action that runs when it is opened",
-    "/AA": "actions that run by themselves (on opening a page or a field)",
     "/EmbeddedFiles": "embedded files",
     "/EmbeddedFile": "embedded files",
     "/RichMedia": "embedded media that runs in the viewer",
@@ -117,6 +115,15 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
             for key in keys:
                 if key in _ACTIVE_KEYS:
                     found[_ACTIVE_KEYS[key]] = None
+            # Opening at a page (a destination, or a GoTo action) is how many PDFs are saved;
+            # any other action on opening, or on a page or a field, acts by itself.
+            if "/OpenAction" in holder and _acts(holder["/OpenAction"]):
+                found["an action that runs when it is opened"] = None
+            triggers = holder.get("/AA")
+            if isinstance(triggers, pikepdf.Dictionary) and any(
+                _acts(triggers[trigger]) for trigger in triggers
+            ):
+                found["actions that run by themselves (on opening a page or a field)"] = None
             if str(holder.get("/S", "")) in _ACTIVE_ACTIONS:
                 found[_ACTIVE_ACTIONS[str(holder.get("/S"))]] = None
             if str(holder.get("/Subtype", "")) in _ACTIVE_ANNOTATIONS:
@@ -131,6 +138,19 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
     for obj in pdf.objects:
         visit(obj)
     return list(found)
+
+
+def _acts(action) -> bool:
+    """Whether an action, with the ones chained after it, does more than go to a place in the
+    document."""
+    if not isinstance(action, pikepdf.Dictionary):
+        return False  # a destination: a page and a view of it
+    if str(action.get("/S", "")) != "/GoTo":
+        return True
+    chained = action.get("/Next")
+    if isinstance(chained, pikepdf.Array):
+        return any(_acts(step) for step in chained)
+    return chained is not None and _acts(chained)
 
 
 def _remove_details(pdf: pikepdf.Pdf) -> list[str]:

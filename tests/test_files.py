@@ -661,6 +661,22 @@ def test_a_pdf_is_stored_without_its_document_details_and_the_learner_is_told(
     assert "Author, title and hidden document details removed from letter.pdf." in page
 
 
+def _opens_at_its_first_page(document):
+    # As LibreOffice and others save a PDF: open at the first page, fitted to the window.
+    document.Root.OpenAction = pikepdf.Array([document.pages[0].obj, pikepdf.Name.Fit])
+    document.pages[0].AA = pikepdf.Dictionary(
+        O=pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=[document.pages[0].obj, pikepdf.Name.Fit])
+    )
+
+
+def test_a_pdf_that_only_opens_at_a_page_is_kept(upload_to, draft):
+    sent = samples.pdf(_opens_at_its_first_page)
+
+    upload_to(samples.upload("letter.pdf", sent))
+
+    assert EvidenceFile.objects.get().file.read() == sent
+
+
 def test_a_pdf_without_document_details_is_stored_as_it_was_sent(upload_to, draft):
     sent = samples.pdf()
 

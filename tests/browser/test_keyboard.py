@@ -52,6 +52,9 @@ def test_a_learner_adds_and_submits_evidence_without_a_mouse(page, live_server, 
     portfolio = PortfolioFactory()
     photo = tmp_path / "IMG_0100.jpg"
     photo.write_bytes(samples.jpeg())
+    # Playwright starts intercepting file choosers when the first listener is added; added at
+    # the key press, it may come too late for the chooser that press opens.
+    page.on("filechooser", lambda chooser: None)
     sign_in_by_keyboard(page, live_server.url, portfolio.learner)
 
     tab_to(page, page.get_by_role("link", name="Add evidence"))
