@@ -68,7 +68,7 @@ class ObservationRecord(models.Model):
     @staticmethod
     def may_confirm_on(evidence, user) -> bool:
         """The learner confirms the assessor's record of an observation they were part of."""
-        return hasattr(evidence, "observation") and evidence.portfolio.learner_id == user.pk
+        return hasattr(evidence, "observation") and evidence.portfolio.belongs_to(user)
 
 
 class CriterionDecisionQuerySet(models.QuerySet):

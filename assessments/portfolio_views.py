@@ -67,7 +67,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_sample": portfolio.may_quality_assure(user),
             "may_eqa_review": portfolio.may_eqa_review(user),
             "is_centre_admin": user.is_centre_admin,
-            "is_learner": portfolio.learner_id == user.pk,
+            "is_learner": portfolio.belongs_to(user),
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
         },
@@ -115,7 +115,7 @@ def evidence_page(
             "may_map": may_map,
             "review_form": review_form or ReviewForm(),
             "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
-            "is_learner": evidence.portfolio.learner_id == user.pk,
+            "is_learner": evidence.portfolio.belongs_to(user),
         },
         status=400 if (review_form or mapping_form) else 200,
     )

@@ -286,7 +286,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "coverage": coverage,
             "may_assess": portfolio.may_assess(request.user),
-            "is_learner": portfolio.learner_id == request.user.pk,
+            "is_learner": portfolio.belongs_to(request.user),
         },
     )
 

@@ -267,9 +267,13 @@ class Portfolio(models.Model):
             and self.status == self.Status.IN_PROGRESS
         )
 
+    def belongs_to(self, user: User) -> bool:
+        """Whether ``user`` is this portfolio's learner: the pages then speak to them."""
+        return user.pk == self.learner_id
+
     def may_declare(self, user: User) -> bool:
         """The learner signs the unit declaration once the assessor has signed the unit off."""
-        return user.pk == self.learner_id and self.status == self.Status.ASSESSED
+        return self.belongs_to(user) and self.status == self.Status.ASSESSED
 
     def may_quality_assure(self, user: User) -> bool:
         """The portfolio's IQA samples it, unless they assessed it themselves (now, or before it
