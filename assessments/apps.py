@@ -11,3 +11,7 @@ class AssessmentsConfig(AppConfig):
         from portfolio.models import ASSESSOR_JUDGEMENTS as judgements
 
         judgements.update(ASSESSOR_JUDGEMENTS)
+
+        from assessments import signable
+
+        signable.connect()

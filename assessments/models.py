@@ -333,3 +333,22 @@ ASSESSOR_JUDGEMENTS = {
         portfolio=OuterRef("pk"), signer=user, kind=Signature.Kind.ASSESSOR_SIGN_OFF
     ),
 }
+
+
+class SignableRecord(models.Model):
+    """What a signature on the portfolio would bind now: the manifest of its signable records and
+    file hashes and the manifest's digest, kept up to date in the transaction of every change to
+    what it covers (``assessments.signable``). Signatures, pages and the PDF compare against it."""
+
+    portfolio = models.OneToOneField(
+        "portfolio.Portfolio",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="signable",
+    )
+    manifest = models.JSONField()
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the manifest.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"signable record of portfolio {self.portfolio_id}: {self.digest[:12]}…"

@@ -9,10 +9,11 @@ from django.shortcuts import render
 
 from assessments.forms import ClaimForm, EqaReviewForm, MappingForm, ReviewForm
 from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
+from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, role_required
-from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.views import role_home_page
 from units.models import Criterion, EvidenceContext
 
@@ -43,6 +44,12 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     signatures = signature_rows(portfolio)
     user = request.user
+    storage_problems = list(
+        EvidenceFile.objects.filter(evidence__in=evidence)
+        .exclude(storage_problem="")
+        .select_related("evidence")
+        .order_by("pk")
+    )
     return render(
         request,
         "assessments/portfolio_detail.html",
@@ -53,6 +60,8 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_work_on": portfolio.may_work_on(user),
             "may_assess": portfolio.may_assess(user),
             "signatures": signatures,
+            "signable": stored(portfolio),
+            "storage_problems": storage_problems,
             "declared": any(
                 row.signature.kind == Signature.Kind.LEARNER_DECLARATION
                 and not row.signature.revoked_at

@@ -22,6 +22,7 @@ from assessments.models import (
 from assessments.services import portfolio_sign
 from audit.chain import record
 from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.signable import batched
 
 COUNTERSIGNATURE = (
     "I have sampled this portfolio and agree with the assessor's decisions: the unit is "
@@ -55,7 +56,7 @@ def sample_record(
 ) -> IqaSample:
     """Record and sign a sample. A summative "agree" countersigns (the portfolio is verified);
     a summative "refer back" returns the portfolio to the assessor with the action points."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
         if not portfolio.may_quality_assure(iqa):
             if portfolio.iqa_id == iqa.pk and iqa.is_iqa:
@@ -139,7 +140,7 @@ def action_close(*, action: ActionPoint, response: str, by: User) -> None:
     """The assessor answers an action point and closes it; the IQA's request stays on record."""
     if not response.strip():
         raise ValidationError("Say what you did about the action point.")
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         action = ActionPoint.objects.select_for_update().get(pk=action.pk)
         if action.closed_at:
             raise ValidationError("This action point is already closed.")
@@ -159,7 +160,7 @@ def action_close(*, action: ActionPoint, response: str, by: User) -> None:
 
 def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> None:
     """Record the certification claim for a verified portfolio and set its retention date."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.VERIFIED:
             raise ValidationError("Only a verified portfolio can be claimed.")
@@ -192,7 +193,7 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
     """Reopen a signed portfolio for correction; its signatures are broken by the unlock."""
     if not reason.strip():
         raise ValidationError("Write the reason for unlocking.")
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         portfolio = Portfolio.objects.locked(portfolio.pk)
         if portfolio.status not in {Portfolio.Status.ASSESSED, Portfolio.Status.VERIFIED}:
             raise ValidationError("Only an assessed or verified portfolio can be unlocked.")
@@ -212,7 +213,7 @@ def portfolio_unlock(*, portfolio: Portfolio, reason: str, by: User) -> list[Sig
 
 def sampling_plan_save(*, iqa: User, assessor: User, rating: str) -> SamplingPlan:
     """How closely ``iqa`` samples ``assessor``'s work, by the assessor's risk rating."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         plan, created = SamplingPlan.objects.update_or_create(
             iqa=iqa, assessor=assessor, defaults={"rating": rating}
         )
@@ -228,7 +229,7 @@ def sampling_plan_save(*, iqa: User, assessor: User, rating: str) -> SamplingPla
 
 def meeting_record(*, form, by: User) -> StandardisationMeeting:
     """Record a standardisation meeting from its bound, valid form."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         meeting = form.save(commit=False)
         meeting.recorded_by = by
         meeting.save()
@@ -243,7 +244,7 @@ def meeting_record(*, form, by: User) -> StandardisationMeeting:
 
 
 def eqa_review_record(*, portfolio: Portfolio, eqa: User, outcome: str, report: str) -> EqaReview:
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         review = EqaReview.objects.create(
             portfolio=portfolio, eqa=eqa, outcome=outcome, report=report
         )

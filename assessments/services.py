@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
-from assessments.signatures import digest_of, manifest_for
+from assessments.signable import stored
 from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files
 from portfolio.models import EvidenceItem, Portfolio, Role, User
 from portfolio.services import file_add, notify
+from portfolio.signable import batched
 from units.models import Criterion
 
 SIGN_OFF_STATEMENT = (
@@ -43,7 +44,7 @@ def evidence_review(
     if not accept and not feedback.strip():
         raise ValidationError("Say what the learner needs to do: feedback is required.")
     outcome = Review.Outcome.ACCEPTED if accept else Review.Outcome.REFERRED_BACK
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_assessing(evidence.portfolio_id, by)
         evidence = EvidenceItem.objects.get(pk=evidence.pk)
         if evidence.status not in EvidenceItem.AWAITING_REVIEW:
@@ -84,7 +85,7 @@ def mapping_save(
     recording_seconds: int | None = None,
 ) -> Mapping:
     """Confirm that accepted evidence shows a criterion, and where; a second call updates it."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_assessing(evidence.portfolio_id, by)
         mapping, created = Mapping.objects.update_or_create(
             evidence=evidence,
@@ -103,7 +104,7 @@ def mapping_save(
 
 
 def mapping_remove(*, mapping: Mapping, by: User) -> None:
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_assessing(mapping.evidence.portfolio_id, by)
         if (
             CriterionDecision.objects.active()
@@ -174,7 +175,7 @@ def assessor_record_save(
 
 def observation_confirm(*, evidence: EvidenceItem, by: User) -> None:
     """The learner confirms the assessor's record of an observation they were part of."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         observation = ObservationRecord.objects.select_for_update().get(evidence=evidence)
         if observation.learner_confirmed_at:
             return
@@ -195,7 +196,7 @@ def decision_mark_met(
     """Mark a criterion met, citing accepted evidence on which it is confirmed."""
     if not cited:
         raise ValidationError("Cite at least one piece of accepted evidence that shows it.")
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_assessing(portfolio.pk, by)
         confirmed = set(
             Mapping.objects.filter(
@@ -226,7 +227,7 @@ def decision_mark_met(
 def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> None:
     if not reason.strip():
         raise ValidationError("Give the reason for withdrawing the decision.")
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_assessing(decision.portfolio_id, by)
         decision = CriterionDecision.objects.get(pk=decision.pk)
         if decision.withdrawn_at:
@@ -251,7 +252,7 @@ def portfolio_sign(
     """Sign the portfolio as it is now: the signature keeps a manifest of every record and file
     hash and its digest, and the audit trail says who signed what. The one way anything is
     signed; call it inside the workflow's transaction, with the portfolio locked."""
-    manifest = manifest_for(portfolio)
+    current = stored(portfolio)
     signature = Signature.objects.create(
         portfolio=portfolio,
         kind=kind,
@@ -260,8 +261,8 @@ def portfolio_sign(
         role=role.value,
         statement=statement,
         signed_at=timezone.now(),
-        manifest=manifest,
-        digest=digest_of(manifest),
+        manifest=current.manifest,
+        digest=current.digest,
     )
     record(
         f"signature.{kind}",
@@ -279,7 +280,7 @@ def unit_sign_off(
 ) -> Signature:
     """The assessor signs the unit off; refused while anything is insufficient. The portfolio
     becomes "assessed" and its records are locked."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         # One sign-off at a time per portfolio: a second request waits here, then finds it done.
         portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.IN_PROGRESS or not portfolio.may_assess(by):
@@ -315,7 +316,7 @@ def unit_sign_off(
 
 def learner_declaration_sign(*, portfolio: Portfolio, by: User) -> Signature:
     """The learner signs the unit declaration once the assessor has signed the unit off."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         portfolio = Portfolio.objects.locked(portfolio.pk)
         if not portfolio.may_declare(by):
             raise ValidationError("The declaration is signed after the assessor's sign-off.")

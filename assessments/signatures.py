@@ -1,108 +1,16 @@
-"""What a signature binds: a manifest of the portfolio's assessed records and file hashes, and
-its digest. A signature is valid while the portfolio still produces the same manifest."""
+"""Whether a signature still holds: it is valid while the portfolio's stored signable record
+(``assessments.signable``) has the digest that was signed, and every file it covers is still on
+storage as it was signed (``verify_files``)."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 
-from assessments.models import CriterionDecision, Mapping, Review, Signature
-from portfolio.models import EvidenceItem, Portfolio
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def digest_of(manifest: dict[str, Any]) -> str:
-    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
-    """Everything a signature on ``portfolio`` vouches for, drafts excepted, in a fixed order."""
-    items = (
-        EvidenceItem.objects.filter(portfolio=portfolio)
-        .exclude(status=EvidenceItem.Status.DRAFT)
-        .select_related("answers_question", "testimony", "observation")
-        .prefetch_related("contexts", "claimed_criteria", "files")
-        .order_by("pk")
-    )
-    evidence = []
-    for item in items:
-        testimony = getattr(item, "testimony", None)
-        observation = getattr(item, "observation", None)
-        evidence.append(
-            {
-                "id": item.pk,
-                "title": item.title,
-                "method": item.method,
-                "occurred_on": item.occurred_on.isoformat(),
-                "status": item.status,
-                "setting": item.setting,
-                "customer": item.customer,
-                "customer_reference": item.customer_reference,
-                "account_sha256": _sha(item.account),
-                "contexts": sorted(c.letter for c in item.contexts.all()),
-                "claims": sorted(c.nos_code for c in item.claimed_criteria.all()),
-                "declared_at": item.declared_at.isoformat() if item.declared_at else None,
-                "files": [
-                    {"id": f.pk, "name": f.original_name, "sha256": f.sha256}
-                    for f in sorted(item.files.all(), key=lambda f: f.pk)
-                ],
-                "witness": {
-                    "status": testimony.status,
-                    "statement_sha256": _sha(testimony.statement),
-                    "confirmed_name": testimony.confirmed_name,
-                }
-                if testimony
-                else None,
-                "observation": {
-                    "place": observation.place,
-                    "duration_minutes": observation.duration_minutes,
-                }
-                if observation
-                else None,
-            }
-        )
-    mappings = [
-        [m.evidence_id, m.criterion.nos_code, _sha(m.note), m.recording_seconds]
-        for m in Mapping.objects.filter(evidence__portfolio=portfolio)
-        .exclude(evidence__status=EvidenceItem.Status.DRAFT)
-        .select_related("criterion")
-        .order_by("evidence_id", "criterion__position")
-    ]
-    decisions = [
-        [d.criterion.nos_code, d.decided_by_id, sorted(e.pk for e in d.cited.all())]
-        for d in CriterionDecision.objects.active()
-        .filter(portfolio=portfolio)
-        .select_related("criterion")
-        .prefetch_related("cited")
-        .order_by("criterion__position")
-    ]
-    reviews = list(
-        Review.objects.filter(evidence__portfolio=portfolio)
-        .order_by("pk")
-        .values_list("pk", "evidence_id", "outcome")
-    )
-    return {
-        "portfolio": {
-            "id": portfolio.pk,
-            "learner": portfolio.learner_id,
-            "unit": f"{portfolio.unit.awarding_body} {portfolio.unit.code}",
-            "unit_version": portfolio.unit.version,
-            "organisation": portfolio.organisation,
-            "sector": portfolio.sector,
-            "job_role": portfolio.job_role,
-        },
-        "evidence": evidence,
-        "mappings": mappings,
-        "decisions": decisions,
-        "reviews": [list(review) for review in reviews],
-    }
+from assessments.models import Signature
+from assessments.signable import digest_of, stored
+from portfolio.models import EvidenceFile, Portfolio
 
 
 @dataclass
@@ -112,14 +20,23 @@ class SignatureStatus:
     reasons: list[str]
 
 
-def status_of(signatures: list[Signature], current: dict[str, Any]) -> list[SignatureStatus]:
-    """Each signature checked against the portfolio as it is now, with why it broke."""
-    now_digest = digest_of(current)
+def status_of(
+    signatures: list[Signature],
+    current: dict[str, Any],
+    now_digest: str,
+    storage_problems: dict[int, str] | None = None,
+) -> list[SignatureStatus]:
+    """Each signature checked against the portfolio as it is now (its manifest and digest, and
+    what ``verify_files`` found wrong with files on storage, by file id), with why it broke."""
     result = []
     for signature in signatures:
         reasons = []
         if signature.revoked_at:
             reasons.append(_revocation(signature))
+        for item in signature.manifest.get("evidence", []):
+            for signed_file in item.get("files", []):
+                if problem := (storage_problems or {}).get(signed_file["id"]):
+                    reasons.append(problem)
         if digest_of(signature.manifest) != signature.digest:
             reasons.append("the record of what was signed has been altered")
         elif signature.digest != now_digest:
@@ -178,4 +95,10 @@ def signature_rows(portfolio: Portfolio) -> list[SignatureStatus]:
     signatures = list(Signature.objects.filter(portfolio=portfolio).order_by("signed_at", "pk"))
     if not signatures:
         return []
-    return status_of(signatures, manifest_for(portfolio))
+    current = stored(portfolio)
+    problems = dict(
+        EvidenceFile.objects.filter(evidence__portfolio=portfolio)
+        .exclude(storage_problem="")
+        .values_list("pk", "storage_problem")
+    )
+    return status_of(signatures, current.manifest, current.digest, problems)

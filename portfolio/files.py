@@ -35,6 +35,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
 from portfolio.models import EvidenceFile, EvidenceItem, User
+from portfolio.signable import batched
 
 pillow_heif.register_heif_opener()
 
@@ -429,7 +430,7 @@ def atomic_with_files() -> Iterator[list[str]]:
     Yields the list ``store_file`` records each written file in."""
     written: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), batched():
             yield written
     except BaseException:
         storage = storages["evidence"]

@@ -577,11 +577,23 @@ class EvidenceFile(models.Model):
     purged_at = models.DateTimeField(
         null=True, blank=True, help_text="When the content was removed; the hash is kept."
     )
+    checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its bytes on storage were last read and hashed (verify_files).",
+    )
+    storage_problem = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the last check found wrong with the bytes on storage; empty while they "
+        "match the SHA-256 above.",
+    )
 
     objects = EvidenceFileQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
+        indexes = [models.Index(fields=["checked_at", "id"], name="evidencefile_checked")]
 
     def __str__(self) -> str:
         return self.original_name

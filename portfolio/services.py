@@ -22,6 +22,7 @@ from portfolio.models import (
     User,
     WitnessTestimony,
 )
+from portfolio.signable import batched
 from units.models import Criterion
 
 
@@ -57,7 +58,7 @@ def workplace_save(*, form, by: User) -> None:
     if not form.has_changed():
         return
     portfolio = form.instance
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         portfolio.save(update_fields=[*form.changed_data, "updated_at"])
         record(
             "portfolio.workplace_changed",
@@ -135,7 +136,7 @@ def file_add(
 
 
 def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         evidence = _changeable(
             evidence_file.evidence,
             by,
@@ -156,7 +157,7 @@ def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:
 
 
 def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         refusal = "'{title}' is no longer a draft, so it was not deleted."
         evidence = _changeable(evidence, by, refusal=refusal)
         if evidence.status != EvidenceItem.Status.DRAFT:
@@ -177,7 +178,7 @@ def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
 def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     """The learner declares the evidence their own and puts it forward for assessment."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         # Submitted twice at once (two tabs): the second finds it submitted.
         status = _changeable(evidence, by, refusal="'{title}' is already submitted.").status
         resubmission = status == EvidenceItem.Status.REFERRED_BACK
@@ -239,7 +240,7 @@ def knowledge_answer_save(
     *, portfolio, criterion: Criterion, answer: str, by: User
 ) -> EvidenceItem:
     """Save the learner's answer to a knowledge question as evidence by questioning."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         _open_for_learner(portfolio.pk, by)
         evidence = EvidenceItem.objects.filter(
             portfolio=portfolio, answers_question=criterion
@@ -281,7 +282,7 @@ def _token_hash(token: str) -> str:
 
 def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
     """Save the witness's details; a change to a sent statement needs sending again."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         evidence = _changeable(
             evidence, by, refusal="'{title}' is with your assessor now, so it cannot change."
         )
@@ -313,7 +314,7 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
     """E-mail the witness a single-use link that expires; any earlier link stops working."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         evidence = _changeable(
             testimony.evidence,
             by,
@@ -381,7 +382,7 @@ def witness_respond(
 ) -> str | None:
     """Record the witness's answer once; None if it was recorded, else why not (as
     ``WitnessTestimony.answer_problem``): the link was used, expired or closed meanwhile."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         # The portfolio's lock first, as every change to its records takes it: an answer racing
         # the sign-off lands before it, and is signed, or finds the statement closed.
         portfolio = Portfolio.objects.locked(testimony.evidence.portfolio_id)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from portfolio import services
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import WorkplaceForm
-from portfolio.models import EqaGrant, Portfolio, Role
+from portfolio.models import EqaGrant, EvidenceFile, Portfolio, Role
 from portfolio.roles import active_role, home_url, set_active_role
 
 PAGE_SIZE = 25
@@ -64,10 +64,18 @@ def centre_home(request: HttpRequest) -> HttpResponse:
         Portfolio.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
     )
     statuses = [(label, counts.get(value, 0)) for value, label in Portfolio.Status.choices]
+    problems = EvidenceFile.objects.exclude(storage_problem="").order_by("pk")
     return render(
         request,
         "portfolio/centre_home.html",
-        {"page": role_home_page(request, Role.CENTRE_ADMIN), "statuses": statuses},
+        {
+            "page": role_home_page(request, Role.CENTRE_ADMIN),
+            "statuses": statuses,
+            "storage_problem_count": problems.count(),
+            "storage_problems": problems.select_related(
+                "evidence__portfolio__learner", "evidence__portfolio__unit"
+            )[:20],
+        },
     )
 
 

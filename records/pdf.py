@@ -4,6 +4,7 @@ Rendered from ``records/pdf/portfolio.html`` by WeasyPrint, whose URL fetcher re
 own static files and this portfolio's own evidence files; everything else is refused.
 """
 
+import hashlib
 import mimetypes
 import re
 from pathlib import Path
@@ -24,10 +25,12 @@ from assessments.models import (
     Mapping,
     Review,
 )
+from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
+from records.integrity import hash_stored, record_check
 from units.models import Criterion, EvidenceContext
 
 FILE_URL = re.compile(r"portfolio-file:(?P<pk>\d+)/(?P<variant>print|original)")
@@ -57,6 +60,9 @@ class PortfolioFetcher(URLFetcher):
             )
             with storages["evidence"].open(field.name, "rb") as handle:
                 body = handle.read()
+            original = match["variant"] == "original"
+            if original and hashlib.sha256(body).hexdigest() != evidence_file.sha256:
+                raise RefusedURL(f"{evidence_file.original_name} changed on storage: not attached")
             content_type = (
                 "image/jpeg" if match["variant"] == "print" else evidence_file.content_type
             )
@@ -129,6 +135,13 @@ def _context(portfolio: Portfolio) -> dict:
     for item in items:
         for evidence_file in item.files.all():
             evidence_file.attached = not evidence_file.purged_at and evidence_file.size <= cap
+            if evidence_file.attached:
+                # Read and hashed before anything is shown: a file whose bytes changed on storage
+                # is marked (breaking the signatures that cover it) and not attached.
+                evidence_file.evidence = item
+                found = hash_stored(evidence_file.file.name)
+                if record_check(evidence_file, found):
+                    evidence_file.attached = False
     matrix_pages = [
         (start, items[start : start + MATRIX_COLUMNS])
         for start in range(0, max(len(items), 1), MATRIX_COLUMNS)
@@ -147,6 +160,7 @@ def _context(portfolio: Portfolio) -> dict:
         "answers": [i for i in items if i.is_knowledge_answer],
         "matrix_pages": matrix_pages,
         "signatures": signature_rows(portfolio),
+        "signable": stored(portfolio),
         "samples": IqaSample.objects.filter(portfolio=portfolio)
         .select_related("iqa", "assessor")
         .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")

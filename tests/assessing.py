@@ -5,12 +5,14 @@ import datetime
 from django.utils import timezone
 
 from assessments.models import CriterionDecision, Mapping
+from portfolio.signable import batched
 from tests.factories import EvidenceFactory
 
 # Four occasions, one context each, spread over 55 days, with four different customers.
 OCCASIONS = [("a", 60), ("b", 40), ("c", 20), ("d", 5)]
 
 
+@batched()
 def sufficient(portfolio, *, decide=True):
     """Accepted, mapped evidence for every criterion and context, and (with ``decide``) every
     criterion marked met: a portfolio the assessor may sign off."""

@@ -8,6 +8,7 @@ from assessments.models import CriterionDecision, Mapping, ObservationRecord, Re
 from assessments.signatures import signature_rows
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Notification, Portfolio
+from records.integrity import verify_records
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory, WitnessFactory
@@ -393,7 +394,9 @@ class TestSigningOff:
         login(portfolio.learner)
         assert client.get(f"/portfolios/{portfolio.pk}/evidence/new/").status_code == 403
 
-    def test_a_changed_file_hash_breaks_the_signature(self, assessor_client, client, portfolio):
+    def test_a_file_hash_changed_in_the_database_breaks_the_signature_once_checked(
+        self, assessor_client, client, portfolio
+    ):
         sufficient(portfolio)
         item = EvidenceItem.objects.filter(status="accepted").first()
         EvidenceFile.objects.create(
@@ -409,20 +412,29 @@ class TestSigningOff:
         )
         assessor_client.post(f"/portfolios/{portfolio.pk}/sign-off/", {"password": PASSWORD})
 
+        # Changed outside the application: no save, so nothing recomputes the stored record until
+        # the nightly check recomputes every portfolio's and finds it differs.
         EvidenceFile.objects.update(sha256="b" * 64)
+        assert verify_records() == [portfolio.pk]
 
         [row] = signature_rows(portfolio)
         assert not row.valid
         assert row.reasons == [f"The file 'desk.jpg' of '{item.title}' has changed."]
         page = assessor_client.get(f"/portfolios/{portfolio.pk}/").text
         assert "The file &#x27;desk.jpg&#x27;" in page
+        entry = AuditEntry.objects.get(action="portfolio.records_changed_outside")
+        assert entry.portfolio_id == portfolio.pk
+        assert verify_records() == []  # reported once
 
-    def test_a_changed_record_breaks_the_signature(self, assessor_client, portfolio):
+    def test_a_record_changed_in_the_database_breaks_the_signature_once_checked(
+        self, assessor_client, portfolio
+    ):
         sufficient(portfolio)
         assessor_client.post(f"/portfolios/{portfolio.pk}/sign-off/", {"password": PASSWORD})
 
         item = EvidenceItem.objects.filter(status="accepted").first()
         EvidenceItem.objects.filter(pk=item.pk).update(account="Rewritten after signing")
+        verify_records()
 
         [row] = signature_rows(portfolio)
         assert row.reasons == [f"Evidence '{item.title}' has changed (account_sha256)."]

@@ -114,13 +114,13 @@ def test_signing_off_twice_at_once_yields_one_signature(monkeypatch):
     c4_unit()
     portfolio = sufficient(PortfolioFactory())
     # Hold each sign-off inside its transaction long enough for the other to arrive.
-    manifest_for = services.manifest_for
+    stored = services.stored
 
     def slow_manifest(portfolio):
         time.sleep(0.5)
-        return manifest_for(portfolio)
+        return stored(portfolio)
 
-    monkeypatch.setattr(services, "manifest_for", slow_manifest)
+    monkeypatch.setattr(services, "stored", slow_manifest)
     clients = [Client(), Client()]
     for client in clients:
         client.force_login(portfolio.assessor)
@@ -242,7 +242,7 @@ def slow_sign_off(monkeypatch, portfolio):
     """The assessor's sign-off of ``portfolio``, holding its transaction open after reading what
     it signs, long enough for a change started meanwhile to arrive."""
     monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5, after=True)
+        assessor_services, "stored", slowly(assessor_services.stored, 0.5, after=True)
     )
 
     def sign_off():
@@ -331,9 +331,7 @@ def _summative(portfolio):
 
 def test_countersigning_twice_at_once_yields_one_countersignature(monkeypatch):
     portfolio = _assessed()
-    monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.3)
-    )
+    monkeypatch.setattr(assessor_services, "stored", slowly(assessor_services.stored, 0.3))
 
     results = run_together(2, lambda n: outcome(lambda: _summative(portfolio)))
 
@@ -353,9 +351,7 @@ def test_a_countersignature_racing_an_unlock_leaves_no_valid_signature_on_an_ope
     # The unlock holds the portfolio while it breaks the signatures; the IQA's sample holds its
     # transaction open while it reads what it signs.
     monkeypatch.setattr(quality, "_revoke", slowly(quality._revoke, 0.4))
-    monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.6)
-    )
+    monkeypatch.setattr(assessor_services, "stored", slowly(assessor_services.stored, 0.6))
 
     def unlock():
         quality.portfolio_unlock(portfolio=portfolio, reason="A mapping note is wrong", by=admin)
@@ -382,9 +378,7 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
     c4_unit()
     portfolio = sufficient(PortfolioFactory())
     eqa = make_grant(portfolios=[portfolio]).eqa
-    monkeypatch.setattr(
-        assessor_services, "manifest_for", slowly(assessor_services.manifest_for, 0.5)
-    )
+    monkeypatch.setattr(assessor_services, "stored", slowly(assessor_services.stored, 0.5))
     monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
     client = Client()
     client.force_login(eqa)

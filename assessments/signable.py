@@ -1,0 +1,212 @@
+"""What a signature binds, stored: for each portfolio the manifest of its signable records and
+file hashes, and that manifest's digest.
+
+The stored record is brought up to date inside the transaction of every change to what it covers:
+receivers on each covered model's saves, deletions and many-to-many changes recompute it
+(``connect``). A change made without signals (``QuerySet.update``, ``bulk_create``) calls
+``refresh`` itself. Signatures, pages and the PDF read it (``stored``) rather than rebuilding it.
+An action that changes many covered rows wraps itself in ``portfolio.signable.batched()``, so the
+manifest is recomputed once, when the block ends, instead of after each row."""
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from assessments.models import (
+    CriterionDecision,
+    Mapping,
+    ObservationRecord,
+    Review,
+    SignableRecord,
+)
+from portfolio import signable
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.signable import changed
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def digest_of(manifest: dict[str, Any]) -> str:
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
+    """Everything a signature on ``portfolio`` vouches for, drafts excepted, in a fixed order."""
+    items = (
+        EvidenceItem.objects.filter(portfolio=portfolio)
+        .exclude(status=EvidenceItem.Status.DRAFT)
+        .select_related("answers_question", "testimony", "observation")
+        .prefetch_related("contexts", "claimed_criteria", "files")
+        .order_by("pk")
+    )
+    evidence = []
+    for item in items:
+        testimony = getattr(item, "testimony", None)
+        observation = getattr(item, "observation", None)
+        evidence.append(
+            {
+                "id": item.pk,
+                "title": item.title,
+                "method": item.method,
+                "occurred_on": item.occurred_on.isoformat(),
+                "status": item.status,
+                "setting": item.setting,
+                "customer": item.customer,
+                "customer_reference": item.customer_reference,
+                "account_sha256": _sha(item.account),
+                "contexts": sorted(c.letter for c in item.contexts.all()),
+                "claims": sorted(c.nos_code for c in item.claimed_criteria.all()),
+                "declared_at": item.declared_at.isoformat() if item.declared_at else None,
+                "files": [
+                    {"id": f.pk, "name": f.original_name, "sha256": f.sha256}
+                    for f in sorted(item.files.all(), key=lambda f: f.pk)
+                ],
+                "witness": {
+                    "status": testimony.status,
+                    "statement_sha256": _sha(testimony.statement),
+                    "confirmed_name": testimony.confirmed_name,
+                }
+                if testimony
+                else None,
+                "observation": {
+                    "place": observation.place,
+                    "duration_minutes": observation.duration_minutes,
+                }
+                if observation
+                else None,
+            }
+        )
+    mappings = [
+        [m.evidence_id, m.criterion.nos_code, _sha(m.note), m.recording_seconds]
+        for m in Mapping.objects.filter(evidence__portfolio=portfolio)
+        .exclude(evidence__status=EvidenceItem.Status.DRAFT)
+        .select_related("criterion")
+        .order_by("evidence_id", "criterion__position")
+    ]
+    decisions = [
+        [d.criterion.nos_code, d.decided_by_id, sorted(e.pk for e in d.cited.all())]
+        for d in CriterionDecision.objects.active()
+        .filter(portfolio=portfolio)
+        .select_related("criterion")
+        .prefetch_related("cited")
+        .order_by("criterion__position")
+    ]
+    reviews = list(
+        Review.objects.filter(evidence__portfolio=portfolio)
+        .order_by("pk")
+        .values_list("pk", "evidence_id", "outcome")
+    )
+    return {
+        "portfolio": {
+            "id": portfolio.pk,
+            "learner": portfolio.learner_id,
+            "unit": f"{portfolio.unit.awarding_body} {portfolio.unit.code}",
+            "unit_version": portfolio.unit.version,
+            "organisation": portfolio.organisation,
+            "sector": portfolio.sector,
+            "job_role": portfolio.job_role,
+        },
+        "evidence": evidence,
+        "mappings": mappings,
+        "decisions": decisions,
+        "reviews": [list(review) for review in reviews],
+    }
+
+
+def refresh(portfolio_id: int, *, create: bool = True) -> SignableRecord | None:
+    """Recompute and store the portfolio's signable record; None if the portfolio is gone (or
+    has no record and ``create`` is false)."""
+    portfolio = Portfolio.objects.select_related("unit").filter(pk=portfolio_id).first()
+    if portfolio is None:
+        return None
+    manifest = manifest_for(portfolio)
+    values = {"manifest": manifest, "digest": digest_of(manifest)}
+    if not create:
+        SignableRecord.objects.filter(portfolio=portfolio).update(**values)
+        return None
+    record, _ = SignableRecord.objects.update_or_create(portfolio=portfolio, defaults=values)
+    return record
+
+
+def stored(portfolio: Portfolio) -> SignableRecord:
+    """The portfolio's signable record as stored; made once for a portfolio that has none yet
+    (one created before records were stored, or loaded in bulk)."""
+    record = SignableRecord.objects.filter(portfolio=portfolio).first()
+    if record is None:
+        with transaction.atomic():
+            Portfolio.objects.locked(portfolio.pk)
+            record = SignableRecord.objects.filter(portfolio=portfolio).first() or refresh(
+                portfolio.pk
+            )
+    return record
+
+
+# Drafts are in no manifest, and an item never becomes a draft again: a change to a draft, or to
+# what belongs to one, changes nothing signable.
+DRAFT = EvidenceItem.Status.DRAFT
+
+
+def _portfolio_of_evidence(evidence_id: int | None) -> int | None:
+    if evidence_id is None:
+        return None
+    items = EvidenceItem.objects.filter(pk=evidence_id).exclude(status=DRAFT)
+    return items.values_list("portfolio_id", flat=True).first()
+
+
+def _on_portfolio(sender, instance, **kwargs) -> None:
+    changed(instance.pk)
+
+
+def _on_portfolio_part(sender, instance, signal, **kwargs) -> None:
+    if getattr(instance, "status", None) == DRAFT and sender is EvidenceItem:
+        return
+    changed(instance.portfolio_id, deleting=signal is post_delete)
+
+
+def _on_evidence_part(sender, instance, signal, **kwargs) -> None:
+    # Deleted with its evidence item, this finds no item: the item's own deletion follows.
+    changed(_portfolio_of_evidence(instance.evidence_id), deleting=signal is post_delete)
+
+
+def _on_many(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        if not (isinstance(instance, EvidenceItem) and instance.status == DRAFT):
+            changed(getattr(instance, "portfolio_id", None))
+        return
+    # Changed from the other side (a criterion's evidence, say): every item named.
+    ids = pk_set if pk_set is not None else set()
+    rows = model.objects.filter(pk__in=ids)
+    if model is EvidenceItem:
+        rows = rows.exclude(status=DRAFT)
+    for portfolio_id in set(rows.values_list("portfolio_id", flat=True)):
+        changed(portfolio_id)
+
+
+def connect() -> None:
+    """Connect the receivers; called once, from the app's ready()."""
+    signable.REFRESH[:] = [refresh]
+    post_save.connect(_on_portfolio, sender=Portfolio, dispatch_uid="signable-portfolio")
+    for model in (EvidenceItem, CriterionDecision):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _on_portfolio_part, sender=model, dispatch_uid=f"signable-{model.__name__}"
+            )
+    for model in (EvidenceFile, WitnessTestimony, ObservationRecord, Mapping, Review):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _on_evidence_part, sender=model, dispatch_uid=f"signable-{model.__name__}"
+            )
+    for through in (
+        EvidenceItem.contexts.through,
+        EvidenceItem.claimed_criteria.through,
+        CriterionDecision.cited.through,
+    ):
+        m2m_changed.connect(_on_many, sender=through, dispatch_uid=f"signable-{through.__name__}")

@@ -1,0 +1,50 @@
+"""When the signable record of a portfolio is brought up to date.
+
+What a signature binds is computed on the assessment side (``assessments.signable``), which
+registers its ``refresh`` here; both sides' services group the changes of one action with
+``batched()``, so the record is recomputed once, as the action's block ends and inside its
+transaction, instead of after every row it touches."""
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+# Set by assessments.signable.connect(): refresh(portfolio_id, create=...) recomputes the record.
+REFRESH: list[Callable[..., object]] = []
+
+_pending = threading.local()
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Within the block, covered changes only note their portfolio; each noted portfolio's record
+    is recomputed once as the block ends. Nests: the outermost block recomputes."""
+    outer = getattr(_pending, "ids", None) is None
+    if outer:
+        _pending.ids = set()
+    try:
+        yield
+        if outer:
+            while _pending.ids:
+                _refresh(_pending.ids.pop(), create=True)
+    finally:
+        if outer:
+            _pending.ids = None
+
+
+def changed(portfolio_id: int | None, *, deleting: bool = False) -> None:
+    """A covered row of the portfolio changed: recompute now, or as the enclosing ``batched()``
+    ends. While rows are being deleted (perhaps with the portfolio itself) an existing record is
+    updated but none is made."""
+    if portfolio_id is None:
+        return
+    pending = getattr(_pending, "ids", None)
+    if pending is not None:
+        pending.add(portfolio_id)
+    else:
+        _refresh(portfolio_id, create=not deleting)
+
+
+def _refresh(portfolio_id: int, *, create: bool) -> None:
+    for refresh in REFRESH:
+        refresh(portfolio_id, create=create)
