@@ -134,17 +134,20 @@ def refresh(portfolio_id: int, *, create: bool = True) -> SignableRecord | None:
     return record
 
 
-def stored(portfolio: Portfolio) -> SignableRecord:
+def stored(portfolio: Portfolio, *, save: bool = True) -> SignableRecord:
     """The portfolio's signable record as stored; made once for a portfolio that has none yet
-    (one created before records were stored, or loaded in bulk)."""
+    (one created before records were stored, or loaded in bulk): saved, or with ``save`` false
+    (inside a read-only transaction) only computed."""
+    signable.flush(portfolio.pk)
     record = SignableRecord.objects.filter(portfolio=portfolio).first()
-    if record is None:
-        with transaction.atomic():
-            Portfolio.objects.locked(portfolio.pk)
-            record = SignableRecord.objects.filter(portfolio=portfolio).first() or refresh(
-                portfolio.pk
-            )
-    return record
+    if record is not None:
+        return record
+    if not save:
+        manifest = manifest_for(portfolio)
+        return SignableRecord(portfolio=portfolio, manifest=manifest, digest=digest_of(manifest))
+    with transaction.atomic():
+        Portfolio.objects.locked(portfolio.pk)
+        return SignableRecord.objects.filter(portfolio=portfolio).first() or refresh(portfolio.pk)
 
 
 # Drafts are in no manifest, and an item never becomes a draft again: a change to a draft, or to

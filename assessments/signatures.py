@@ -90,12 +90,13 @@ def _differences(signed: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return reasons or ["what was signed has changed"]
 
 
-def signature_rows(portfolio: Portfolio) -> list[SignatureStatus]:
-    """Every signature on the portfolio with whether it still holds, for any page showing them."""
+def signature_rows(portfolio: Portfolio, *, save: bool = True) -> list[SignatureStatus]:
+    """Every signature on the portfolio with whether it still holds, for any page showing them
+    (with ``save`` false, inside a read-only transaction: see ``signable.stored``)."""
     signatures = list(Signature.objects.filter(portfolio=portfolio).order_by("signed_at", "pk"))
     if not signatures:
         return []
-    current = stored(portfolio)
+    current = stored(portfolio, save=save)
     problems = dict(
         EvidenceFile.objects.filter(evidence__portfolio=portfolio)
         .exclude(storage_problem="")

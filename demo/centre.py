@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from assessments.models import IqaSample, Mapping, Review, StandardisationMeeting
 from assessments.quality import sample_record
 from assessments.services import decision_mark_met, learner_declaration_sign, unit_sign_off
+from assessments.signable import refresh
 from audit.chain import record
 from portfolio.files import atomic_with_files, prepare_upload
 from portfolio.models import (
@@ -274,6 +275,7 @@ def seed_story(portfolio: Portfolio) -> int:
 
 def _sign(portfolio: Portfolio, criteria) -> None:
     """Every criterion marked met on the evidence confirming it, then both signatures."""
+    refresh(portfolio.pk)  # the story's claims and mappings were inserted in bulk
     confirmed: dict[int, list[EvidenceItem]] = {}
     for mapping in Mapping.objects.filter(evidence__portfolio=portfolio).select_related("evidence"):
         confirmed.setdefault(mapping.criterion_id, []).append(mapping.evidence)

@@ -17,6 +17,7 @@ from assessments.models import (
     IqaSample,
     Mapping,
     Review,
+    SignableRecord,
 )
 from assessments.quality import sample_record
 from audit.chain import record_many
@@ -67,6 +68,8 @@ def seed_volume(unit, progress: Callable[[int, int], None] | None = None) -> int
     for batch in _chunks(portfolios.iterator(chunk_size=BATCH), BATCH):
         with transaction.atomic():
             created += _Batch(batch, criteria, performance, knowledge, contexts).write()
+            # Inserted in bulk, past the receivers: each record is made afresh when first read.
+            SignableRecord.objects.filter(portfolio__in=batch).delete()
         done += len(batch)
         if progress:
             progress(done, total)

@@ -45,6 +45,15 @@ def changed(portfolio_id: int | None, *, deleting: bool = False) -> None:
         _refresh(portfolio_id, create=not deleting)
 
 
+def flush(portfolio_id: int) -> None:
+    """Recompute now a record noted for the end of the enclosing ``batched()``: what reads the
+    record inside the block (a signature, say) sees every change made before it."""
+    pending = getattr(_pending, "ids", None)
+    if pending and portfolio_id in pending:
+        pending.discard(portfolio_id)
+        _refresh(portfolio_id, create=True)
+
+
 def _refresh(portfolio_id: int, *, create: bool) -> None:
     for refresh in REFRESH:
         refresh(portfolio_id, create=create)

@@ -54,3 +54,19 @@ def test_the_upload_benchmark_streams_a_video_and_leaves_nothing_behind(centre, 
     after = (EvidenceItem.objects.count(), EvidenceFile.objects.count(), AuditEntry.objects.count())
     assert after == before
     assert stored_files(settings) == files
+
+
+def test_the_file_check_benchmark_measures_and_leaves_nothing_behind(centre, settings):
+    before = (EvidenceFile.objects.count(), AuditEntry.objects.count())
+    files = stored_files(settings)
+    out = io.StringIO()
+
+    call_command("bench_verify_files", files=3, megabytes=0.01, stdout=out)
+
+    report = out.getvalue()
+    assert "Stored 3 files of 0.01 MB" in report
+    assert "verify_files: " in report
+    assert "0 problem(s)" in report
+    assert "Extrapolated to 100,000 files of 0.01 MB" in report
+    assert (EvidenceFile.objects.count(), AuditEntry.objects.count()) == before
+    assert stored_files(settings) == files
