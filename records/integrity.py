@@ -156,21 +156,33 @@ def verify_files(
     ``max_seconds``, leaving the rest for the next run."""
     started = time.monotonic()
     result = FilesResult()
-    queryset = due(older_than_days=older_than_days)
-    total = queryset.count()
-    candidates = queryset if limit is None else queryset[:limit]
-    for evidence_file in candidates.iterator(chunk_size=500):
-        if max_seconds is not None and time.monotonic() - started > max_seconds:
+    # The order is fixed before anything is checked: each check moves its file to the end of it.
+    ids = list(due(older_than_days=older_than_days).values_list("pk", flat=True))
+    total = len(ids)
+    if limit is not None:
+        ids = ids[:limit]
+    stopped = False
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        files = EvidenceFile.objects.select_related("evidence__portfolio").in_bulk(chunk)
+        for pk in chunk:
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                stopped = True
+                break
+            evidence_file = files.get(pk)
+            if evidence_file is None:  # removed meanwhile
+                continue
+            found = hash_stored(evidence_file.file.name)
+            problem = record_check(evidence_file, found)
+            result.checked += 1
+            result.bytes_read += evidence_file.size if found else 0
+            if problem:
+                result.problems.append(problem)
+                progress(f"  file #{evidence_file.pk}: {problem}")
+            if result.checked % 500 == 0:
+                progress(f"  {result.checked} of {total} files checked")
+        if stopped:
             break
-        found = hash_stored(evidence_file.file.name)
-        problem = record_check(evidence_file, found)
-        result.checked += 1
-        result.bytes_read += evidence_file.size if found else 0
-        if problem:
-            result.problems.append(problem)
-            progress(f"  file #{evidence_file.pk}: {problem}")
-        if result.checked % 500 == 0:
-            progress(f"  {result.checked} of {total} files checked")
     result.remaining = total - result.checked
     result.seconds = time.monotonic() - started
     if result.checked:

@@ -383,3 +383,14 @@ class TestVerifyFiles:
         text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(signed))))
         digest = SignableRecord.objects.get(portfolio=signed).digest
         assert digest in text.replace("\n", "")
+
+    def test_a_file_changed_after_the_check_is_still_not_attached(self, signed):
+        from records.pdf import PortfolioFetcher, RefusedURL
+
+        photo = EvidenceFile.objects.get(pk=signed.photo.pk)
+        fetcher = PortfolioFetcher({photo.pk: photo})
+        assert fetcher.fetch(f"portfolio-file:{photo.pk}/original").headers["Content-Type"]
+        self.append_a_byte(photo)
+        with pytest.raises(RefusedURL, match="changed on storage"):
+            fetcher.fetch(f"portfolio-file:{photo.pk}/original")
+        fetcher.fetch(f"portfolio-file:{photo.pk}/print")  # a rendition, not signed: read
