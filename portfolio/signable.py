@@ -32,11 +32,22 @@ def batched() -> Iterator[None]:
             _pending.ids = None
 
 
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Within the block nothing is recomputed: for loading rows exactly as they were saved,
+    stored records included (a restore)."""
+    _pending.suspended = True
+    try:
+        yield
+    finally:
+        _pending.suspended = False
+
+
 def changed(portfolio_id: int | None, *, deleting: bool = False) -> None:
     """A covered row of the portfolio changed: recompute now, or as the enclosing ``batched()``
     ends. While rows are being deleted (perhaps with the portfolio itself) an existing record is
     updated but none is made."""
-    if portfolio_id is None:
+    if portfolio_id is None or getattr(_pending, "suspended", False):
         return
     pending = getattr(_pending, "ids", None)
     if pending is not None:

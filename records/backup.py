@@ -31,7 +31,7 @@ from assessments.signatures import signature_rows
 from audit.chain import verify_chain
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, Portfolio, User
-from portfolio.signable import batched
+from portfolio.signable import suspended
 from records.integrity import hash_stored, record_check
 from units.models import Unit
 
@@ -383,9 +383,9 @@ def restore(
                 cursor.execute(sql)
         # loaddata checks the foreign keys once everything is in, and resets the sequences of
         # the tables it loaded so new rows do not collide with restored ids.
-        # The receivers keeping each portfolio's signable record see the rows arrive one by one:
-        # batched, each record is recomputed once, from everything restored.
-        with batched():
+        # The stored signable records are restored as they were saved, not recomputed as the
+        # rows they cover arrive (verify_files compares the two).
+        with suspended():
             call_command("loaddata", *fixtures, verbosity=0)
     progress(f"Database: {sum(t['rows'] for t in manifest['database'])} rows loaded.")
     return verify_restore(manifest)
@@ -407,8 +407,9 @@ def verify_restore(manifest: dict[str, Any]) -> RestoreResult:
             problems.append(f"file #{pk} ({name}) was already missing when the backup was made")
         elif hashes.get(name) != sha256:
             problems.append(f"file #{pk} ({name}) does not match the SHA-256 recorded at upload")
-        elif problem := record_check(evidence_file, hash_stored(name)):
-            problems.append(f"file #{pk}: {problem}")
+        elif (found := hash_stored(name)) != sha256:
+            # Marked and audited as verify_files would; a file that matches is left as restored.
+            problems.append(f"file #{pk}: {record_check(evidence_file, found)}")
     for key, value in expected.items():
         if now.get(key) != value:
             problems.append(f"{key.replace('_', ' ')}: {now.get(key)}, but {value} when backed up")

@@ -140,7 +140,7 @@ def _context(portfolio: Portfolio) -> dict:
                 # is marked (breaking the signatures that cover it) and not attached.
                 evidence_file.evidence = item
                 found = hash_stored(evidence_file.file.name)
-                if record_check(evidence_file, found):
+                if found != evidence_file.sha256 and record_check(evidence_file, found):
                     evidence_file.attached = False
     matrix_pages = [
         (start, items[start : start + MATRIX_COLUMNS])

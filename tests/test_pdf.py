@@ -106,7 +106,9 @@ def test_files_are_attached_up_to_the_cap_with_matching_hashes(reader, complete)
 
 
 def test_a_signature_broken_after_signing_shows_as_broken(complete):
-    EvidenceFile.objects.filter(pk=complete.files["letter"].pk).update(sha256="0" * 64)
+    letter = EvidenceFile.objects.get(pk=complete.files["letter"].pk)
+    letter.sha256 = "0" * 64
+    letter.save()
 
     text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(complete))))
 
@@ -207,6 +209,7 @@ def test_building_the_export_runs_a_fixed_number_of_queries(
 
     # Expect 23 queries: the portfolio; the evidence with its contexts, claims, files, mappings
     # and reviews (6); the criteria and the outcomes; the decisions; coverage (8); the unit's
-    # contexts; the signatures; the samples, the EQA reviews and the audit trail
-    with django_assert_num_queries(23):
+    # contexts; the signatures; the stored signable record (its digest is printed); the samples,
+    # the EQA reviews and the audit trail
+    with django_assert_num_queries(24):
         render_portfolio_pdf(portfolio)

@@ -24,9 +24,11 @@ COVERAGE = 8
 # every request: a savepoint, the update, its release.
 SIGNED_IN = 2 + 3
 UNREAD = 1  # counting the unread notifications in the header
-# What signatures signed, as it is now, to say whether each still holds: the evidence, its
-# contexts, criteria, files, mappings, decisions, the evidence they cite, the reviews.
-SIGNED = 8
+# Whether each signature still holds: the portfolio's stored signable record, and its files
+# found changed or missing on storage.
+SIGNED = 2
+# Shown on the portfolio page: the records' digest now, and the files found changed on storage.
+INTEGRITY = 2
 
 PINNED = {
     # the database check
@@ -35,11 +37,10 @@ PINNED = {
     LAYOUT: 0,
     # counting the learner's portfolios, the page of them, their coverage
     "learner: home": SIGNED_IN + 2 + COVERAGE + UNREAD,
-    # the portfolio, its signatures, what they signed as it is now (the evidence, its contexts,
-    # criteria, files, mappings, decisions, cited evidence and reviews), its coverage, counting
-    # its evidence, the IQA samples with their action points, the EQA reviews, counting evidence
-    # awaiting review, the contexts and criteria for the filters
-    "learner: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2,
+    # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
+    # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
+    # the contexts and criteria for the filters, the records' digest and files changed on storage
+    "learner: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
     # the item with its portfolio and who recorded it, the item again with its contexts, files,
     # claimed criteria, mappings, reviews, the witness testimony, the observation record
     "learner: evidence item": SIGNED_IN + 2 + 7 + UNREAD,
@@ -54,7 +55,7 @@ PINNED = {
     # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
     # rows, then the coverage
     "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,
-    "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2,
+    "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
     # the portfolio, the criterion, its mappings, its decisions, the evidence to cite
     "assessor: criterion": SIGNED_IN + 5 + UNREAD,
     # counting the list; plans: rates, ratings, portfolios, samples, assessors; suggestions:
@@ -70,8 +71,9 @@ PINNED = {
     # counting the meetings, the page of them, their attendees, and the evidence the reader may
     # see with its portfolios and learners
     "iqa: standardisation": SIGNED_IN + 4,
-    # counting all portfolios and those unclaimed, the page of them
-    "admin: centre home": SIGNED_IN + 3,
+    # counting all portfolios and those unclaimed, the page of them, counting files found changed
+    # or missing on storage
+    "admin: centre home": SIGNED_IN + 4,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2,
     # counting the filtered and all users, the page of them
@@ -88,7 +90,7 @@ PINNED = {
     "eqa: home": SIGNED_IN + 4,
     # as the learner's portfolio page, with the EQA's grant in place of the unread count, and
     # recording the visit
-    "eqa: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + 1 + 3 + 1 + 2 + 1,
+    "eqa: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + 1 + 3 + 1 + 2 + 1 + INTEGRITY,
 }
 
 

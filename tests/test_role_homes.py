@@ -99,8 +99,8 @@ def test_the_centre_home_runs_a_fixed_number_of_queries(
     login(make_user(centre_admin=True))
     client.get("/centre/")  # the chosen role is saved in the session once
 
-    # Expect 8 queries: the session, the session user, the counts by status, counting the portfolios
-    # for the pager, the page of portfolios with learner, unit and people; saving the session (a
-    # savepoint, the update, the release)
-    with django_assert_num_queries(8):
+    # Expect 9 queries: the session, the session user, the counts by status, counting files found
+    # changed on storage, counting the portfolios for the pager, the page of portfolios with
+    # learner, unit and people; saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(9):
         client.get("/centre/")
