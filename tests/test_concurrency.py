@@ -13,7 +13,7 @@ from assessments import quality
 from assessments import services as assessor_services
 from assessments.models import IqaSample, Mapping, Review, Signature
 from assessments.signatures import signature_rows
-from audit.chain import record, verify_chain
+from audit.chain import record, verify_chains
 from audit.models import AuditEntry
 from portfolio import services
 from portfolio.forms import EvidenceForm
@@ -71,7 +71,8 @@ def test_concurrent_writers_never_fork_the_audit_chain():
     run_together(4, append)
 
     assert AuditEntry.objects.count() == 40
-    checked, broken = verify_chain()
+    verified = verify_chains()
+    checked, broken = verified.entries, verified.broken
     assert broken is None
     assert checked == 40
 
