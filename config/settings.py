@@ -84,7 +84,7 @@ INSTALLED_APPS = [
     "portfolio",
     "assessments",
     "records",
-    "django.contrib.admin",
+    "audit.apps.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
