@@ -102,6 +102,7 @@ bench: $(RUN_STAMP)
 # The production server (gunicorn) on loopback with PostgreSQL and a centre of LOAD_LEARNERS,
 # under LOAD_USERS simultaneous people for LOAD_TIME (locust, headless). Fails on any error.
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-$$(date +%s)-not-for-production \
+	AUDIT_KEY=load-test-only-audit-key-not-for-production \
 	ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$(LOAD_URL) DATABASE_CONN_MAX_AGE=60 \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false STATIC_ROOT=$(CURDIR)/var/load/static \
 	PRIVATE_FILES_ROOT=$(CURDIR)/var/load/files LOG_LEVEL=WARNING

@@ -233,7 +233,7 @@ def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Portfolio.objects.select_related("learner", "unit"), pk=pk
     )
     entries = Paginator(
-        AuditEntry.objects.filter(portfolio=portfolio).order_by("-sequence"), 100
+        AuditEntry.objects.filter(portfolio=portfolio).order_by("-created_at", "-id"), 100
     ).get_page(request.GET.get("page"))
     return render(
         request, "assessments/audit_trail.html", {"portfolio": portfolio, "page": entries}

@@ -62,6 +62,19 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "development-only-key-never-used-outside-debug"
 
+# The key that seals the audit trail (HMAC-SHA256 over every entry and every chain's head). It
+# lives in the environment, never in the database, so whoever can write to the database cannot
+# rebuild the trail unnoticed. Losing it means the trail can no longer be verified: see
+# docs/deployment.md.
+AUDIT_KEY = env_str("AUDIT_KEY")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_KEY is not set. Set it in the environment and keep it with the backups' keys "
+            "(with DEBUG=true a development key is used)."
+        )
+    AUDIT_KEY = "development-only-audit-key-never-used-outside-debug"
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -71,7 +84,7 @@ INSTALLED_APPS = [
     "portfolio",
     "assessments",
     "records",
-    "django.contrib.admin",
+    "audit.apps.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "csp",
     "axes",
+    "pgtrigger",
 ]
 
 # The demo centre, its volume data and the benchmarks (``seed_demo``, ``bench``): a development

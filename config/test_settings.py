@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-suite-only")
+os.environ.setdefault("AUDIT_KEY", "test-suite-only-audit-key")
 os.environ.setdefault("DEMO", "true")  # the suite tests the demo centre and the benchmarks too
 
 from config.settings import *  # noqa: F403

@@ -104,6 +104,9 @@ def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -
             for name in ("status", "declared_at", "submitted_at"):
                 setattr(form.instance, name, getattr(current, name))
         evidence = form.save()
+        # The files are stored before anything is audited: the chain's head stays locked from
+        # the first entry to the commit, and no one else's entry should wait on an upload.
+        stored = [store_file(evidence, prepared, by=by, written=written) for prepared in files]
         action = "evidence.created" if created else "evidence.updated"
         verb = "added" if created else "changed"
         record(
@@ -114,16 +117,22 @@ def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -
             summary=f"{by} {verb} evidence '{evidence.title}'",
             data={**_evidence_data(evidence), "changed": form.changed_data},
         )
-        for prepared in files:
-            file_add(evidence, prepared, by=by, written=written)
+        for evidence_file in stored:
+            _file_recorded(evidence, evidence_file, by=by)
     return evidence
 
 
 def file_add(
     evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written: list[str]
 ) -> EvidenceFile:
-    """Store a checked file on the evidence and audit it; call inside ``atomic_with_files``."""
+    """Store a checked file on the evidence and audit it; call inside ``atomic_with_files``.
+    The storage write comes first, so the audit chain is not locked during it."""
     stored = store_file(evidence, prepared, by=by, written=written)
+    _file_recorded(evidence, stored, by=by)
+    return stored
+
+
+def _file_recorded(evidence: EvidenceItem, stored: EvidenceFile, *, by: User) -> None:
     record(
         "file.added",
         actor=by,
@@ -132,7 +141,6 @@ def file_add(
         summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
         data={"evidence": evidence.pk, "sha256": stored.sha256, "size": stored.size},
     )
-    return stored
 
 
 def file_remove(*, evidence_file: EvidenceFile, by: User) -> None:

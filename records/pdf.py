@@ -166,7 +166,9 @@ def _context(portfolio: Portfolio) -> dict:
         .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")
         .order_by("created_at", "pk"),
         "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
-        "audit_entries": AuditEntry.objects.filter(portfolio=portfolio).order_by("sequence"),
+        "audit_entries": AuditEntry.objects.filter(portfolio=portfolio).order_by(
+            "created_at", "id"
+        ),
         "attachment_cap": cap,
     }
 

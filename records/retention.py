@@ -9,7 +9,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import record
+from audit.chain import erase_personal_details, record
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from records.models import BulkExport
 
@@ -48,6 +48,8 @@ def purge(portfolio: Portfolio) -> int:
             learner.is_active = False
             learner.password = make_password(None)
             learner.save()
+            # Their name goes from the audit trail too; the chains still verify.
+            erase_personal_details(learner_id=learner.pk, user_type=learner._meta.label_lower)
         portfolio.organisation = portfolio.job_role = REMOVED
         portfolio.purged_at = now
         portfolio.save(update_fields=["organisation", "job_role", "purged_at", "updated_at"])

@@ -152,3 +152,122 @@ def test_the_admins_old_addresses_of_eqa_grants_lead_to_their_new_ones(client, l
     assert client.get("/admin/assessments/eqagrant/").url == "/admin/portfolio/eqagrant/"
     response = client.get("/admin/assessments/eqagrant/add/?eqa=3")
     assert (response.status_code, response.url) == (301, "/admin/portfolio/eqagrant/add/?eqa=3")
+
+
+def test_every_model_in_the_admin_is_audited():
+    from django.contrib import admin
+
+    from audit.admin import AuditedAdminMixin
+
+    assert admin.site._registry
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, AuditedAdminMixin), model._meta.label
+
+
+def test_reassigning_a_portfolios_assessor_and_iqa_is_audited_with_who_from_and_to(
+    client, login, centre_admin, make_user, portfolio
+):
+    from audit.chain import verify_chains
+    from audit.models import AuditEntry
+
+    before_assessor, before_iqa = portfolio.assessor, portfolio.iqa
+    assessor, iqa = make_user(assessor=True), make_user(iqa=True)
+    login(centre_admin)
+
+    response = client.post(
+        f"/admin/portfolio/portfolio/{portfolio.pk}/change/",
+        {
+            "learner": portfolio.learner.pk,
+            "unit": portfolio.unit.pk,
+            "start_date": portfolio.start_date.isoformat(),
+            "initial-start_date": portfolio.start_date.isoformat(),  # as the page sends it
+            "assessor": assessor.pk,
+            "iqa": iqa.pk,
+            "organisation": portfolio.organisation,
+            "sector": portfolio.sector,
+            "job_role": portfolio.job_role,
+        },
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.changed")
+    assert entry.actor == centre_admin
+    assert entry.portfolio == portfolio
+    assert entry.chain == f"learner-{portfolio.learner_id}"
+    assert entry.data["changes"] == {
+        "assessor": {
+            "from": {"id": before_assessor.pk, "name": str(before_assessor)},
+            "to": {"id": assessor.pk, "name": str(assessor)},
+        },
+        "iqa": {
+            "from": {"id": before_iqa.pk, "name": str(before_iqa)},
+            "to": {"id": iqa.pk, "name": str(iqa)},
+        },
+    }
+    assert f"assessor from {before_assessor} to {assessor}" in entry.summary
+    assert verify_chains().broken is None
+
+
+def test_changing_a_persons_roles_is_audited(client, login, centre_admin, make_user):
+    from audit.models import AuditEntry
+
+    person = make_user(learner=True)
+    login(centre_admin)
+
+    response = client.post(
+        f"/admin/portfolio/user/{person.pk}/change/",
+        {
+            "username": person.username,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email": person.email,
+            "is_learner": "on",
+            "is_assessor": "on",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.changed")
+    assert entry.object_id == str(person.pk)
+    assert entry.chain == "centre"
+    assert entry.data["changes"] == {"is_assessor": {"from": False, "to": True}}
+
+
+def test_deleting_an_eqa_grant_is_audited(client, login, centre_admin, make_grant):
+    from audit.models import AuditEntry
+
+    grant = make_grant(whole_centre=True)
+    login(centre_admin)
+
+    response = client.post(f"/admin/portfolio/eqagrant/{grant.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.deleted")
+    assert entry.object_type == "portfolio.eqagrant"
+    assert entry.object_id == str(grant.pk)
+    assert entry.actor == centre_admin
+    assert str(grant) in entry.summary
+
+
+def test_adding_a_person_is_audited_without_their_password(client, login, centre_admin):
+    from audit.models import AuditEntry
+
+    login(centre_admin)
+
+    response = client.post(
+        "/admin/portfolio/user/add/",
+        {
+            "username": "newlearner",
+            "first_name": "Nia",
+            "last_name": "Okafor",
+            "password1": "a-long-Secret-9",
+            "password2": "a-long-Secret-9",
+            "is_learner": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.added")
+    assert entry.data["changes"]["username"] == {"from": None, "to": "newlearner"}
+    assert "a-long-Secret-9" not in str(entry.data) + entry.summary

@@ -6,24 +6,26 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from assessments import quality
 from assessments import services as assessor_services
 from assessments.models import IqaSample, Mapping, Review, Signature
 from assessments.signatures import signature_rows
-from audit.chain import record, verify_chain
-from audit.models import AuditEntry
+from audit.chain import record, verify_chains
+from audit.models import AuditEntry, AuditHead
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from tests import samples
 from tests.factories import (
     EvidenceFactory,
     PortfolioFactory,
     WitnessFactory,
     c4_unit,
     edit_form_data,
+    evidence_form_data,
 )
 
 pytestmark = [
@@ -71,9 +73,105 @@ def test_concurrent_writers_never_fork_the_audit_chain():
     run_together(4, append)
 
     assert AuditEntry.objects.count() == 40
-    checked, broken = verify_chain()
+    verified = verify_chains()
+    checked, broken = verified.entries, verified.broken
     assert broken is None
     assert checked == 40
+
+
+def test_the_first_entries_of_a_new_learner_at_once_make_one_chain():
+    c4_unit()
+    portfolio = PortfolioFactory()
+
+    def append(n):
+        record("test.first", actor=None, summary=f"writer {n}", portfolio=portfolio)
+
+    run_together(4, append)
+
+    assert sorted(AuditEntry.objects.values_list("chain", "sequence")) == [
+        (f"learner-{portfolio.learner_id}", n) for n in (1, 2, 3, 4)
+    ]
+    assert verify_chains().broken is None
+
+
+def test_a_learners_upload_holds_up_neither_another_learner_nor_the_audit_trail(monkeypatch):
+    """One learner's file is held mid-way through its storage write; meanwhile another learner
+    saves evidence on their own portfolio, and the held learner's audit chain is not locked."""
+    from django.core.files.storage import FileSystemStorage
+
+    from portfolio.files import prepare_upload
+
+    c4_unit()
+    held, other = PortfolioFactory(), PortfolioFactory()
+    record("test.earlier", actor=None, summary="The held learner's chain exists", portfolio=held)
+    writing, release = threading.Event(), threading.Event()
+    save = FileSystemStorage._save
+
+    def held_save(storage, name, content):
+        if name.startswith(f"evidence/{held.pk}/"):
+            writing.set()
+            assert release.wait(60), "the held upload was never released"
+        return save(storage, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", held_save)
+
+    def evidence_save(portfolio, title):
+        form = EvidenceForm(evidence_form_data(portfolio, title=title), portfolio=portfolio)
+        form.instance.portfolio = portfolio
+        assert form.is_valid(), form.errors
+        upload = prepare_upload(samples.upload("notes.txt", b"What the customer said."))
+        return services.evidence_save(form=form, by=portfolio.learner, files=[upload], created=True)
+
+    def in_thread(work):
+        """``work`` started in a thread of its own; the thread, and what it returned or raised."""
+        outcome = {}
+
+        def runner():
+            try:
+                outcome["result"] = work()
+            except Exception as exc:  # reported by the assertions below
+                outcome["error"] = exc
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=runner)
+        thread.start()
+        return thread, outcome
+
+    def head_is_free(chain):
+        with transaction.atomic():  # fails at once if another transaction holds the head
+            return len(AuditHead.objects.select_for_update(nowait=True).filter(chain=chain))
+
+    held_thread, held_outcome = in_thread(lambda: evidence_save(held, "Held upload"))
+    try:
+        assert writing.wait(60), f"the upload never reached its storage write: {held_outcome}"
+        # The other learner saves evidence with a file while the upload is held ...
+        other_thread, other_outcome = in_thread(lambda: evidence_save(other, "Saved meanwhile"))
+        other_thread.join(60)  # a guard against a hang, not a measurement
+        assert not other_thread.is_alive(), "the other learner waited on the held upload"
+        assert "error" not in other_outcome, other_outcome
+        assert held_thread.is_alive()  # still held in its storage write
+        # ... and no audit chain is locked by the held transaction, not even its learner's.
+        chains = [f"learner-{held.learner_id}", f"learner-{other.learner_id}"]
+        assert in_thread_result(lambda: [head_is_free(chain) for chain in chains]) == [1, 1]
+    finally:
+        release.set()
+        held_thread.join(60)
+
+    assert not held_thread.is_alive()
+    assert "error" not in held_outcome, held_outcome
+    assert set(EvidenceItem.objects.values_list("title", flat=True)) == {
+        "Held upload",
+        "Saved meanwhile",
+    }
+    assert AuditEntry.objects.filter(action="file.added").count() == 2
+    assert verify_chains().broken is None
+
+
+def in_thread_result(work):
+    """``work`` run in another thread (another connection, so another transaction)."""
+    [result] = run_together(1, lambda n: work())
+    return result
 
 
 def test_a_witness_link_answered_twice_at_once_counts_once():

@@ -203,6 +203,7 @@ def test_the_installed_package_serves_pages_with_production_settings_and_holds_n
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "package-test-" + "k" * 50,
+        "AUDIT_KEY": "package-test-audit-" + "k" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{outside / 'db.sqlite3'}",
         "STATIC_ROOT": str(outside / "static"),

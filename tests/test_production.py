@@ -41,6 +41,7 @@ def gunicorn(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "production-test-" + "x" * 40,
+        "AUDIT_KEY": "production-test-audit-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
         "STATIC_ROOT": str(folder / "static"),

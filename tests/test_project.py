@@ -12,12 +12,16 @@ from django.core.management import call_command
 from config.settings import env_bool
 
 
+def settings_environment() -> dict[str, str]:
+    """The test run's environment without its keys or DEBUG."""
+    return {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "AUDIT_KEY", "DEBUG"}}
+
+
 def settings_import(**env):
     """Import the real settings in a fresh interpreter with exactly ``env`` set."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
         [sys.executable, "-c", "import config.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
-        env={**clean, **env},
+        env={**settings_environment(), **env},
         capture_output=True,
         text=True,
         cwd=settings.BASE_DIR,
@@ -39,8 +43,30 @@ def test_debug_has_a_development_key_and_local_hosts():
     assert result.stdout.strip() == "True ['127.0.0.1', 'localhost']"
 
 
+def test_there_is_no_usable_audit_key_outside_debug():
+    result = settings_import(DEBUG="false", SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "AUDIT_KEY is not set" in result.stderr
+
+
+def test_debug_has_a_development_audit_key_not_for_production():
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings as s; print(s.AUDIT_KEY)"],
+        env={**settings_environment(), "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "development-only-audit-key-never-used-outside-debug"
+
+
 def test_production_reads_hosts_from_the_environment():
-    result = settings_import(SECRET_KEY="x" * 50, ALLOWED_HOSTS="portfolio.example.org, b.org")
+    result = settings_import(
+        SECRET_KEY="x" * 50, AUDIT_KEY="y" * 50, ALLOWED_HOSTS="portfolio.example.org, b.org"
+    )
 
     assert result.stdout.strip() == "False ['portfolio.example.org', 'b.org']"
 

@@ -385,6 +385,42 @@ class TestRetention:
         call_command("purge_expired", stdout=out)
         assert "Nothing is past its retention date." in out.getvalue()
 
+    def test_the_learners_name_goes_from_the_audit_trail_and_it_still_verifies(
+        self, expired, django_capture_on_commit_callbacks
+    ):
+        from audit.chain import record
+
+        learner = expired.learner
+        names = [learner.first_name, learner.last_name]
+        # A centre-wide entry about the learner's account, as a change in the admin writes.
+        record(
+            "admin.changed",
+            actor=expired.assessor,
+            obj=learner,
+            summary=f"{expired.assessor} changed user '{learner}' in the admin",
+            data={"changes": {"first_name": {"from": learner.first_name, "to": "X"}}},
+        )
+
+        def mentions():
+            rows = AuditEntry.objects.values_list("actor_label", "summary", "data")
+            text = "\n".join(
+                f"{label} {summary} {json.dumps(data)}" for label, summary, data in rows
+            )
+            return [name for name in names if name in text]
+
+        assert mentions() == names
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("purge_expired", "--yes", stdout=StringIO())
+
+        assert mentions() == []
+        erasure = AuditEntry.objects.get(action="audit.personal_details_erased")
+        assert erasure.chain == "centre"
+        assert erasure.data["learner"] == learner.pk
+        assert erasure.data["entries"][f"learner-{learner.pk}"]
+        out = StringIO()
+        call_command("verify_audit", stdout=out)
+        assert "The audit trail is intact" in out.getvalue()
+
 
 def test_a_learner_downloads_everything_held_about_them(client, login, portfolio):
     item = EvidenceFactory(portfolio=portfolio, title="Angry caller")

@@ -295,6 +295,7 @@ class TestHttps:
 
 PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "portfolio.example.org",
     "DJANGO_SETTINGS_MODULE": "config.settings",
 }

@@ -12,6 +12,7 @@ that reshapes models adds its own fixture, made by the release before it, and ca
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -51,6 +52,7 @@ CASES = [
         applies=frozenset(
             {
                 "audit.0001_initial",
+                "audit.0002_keyed_chains",
                 "portfolio.0006_eqa_grant_from_assessments",
                 "assessments.0006_audit_and_eqa_grant_moved_out",
                 "records.0001_initial",
@@ -235,6 +237,7 @@ class Upgrade:
     after: Snapshot
     migrate_output: str
     checked: subprocess.CompletedProcess  # CHECK run on the upgraded copy
+    folder: Path  # the upgraded copy
 
     @cached_property
     def report(self) -> dict:
@@ -262,7 +265,7 @@ def upgrade(request, tmp_path_factory) -> Upgrade:
     after = snapshot(folder / "db.sqlite3")
 
     checked = run(env, "-c", CHECK, *(moved.label for moved in case.moved))
-    return Upgrade(case, expected, before, after, migrated.stdout, checked)
+    return Upgrade(case, expected, before, after, migrated.stdout, checked, folder)
 
 
 def test_the_upgrade_applies_the_moves_and_leaves_no_migration_unapplied(upgrade):
@@ -349,3 +352,67 @@ def test_every_evidence_file_and_export_is_still_stored_with_its_hash(upgrade):
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):
     assert upgrade.report["model_changes"] == "", upgrade.report["model_changes"]
+
+
+# Run by the new code on a copy of the upgraded database: one entry on the centre's chain and one
+# on a learner's, as the application writes them after the upgrade.
+APPEND = """
+import django
+
+django.setup()
+
+from audit.chain import record
+from portfolio.models import Portfolio
+
+portfolio = Portfolio.objects.order_by("pk").first()
+record("test.after_upgrade", actor=None, summary="A centre entry after the upgrade")
+record("test.after_upgrade", actor=None, portfolio=portfolio, summary="A learner's entry")
+"""
+
+
+def upgraded_copy(upgrade: Upgrade, folder: Path) -> dict[str, str]:
+    """The environment of a copy of the upgraded database in ``folder``, to change at will."""
+    shutil.copy(upgrade.folder / "db.sqlite3", folder / "db.sqlite3")
+    return {**environment(upgrade.folder), "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}"}
+
+
+def test_the_old_audit_entries_verify_and_new_ones_chain_after_them(upgrade, tmp_path):
+    env = upgraded_copy(upgrade, tmp_path)
+    entries = upgrade.expected["audit_entries"]
+
+    verified = run(env, "manage.py", "verify_audit")
+    assert verified.returncode == 0, output(verified)
+    assert f"The audit trail is intact: {entries} entries on 1 chain" in verified.stdout
+    with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
+        versions = dict(
+            connection.execute(
+                "SELECT version, COUNT(*) FROM assessments_auditentry GROUP BY version"
+            )
+        )
+        chains = {row[0] for row in connection.execute("SELECT chain FROM assessments_auditentry")}
+    connection.close()
+    assert versions == {1: entries}, "the old entries are not all kept as they were"
+    assert chains == {"centre"}
+
+    appended = run(env, "-c", APPEND)
+    assert appended.returncode == 0, output(appended)
+    verified = run(env, "manage.py", "verify_audit")
+    assert verified.returncode == 0, output(verified)
+    assert f"{entries + 2} entries on 2 chains" in verified.stdout
+
+
+def test_an_old_audit_entry_changed_after_the_upgrade_is_reported(upgrade, tmp_path):
+    env = upgraded_copy(upgrade, tmp_path)
+    with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
+        connection.execute(
+            "UPDATE assessments_auditentry SET summary = summary || ' (changed)' "
+            "WHERE chain = 'centre' AND sequence = 7"
+        )
+    connection.close()
+
+    verified = run(env, "manage.py", "verify_audit")
+
+    assert verified.returncode == 1, output(verified)
+    assert "broken on the chain of centre at entry 7" in verified.stderr
+    assert "its content was changed after it was written" in verified.stderr
+    assert "6 entries before it are intact" in verified.stderr

@@ -73,6 +73,7 @@ class Command(BaseCommand):
             # setting, so the pages are served as in production.
             "DEMO": "true",
             "SECRET_KEY": "benchmark-only-" + "x" * 40,
+            "AUDIT_KEY": "benchmark-only-audit-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"sqlite:///{self.root / f'centre-{size}.sqlite3'}",
