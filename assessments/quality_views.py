@@ -26,6 +26,8 @@ from assessments.models import (
     IqaSample,
     StandardisationMeeting,
 )
+from assessments.signable import stored
+from audit.chain import proof_for
 from audit.models import AuditEntry
 from portfolio.access import error_messages, get_for_user, posted, role_required
 from portfolio.models import EqaGrant, EvidenceItem, Portfolio, Role, User
@@ -236,7 +238,14 @@ def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
         AuditEntry.objects.filter(portfolio=portfolio).order_by("-created_at", "-id"), 100
     ).get_page(request.GET.get("page"))
     return render(
-        request, "assessments/audit_trail.html", {"portfolio": portfolio, "page": entries}
+        request,
+        "assessments/audit_trail.html",
+        {
+            "portfolio": portfolio,
+            "page": entries,
+            "heads": proof_for(portfolio.learner_id),
+            "signable": stored(portfolio),
+        },
     )
 
 

@@ -28,6 +28,7 @@ from assessments.models import (
 from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
+from audit.chain import proof_for
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from records.integrity import hash_stored, record_check
@@ -161,6 +162,7 @@ def _context(portfolio: Portfolio) -> dict:
         "matrix_pages": matrix_pages,
         "signatures": signature_rows(portfolio),
         "signable": stored(portfolio),
+        "audit_heads": proof_for(portfolio.learner_id),
         "samples": IqaSample.objects.filter(portfolio=portfolio)
         .select_related("iqa", "assessor")
         .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")

@@ -394,3 +394,23 @@ class TestVerifyFiles:
         with pytest.raises(RefusedURL, match="changed on storage"):
             fetcher.fetch(f"portfolio-file:{photo.pk}/original")
         fetcher.fetch(f"portfolio-file:{photo.pk}/print")  # a rendition, not signed: read
+
+    def test_the_pdf_and_the_audit_trail_page_show_the_same_proof(self, signed, client, login):
+        from audit.chain import proof_for
+
+        text = text_of(PdfReader(io.BytesIO(render_portfolio_pdf(signed)))).replace("\n", "")
+        learner_head, centre_head = proof_for(signed.learner_id)
+        assert learner_head.chain == f"learner {signed.learner_id}"
+        for head in (learner_head, centre_head):
+            assert head.hash in text
+            assert head.seal in text
+        login(signed.assessor)
+        page = client.get(f"/portfolios/{signed.pk}/audit/").text
+        assert learner_head.seal in page
+        assert SignableRecord.objects.get(portfolio=signed).digest in page
+        # Anything audited afterwards moves the learner's head on: the printed copy then differs.
+        from audit.chain import record
+
+        record("test.change", actor=signed.assessor, portfolio=signed, summary="A change")
+        assert proof_for(signed.learner_id)[0].hash != learner_head.hash
+        assert proof_for(signed.learner_id)[0].hash not in text
