@@ -211,10 +211,10 @@ class TestStoredSignableRecord:
         assert row.valid
         assert row.signature.digest == SignableRecord.objects.get(portfolio=signed).digest
         item = self.item(signed)
-        item.customer = "Someone else"
+        item.customer_reference = "Another customer"
         item.save()
         [row] = signature_rows(signed)
-        assert row.reasons == [f"Evidence '{item.title}' has changed (customer)."]
+        assert row.reasons == [f"Evidence '{item.title}' has changed (customer_reference)."]
 
     def test_a_change_that_is_rolled_back_leaves_it_as_it_was(self, signed):
         from django.db import transaction
