@@ -346,20 +346,22 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-def _encode(image: Image.Image, image_format: str) -> bytes:
+def _encode(image: Image.Image, image_format: str, icc_profile: bytes | None) -> bytes:
     out = io.BytesIO()
     if image_format == "JPEG":
-        _flatten(image).save(out, "JPEG", quality=88, optimize=True)
+        _flatten(image).save(out, "JPEG", quality=88, optimize=True, icc_profile=icc_profile)
     else:
-        image.save(out, image_format, optimize=True)
+        image.save(out, image_format, optimize=True, icc_profile=icc_profile)
     return out.getvalue()
 
 
-def _rendition(image: Image.Image, longest_edge: int) -> bytes:
+def _rendition(image: Image.Image, longest_edge: int, icc_profile: bytes | None) -> bytes:
     copy = image.copy()
     copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    _flatten(copy).save(out, "JPEG", quality=75, optimize=True, progressive=True)
+    _flatten(copy).save(
+        out, "JPEG", quality=75, optimize=True, progressive=True, icc_profile=icc_profile
+    )
     return out.getvalue()
 
 
@@ -367,14 +369,17 @@ def _prepare_image(
     upload: UploadedFile, name: str, detected: str, uploaded_sha256: str
 ) -> PreparedFile:
     image = _open_image(upload, name)
+    # The colour profile says how the pixels are meant to look (an iPhone's Display P3 photo
+    # shifts colour without it), and nothing about who took it: it is the one thing kept.
+    icc_profile = image.info.get("icc_profile") or None
     # Turn the picture the way the camera meant, then drop every tag (location, device, time):
-    # only the pixels are written out again.
+    # only the pixels and their colour profile are written out again.
     image = ImageOps.exif_transpose(image)
     clean = Image.frombytes(image.mode, image.size, image.tobytes())
     if image.mode == "P":
         clean.putpalette(image.getpalette())
     image_format, extension, content_type = STORED_IMAGE_FORMATS.get(detected, DEFAULT_STORED_IMAGE)
-    data = _encode(clean, image_format)
+    data = _encode(clean, image_format, icc_profile)
     stem = os.path.splitext(name)[0]
     return PreparedFile(
         original_name=f"{stem}{extension}" if extension != os.path.splitext(name)[1] else name,
@@ -386,8 +391,8 @@ def _prepare_image(
         uploaded_sha256=uploaded_sha256,
         content=ContentFile(data),
         renditions={
-            "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE),
-            "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE),
+            "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE, icc_profile),
+            "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE, icc_profile),
         },
     )
 

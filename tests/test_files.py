@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem
@@ -82,6 +82,29 @@ def test_a_photo_loses_its_location_and_device_but_keeps_its_pixels(upload_to, d
             assert samples.MAKE not in exif
             assert not image.info.get("exif")
     assert stored.sha256 != stored.uploaded_sha256
+
+
+def test_a_display_p3_photo_keeps_its_colour_profile_and_so_its_colours(upload_to, draft):
+    # An iPhone photo's pixels are Display P3 values: shown as sRGB without the profile, its
+    # colours shift (duller reds, greens, skin).
+    profile = samples.display_p3_profile()
+    sent = Image.open(io.BytesIO(samples.p3_jpeg(colour=(190, 120, 80))))
+    p3 = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    srgb = ImageCms.createProfile("sRGB")
+    meant = ImageCms.profileToProfile(sent, p3, srgb).getpixel((8, 8))
+    assert meant != sent.getpixel((8, 8))  # the profile matters for this colour
+
+    upload_to(samples.upload("IMG_0002.jpg", samples.p3_jpeg(colour=(190, 120, 80))))
+
+    stored = draft.files.get()
+    for field in (stored.file, stored.screen, stored.print_version):
+        with field.open("rb") as handle:
+            image = Image.open(handle)
+            image.load()
+        assert image.info.get("icc_profile") == profile
+        assert samples.GPS_IFD not in image.getexif()
+        shown = ImageCms.profileToProfile(image, p3, srgb).getpixel((8, 8))
+        assert max(abs(a - b) for a, b in zip(shown, meant, strict=True)) <= 3
 
 
 def test_a_photo_is_turned_the_way_the_camera_meant(upload_to, draft):
