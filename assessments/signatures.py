@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 
 from assessments.models import CriterionDecision, Mapping, Review, Signature
-from portfolio.models import EvidenceItem, Portfolio
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 
 
 def _sha(text: str) -> str:
@@ -28,7 +29,11 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
         EvidenceItem.objects.filter(portfolio=portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
         .select_related("answers_question", "testimony", "observation")
-        .prefetch_related("contexts", "claimed_criteria", "files")
+        .prefetch_related(
+            "contexts",
+            "claimed_criteria",
+            Prefetch("files", EvidenceFile.objects.ready()),  # never one being checked
+        )
         .order_by("pk")
     )
     evidence = []

@@ -9,6 +9,8 @@ import html
 import io
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 import uuid
 import warnings
@@ -34,6 +36,7 @@ from django.utils.text import capfirst, get_text_list
 from PIL import Image, ImageFile, ImageOps
 
 from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
+from portfolio.media import clean_media
 from portfolio.models import EvidenceFile, EvidenceItem, User
 
 pillow_heif.register_heif_opener()
@@ -100,6 +103,9 @@ class PreparedFile:
     content: File
     renditions: dict[str, bytes] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)  # personal details taken out, in words
+    # Cleaned by the background task (``portfolio.tasks.check_evidence_file``), not in the
+    # request: until then it is stored out of sight as "being checked".
+    checked_later: bool = False
 
     @property
     def removal_note(self) -> str:
@@ -247,6 +253,20 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
             code="too_large",
         )
     uploaded_sha256 = _sha256(upload)
+    if kind in {Kind.AUDIO, Kind.VIDEO} or (
+        kind == Kind.PDF and upload.size > settings.EVIDENCE_BACKGROUND_CHECK_BYTES
+    ):
+        return PreparedFile(
+            original_name=name,
+            content_type=detected,
+            kind=kind,
+            extension=extension,
+            size=upload.size,
+            sha256=uploaded_sha256,
+            uploaded_sha256=uploaded_sha256,
+            content=upload,
+            checked_later=True,
+        )
     if kind == Kind.IMAGE:
         _refuse_markup(upload, name)
         return _prepare_image(upload, name, detected, uploaded_sha256)
@@ -258,15 +278,38 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         opendocument = detected == "application/vnd.oasis.opendocument.text"
         cleaned = clean_office(_read_all(upload), name, opendocument=opendocument)
         return _prepared(upload, name, detected, kind, extension, uploaded_sha256, cleaned)
+    return _prepared(upload, name, detected, kind, extension, uploaded_sha256, Cleaned(None, []))
+
+
+def check_stored(record: EvidenceFile) -> PreparedFile:
+    """The slow part of ``prepare_upload``, for a file stored as being checked: a video or
+    recording remuxed without its tags, a large PDF checked and cleaned. Raise ValidationError
+    saying why it is refused."""
+    name, extension = record.original_name, os.path.splitext(record.file.name)[1]
+    with tempfile.NamedTemporaryFile(suffix=extension) as sent:
+        with record.file.open("rb") as stored:
+            shutil.copyfileobj(stored, sent, 1024 * 1024)
+        sent.flush()
+        upload = File(sent, name=name)
+        upload.size = sent.tell()
+        if record.kind == Kind.PDF:
+            cleaned = check_pdf(_read_all(upload), name)
+            return _prepared(
+                upload, name, record.content_type, Kind.PDF, extension, record.uploaded_sha256,
+                cleaned,
+            )  # fmt: skip
+        cleaned, remuxed = clean_media(sent.name, name, record.content_type)
+    remuxed.size = os.fstat(remuxed.fileno()).st_size
     return PreparedFile(
         original_name=name,
-        content_type=detected,
-        kind=kind,
+        content_type=record.content_type,
+        kind=record.kind,
         extension=extension,
-        size=upload.size,
-        sha256=uploaded_sha256,
-        uploaded_sha256=uploaded_sha256,
-        content=upload,
+        size=remuxed.size,
+        sha256=_sha256(remuxed),
+        uploaded_sha256=record.uploaded_sha256,
+        content=remuxed,
+        removed=cleaned.removed,
     )
 
 
@@ -448,9 +491,14 @@ def store_file(
 ) -> EvidenceFile:
     """Write a prepared file, its renditions and its row; call inside ``atomic_with_files``."""
     storage = storages["evidence"]
-    folder = f"evidence/{evidence.portfolio_id}/{evidence.pk}"
+    # A file still to be checked is kept apart from the checked ones until the check is done.
+    top = "checking" if prepared.checked_later else "evidence"
+    folder = f"{top}/{evidence.portfolio_id}/{evidence.pk}"
     key = uuid.uuid4().hex
     record = EvidenceFile(
+        status=EvidenceFile.Status.CHECKING
+        if prepared.checked_later
+        else EvidenceFile.Status.READY,
         evidence=evidence,
         original_name=prepared.original_name,
         content_type=prepared.content_type,
@@ -469,6 +517,24 @@ def store_file(
         getattr(record, variant).name = name
     record.save()
     return record
+
+
+def store_checked(record: EvidenceFile, prepared: PreparedFile, *, written: list[str]) -> str:
+    """Write the cleaned copy of a file that was being checked beside the checked files, and
+    update its row to it, ready; return the name of the copy as sent, for ``delete_stored``.
+    Call inside ``atomic_with_files``."""
+    sent = record.file.name
+    folder = f"evidence/{record.evidence.portfolio_id}/{record.evidence_id}"
+    prepared.content.seek(0)
+    record.file.name = storages["evidence"].save(
+        f"{folder}/{uuid.uuid4().hex}{prepared.extension}", prepared.content
+    )
+    written.append(record.file.name)
+    record.size = prepared.size
+    record.sha256 = prepared.sha256
+    record.status = EvidenceFile.Status.READY
+    record.save(update_fields=["file", "size", "sha256", "status"])
+    return sent
 
 
 def stored_file_response(name: str, **options) -> FileResponse:

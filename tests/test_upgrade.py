@@ -52,6 +52,7 @@ CASES = [
             {
                 "audit.0001_initial",
                 "portfolio.0006_eqa_grant_from_assessments",
+                "portfolio.0007_evidence_file_checking",
                 "assessments.0006_audit_and_eqa_grant_moved_out",
                 "records.0001_initial",
             }
@@ -173,6 +174,7 @@ for evidence in EvidenceFile.objects.filter(purged_at__isnull=True).order_by("pk
         "name": evidence.file.name,
         "exists": present,
         "hash_matches": present and sha256(evidence.file) == evidence.sha256,
+        "status": evidence.status,
         "missing_renditions": [  # named but not stored (a file without renditions names none)
             stored.name
             for stored in (evidence.screen, evidence.print_version)
@@ -345,6 +347,12 @@ def test_every_evidence_file_and_export_is_still_stored_with_its_hash(upgrade):
     assert len(exports) == upgrade.before.rows[upgrade.report["export_table"]]
     unreadable = [e for e in exports if e["status"] == "done" and not e["exists"]]
     assert not unreadable, f"finished exports whose ZIP is gone: {unreadable}"
+
+
+def test_every_file_stored_before_the_upgrade_is_ready_not_being_checked(upgrade):
+    # Files stored before files were checked in the background were checked when they came.
+    files = upgrade.report["evidence_files"]
+    assert {f["status"] for f in files} == {"ready"}
 
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):
