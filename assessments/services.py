@@ -5,13 +5,14 @@ Every one of them writes the audit trail, in the same transaction as the change 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
 from assessments.signatures import digest_of, manifest_for
 from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files
-from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
 from portfolio.services import file_add, notify
 from units.models import Criterion
 
@@ -287,6 +288,20 @@ def unit_sign_off(
         unmet = coverage_for([portfolio])[portfolio.pk].unmet
         if unmet:
             raise ValidationError(["The unit cannot be signed off yet:", *unmet])
+        # A file being checked would join what was signed once it is ready.
+        checking = sorted(
+            EvidenceFile.objects.filter(
+                evidence__portfolio=portfolio, status=EvidenceFile.Status.CHECKING
+            )
+            .exclude(evidence__status=EvidenceItem.Status.DRAFT)
+            .values_list("original_name", flat=True)
+        )
+        if checking:
+            raise ValidationError(
+                f"The unit cannot be signed off yet: {get_text_list(checking, 'and')} "
+                f"{'is' if len(checking) == 1 else 'are'} still being checked. Sign it off once "
+                "the check is done."
+            )
         signature = portfolio_sign(
             portfolio=portfolio,
             by=by,

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from assessments.services import unit_sign_off
 from assessments.signatures import manifest_for
 from audit.models import AuditEntry
+from portfolio.files import atomic_with_files, prepare_upload
 from portfolio.models import EvidenceFile, EvidenceItem, Notification
+from portfolio.services import file_add
 from tests import samples
+from tests.assessing import sufficient
 from tests.factories import EvidenceFactory, edit_form_data
 from tests.test_files import _open_action
 
@@ -134,3 +139,21 @@ def test_a_file_being_checked_is_not_signed(c4, portfolio, client, login):
 
     (item,) = manifest_for(portfolio)["evidence"]
     assert [f["name"] for f in item["files"]] == ["call.mp3"]
+
+
+def test_the_unit_is_not_signed_off_while_a_file_is_being_checked(c4, portfolio):
+    sufficient(portfolio)
+    evidence = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=None).first()
+    prepared = prepare_upload(samples.upload("call.wav", samples.wav()))
+    with atomic_with_files() as written:
+        file_add(evidence, prepared, by=portfolio.learner, written=written)
+
+    with pytest.raises(ValidationError) as refused:
+        unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
+
+    assert refused.value.messages == [
+        "The unit cannot be signed off yet: call.wav is still being checked. Sign it off once "
+        "the check is done."
+    ]
+    run_worker()
+    assert unit_sign_off(portfolio=portfolio, by=portfolio.assessor).pk
