@@ -31,18 +31,21 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python system-deps
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
 
-# libmagic judges an upload's type from its content; Pango, HarfBuzz and the DejaVu fonts let
-# WeasyPrint lay out the PDF portfolio.
+# libmagic judges an upload's type from its content; ffmpeg (with ffprobe) takes the location,
+# device and other tags out of videos and recordings without re-encoding them; Pango, HarfBuzz
+# and the DejaVu fonts let WeasyPrint lay out the PDF portfolio.
 SYSTEM_LIBS := libmagic.so.1 libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0
 system-deps:
 	@missing=""; for lib in $(SYSTEM_LIBS); do \
 		ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts"; \
+	command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || \
+		missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system libraries for:$$missing"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libmagic1 \
-			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core >/dev/null; fi
+			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core ffmpeg >/dev/null; fi
 
 install: $(RUN_STAMP)
 
@@ -56,11 +59,17 @@ run: $(RUN_STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Debian's Chromium drives the browser tests; Playwright cannot download a browser here.
+# exiftool reads back every tag a stored video, recording or photo still carries.
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v exiftool >/dev/null 2>&1 || { \
+		echo "Installing exiftool for the file tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			libimage-exiftool-perl >/dev/null; }
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

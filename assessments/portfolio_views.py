@@ -3,9 +3,10 @@ on it: the learner's home, the portfolio page and the evidence page."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from assessments.forms import ClaimForm, EqaReviewForm, MappingForm, ReviewForm
 from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
@@ -13,7 +14,14 @@ from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from portfolio.access import get_for_user, role_required
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, WitnessTestimony
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    Role,
+    WitnessTestimony,
+)
 from portfolio.views import role_home_page
 from units.models import Criterion, EvidenceContext
 
@@ -35,7 +43,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
         .filter(portfolio=portfolio)
-        .annotate(file_count=Count("files"))
+        .annotate(file_count=Count("files", filter=Q(files__status=EvidenceFile.Status.READY)))
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
             Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
@@ -110,6 +118,16 @@ def evidence_page(
     )
     user = request.user
     may_map = evidence.may_map(user)
+    # How the background check of a file this person added ended: shown here until seen.
+    file_checks = list(
+        Notification.objects.filter(
+            recipient=user, evidence=evidence, file_check=True, read_at__isnull=True
+        ).order_by("created_at", "pk")
+    )
+    if file_checks:
+        Notification.objects.filter(pk__in=[n.pk for n in file_checks]).update(
+            read_at=timezone.now()
+        )
     return render(
         request,
         "assessments/evidence_detail.html",
@@ -125,6 +143,7 @@ def evidence_page(
             "review_form": review_form or ReviewForm(),
             "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
             "is_learner": evidence.portfolio.belongs_to(user),
+            "file_checks": file_checks,
         },
         status=400 if (review_form or mapping_form) else 200,
     )

@@ -5,14 +5,15 @@ Every one of them writes the audit trail, in the same transaction as the change 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
 from assessments.signable import stored
 from assessments.sufficiency import coverage_for
 from audit.chain import record
-from portfolio.files import PreparedFile, atomic_with_files
-from portfolio.models import EvidenceItem, Portfolio, Role, User
-from portfolio.services import file_add, notify
+from portfolio.files import PreparedFile, atomic_with_files, store_file
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
+from portfolio.services import file_stored, notify
 from portfolio.signable import batched
 from units.models import Criterion
 
@@ -155,6 +156,8 @@ def assessor_record_save(
             ObservationRecord.objects.create(
                 evidence=evidence, place=place, duration_minutes=duration_minutes
             )
+        # The files are stored before anything is audited, as the learner's are.
+        stored = [store_file(evidence, prepared, by=by, written=written) for prepared in files]
         kind = evidence.get_method_display().lower()
         record(
             "record.created",
@@ -164,8 +167,8 @@ def assessor_record_save(
             summary=f"{by} recorded a {kind}: '{evidence.title}'",
             data={"method": evidence.method, "place": place, "minutes": duration_minutes},
         )
-        for prepared in files:
-            file_add(evidence, prepared, by=by, written=written)
+        for prepared, evidence_file in zip(files, stored, strict=True):
+            file_stored(evidence, prepared, evidence_file, by=by, site_url="")
         for criterion, note, seconds in criteria:
             mapping_save(
                 evidence=evidence, criterion=criterion, note=note, by=by, recording_seconds=seconds
@@ -288,6 +291,20 @@ def unit_sign_off(
         unmet = coverage_for([portfolio])[portfolio.pk].unmet
         if unmet:
             raise ValidationError(["The unit cannot be signed off yet:", *unmet])
+        # A file being checked would join what was signed once it is ready.
+        checking = sorted(
+            EvidenceFile.objects.filter(
+                evidence__portfolio=portfolio, status=EvidenceFile.Status.CHECKING
+            )
+            .exclude(evidence__status=EvidenceItem.Status.DRAFT)
+            .values_list("original_name", flat=True)
+        )
+        if checking:
+            raise ValidationError(
+                f"The unit cannot be signed off yet: {get_text_list(checking, 'and')} "
+                f"{'is' if len(checking) == 1 else 'are'} still being checked. Sign it off once "
+                "the check is done."
+            )
         signature = portfolio_sign(
             portfolio=portfolio,
             by=by,

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from assessments.models import (
@@ -42,7 +43,11 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
         EvidenceItem.objects.filter(portfolio=portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
         .select_related("answers_question", "testimony", "observation")
-        .prefetch_related("contexts", "claimed_criteria", "files")
+        .prefetch_related(
+            "contexts",
+            "claimed_criteria",
+            Prefetch("files", EvidenceFile.objects.ready()),  # never one being checked
+        )
         .order_by("pk")
     )
     evidence = []

@@ -275,6 +275,10 @@ EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
 # (1600 pixels is over 150 dpi across an A4 page's text width).
 EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
 EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
+# Videos and recordings, and PDFs larger than this (in megabytes), are checked and cleaned by the
+# background worker (db_worker) rather than in the request: that takes seconds, and a web
+# worker is not held for it. Smaller PDFs, photos and texts are checked while the learner waits.
+EVIDENCE_BACKGROUND_CHECK_BYTES = env_int("EVIDENCE_BACKGROUND_CHECK_MB", 5) * 1024 * 1024
 # How long a bulk export's ZIP of portfolio PDFs is kept once it is ready (purge_expired removes
 # it after that, and at once when a portfolio in it is purged).
 BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)

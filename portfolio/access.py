@@ -64,9 +64,16 @@ def site_url(request: HttpRequest) -> str:
 
 
 def removal_messages(request: HttpRequest, files: list) -> None:
-    """Tell the person what was taken out of each file they added before it was stored."""
+    """Tell the person what was taken out of each file they added before it was stored, or
+    that it is being checked."""
     for prepared in files:
-        if prepared.removal_note:
+        if prepared.checked_later:
+            messages.info(
+                request,
+                f"{prepared.original_name} is being checked and cleaned of personal details; "
+                "it is added to the evidence once that is done, and you will be told.",
+            )
+        elif prepared.removal_note:
             messages.info(request, prepared.removal_note)
 
 

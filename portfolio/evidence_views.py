@@ -43,7 +43,11 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
     form.instance.portfolio = portfolio
     if request.method == "POST" and form.is_valid():
         evidence = services.evidence_save(
-            form=form, by=request.user, files=form.cleaned_data["files"], created=True
+            form=form,
+            by=request.user,
+            files=form.cleaned_data["files"],
+            created=True,
+            site_url=site_url(request),
         )
         messages.success(
             request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
@@ -64,7 +68,11 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.evidence_save(
-                form=form, by=request.user, files=form.cleaned_data["files"], created=False
+                form=form,
+                by=request.user,
+                files=form.cleaned_data["files"],
+                created=False,
+                site_url=site_url(request),
             )
         except ValidationError as error:
             error_messages(request, error)
@@ -153,7 +161,8 @@ PDF_POLICY = "frame-ancestors 'self'"
 @xframe_options_sameorigin  # PDFs are shown inside the evidence page
 def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> FileResponse:
     """Serve a private file to someone who may see its evidence; never from a public path."""
-    evidence_file = get_for_user(request.user, EvidenceFile.objects.all(), pk=pk)
+    # A file being checked is not served: it is not yet cleaned of personal details.
+    evidence_file = get_for_user(request.user, EvidenceFile.objects.ready(), pk=pk)
     stored = getattr(evidence_file, VARIANTS[variant])
     if not stored:
         raise Http404("This file has no such version.")

@@ -9,6 +9,8 @@ import html
 import io
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 import uuid
 import warnings
@@ -34,6 +36,7 @@ from django.utils.text import capfirst, get_text_list
 from PIL import Image, ImageFile, ImageOps
 
 from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
+from portfolio.media import clean_media
 from portfolio.models import EvidenceFile, EvidenceItem, User
 from portfolio.signable import batched
 
@@ -101,6 +104,9 @@ class PreparedFile:
     content: File
     renditions: dict[str, bytes] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)  # personal details taken out, in words
+    # Cleaned by the background task (``portfolio.tasks.check_evidence_file``), not in the
+    # request: until then it is stored out of sight as "being checked".
+    checked_later: bool = False
 
     @property
     def removal_note(self) -> str:
@@ -248,6 +254,20 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
             code="too_large",
         )
     uploaded_sha256 = _sha256(upload)
+    if kind in {Kind.AUDIO, Kind.VIDEO} or (
+        kind == Kind.PDF and upload.size > settings.EVIDENCE_BACKGROUND_CHECK_BYTES
+    ):
+        return PreparedFile(
+            original_name=name,
+            content_type=detected,
+            kind=kind,
+            extension=extension,
+            size=upload.size,
+            sha256=uploaded_sha256,
+            uploaded_sha256=uploaded_sha256,
+            content=upload,
+            checked_later=True,
+        )
     if kind == Kind.IMAGE:
         _refuse_markup(upload, name)
         return _prepare_image(upload, name, detected, uploaded_sha256)
@@ -259,15 +279,38 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         opendocument = detected == "application/vnd.oasis.opendocument.text"
         cleaned = clean_office(_read_all(upload), name, opendocument=opendocument)
         return _prepared(upload, name, detected, kind, extension, uploaded_sha256, cleaned)
+    return _prepared(upload, name, detected, kind, extension, uploaded_sha256, Cleaned(None, []))
+
+
+def check_stored(record: EvidenceFile) -> PreparedFile:
+    """The slow part of ``prepare_upload``, for a file stored as being checked: a video or
+    recording remuxed without its tags, a large PDF checked and cleaned. Raise ValidationError
+    saying why it is refused."""
+    name, extension = record.original_name, os.path.splitext(record.file.name)[1]
+    with tempfile.NamedTemporaryFile(suffix=extension) as sent:
+        with record.file.open("rb") as stored:
+            shutil.copyfileobj(stored, sent, 1024 * 1024)
+        sent.flush()
+        upload = File(sent, name=name)
+        upload.size = sent.tell()
+        if record.kind == Kind.PDF:
+            cleaned = check_pdf(_read_all(upload), name)
+            return _prepared(
+                upload, name, record.content_type, Kind.PDF, extension, record.uploaded_sha256,
+                cleaned,
+            )  # fmt: skip
+        cleaned, remuxed = clean_media(sent.name, name, record.content_type)
+    remuxed.size = os.fstat(remuxed.fileno()).st_size
     return PreparedFile(
         original_name=name,
-        content_type=detected,
-        kind=kind,
+        content_type=record.content_type,
+        kind=record.kind,
         extension=extension,
-        size=upload.size,
-        sha256=uploaded_sha256,
-        uploaded_sha256=uploaded_sha256,
-        content=upload,
+        size=remuxed.size,
+        sha256=_sha256(remuxed),
+        uploaded_sha256=record.uploaded_sha256,
+        content=remuxed,
+        removed=cleaned.removed,
     )
 
 
@@ -347,20 +390,22 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-def _encode(image: Image.Image, image_format: str) -> bytes:
+def _encode(image: Image.Image, image_format: str, icc_profile: bytes | None) -> bytes:
     out = io.BytesIO()
     if image_format == "JPEG":
-        _flatten(image).save(out, "JPEG", quality=88, optimize=True)
+        _flatten(image).save(out, "JPEG", quality=88, optimize=True, icc_profile=icc_profile)
     else:
-        image.save(out, image_format, optimize=True)
+        image.save(out, image_format, optimize=True, icc_profile=icc_profile)
     return out.getvalue()
 
 
-def _rendition(image: Image.Image, longest_edge: int) -> bytes:
+def _rendition(image: Image.Image, longest_edge: int, icc_profile: bytes | None) -> bytes:
     copy = image.copy()
     copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    _flatten(copy).save(out, "JPEG", quality=75, optimize=True, progressive=True)
+    _flatten(copy).save(
+        out, "JPEG", quality=75, optimize=True, progressive=True, icc_profile=icc_profile
+    )
     return out.getvalue()
 
 
@@ -368,14 +413,17 @@ def _prepare_image(
     upload: UploadedFile, name: str, detected: str, uploaded_sha256: str
 ) -> PreparedFile:
     image = _open_image(upload, name)
+    # The colour profile says how the pixels are meant to look (an iPhone's Display P3 photo
+    # shifts colour without it), and nothing about who took it: it is the one thing kept.
+    icc_profile = image.info.get("icc_profile") or None
     # Turn the picture the way the camera meant, then drop every tag (location, device, time):
-    # only the pixels are written out again.
+    # only the pixels and their colour profile are written out again.
     image = ImageOps.exif_transpose(image)
     clean = Image.frombytes(image.mode, image.size, image.tobytes())
     if image.mode == "P":
         clean.putpalette(image.getpalette())
     image_format, extension, content_type = STORED_IMAGE_FORMATS.get(detected, DEFAULT_STORED_IMAGE)
-    data = _encode(clean, image_format)
+    data = _encode(clean, image_format, icc_profile)
     stem = os.path.splitext(name)[0]
     return PreparedFile(
         original_name=f"{stem}{extension}" if extension != os.path.splitext(name)[1] else name,
@@ -387,8 +435,8 @@ def _prepare_image(
         uploaded_sha256=uploaded_sha256,
         content=ContentFile(data),
         renditions={
-            "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE),
-            "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE),
+            "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE, icc_profile),
+            "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE, icc_profile),
         },
     )
 
@@ -444,9 +492,14 @@ def store_file(
 ) -> EvidenceFile:
     """Write a prepared file, its renditions and its row; call inside ``atomic_with_files``."""
     storage = storages["evidence"]
-    folder = f"evidence/{evidence.portfolio_id}/{evidence.pk}"
+    # A file still to be checked is kept apart from the checked ones until the check is done.
+    top = "checking" if prepared.checked_later else "evidence"
+    folder = f"{top}/{evidence.portfolio_id}/{evidence.pk}"
     key = uuid.uuid4().hex
     record = EvidenceFile(
+        status=EvidenceFile.Status.CHECKING
+        if prepared.checked_later
+        else EvidenceFile.Status.READY,
         evidence=evidence,
         original_name=prepared.original_name,
         content_type=prepared.content_type,
@@ -465,6 +518,24 @@ def store_file(
         getattr(record, variant).name = name
     record.save()
     return record
+
+
+def store_checked(record: EvidenceFile, prepared: PreparedFile, *, written: list[str]) -> str:
+    """Write the cleaned copy of a file that was being checked beside the checked files, and
+    update its row to it, ready; return the name of the copy as sent, for ``delete_stored``.
+    Call inside ``atomic_with_files``."""
+    sent = record.file.name
+    folder = f"evidence/{record.evidence.portfolio_id}/{record.evidence_id}"
+    prepared.content.seek(0)
+    record.file.name = storages["evidence"].save(
+        f"{folder}/{uuid.uuid4().hex}{prepared.extension}", prepared.content
+    )
+    written.append(record.file.name)
+    record.size = prepared.size
+    record.sha256 = prepared.sha256
+    record.status = EvidenceFile.Status.READY
+    record.save(update_fields=["file", "size", "sha256", "status"])
+    return sent
 
 
 def stored_file_response(name: str, **options) -> FileResponse:

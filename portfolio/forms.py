@@ -230,7 +230,9 @@ class SubmitEvidenceForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         evidence = self.evidence
-        if not evidence.account.strip() and not evidence.files.exists():
+        if problem := evidence.checking_problem():
+            raise forms.ValidationError(problem)
+        if not evidence.account.strip() and not evidence.files.ready().exists():
             raise forms.ValidationError(
                 "Add a file or write what happened before submitting: there is nothing to "
                 "assess yet."

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 
 def _evidence_storage():
@@ -500,6 +501,22 @@ class EvidenceItem(models.Model):
         where the unit allows simulation for performance."""
         return setting != cls.Setting.SIMULATION or unit.simulation_allowed_for_performance
 
+    def checking_problem(self) -> str | None:
+        """Why this evidence cannot be submitted yet because of its files, or None: a file still
+        being checked in the background is not yet part of it."""
+        names = list(
+            self.files.filter(status=EvidenceFile.Status.CHECKING).values_list(
+                "original_name", flat=True
+            )
+        )
+        if not names:
+            return None
+        return (
+            f"'{self.title}' cannot be submitted yet: {get_text_list(names, 'and')} "
+            f"{'is' if len(names) == 1 else 'are'} still being checked. Submit it once the check "
+            "is done (this evidence page shows it); nothing was changed."
+        )
+
     def witness_problem(self) -> str | None:
         """Why this witness-testimony evidence cannot be accepted yet, or None: what makes it
         evidence is the witness confirming the statement."""
@@ -546,6 +563,11 @@ class EvidenceFileQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "EvidenceFileQuerySet":
         return self.filter(evidence__in=EvidenceItem.objects.visible_to(user))
 
+    def ready(self) -> "EvidenceFileQuerySet":
+        """Files that are checked and stored: the only ones served, counted, signed, put in the
+        PDF or exported. A file being checked in the background is none of these."""
+        return self.filter(status=EvidenceFile.Status.READY)
+
 
 class EvidenceFile(models.Model):
     """A file of an evidence item, kept privately and served only through an access check."""
@@ -558,7 +580,18 @@ class EvidenceFile(models.Model):
         AUDIO = "audio", "Audio recording"
         VIDEO = "video", "Video"
 
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Being checked"
+        READY = "ready", "Ready"
+
     evidence = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="files")
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.READY,
+        help_text="A video, a recording or a large PDF is checked and cleaned in the background; "
+        "until then it is not served, counted or signed.",
+    )
     file = models.FileField(storage=_evidence_storage, max_length=300)
     screen = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
     print_version = models.FileField(storage=_evidence_storage, max_length=300, blank=True)
@@ -604,6 +637,10 @@ class EvidenceFile(models.Model):
     @property
     def is_image(self) -> bool:
         return self.kind == self.Kind.IMAGE
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
 
     @property
     def shown_inline(self) -> bool:
@@ -680,6 +717,11 @@ class Notification(models.Model):
         EvidenceItem, on_delete=models.CASCADE, null=True, related_name="notifications"
     )
     message = models.CharField(max_length=300)
+    file_check = models.BooleanField(
+        default=False,
+        help_text="How a file's check in the background ended: shown on its evidence page "
+        "until read.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

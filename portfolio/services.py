@@ -10,9 +10,17 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from audit.chain import record
-from portfolio.files import PreparedFile, atomic_with_files, delete_stored, store_file
+from portfolio.files import (
+    PreparedFile,
+    atomic_with_files,
+    check_stored,
+    delete_stored,
+    store_checked,
+    store_file,
+)
 from portfolio.models import (
     EqaGrant,
     EvidenceFile,
@@ -23,6 +31,7 @@ from portfolio.models import (
     WitnessTestimony,
 )
 from portfolio.signable import batched
+from portfolio.tasks import check_evidence_file
 from units.models import Criterion
 
 
@@ -87,7 +96,9 @@ def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
     )
 
 
-def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -> EvidenceItem:
+def evidence_save(
+    *, form, by: User, files: list[PreparedFile], created: bool, site_url: str = ""
+) -> EvidenceItem:
     """Save the evidence form and its new files in one transaction: all of it or none.
 
     A change is refused if the item was submitted since the form's copy was read (from
@@ -117,22 +128,43 @@ def evidence_save(*, form, by: User, files: list[PreparedFile], created: bool) -
             summary=f"{by} {verb} evidence '{evidence.title}'",
             data={**_evidence_data(evidence), "changed": form.changed_data},
         )
-        for evidence_file in stored:
-            _file_recorded(evidence, evidence_file, by=by)
+        for prepared, evidence_file in zip(files, stored, strict=True):
+            file_stored(evidence, prepared, evidence_file, by=by, site_url=site_url)
     return evidence
 
 
 def file_add(
-    evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written: list[str]
+    evidence: EvidenceItem,
+    prepared: PreparedFile,
+    *,
+    by: User,
+    written: list[str],
+    site_url: str = "",
 ) -> EvidenceFile:
     """Store a checked file on the evidence and audit it; call inside ``atomic_with_files``.
-    The storage write comes first, so the audit chain is not locked during it."""
+
+    A file whose cleaning takes seconds (``PreparedFile.checked_later``) is stored as being
+    checked and its check queued in the same transaction; it is audited once it is ready
+    (``file_check``); ``site_url`` is for the link in the e-mail that tells how it ended. The
+    storage write comes first, so the audit chain is not locked during it."""
     stored = store_file(evidence, prepared, by=by, written=written)
-    _file_recorded(evidence, stored, by=by)
+    file_stored(evidence, prepared, stored, by=by, site_url=site_url)
     return stored
 
 
-def _file_recorded(evidence: EvidenceItem, stored: EvidenceFile, *, by: User) -> None:
+def file_stored(
+    evidence: EvidenceItem, prepared: PreparedFile, stored: EvidenceFile, *, by: User, site_url: str
+) -> None:
+    """Audit a file just stored with ``store_file``, or, if it is checked later, queue its
+    check. Storing every file of an action first and auditing them after keeps the audit chain
+    unlocked during the storage writes."""
+    if prepared.checked_later:
+        check_evidence_file.enqueue(stored.pk, site_url)
+    else:
+        _file_added(stored, evidence=evidence, by=by)
+
+
+def _file_added(stored: EvidenceFile, *, evidence: EvidenceItem, by: User) -> None:
     record(
         "file.added",
         actor=by,
@@ -140,6 +172,73 @@ def _file_recorded(evidence: EvidenceItem, stored: EvidenceFile, *, by: User) ->
         portfolio=evidence.portfolio,
         summary=f"{by} added the file '{stored.original_name}' to '{evidence.title}'",
         data={"evidence": evidence.pk, "sha256": stored.sha256, "size": stored.size},
+    )
+
+
+def _checking(file_id: int) -> EvidenceFile | None:
+    return (
+        EvidenceFile.objects.select_related("evidence__portfolio__learner", "uploaded_by")
+        .filter(pk=file_id, status=EvidenceFile.Status.CHECKING)
+        .first()
+    )
+
+
+def file_check(*, file_id: int, site_url: str = "") -> None:
+    """Clean and hash a file stored as being checked, then swap the cleaned copy in, mark it
+    ready and audit it; or, if it is refused, remove it and tell whoever added it why. The rest
+    of the evidence item is left as it is. A file removed meanwhile is passed over."""
+    evidence_file = _checking(file_id)
+    if evidence_file is None:
+        return
+    try:
+        prepared = check_stored(evidence_file)
+    except ValidationError as refusal:
+        _file_refused(file_id, reason=" ".join(refusal.messages), site_url=site_url)
+        return
+    with atomic_with_files() as written:
+        # The portfolio's lock, as for every change to its records; then the file as it is now.
+        Portfolio.objects.locked(evidence_file.evidence.portfolio_id)
+        evidence_file = _checking(file_id)
+        if evidence_file is None:
+            return
+        sent = store_checked(evidence_file, prepared, written=written)
+        evidence = evidence_file.evidence
+        _file_added(evidence_file, evidence=evidence, by=evidence_file.uploaded_by)
+        _tell_of_check(
+            evidence_file,
+            f"{evidence_file.original_name} is checked and added to '{evidence.title}'. "
+            f"{prepared.removal_note}".strip(),
+            site_url=site_url,
+        )
+        delete_stored([sent])
+
+
+def _file_refused(file_id: int, *, reason: str, site_url: str) -> None:
+    with transaction.atomic():
+        evidence_file = _checking(file_id)
+        if evidence_file is None:
+            return
+        Portfolio.objects.locked(evidence_file.evidence.portfolio_id)
+        names = evidence_file.stored_names()
+        evidence_file.delete()
+        delete_stored(names)
+        _tell_of_check(
+            evidence_file,
+            f"A file was not added to '{evidence_file.evidence.title}': {reason}",
+            site_url=site_url,
+        )
+
+
+def _tell_of_check(evidence_file: EvidenceFile, message: str, *, site_url: str) -> None:
+    """Tell whoever added the file how its check ended, in the app, by e-mail, and on the
+    evidence page until they have seen it there."""
+    evidence = evidence_file.evidence
+    notify(
+        evidence_file.uploaded_by,
+        Truncator(message).chars(Notification._meta.get_field("message").max_length),
+        evidence=evidence,
+        link=site_url + evidence.get_absolute_url(),
+        file_check=True,
     )
 
 
@@ -189,6 +288,9 @@ def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     with transaction.atomic(), batched():
         # Submitted twice at once (two tabs): the second finds it submitted.
         status = _changeable(evidence, by, refusal="'{title}' is already submitted.").status
+        # A file added from another tab may still be being checked.
+        if problem := evidence.checking_problem():
+            raise ValidationError(problem)
         resubmission = status == EvidenceItem.Status.REFERRED_BACK
         evidence.status = (
             EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
@@ -215,9 +317,12 @@ def notify(
     evidence: EvidenceItem | None,
     link: str,
     subject: str | None = None,
+    file_check: bool = False,
 ) -> None:
     """Tell ``user`` in the app, and by e-mail once the transaction commits."""
-    Notification.objects.create(recipient=user, evidence=evidence, message=message)
+    Notification.objects.create(
+        recipient=user, evidence=evidence, message=message, file_check=file_check
+    )
     if user.email:
         transaction.on_commit(
             lambda: send_mail(

@@ -136,7 +136,7 @@ class FilesResult:
 def due(*, older_than_days: float | None) -> "Iterator[EvidenceFile]":
     """The files a run checks, those never checked first, then the longest since checked;
     with ``older_than_days``, only those not checked within that many days."""
-    files = EvidenceFile.objects.filter(purged_at=None)
+    files = EvidenceFile.objects.ready().filter(purged_at=None)  # not those being checked
     if older_than_days is not None:
         cutoff = timezone.now() - timezone.timedelta(days=older_than_days)
         files = files.filter(Q(checked_at=None) | Q(checked_at__lt=cutoff))

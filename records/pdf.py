@@ -90,7 +90,7 @@ def _context(portfolio: Portfolio) -> dict:
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
             Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
-            Prefetch("files", EvidenceFile.objects.order_by("pk")),
+            Prefetch("files", EvidenceFile.objects.ready().order_by("pk")),
             Prefetch("mappings", Mapping.objects.select_related("criterion").order_by(
                 "criterion__position"
             )),

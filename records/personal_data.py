@@ -25,7 +25,7 @@ def personal_data_zip(user: User) -> tempfile.SpooledTemporaryFile:
     """A ZIP of the person's account, portfolios, evidence, files and everything about them."""
     portfolios = Portfolio.objects.filter(learner=user)
     evidence = EvidenceItem.objects.filter(portfolio__in=portfolios).order_by("pk")
-    files = list(EvidenceFile.objects.filter(evidence__in=evidence).order_by("pk"))
+    files = list(EvidenceFile.objects.ready().filter(evidence__in=evidence).order_by("pk"))
     records = {
         "account": {
             **{name: getattr(user, name) for name in PERSONAL_FIELDS},

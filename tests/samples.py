@@ -1,8 +1,13 @@
 """Small files of every kind, made in memory, for upload tests."""
 
+import functools
 import io
+import json
 import struct
+import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pikepdf
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -94,36 +99,84 @@ def text() -> bytes:
     return b"The customer shouted about the queue. I stayed calm and listened.\n"
 
 
-def _ftyp(brand: bytes) -> bytes:
-    return struct.pack(">I", 24) + b"ftyp" + brand + b"\0\0\0\0" + brand + b"isom" + b"\0" * 200
+# Personal details a phone or recorder writes into a video or recording, as tests look for them.
+CUSTOMER = "Mrs J. Customer"
+ARTIST = "Sam Okafor"
+ISO6709 = "+51.5074-000.1278/"
+_TAGS = {"title": f"Complaint from {CUSTOMER}", "artist": ARTIST, "comment": "At 12 High Street"}
+_PICTURES = ["-f", "lavfi", "-i", "testsrc=size=32x24:rate=5:duration=0.4"]
+_SOUND = ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.4"]
+_MEDIA = {
+    # name: (inputs, codecs and container options, extra tags)
+    "mp4": (_PICTURES + _SOUND, ["-c:v", "libx264", "-c:a", "aac"], {"location": ISO6709}),
+    # An iPhone's keys: com.apple.quicktime.* in the QuickTime "mdta" list, ©xyz in udta.
+    "mov": (
+        _PICTURES + _SOUND,
+        ["-c:v", "libx264", "-c:a", "aac", "-movflags", "use_metadata_tags"],
+        {
+            "com.apple.quicktime.location.ISO6709": ISO6709,
+            "com.apple.quicktime.make": "Apple",
+            "com.apple.quicktime.model": "iPhone 15 Pro",
+            "location": ISO6709,
+        },
+    ),
+    "webm": (_PICTURES + _SOUND, ["-c:v", "libvpx", "-c:a", "libopus"], {}),
+    "mp3": (_SOUND, ["-c:a", "libmp3lame"], {}),
+    "m4a": (_SOUND, ["-c:a", "aac", "-f", "ipod"], {}),
+    "wav": (_SOUND, ["-write_id3v2", "1"], {}),
+}
+
+
+@functools.cache
+def media(extension: str) -> bytes:
+    """A tiny video or recording made by ffmpeg, carrying a customer's name, an artist and, for
+    MP4 and MOV, a GPS position and the phone that took it."""
+    inputs, options, extra = _MEDIA[extension]
+    tags = [
+        arg for key, value in {**_TAGS, **extra}.items() for arg in ("-metadata", f"{key}={value}")
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"sample.{extension}"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-nostdin", *inputs, *options, *tags, str(path)],
+            check=True,
+        )
+        return path.read_bytes()
 
 
 def mp3() -> bytes:
-    return b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + b"\x00" * 400
+    return media("mp3")
 
 
 def m4a() -> bytes:
-    return _ftyp(b"M4A ")
+    return media("m4a")
 
 
 def wav() -> bytes:
-    return (
-        b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00"
-        b"\x80>\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"
-    )
+    return media("wav")
 
 
 def mp4() -> bytes:
-    return _ftyp(b"isom")
+    return media("mp4")
 
 
 def mov() -> bytes:
-    return struct.pack(">I", 20) + b"ftypqt  \0\0\0\0qt  " + b"\0" * 200
+    return media("mov")
 
 
 def webm() -> bytes:
-    header = "1A45DFA39F4286810142F7810142F2810442F381084282847765626D4287810442858102"
-    return bytes.fromhex(header) + b"\0" * 100
+    return media("webm")
+
+
+def exiftool(data: bytes, extension: str) -> dict:
+    """Every tag exiftool finds in a file, by group and name (``exiftool -j -G``)."""
+    with tempfile.NamedTemporaryFile(suffix=f".{extension}") as handle:
+        handle.write(data)
+        handle.flush()
+        found = subprocess.run(
+            ["exiftool", "-j", "-G", handle.name], capture_output=True, check=True
+        ).stdout
+    return json.loads(found)[0]
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
@@ -168,3 +221,60 @@ ACCEPTED = {
     "clip.mov": (mov, "video"),
     "clip.webm": (webm, "video"),
 }
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ \0\0\0\0" + _s15(x) + _s15(y) + _s15(z)
+
+
+@functools.cache
+def display_p3_profile() -> bytes:
+    """An ICC (v2) matrix profile of Display P3, the colour space of an iPhone's photos: its
+    primaries adapted to D50 as ICC profiles hold them, and sRGB's tone curve (as a table)."""
+    description = b"Display P3"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(description) + 1) + description + b"\0"
+    desc += b"\0" * 12 + b"\0" * 67  # no Unicode or Macintosh descriptions
+    curve = [
+        (v / 1023 / 12.92 if v / 1023 <= 0.04045 else ((v / 1023 + 0.055) / 1.055) ** 2.4)
+        for v in range(1024)
+    ]
+    trc = b"curv\0\0\0\0" + struct.pack(">I", len(curve))
+    trc += b"".join(struct.pack(">H", round(v * 65535)) for v in curve)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(0.5151, 0.2412, -0.0011)),
+        (b"gXYZ", _xyz(0.2920, 0.6922, 0.0419)),
+        (b"bXYZ", _xyz(0.1571, 0.0666, 0.7841)),
+        (b"rTRC", trc),
+        (b"gTRC", trc),
+        (b"bTRC", trc),
+        (b"cprt", b"text\0\0\0\0No copyright, test data\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = struct.pack(">I", len(tags)), b""
+    for signature, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = struct.pack(">I", size) + b"lcms" + b"\x02\x10\0\0" + b"mntrRGB XYZ "
+    header += b"\0" * 12 + b"acsp" + b"APPL" + b"\0" * 4 + b"\0" * 8 + b"\0" * 8 + b"\0" * 4
+    header += _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 4
+    header += b"\0" * (128 - len(header))
+    return header + table + body
+
+
+def p3_jpeg(colour=(255, 40, 20)) -> bytes:
+    """A photo in Display P3, as an iPhone saves one, with its GPS position."""
+    exif = Image.Exif()
+    exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(
+        out, "JPEG", quality=95, exif=exif, icc_profile=display_p3_profile()
+    )
+    return out.getvalue()

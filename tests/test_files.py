@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem
@@ -82,6 +82,29 @@ def test_a_photo_loses_its_location_and_device_but_keeps_its_pixels(upload_to, d
             assert samples.MAKE not in exif
             assert not image.info.get("exif")
     assert stored.sha256 != stored.uploaded_sha256
+
+
+def test_a_display_p3_photo_keeps_its_colour_profile_and_so_its_colours(upload_to, draft):
+    # An iPhone photo's pixels are Display P3 values: shown as sRGB without the profile, its
+    # colours shift (duller reds, greens, skin).
+    profile = samples.display_p3_profile()
+    sent = Image.open(io.BytesIO(samples.p3_jpeg(colour=(190, 120, 80))))
+    p3 = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    srgb = ImageCms.createProfile("sRGB")
+    meant = ImageCms.profileToProfile(sent, p3, srgb).getpixel((8, 8))
+    assert meant != sent.getpixel((8, 8))  # the profile matters for this colour
+
+    upload_to(samples.upload("IMG_0002.jpg", samples.p3_jpeg(colour=(190, 120, 80))))
+
+    stored = draft.files.get()
+    for field in (stored.file, stored.screen, stored.print_version):
+        with field.open("rb") as handle:
+            image = Image.open(handle)
+            image.load()
+        assert image.info.get("icc_profile") == profile
+        assert samples.GPS_IFD not in image.getexif()
+        shown = ImageCms.profileToProfile(image, p3, srgb).getpixel((8, 8))
+        assert max(abs(a - b) for a, b in zip(shown, meant, strict=True)) <= 3
 
 
 def test_a_photo_is_turned_the_way_the_camera_meant(upload_to, draft):
@@ -755,3 +778,87 @@ def test_a_document_without_names_is_stored_as_it_was_sent(upload_to, draft):
     upload_to(samples.upload("minutes.docx", sent))
 
     assert EvidenceFile.objects.get().file.read() == sent
+
+
+@pytest.fixture
+def checked_at_once(settings):
+    """Background checks run as they are queued, inside the request (the worker's own tests are
+    in tests/test_file_checks.py)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+# Videos and recordings carrying a customer's name, the learner's, and (MP4, MOV) where and on
+# what phone they were made: each is stored without any of it, and the learner told what went.
+PERSONAL = [samples.CUSTOMER, samples.ARTIST, "High Street", "51.5", "51 deg", "iPhone"]
+TAGS_NAMING_PLACE_OR_DEVICE = ("GPS", "Location", "Encoder", ":Make", ":Model", "Software")
+HOSTILE_MEDIA = {
+    "an MP4 video with its GPS position": (
+        "clip.mp4",
+        "Location, device details and other tags (such as title and artist) removed from clip.mp4.",
+    ),
+    "a MOV video with QuickTime location keys and the phone's make and model": (
+        "IMG_0003.MOV",
+        "Location, device details and other tags (such as title and artist) removed from "
+        "IMG_0003.MOV.",
+    ),
+    "a WebM video with a title and artist": (
+        "clip.webm",
+        "Device details and other tags (such as title and artist) removed from clip.webm.",
+    ),
+    "an MP3 recording with ID3 tags": (
+        "call.mp3",
+        "Device details and other tags (such as title and artist) removed from call.mp3.",
+    ),
+    "an M4A recording with MP4 tags": (
+        "call.m4a",
+        "Device details and other tags (such as title and artist) removed from call.m4a.",
+    ),
+    "a WAV recording with LIST/INFO and ID3 chunks": (
+        "call.wav",
+        "Device details and other tags (such as title and artist) removed from call.wav.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_MEDIA)
+def test_a_video_or_recording_is_stored_without_its_personal_metadata(
+    client, upload_to, draft, checked_at_once, case
+):
+    name, removed = HOSTILE_MEDIA[case]
+    extension = name.rsplit(".", 1)[1].lower()
+    sent = samples.media(extension)
+    before = samples.exiftool(sent, extension)
+    assert [value for value in before.values() if any(p in str(value) for p in PERSONAL)]
+
+    response = upload_to(samples.upload(name, sent))
+
+    stored = draft.files.get()
+    assert stored.status == EvidenceFile.Status.READY
+    data = stored.file.read()
+    found = samples.exiftool(data, extension)
+    assert not [
+        (tag, value) for tag, value in found.items() if any(p in str(value) for p in PERSONAL)
+    ]
+    assert not [tag for tag in found if any(word in tag for word in TAGS_NAMING_PLACE_OR_DEVICE)]
+    assert found["File:MIMEType"] == before["File:MIMEType"]  # still the kind it was
+    streams = {key: found.get(key) for key in ("Composite:ImageSize", "QuickTime:AudioChannels")}
+    assert streams == {key: before.get(key) for key in streams}  # pictures and sound kept
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() != stored.uploaded_sha256
+    assert stored.size == len(data)
+    assert removed in client.get(response.url).text
+
+
+def test_a_video_ffmpeg_cannot_read_is_refused_and_the_rest_kept(
+    client, upload_to, draft, checked_at_once, django_capture_on_commit_callbacks
+):
+    broken = samples.mp4()[:300]  # its header, and nothing of the pictures
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload_to(
+            samples.upload("clip.mp4", broken), samples.upload("a.jpg", samples.jpeg())
+        )
+
+    assert list(draft.files.values_list("original_name", flat=True)) == ["a.jpg"]
+    assert [p.name for p in stored_files() if p.suffix == ".mp4"] == []
+    page = client.get(response.url).text
+    assert "clip.mp4 could not be read as a video: it may be damaged, cut short" in page

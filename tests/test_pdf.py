@@ -10,6 +10,7 @@ from assessments.services import unit_sign_off
 from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem
+from portfolio.services import file_check
 from records.pdf import PortfolioFetcher, RefusedURL, render_portfolio_pdf
 from tests import samples
 from tests.assessing import sufficient
@@ -19,11 +20,13 @@ pytestmark = pytest.mark.django_db
 
 
 def attach(item, name, data):
+    prepared = prepare_upload(samples.upload(name, data))
     with atomic_with_files() as written:
-        return store_file(
-            item, prepare_upload(samples.upload(name, data)), by=item.portfolio.learner,
-            written=written,
-        )  # fmt: skip
+        stored = store_file(item, prepared, by=item.portfolio.learner, written=written)
+    if prepared.checked_later:  # as the background worker does
+        file_check(file_id=stored.pk)
+        stored.refresh_from_db()
+    return stored
 
 
 @pytest.fixture
@@ -32,8 +35,10 @@ def complete(portfolio, settings):
     first = EvidenceItem.objects.filter(portfolio=portfolio, answers_question=None).first()
     photo = attach(first, "desk.jpg", samples.jpeg(800, 600))
     letter = attach(first, "letter.pdf", samples.pdf())
-    big = attach(first, "recording.mp3", samples.mp3() + b"\0" * 50_000)
-    settings.PDF_ATTACHMENT_MAX_BYTES = 40_000  # the recording is over the cap
+    big = attach(first, "recording.wav", samples.wav())
+    settings.PDF_ATTACHMENT_MAX_BYTES = 30_000  # the recording is over the cap
+    assert big.size > settings.PDF_ATTACHMENT_MAX_BYTES
+    assert big.is_ready
     unit_sign_off(portfolio=portfolio, by=portfolio.assessor)
     portfolio.files = {"photo": photo, "letter": letter, "big": big}
     return portfolio
@@ -103,6 +108,19 @@ def test_files_are_attached_up_to_the_cap_with_matching_hashes(reader, complete)
         assert hashlib.sha256(content).hexdigest() == stored.sha256
     assert f"{big.pk}-{big.original_name}" not in attachments
     assert "held by the centre" in " ".join(text_of(reader).split())
+
+
+def test_a_file_still_being_checked_is_not_in_the_pdf(complete):
+    evidence = complete.files["letter"].evidence
+    prepared = prepare_upload(samples.upload("call.m4a", samples.m4a()))
+    with atomic_with_files() as written:
+        store_file(evidence, prepared, by=complete.learner, written=written)
+
+    reader = PdfReader(io.BytesIO(render_portfolio_pdf(complete)))
+
+    assert "call.m4a" not in " ".join(text_of(reader).split())
+    assert not [name for name in reader.attachments if name.endswith("call.m4a")]
+    assert "letter.pdf" in " ".join(text_of(reader).split())
 
 
 def test_a_signature_broken_after_signing_shows_as_broken(complete):

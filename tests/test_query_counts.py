@@ -42,8 +42,9 @@ PINNED = {
     # the contexts and criteria for the filters, the records' digest and files changed on storage
     "learner: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
     # the item with its portfolio and who recorded it, the item again with its contexts, files,
-    # claimed criteria, mappings, reviews, the witness testimony, the observation record
-    "learner: evidence item": SIGNED_IN + 2 + 7 + UNREAD,
+    # claimed criteria, mappings, reviews, the witness testimony, the observation record, how
+    # the background checks of its files ended (unread)
+    "learner: evidence item": SIGNED_IN + 2 + 7 + 1 + UNREAD,
     # the portfolio, its answers, the knowledge criteria
     "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
     # counting the caseload, counting what awaits review, the page's coverage
@@ -51,7 +52,7 @@ PINNED = {
     "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD,
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
-    "assessor: evidence review": SIGNED_IN + 2 + 7 + UNREAD,
+    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD,
     # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
     # rows, then the coverage
     "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,

@@ -16,6 +16,8 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.utils import timezone
 
+from portfolio.models import EvidenceFile
+from portfolio.services import file_check
 from tests import samples
 from tests.factories import EvidenceFactory, UserFactory, edit_form_data
 
@@ -180,6 +182,8 @@ class TestFiles:
                 ],
             ),
         )
+        checking = evidence.files.get(status=EvidenceFile.Status.CHECKING)
+        file_check(file_id=checking.pk)  # as the background worker does
         return {file.original_name: file for file in evidence.files.all()}
 
     @pytest.mark.parametrize(

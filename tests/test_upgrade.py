@@ -54,6 +54,9 @@ CASES = [
                 "audit.0001_initial",
                 "audit.0002_keyed_chains",
                 "portfolio.0006_eqa_grant_from_assessments",
+                "portfolio.0007_evidence_file_checking",
+                "portfolio.0008_evidence_file_checked",
+                "assessments.0007_signable_record",
                 "assessments.0006_audit_and_eqa_grant_moved_out",
                 "records.0001_initial",
             }
@@ -175,6 +178,7 @@ for evidence in EvidenceFile.objects.filter(purged_at__isnull=True).order_by("pk
         "name": evidence.file.name,
         "exists": present,
         "hash_matches": present and sha256(evidence.file) == evidence.sha256,
+        "status": evidence.status,
         "missing_renditions": [  # named but not stored (a file without renditions names none)
             stored.name
             for stored in (evidence.screen, evidence.print_version)
@@ -203,14 +207,28 @@ try:
 except SystemExit:
     changes = changes.getvalue() or "makemigrations --check found changes"
 
+found_integrity = integrity()
+signatures = {
+    str(row.signature.pk): row.valid
+    for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct()
+    for row in signature_rows(portfolio)
+}
+# Last, since each writes to the audit trail: every stored file re-read, every signable record
+# recomputed.
+from records.integrity import verify_files, verify_records
+
+checked = verify_files()
+file_check = {
+    "checked": checked.checked,
+    "problems": checked.problems,
+    "records_changed_outside": verify_records(),
+}
+
 executor = MigrationExecutor(connection)
 print(json.dumps({
-    "integrity": integrity(),
-    "signatures": {
-        str(row.signature.pk): row.valid
-        for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct()
-        for row in signature_rows(portfolio)
-    },
+    "integrity": found_integrity,
+    "signatures": signatures,
+    "file_check": file_check,
     "evidence_files": files,
     "purged_files": EvidenceFile.objects.filter(purged_at__isnull=False).count(),
     "exports": [
@@ -348,6 +366,21 @@ def test_every_evidence_file_and_export_is_still_stored_with_its_hash(upgrade):
     assert len(exports) == upgrade.before.rows[upgrade.report["export_table"]]
     unreadable = [e for e in exports if e["status"] == "done" and not e["exists"]]
     assert not unreadable, f"finished exports whose ZIP is gone: {unreadable}"
+
+
+def test_verify_files_finds_every_upgraded_file_and_record_as_signed(upgrade):
+    # The signable records are made when first read after the upgrade (from the rows the
+    # signatures were made from); verify_files then re-reads every file and recomputes them all.
+    file_check = upgrade.report["file_check"]
+    assert file_check["checked"] == len(upgrade.report["evidence_files"])
+    assert file_check["problems"] == []
+    assert file_check["records_changed_outside"] == []
+
+
+def test_every_file_stored_before_the_upgrade_is_ready_not_being_checked(upgrade):
+    # Files stored before files were checked in the background were checked when they came.
+    files = upgrade.report["evidence_files"]
+    assert {f["status"] for f in files} == {"ready"}
 
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0006_eqa_grant_from_assessments'),
+        ('portfolio', '0007_evidence_file_checking'),
     ]
 
     operations = [

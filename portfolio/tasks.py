@@ -1,0 +1,12 @@
+"""Background work of the learner's side: the check of a file whose cleaning takes seconds."""
+
+from django_tasks import task
+
+
+@task()
+def check_evidence_file(file_id: int, site_url: str = "") -> None:
+    """Clean and hash a file stored as being checked (``portfolio.services.file_check``)."""
+    # The workflow enqueues this task, so it is found when the task runs, not at import.
+    from portfolio.services import file_check
+
+    file_check(file_id=file_id, site_url=site_url)
