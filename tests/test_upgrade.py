@@ -213,16 +213,28 @@ signatures = {
     for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct()
     for row in signature_rows(portfolio)
 }
-# Last, since each writes to the audit trail: every stored file re-read, every signable record
-# recomputed.
+# Every stored file re-read and every signable record recomputed, then rolled back: the checks
+# write to the audit trail, which other tests count.
+from django.db import transaction
+
 from records.integrity import verify_files, verify_records
 
-checked = verify_files()
-file_check = {
-    "checked": checked.checked,
-    "problems": checked.problems,
-    "records_changed_outside": verify_records(),
-}
+
+class RolledBack(Exception):
+    pass
+
+
+try:
+    with transaction.atomic():
+        checked = verify_files()
+        file_check = {
+            "checked": checked.checked,
+            "problems": checked.problems,
+            "records_changed_outside": verify_records(),
+        }
+        raise RolledBack
+except RolledBack:
+    pass
 
 executor = MigrationExecutor(connection)
 print(json.dumps({
