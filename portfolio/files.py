@@ -257,16 +257,9 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
     if kind in {Kind.AUDIO, Kind.VIDEO} or (
         kind == Kind.PDF and upload.size > settings.EVIDENCE_BACKGROUND_CHECK_BYTES
     ):
-        return PreparedFile(
-            original_name=name,
-            content_type=detected,
-            kind=kind,
-            extension=extension,
-            size=upload.size,
-            sha256=uploaded_sha256,
-            uploaded_sha256=uploaded_sha256,
-            content=upload,
-            checked_later=True,
+        as_sent = Cleaned(None, [])
+        return _prepared(
+            upload, name, detected, kind, extension, uploaded_sha256, as_sent, checked_later=True
         )
     if kind == Kind.IMAGE:
         _refuse_markup(upload, name)
@@ -455,8 +448,19 @@ def _prepare_pdf(
     return _prepared(upload, name, "application/pdf", Kind.PDF, extension, uploaded_sha256, cleaned)
 
 
-def _prepared(upload, name, content_type, kind, extension, uploaded_sha256, cleaned: Cleaned):
-    """The upload as it was sent, or its cleaned copy where something had to be removed."""
+def _prepared(
+    upload,
+    name,
+    content_type,
+    kind,
+    extension,
+    uploaded_sha256,
+    cleaned: Cleaned,
+    *,
+    checked_later: bool = False,
+):
+    """The upload as it was sent, or its cleaned copy where something had to be removed
+    (``checked_later`` for one the worker cleans)."""
     data = cleaned.data
     return PreparedFile(
         original_name=name,
@@ -468,6 +472,7 @@ def _prepared(upload, name, content_type, kind, extension, uploaded_sha256, clea
         uploaded_sha256=uploaded_sha256,
         content=upload if data is None else ContentFile(data),
         removed=cleaned.removed,
+        checked_later=checked_later,
     )
 
 
