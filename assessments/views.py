@@ -32,6 +32,7 @@ from portfolio.access import (
     role_required,
     site_url,
 )
+from portfolio.files import STORE_FAILED, StoreFailed
 from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
 from units.models import Criterion, EvidenceContext
@@ -213,9 +214,12 @@ def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> Htt
         except ValidationError as error:
             error_messages(request, error)
             return redirect(portfolio)
-        messages.success(request, f"'{evidence.title}' is recorded.")
-        removal_messages(request, uploads)
-        return redirect(evidence)
+        except StoreFailed:
+            form.add_error(None, STORE_FAILED)
+        else:
+            messages.success(request, f"'{evidence.title}' is recorded.")
+            removal_messages(request, uploads)
+            return redirect(evidence)
     return render(request, template, {"form": form, "portfolio": portfolio})
 
 
