@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio.files import prepare_upload
-from portfolio.forms import CriterionChoiceField, EvidenceFilesField, not_in_future
+from portfolio.forms import (
+    CriterionChoiceField,
+    EvidenceFilesField,
+    add_submission_key,
+    not_in_future,
+)
 from portfolio.models import EvidenceItem, Portfolio, User
 from units.models import Criterion
 
@@ -107,6 +112,7 @@ class AssessorRecordForm(forms.ModelForm):
         self.fields["setting"].choices = EvidenceItem.Setting.choices
         self.fields["customer"].choices = EvidenceItem.Customer.choices
         self.instance.method = self.method
+        add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
 

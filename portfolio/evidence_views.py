@@ -11,7 +11,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portfolio import services
-from portfolio.access import error_messages, get_for_user, posted, removal_messages, site_url
+from portfolio.access import (
+    already_saved,
+    error_messages,
+    get_for_user,
+    posted,
+    removal_messages,
+    site_url,
+)
 from portfolio.files import STORE_FAILED, StoreFailed, stored_file_response
 from portfolio.forms import (
     EvidenceForm,
@@ -20,6 +27,7 @@ from portfolio.forms import (
     WitnessConfirmForm,
     WitnessDeclineForm,
     WitnessTestimonyForm,
+    submitted_key,
 )
 from portfolio.models import (
     EvidenceFile,
@@ -41,6 +49,11 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = EvidenceForm(*posted(request), portfolio=portfolio)
     form.instance.portfolio = portfolio
+    # The same form posted again goes to what it made, before its files are even checked.
+    if request.method == "POST" and (
+        repeated := services.saved_from(portfolio, submitted_key(form))
+    ):
+        return already_saved(request, repeated)
     if request.method == "POST" and form.is_valid():
         try:
             evidence = services.evidence_save(
@@ -50,6 +63,8 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
                 created=True,
                 site_url=site_url(request),
             )
+        except services.AlreadySaved as repeat:
+            return already_saved(request, repeat.evidence)
         except StoreFailed:
             form.add_error(None, STORE_FAILED)
             return render(

@@ -1,4 +1,5 @@
 import re
+import uuid
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -69,6 +70,23 @@ class EvidenceFilesField(forms.FileField):
             errors.append("Nothing was saved: choose the files again once they are put right.")
             raise forms.ValidationError(errors)
         return prepared
+
+
+def add_submission_key(form: forms.BaseForm) -> None:
+    """Give a form that creates evidence its one-time key, made when the form is shown: posting
+    the same form again finds the item it made (``EvidenceItem.submission_key``)."""
+    form.fields["submission_key"] = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    if not form.is_bound:
+        form.initial["submission_key"] = uuid.uuid4()
+
+
+def submitted_key(form: forms.BaseForm) -> uuid.UUID | None:
+    """The one-time key a bound form was posted with, read before the form is validated (so
+    that nothing of a repeated post is checked or stored); None if it has none."""
+    try:
+        return uuid.UUID(str(form.data.get("submission_key", "")))
+    except ValueError:
+        return None
 
 
 class CriterionChoiceField(forms.ModelMultipleChoiceField):
@@ -154,6 +172,8 @@ class EvidenceForm(forms.ModelForm):
         self.fields["setting"].required = False
         self.fields["customer"].choices = EvidenceItem.Customer.choices
         self.fields["customer"].required = False
+        if self.instance.pk is None:
+            add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -451,6 +451,9 @@ class EvidenceItem(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The one-time key of the form that created it: the same form posted again (a double tap, a
+    # retry on a bad connection) finds this item instead of adding another.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = EvidenceQuerySet.as_manager()
 
