@@ -14,6 +14,7 @@ from portfolio.forms import (
     EvidenceFilesField,
     add_submission_key,
     not_in_future,
+    refuse_repeated_files,
 )
 from portfolio.models import EvidenceItem, Portfolio, User
 from units.models import Criterion
@@ -118,6 +119,9 @@ class AssessorRecordForm(forms.ModelForm):
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
+
+    def clean_files(self):
+        return refuse_repeated_files(self.portfolio, self.cleaned_data["files"])
 
     def clean(self):
         cleaned = super().clean()

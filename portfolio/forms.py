@@ -5,11 +5,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import get_text_list
 
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
-from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from units.models import Criterion
 
 DECLARATION = (
@@ -87,6 +89,47 @@ def submitted_key(form: forms.BaseForm) -> uuid.UUID | None:
         return uuid.UUID(str(form.data.get("submission_key", "")))
     except ValueError:
         return None
+
+
+def refuse_repeated_files(portfolio: Portfolio, files: list[PreparedFile]) -> list[PreparedFile]:
+    """``files``, unless one is already in the portfolio or chosen twice: then a ValidationError
+    names each such file and where it is. A photo is re-encoded when stored, so a file is
+    compared as it was sent as well as as it is stored."""
+    if not files:
+        return files
+    hashes = {f.uploaded_sha256 for f in files} | {f.sha256 for f in files}
+    earlier = (
+        EvidenceFile.objects.filter(evidence__portfolio=portfolio, purged_at__isnull=True)
+        .filter(Q(uploaded_sha256__in=hashes) | Q(sha256__in=hashes))
+        .select_related("evidence")
+        .order_by("uploaded_at", "pk")
+    )
+    found: dict[str, EvidenceFile] = {}
+    for stored in earlier:
+        found.setdefault(stored.uploaded_sha256, stored)
+        found.setdefault(stored.sha256, stored)
+    errors, chosen = [], {}
+    for prepared in files:
+        stored = found.get(prepared.uploaded_sha256) or found.get(prepared.sha256)
+        if stored is not None:
+            uploaded = timezone.localtime(stored.uploaded_at)
+            day = date_format(
+                uploaded, "j F" if uploaded.year == timezone.localdate().year else "j F Y"
+            )
+            errors.append(
+                f"{prepared.original_name} is already uploaded to '{stored.evidence.title}' on "
+                f"{day}; it was not added again."
+            )
+        elif first := chosen.get(prepared.uploaded_sha256):
+            errors.append(
+                f"{prepared.original_name} is the same file as {first.original_name}, chosen "
+                "twice; choose it once."
+            )
+        chosen.setdefault(prepared.uploaded_sha256, prepared)
+    if errors:
+        errors.append("Nothing was saved: choose the files again without the repeated ones.")
+        raise forms.ValidationError(errors)
+    return files
 
 
 class CriterionChoiceField(forms.ModelMultipleChoiceField):
@@ -179,6 +222,9 @@ class EvidenceForm(forms.ModelForm):
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
+
+    def clean_files(self):
+        return refuse_repeated_files(self.portfolio, self.cleaned_data["files"])
 
     def clean_customer_reference(self):
         reference = self.cleaned_data["customer_reference"].strip()
