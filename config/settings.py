@@ -263,6 +263,10 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# The most a request's fields may carry, files apart: the longest form (an assessor's discussion
+# record, about 35,000 characters at its limits, portfolio/limits.py) fits four times over even
+# in four-byte characters sent as %XX escapes. A longer body is refused (400) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # An upload larger than 2.5 MB is written to a temporary file as it arrives, in this folder of
 # its own rather than the system's: one left by a worker killed mid-upload is removed when
 # gunicorn starts and by `manage.py sweep_storage`. The folder is made if it is missing.

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 
+from portfolio import limits
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
+from portfolio.limits import ShowsLimits
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from units.models import Criterion
 
@@ -149,7 +151,7 @@ def not_in_future(day):
 _CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
 
 
-class EvidenceForm(forms.ModelForm):
+class EvidenceForm(ShowsLimits, forms.ModelForm):
     files = EvidenceFilesField(
         label="Add files",
         help_text="Photos, documents, recordings or videos; on a phone you can use the camera "
@@ -269,8 +271,9 @@ class EvidenceForm(forms.ModelForm):
         return cleaned
 
 
-class KnowledgeAnswerForm(forms.Form):
+class KnowledgeAnswerForm(ShowsLimits, forms.Form):
     answer = forms.CharField(
+        max_length=EvidenceItem._meta.get_field("account").max_length,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Answer in your own words, with examples from your job where you can.",
     )
@@ -306,7 +309,7 @@ class SubmitEvidenceForm(forms.Form):
         return cleaned
 
 
-class WitnessTestimonyForm(forms.ModelForm):
+class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
     class Meta:
         model = WitnessTestimony
         fields = [
@@ -354,9 +357,10 @@ class WitnessConfirmForm(forms.Form):
         return typed
 
 
-class WitnessDeclineForm(forms.Form):
+class WitnessDeclineForm(ShowsLimits, forms.Form):
     reason = forms.CharField(
         label="Why are you declining?",
+        max_length=limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The learner and their assessor will see this.",
     )
