@@ -437,6 +437,12 @@ def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
             evidence, by, refusal="'{title}' is with your assessor now, so it cannot change."
         )
         testimony = form.save(commit=False)
+        if testimony.pk is None and (
+            made := WitnessTestimony.objects.filter(evidence=evidence).first()
+        ):
+            # The same form posted twice at once: the first post made the testimony, and this
+            # one saves onto it rather than adding a second.
+            testimony.pk = made.pk
         if testimony.pk:
             # The witness may have answered since the form was read: their answer stands.
             current = _unanswered(testimony.pk)

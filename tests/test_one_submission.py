@@ -83,3 +83,28 @@ def test_an_assessors_record_posted_twice_is_one_record(client, login, portfolio
     evidence = EvidenceItem.objects.get()
     assert again.redirect_chain == [(evidence.get_absolute_url(), 302)]
     assert "was already saved from this form; it was not added again." in again.text
+
+
+def test_the_witness_form_posted_twice_at_once_makes_one_testimony(portfolio):
+    from portfolio import services
+    from portfolio.forms import WitnessTestimonyForm
+    from portfolio.models import WitnessTestimony
+    from tests.factories import EvidenceFactory
+
+    evidence = EvidenceFactory(portfolio=portfolio, method="witness")
+    witness = {
+        "witness_name": "Sam Okafor",
+        "witness_job_title": "Duty manager",
+        "relationship": "My line manager",
+        "not_a_relative": "on",
+        "witness_email": "sam.okafor@example.org",
+        "statement": "I saw the learner calm an upset customer at the returns desk.",
+    }
+    # Both posts read the item before either had saved its witness.
+    forms = [WitnessTestimonyForm(witness, instance=None) for _ in range(2)]
+    assert all(form.is_valid() for form in forms)
+
+    for form in forms:
+        services.witness_save(form=form, evidence=evidence, by=portfolio.learner)
+
+    assert WitnessTestimony.objects.filter(evidence=evidence).count() == 1
