@@ -14,6 +14,8 @@ from django.utils import timezone
 from audit.chain import record
 from portfolio.uploads import sweep_upload_temp
 
+AUDITED_NAMES = 1000
+
 
 @dataclass
 class Swept:
@@ -108,6 +110,12 @@ def sweep(*, remove: bool, grace: datetime.timedelta) -> Swept:
                 actor_label="sweep_storage",
                 summary=f"sweep_storage removed {len(swept.removed)} stored files no record "
                 f"names and {len(swept.abandoned_uploads)} abandoned uploads",
-                data={"removed": swept.removed, "abandoned_uploads": swept.abandoned_uploads},
+                # The names, up to a bound that keeps one entry readable; the counts in full.
+                data={
+                    "removed": swept.removed[:AUDITED_NAMES],
+                    "removed_count": len(swept.removed),
+                    "abandoned_uploads": swept.abandoned_uploads[:AUDITED_NAMES],
+                    "abandoned_upload_count": len(swept.abandoned_uploads),
+                },
             )
     return swept

@@ -120,7 +120,8 @@ class TestTheLearnersUploads:
         with atomic_with_files() as written:
             store_file(
                 draft,
-                prepare_upload(samples.upload("first.jpg", samples.jpeg())),
+                # Another photo than the one added below, which would be refused as a repeat.
+                prepare_upload(samples.upload("first.jpg", samples.jpeg(colour=(10, 120, 40)))),
                 by=portfolio.learner,
                 written=written,
             )
