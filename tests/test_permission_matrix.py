@@ -61,7 +61,7 @@ from portfolio.models import (
     Portfolio,
     WitnessTestimony,
 )
-from records.models import BulkExport
+from records.models import Export
 from tests import samples
 from tests.factories import (
     PASSWORD,
@@ -488,10 +488,10 @@ def _build_world() -> SimpleNamespace:
         portfolios=[main.portfolio],
         expires_at=timezone.now() - datetime.timedelta(minutes=1),
     )
-    main.export = BulkExport.objects.create(
+    main.export = Export.objects.create(
         requested_by=people["eqa"],
         portfolio_ids=[main.portfolio.pk],
-        status=BulkExport.Status.DONE,
+        status=Export.Status.DONE,
         done=1,
         finished_at=timezone.now(),
     )
@@ -655,7 +655,7 @@ def state() -> list:
         list(EqaReview.objects.values_list("pk")),
         list(EqaGrant.objects.values_list("pk", "expires_at")),
         list(StandardisationMeeting.objects.values_list("pk")),
-        list(BulkExport.objects.values_list("pk")),
+        list(Export.objects.values_list("pk")),
     ]
 
 

@@ -19,7 +19,7 @@ from storages.backends.s3 import S3File
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, Portfolio
-from records.models import BulkExport
+from records.models import Export
 from records.retention import purge
 from tests import samples
 from tests.assessing import sufficient
@@ -219,7 +219,7 @@ def test_a_bulk_export_a_backup_and_a_restore_work_through_the_bucket(
     client.post("/exports/", {"portfolios": [portfolio.pk]})
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
 
-    export = BulkExport.objects.get()
+    export = Export.objects.get()
     assert export.file.name in objects(bucket)  # so any web process can hand it out
     download = client.get(f"/exports/{export.pk}/download/")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
