@@ -162,8 +162,8 @@ class TestKeepingReadyZips:
         assert storages["evidence"].exists(young.file.name)
         login(old.requested_by)
         page = client.get(f"/exports/{old.pk}/")
-        assert "The ZIP was removed on" in page.text
-        assert "A ready ZIP is kept for 7 days" in page.text
+        assert "The file was removed on" in page.text
+        assert "A ready file is kept for 7 days" in page.text
         assert "refreshes itself" not in page.text
         assert client.get(f"/exports/{old.pk}/download/").status_code == 404
         assert "It is kept for 7 days once ready, until" in client.get(f"/exports/{young.pk}/").text
