@@ -297,7 +297,7 @@ class TestMyData:
             )
 
     def test_a_missing_file_is_listed_not_fatal(self, client, login, portfolio, with_files):
-        letter, gone = with_files
+        _letter, gone = with_files
         storages["evidence"].delete(gone.file.name)
         login(portfolio.learner)
         client.post("/me/data/")
