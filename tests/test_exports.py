@@ -403,6 +403,24 @@ class TestADeadWorker:
         statuses = dict(Export.objects.values_list("pk", "status"))
         assert statuses == {dead_pdf.pk: "failed", dead_bulk.pk: "failed", alive.pk: "running"}
 
+    def test_the_frequent_command_fails_the_dead_and_names_the_long_waiting(
+        self, portfolio, running, settings
+    ):
+        dead = running(30)
+        waiting = services.export_request(kind="data", by=portfolio.learner)
+        Export.objects.filter(pk=waiting.pk).update(
+            created_at=timezone.now() - datetime.timedelta(minutes=30)
+        )
+        out = StringIO()
+
+        call_command("fail_stopped_exports", stdout=out)
+
+        assert f"Export #{dead.pk}" in out.getvalue()
+        assert f"Export #{waiting.pk}" in out.getvalue()
+        assert "is it running?" in out.getvalue()
+        statuses = dict(Export.objects.values_list("pk", "status"))
+        assert statuses == {dead.pk: "failed", waiting.pk: "queued"}
+
     def test_a_worker_that_was_only_slow_leaves_nothing_behind(
         self, portfolio, running, monkeypatch
     ):
