@@ -45,7 +45,7 @@ def personal_data_zip(
                 ):
                     for chunk in iter(lambda h=handle: h.read(1024 * 1024), b""):
                         target.write(chunk)
-            except Exception as exc:
+            except Exception as exc:  # each store fails its own way: OSError, a bucket error
                 # A part written before the read failed stays in the ZIP under its name; the
                 # listing says it is incomplete.
                 missing[f.pk] = f"could not be read from the store ({exc.__class__.__name__})"

@@ -36,7 +36,7 @@ def test_an_eqa_exports_the_granted_portfolios_as_one_zip(client, login, make_gr
     assert sorted(export.portfolio_ids) == sorted(p.pk for p in granted)  # never the hidden one
     waiting = client.get(f"/exports/{export.pk}/")
     assert "0 of 2 done" in waiting.text
-    assert 'http-equiv="refresh"' in waiting.text
+    assert "data-refresh-seconds" in waiting.text
 
     run_worker()
 
