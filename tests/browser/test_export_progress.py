@@ -41,8 +41,12 @@ def test_the_reader_stops_the_refreshing(open_page, queued):
     page.get_by_role("button", name="Stop refreshing").click()
     page.get_by_text("This page no longer refreshes itself").wait_for()
     page.clock.run_for(60_000)
+    # A reload asked for by then has begun before a round trip to the server ends.
+    assert page.evaluate("() => fetch(location.href).then(answer => answer.ok)")
+    page.wait_for_load_state()
 
     assert reloaded == []
+    assert page.get_by_text("This page no longer refreshes itself").is_visible()
 
 
 def test_without_stopping_it_refreshes(open_page, queued):
