@@ -44,7 +44,7 @@ class Export(models.Model):
         REMOVED = "removed", "Removed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
-    STOPPED = "The worker stopped while building it; start it again."
+    STOPPED = "the worker stopped while building it; start it again"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BULK)
     requested_by = models.ForeignKey(
@@ -119,6 +119,18 @@ class Export(models.Model):
     @property
     def unfinished(self) -> bool:
         return self.status in self.UNFINISHED
+
+    @property
+    def portfolios_in(self) -> list[int]:
+        """The portfolios whose records it holds (none for a person's own data)."""
+        return self.portfolio_ids or ([self.portfolio_id] if self.portfolio_id else [])
+
+    @property
+    def worker_stopped(self) -> bool:
+        """Running, and its worker has not reported for ``EXPORT_STALE_MINUTES`` (as ``stale``)."""
+        cutoff = timezone.now() - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+        seen = self.heartbeat_at or self.created_at
+        return self.status == self.Status.RUNNING and seen < cutoff
 
     @property
     def waiting_long(self) -> bool:

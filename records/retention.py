@@ -101,7 +101,7 @@ def remove_export(export: Export, *, reason: str) -> None:
             summary=f"The file of {export} was removed: {reason}",
             data={
                 "kind": export.kind,
-                "portfolios": export.portfolio_ids or [export.portfolio_id],
+                "portfolios": export.portfolios_in,
                 "reason": reason,
             },
         )

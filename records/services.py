@@ -3,7 +3,6 @@ the ones whose worker stopped."""
 
 import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -51,7 +50,7 @@ def export_request(
                 summary=f"{by} asked for {_what(export)}",
                 data={
                     "kind": kind,
-                    "portfolios": portfolio_ids or [getattr(portfolio, "pk", None)],
+                    "portfolios": export.portfolios_in,
                 },
             )
             if ready is not None:
@@ -101,8 +100,15 @@ def exports_fail_stale(exports=None, *, now: datetime.datetime | None = None) ->
     return failed
 
 
-def is_stale(export: Export) -> bool:
-    """Whether a running export's worker has been silent too long (without a query)."""
-    seen = export.heartbeat_at or export.created_at
-    cutoff = timezone.now() - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
-    return export.status == Export.Status.RUNNING and seen < cutoff
+def export_handed_out(*, export: Export, by: User) -> None:
+    """Audit a download of a portfolio's PDF as an export by whoever downloads it (a ready
+    file handed out again is exported again)."""
+    if export.kind == Export.Kind.PDF:
+        record(
+            "portfolio.exported",
+            actor=by,
+            obj=export.portfolio,
+            portfolio=export.portfolio,
+            summary=f"{by} exported the portfolio as a PDF",
+            data={"bytes": export.size, "export": export.pk},
+        )

@@ -103,7 +103,7 @@ def audit_finished(export: Export) -> None:
         summary=f"{export}: {export.get_status_display().lower()}",
         data={
             "kind": export.kind,
-            "portfolios": export.portfolio_ids or [export.portfolio_id],
+            "portfolios": export.portfolios_in,
             "status": export.status,
         },
     )

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from audit.chain import record
 from portfolio.access import get_for_user
 from portfolio.files import stored_file_response
 from portfolio.models import Portfolio
@@ -108,7 +107,7 @@ def _own_export(request: HttpRequest, pk: int, **lookup) -> Export:
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An export's progress: refreshed while it waits or is built, its file once ready."""
     export = _own_export(request, pk)
-    if services.is_stale(export):
+    if export.worker_stopped:
         services.exports_fail_stale(Export.objects.filter(pk=export.pk))
         export.refresh_from_db()
     return render(
@@ -128,14 +127,5 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
         filename=builder.filename(export),
         content_type=builder.content_type,
     )
-    if export.kind == Export.Kind.PDF:
-        # Every copy handed out is audited as exported by whoever downloads it.
-        record(
-            "portfolio.exported",
-            actor=request.user,
-            obj=export.portfolio,
-            portfolio=export.portfolio,
-            summary=f"{request.user} exported the portfolio as a PDF",
-            data={"bytes": export.size, "export": export.pk},
-        )
+    services.export_handed_out(export=export, by=request.user)
     return response

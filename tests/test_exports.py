@@ -379,7 +379,7 @@ class TestADeadWorker:
 
         dead.refresh_from_db()
         assert (dead.status, dead.error) == ("failed", Export.STOPPED)
-        assert "The worker stopped while building it; start it again." in page
+        assert "It failed: the worker stopped while building it; start it again." in page
         assert "data-refresh-seconds" not in page
         assert "Start it again" in page
         assert AuditEntry.objects.get(action="export.finished").data["status"] == "failed"
