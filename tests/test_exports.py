@@ -120,7 +120,7 @@ class TestThePortfolioPdf:
 
         page = client.get(f"/portfolios/{portfolio.pk}/").text
 
-        assert f'<form method="post" action="/portfolios/{portfolio.pk}/export.pdf"' in page
+        assert f'<form action="/portfolios/{portfolio.pk}/export.pdf" method="post"' in page
         assert f'href="/portfolios/{portfolio.pk}/export.pdf"' not in page
 
     def test_a_person_without_access_starts_nothing(self, client, login, portfolio, make_user):
