@@ -56,3 +56,10 @@ def test_without_stopping_it_refreshes(open_page, queued):
 
     with page.expect_event("load"):
         page.clock.run_for(60_000)
+
+
+def test_the_pages_that_start_an_export_meet_wcag(open_page, queued):
+    portfolio = queued.portfolio
+    for path in (f"/portfolios/{portfolio.pk}/export.pdf", "/me/data/"):
+        page = open_page(path, user=portfolio.learner)
+        assert violations(page) == [], path
