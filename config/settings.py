@@ -291,9 +291,13 @@ EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
 # background worker (db_worker) rather than in the request: that takes seconds, and a web
 # worker is not held for it. Smaller PDFs, photos and texts are checked while the learner waits.
 EVIDENCE_BACKGROUND_CHECK_BYTES = env_int("EVIDENCE_BACKGROUND_CHECK_MB", 5) * 1024 * 1024
-# How long a bulk export's ZIP of portfolio PDFs is kept once it is ready (purge_expired removes
-# it after that, and at once when a portfolio in it is purged).
+# How long a file made in the background (a portfolio's PDF, a bulk export's ZIP of PDFs, a
+# person's own data) is kept once it is ready (purge_expired removes it after that, and at once
+# when a portfolio in it is purged).
 BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
+# A file being made whose worker has not reported progress for this long is marked failed (its
+# worker stopped); one waiting this long to start says the worker may not be running.
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 

@@ -18,6 +18,8 @@ from audit.models import AuditEntry, AuditHead
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from records.models import Export
+from records.tasks import build_export
 from tests import samples
 from tests.factories import (
     EvidenceFactory,
@@ -477,7 +479,7 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
     portfolio = sufficient(PortfolioFactory())
     eqa = make_grant(portfolios=[portfolio]).eqa
     monkeypatch.setattr(assessor_services, "stored", slowly(assessor_services.stored, 0.5))
-    monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    monkeypatch.setattr("records.exports.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
     client = Client()
     client.force_login(eqa)
 
@@ -488,7 +490,10 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
 
     def export():
         time.sleep(0.2)
-        return client.get(f"/portfolios/{portfolio.pk}/export.pdf").status_code
+        started = client.post(f"/portfolios/{portfolio.pk}/export.pdf")
+        export = Export.objects.get(pk=started.url.split("/")[-2])
+        build_export.call(export.pk)
+        return client.get(f"/exports/{export.pk}/download/").status_code
 
     results = run_together(2, lambda n: [sign_off, export][n]())
 
@@ -533,3 +538,21 @@ def test_the_same_new_evidence_form_posted_five_times_at_once_makes_one_item(mon
     assert EvidenceFile.objects.count() == 1
     on_disk = [p for p in Path(settings.PRIVATE_FILES_ROOT).rglob("*") if p.is_file()]
     assert [p.name for p in on_disk] == [Path(evidence.files.get().file.name).name]
+
+
+def test_two_requests_for_the_same_pdf_at_once_make_one(make_grant):
+    from django.test import Client
+
+    c4_unit()
+    portfolio = PortfolioFactory()
+    eqa = make_grant(portfolios=[portfolio]).eqa
+
+    def ask(n):
+        client = Client()
+        client.force_login(eqa)
+        return client.post(f"/portfolios/{portfolio.pk}/export.pdf").url
+
+    first, second = run_together(2, ask)
+
+    assert first == second
+    assert Export.objects.filter(kind="pdf").count() == 1
