@@ -96,7 +96,8 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     evidence_urls = {}
     for letter, days, customer in OCCASIONS:
         photo = tmp_path / f"IMG_{letter}.jpg"
-        photo.write_bytes(samples.jpeg(640, 480))
+        # Four different photos: the same one twice would be refused as already uploaded.
+        photo.write_bytes(samples.jpeg(640, 480, colour=(200, 30, 3 * days)))
         learner.goto(f"{base}/portfolios/{portfolio.pk}/evidence/new/")
         log.check(learner)
         learner.get_by_label("Title").fill(f"Difficult customer, context {letter}")
