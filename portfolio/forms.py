@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.text import get_text_list
 
+from portfolio.budgets import UploadBudget
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
 from units.models import Criterion
@@ -42,9 +43,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class EvidenceFilesField(forms.FileField):
-    """Several files at once, each checked by content; cleans to a list of PreparedFile."""
+    """Several files at once, each checked by content; cleans to a list of PreparedFile.
+
+    The files of one save, and those its person (``person_id``, set by the form) added in the
+    last 24 hours, are kept within the upload budgets (``portfolio.budgets``)."""
 
     widget = MultipleFileInput
+    person_id: int | None = None
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("required", False)
@@ -60,9 +65,10 @@ class EvidenceFilesField(forms.FileField):
                 f"was saved: choose up to {most}, save, then add the rest."
             )
         prepared, errors = [], []
+        budget = UploadBudget(self.person_id)
         for upload in uploads:
             try:
-                prepared.append(prepare_upload(upload))
+                prepared.append(prepare_upload(upload, budget=budget))
             except forms.ValidationError as error:
                 errors.extend(error.messages)
         if errors:
@@ -126,6 +132,7 @@ class EvidenceForm(forms.ModelForm):
     def __init__(self, *args, portfolio: Portfolio, **kwargs):
         super().__init__(*args, **kwargs)
         self.portfolio = portfolio
+        self.fields["files"].person_id = portfolio.learner_id
         unit = portfolio.unit
         self.fields["contexts"].queryset = unit.contexts.all()
         self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
