@@ -422,7 +422,7 @@ def make_renditions(record: EvidenceFile) -> dict[str, bytes]:
     the background worker from the stored (already cleaned) picture, or by the PDF for a photo
     still without them."""
     edges = {variant: getattr(settings, edge) for variant, edge in RENDITIONS.items()}
-    with record.file.open("rb") as stored, _strict_decoding():
+    with storages["evidence"].open(record.file.name, "rb") as stored, _strict_decoding():
         image = Image.open(stored)
         # A JPEG is decoded at the smallest scale still larger than the largest rendition.
         scale = max(edges.values()) / max(image.size)
