@@ -92,15 +92,27 @@ def test_the_worker_makes_the_renditions_without_metadata(upload_to, draft, sett
     assert photo.stored_names() == [photo.file.name, photo.screen.name, photo.print_version.name]
 
 
-def test_a_stored_photo_keeps_no_tag_but_its_colour_profile(upload_to, draft):
-    upload_to(samples.upload("IMG_0002.jpg", samples.p3_jpeg()))
+@pytest.mark.parametrize(
+    ("name", "make", "profiled"),
+    [
+        ("IMG_0002.jpg", samples.p3_jpeg, True),
+        ("turned.jpg", lambda: samples.jpeg(64, 48, gps=True, orientation=6), False),
+    ],
+)
+def test_a_stored_photo_keeps_no_tag_but_its_colour_profile(upload_to, draft, name, make, profiled):
+    sent = make()
+    assert {tag.split(":")[0] for tag in samples.exiftool(sent, f".{name.rsplit('.')[-1]}")} & {
+        "EXIF",
+        "ICC_Profile",
+    }
+
+    upload_to(samples.upload(name, sent))
 
     with draft.files.get().file.open("rb") as handle:
         tags = samples.exiftool(handle.read(), ".jpg")
-
     groups = {tag.split(":")[0] for tag in tags}
     assert groups <= {"SourceFile", "ExifTool", "File", "JFIF", "ICC_Profile", "Composite"}, groups
-    assert "ICC_Profile:ProfileDescription" in tags
+    assert ("ICC_Profile:ProfileDescription" in tags) == profiled
 
 
 def test_making_renditions_leaves_the_signed_record_as_it_was(portfolio):
