@@ -56,10 +56,11 @@ def zeros_png(side: int) -> bytes:
 
 class Command(BaseCommand):
     help = (
-        "Post photos through the learner's evidence form, in this process, and report the time "
-        "and peak memory of accepting a black PNG of SIDE x SIDE pixels, the median time to accept a "
-        "12-megapixel phone JPEG with EXIF tags, and the time the worker then takes for its "
-        "renditions. Needs the demo centre (learner3's draft portfolio); removes what it adds."
+        "Post photos through the learner's evidence form, in this process, and report the "
+        "time and peak memory of accepting a black PNG of SIDE x SIDE pixels, the median time "
+        "to accept a 12-megapixel phone JPEG with EXIF tags, and the time the worker then takes "
+        "for its renditions. Needs the demo centre (learner3's draft portfolio); removes what it "
+        "adds."
     )
 
     def add_arguments(self, parser):
