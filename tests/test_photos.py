@@ -265,3 +265,22 @@ def test_only_the_persons_own_uploads_count_against_their_day(upload_to, draft, 
     response = upload_to(samples.upload("till.jpg", samples.jpeg(100, 100)))
 
     assert response.status_code == 302
+
+
+def test_make_renditions_catches_up_on_photos_without_them(portfolio):
+    item = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    photos = [_store(item, f"{n}.jpg", samples.jpeg()) for n in range(2)]
+    letter = _store(item, "letter.pdf", samples.pdf())
+    out = StringIO()
+
+    call_command("make_renditions", stdout=out)
+
+    assert out.getvalue() == "2 photo(s) given their renditions.\n"
+    for photo in photos:
+        photo.refresh_from_db()
+        assert photo.screen
+        assert photo.print_version
+    letter.refresh_from_db()
+    assert not letter.screen
+    call_command("make_renditions", stdout=out)
+    assert out.getvalue().endswith("0 photo(s) given their renditions.\n")

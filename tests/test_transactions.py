@@ -101,7 +101,7 @@ class TestTheLearnersUploads:
     ):
         login(portfolio.learner)
         before = everything(portfolio)
-        fail_at("file.added", nth=2)  # the photo and its renditions are stored, the PDF too
+        fail_at("file.added", nth=2)  # the photo is stored, the PDF too
 
         with pytest.raises(RuntimeError):
             client.post(
@@ -134,7 +134,7 @@ class TestTheLearnersUploads:
             )
 
         assert everything(portfolio) == before
-        assert len(stored_files()) == 3  # the first photo and its renditions, untouched
+        assert len(stored_files()) == 1  # the first photo, untouched
 
     def test_a_file_store_failing_part_way_through_the_files_leaves_nothing(
         self, client, login, portfolio, monkeypatch
@@ -143,7 +143,7 @@ class TestTheLearnersUploads:
         save, saved = storage.save, []
 
         def save_then_fail(name, content, *args, **kwargs):
-            if len(saved) == 2:  # the photo and its screen rendition are on disk
+            if len(saved) == 1:  # the photo is on disk
                 raise OSError("No space left on device")
             saved.append(save(name, content, *args, **kwargs))
             return saved[-1]
@@ -158,7 +158,7 @@ class TestTheLearnersUploads:
                 {**evidence_data(portfolio), "files": two_files()},
             )
 
-        assert len(saved) == 2
+        assert len(saved) == 1
         assert everything(portfolio) == before
         assert stored_files() == []
 
