@@ -263,6 +263,18 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# The most a request's fields may carry, files apart: the longest form (an assessor's discussion
+# record, about 35,000 characters at its limits, portfolio/limits.py) fits four times over even
+# in four-byte characters sent as %XX escapes. A longer body is refused (400) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# An upload larger than 2.5 MB is written to a temporary file as it arrives, in this folder of
+# its own rather than the system's: one left by a worker killed mid-upload is removed when
+# gunicorn starts and by `manage.py sweep_storage`. The folder is made if it is missing.
+FILE_UPLOAD_TEMP_DIR = env_str("UPLOAD_TEMP_DIR", str(VAR_DIR / "uploads"))
+# A live upload writes to its file as the bytes arrive and removes it when the request ends; a
+# file not written to for this long belongs to no request (gunicorn stops any request after
+# GUNICORN_TIMEOUT, two minutes by default) and is removed.
+UPLOAD_TEMP_MAX_AGE_MINUTES = env_int("UPLOAD_TEMP_MAX_AGE_MINUTES", 60)
 # How many files one save of the evidence form may add: more are refused on the form, with what
 # was typed kept. Django refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES outright
 # (400), so that stays well above it, as a guard against a flood of tiny files.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from audit.chain import record
+from portfolio.files import save_whole
 from portfolio.models import Portfolio
 from records.models import BulkExport
 from records.pdf import render_portfolio_pdf
@@ -34,7 +35,7 @@ def build_bulk_export(export_id: int) -> None:
                     export.done += 1
                     export.save(update_fields=["done"])
             handle.seek(0)
-            name = storages["evidence"].save(f"exports/{export.pk}.zip", File(handle))
+            name = save_whole(storages["evidence"], f"exports/{export.pk}.zip", File(handle))
         export.file.name = name
         export.size = storages["evidence"].size(name)
         export.status = BulkExport.Status.DONE

@@ -494,3 +494,42 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
 
     assert results == ["done", 200]
     assert AuditEntry.objects.filter(action="portfolio.exported").count() == 1
+
+
+def test_the_same_new_evidence_form_posted_five_times_at_once_makes_one_item(monkeypatch):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.files.storage import FileSystemStorage
+
+    from portfolio.files import prepare_upload
+    from portfolio.models import EvidenceFile
+
+    c4_unit()
+    portfolio = PortfolioFactory()
+    key = "5b7a3c1e-8f2d-4c6b-9a0e-1d2f3a4b5c6d"
+    # Each file write waits a moment, so that every post is past its first look for the key
+    # while the first one to insert it is still storing its file.
+    monkeypatch.setattr(FileSystemStorage, "_save", slowly(FileSystemStorage._save, 0.5))
+
+    def post(n):
+        form = EvidenceForm(
+            {**evidence_form_data(portfolio), "submission_key": key}, portfolio=portfolio
+        )
+        form.instance.portfolio = portfolio
+        assert form.is_valid(), form.errors
+        upload = prepare_upload(samples.upload("notes.txt", b"What the customer said."))
+        try:
+            return services.evidence_save(
+                form=form, by=portfolio.learner, files=[upload], created=True
+            ).pk
+        except services.AlreadySaved as repeat:
+            return repeat.evidence.pk
+
+    results = run_together(5, post)
+
+    evidence = EvidenceItem.objects.get()
+    assert results == [evidence.pk] * 5
+    assert EvidenceFile.objects.count() == 1
+    on_disk = [p for p in Path(settings.PRIVATE_FILES_ROOT).rglob("*") if p.is_file()]
+    assert [p.name for p in on_disk] == [Path(evidence.files.get().file.name).name]

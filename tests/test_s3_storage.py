@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
 from storages.backends.s3 import S3File
@@ -238,3 +238,33 @@ def test_a_bulk_export_a_backup_and_a_restore_work_through_the_bucket(
     assert "everything is intact" in output.getvalue()
     assert objects(bucket) == before
     assert not local_files()
+
+
+@pytest.mark.django_db
+def test_sweep_storage_finds_and_removes_objects_no_row_names(bucket, client, login, portfolio):
+    draft = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    login(portfolio.learner)
+    upload(client, draft, samples.upload("letter.pdf", samples.pdf()))
+    kept = EvidenceFile.objects.get(evidence=draft)
+    bucket.put_object(Key="evidence/9/9/left-behind.jpg", Body=b"partial")
+    lost = EvidenceFile.objects.create(
+        evidence=draft,
+        file="evidence/9/9/gone.pdf",
+        original_name="gone.pdf",
+        content_type="application/pdf",
+        kind=EvidenceFile.Kind.PDF,
+        size=1,
+        sha256="0" * 64,
+        uploaded_sha256="0" * 64,
+        uploaded_by=portfolio.learner,
+    )
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 records' files are missing"):
+        call_command("sweep_storage", "--remove", "--grace-hours", "0", stdout=out)
+
+    assert "Removed (no record names it): evidence/9/9/left-behind.jpg" in out.getvalue()
+    assert (
+        f"Missing from the store: EvidenceFile {lost.pk} file: {lost.file.name}" in out.getvalue()
+    )
+    assert set(objects(bucket)) == {kept.file.name}

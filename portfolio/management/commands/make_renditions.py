@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 
+from portfolio.files import StoreFailed
 from portfolio.models import EvidenceFile
 from portfolio.services import file_renditions
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         for pk in list(missing):
             try:
                 file_renditions(file_id=pk)
-            except OSError as error:  # unreadable on storage: verify_files says more
+            except (OSError, StoreFailed) as error:  # unreadable or unwritable storage
                 failed.append(f"file {pk}: {error}")
             else:
                 made += 1
