@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
 from portfolio import limits
+from portfolio.budgets import UploadBudget
 from portfolio.files import prepare_upload
 from portfolio.forms import (
     CriterionChoiceField,
@@ -116,6 +117,7 @@ class AssessorRecordForm(ShowsLimits, forms.ModelForm):
     def __init__(self, *args, portfolio: Portfolio, **kwargs):
         super().__init__(*args, **kwargs)
         self.portfolio = portfolio
+        self.fields["files"].person_id = portfolio.assessor_id  # who writes the record
         unit = portfolio.unit
         self.fields["contexts"].queryset = unit.contexts.all()
         self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.staff_description}"
@@ -172,7 +174,8 @@ class DiscussionForm(AssessorRecordForm):
             self.fields[name].required = False
 
     def clean_recording(self):
-        prepared = prepare_upload(self.cleaned_data["recording"])
+        budget = UploadBudget(self.portfolio.assessor_id)
+        prepared = prepare_upload(self.cleaned_data["recording"], budget=budget)
         if prepared.kind != "audio":
             raise forms.ValidationError(
                 f"{prepared.original_name} is not an audio recording: choose an MP3, M4A or WAV."

@@ -283,8 +283,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10 * EVIDENCE_MAX_FILES_AT_ONCE
 # A photo larger than this many pixels is refused as a possible decompression bomb (a 48 MP
 # phone camera fits).
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 60_000_000)
-# Longest edge, in pixels, of the renditions made of every image: for the screen, and for print
-# (1600 pixels is over 150 dpi across an A4 page's text width).
+# What one save of a form may add, and what one person may add in any 24 hours (counted from the
+# database, so the same for every web worker): decoded photo pixels, and megabytes uploaded. A
+# file past a budget is refused with when there will be room again; nothing of the save is kept.
+EVIDENCE_MAX_PIXELS_PER_REQUEST = env_int("EVIDENCE_MAX_PIXELS_PER_REQUEST", 200_000_000)
+EVIDENCE_MAX_UPLOAD_BYTES_PER_REQUEST = (
+    env_int("EVIDENCE_MAX_UPLOAD_MB_PER_REQUEST", 1024) * 1024 * 1024
+)
+EVIDENCE_MAX_PIXELS_PER_DAY = env_int("EVIDENCE_MAX_PIXELS_PER_DAY", 2_000_000_000)
+EVIDENCE_MAX_UPLOAD_BYTES_PER_DAY = env_int("EVIDENCE_MAX_UPLOAD_MB_PER_DAY", 4096) * 1024 * 1024
+# Longest edge, in pixels, of the renditions made of every image by the background worker: for
+# the screen, and for print (1600 pixels is over 150 dpi across an A4 page's text width).
 EVIDENCE_SCREEN_EDGE = env_int("EVIDENCE_SCREEN_EDGE", 1280)
 EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
 # Videos and recordings, and PDFs larger than this (in megabytes), are checked and cleaned by the

@@ -15,7 +15,7 @@ from assessments.quality import sample_record
 from assessments.services import decision_mark_met, learner_declaration_sign, unit_sign_off
 from assessments.signable import refresh
 from audit.chain import record
-from portfolio.files import atomic_with_files, prepare_upload
+from portfolio.files import atomic_with_files, make_renditions, prepare_upload, store_renditions
 from portfolio.models import (
     CriterionClaim,
     EqaGrant,
@@ -249,7 +249,9 @@ def seed_story(portfolio: Portfolio) -> int:
                 upload = SimpleUploadedFile(
                     f"IMG_{4000 + index}.jpg", picture(scenario.picture, index), "image/jpeg"
                 )
-                file_add(evidence, prepare_upload(upload), by=learner, written=written)
+                photo = file_add(evidence, prepare_upload(upload), by=learner, written=written)
+                # Made here rather than by the worker, so the demo shows its photos at once.
+                store_renditions(photo, make_renditions(photo), written=written)
             if scenario.witness and story["witness"]:
                 _witness(evidence, scenario.witness, story["witness"])
             _advance(evidence, status, learner, assessor, scenario.days_ago)

@@ -7,6 +7,7 @@ An upload is checked and prepared completely before anything is written (``prepa
 import hashlib
 import html
 import io
+import math
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ from django.utils.encoding import force_str
 from django.utils.text import capfirst, get_text_list
 from PIL import Image, ImageFile, ImageOps
 
+from portfolio.budgets import UploadBudget
 from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
 from portfolio.media import clean_media
 from portfolio.models import EvidenceFile, EvidenceItem, User
@@ -103,6 +105,7 @@ class PreparedFile:
     uploaded_sha256: str
     content: File
     renditions: dict[str, bytes] = field(default_factory=dict)
+    pixels: int | None = None  # width times height of a photo as uploaded
     removed: list[str] = field(default_factory=list)  # personal details taken out, in words
     # Cleaned by the background task (``portfolio.tasks.check_evidence_file``), not in the
     # request: until then it is stored out of sight as "being checked".
@@ -210,8 +213,11 @@ def _limit(kind: str) -> int:
     return settings.EVIDENCE_MAX_BYTES[kind]
 
 
-def prepare_upload(upload: UploadedFile) -> PreparedFile:
-    """Check an upload and prepare what will be stored; raise ValidationError saying why not."""
+def prepare_upload(upload: UploadedFile, *, budget: UploadBudget | None = None) -> PreparedFile:
+    """Check an upload and prepare what will be stored; raise ValidationError saying why not.
+
+    ``budget`` counts the upload's megabytes and, read from a photo's header before it is
+    decoded, its pixels, refusing the file if the save or its person has no room left for it."""
     problem = name_problem(getattr(upload, "sent_name", None) or upload.name or "")
     if problem:
         raise ValidationError(problem, code="name")
@@ -253,6 +259,8 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
             f"at most {filesizeformat(_limit(kind))}.",
             code="too_large",
         )
+    if budget is not None:
+        budget.take(name, size=upload.size)
     uploaded_sha256 = _sha256(upload)
     if kind in {Kind.AUDIO, Kind.VIDEO} or (
         kind == Kind.PDF and upload.size > settings.EVIDENCE_BACKGROUND_CHECK_BYTES
@@ -263,7 +271,7 @@ def prepare_upload(upload: UploadedFile) -> PreparedFile:
         )
     if kind == Kind.IMAGE:
         _refuse_markup(upload, name)
-        return _prepare_image(upload, name, detected, uploaded_sha256)
+        return _prepare_image(upload, name, detected, uploaded_sha256, budget)
     if kind == Kind.PDF:
         return _prepare_pdf(upload, name, extension, uploaded_sha256)
     if kind == Kind.TEXT:
@@ -346,7 +354,7 @@ def _strict_decoding() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def _open_image(upload: UploadedFile, name: str) -> Image.Image:
+def _open_image(upload: UploadedFile, name: str, budget: UploadBudget | None) -> Image.Image:
     limit = settings.EVIDENCE_MAX_IMAGE_PIXELS
     too_large = ValidationError(
         f"{name} has more pixels than we can safely open ({limit // 1_000_000} megapixels at "
@@ -361,6 +369,8 @@ def _open_image(upload: UploadedFile, name: str) -> Image.Image:
         width, height = image.size
         if width * height > limit:
             raise too_large
+        if budget is not None:
+            budget.take(name, pixels=width * height)
         with _strict_decoding():
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -384,11 +394,13 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _encode(image: Image.Image, image_format: str, icc_profile: bytes | None) -> bytes:
+    # Encoded while the learner waits: without the optimising pass, which takes about as long
+    # as decoding and changes nothing of how the picture looks (only the file is a little larger).
     out = io.BytesIO()
     if image_format == "JPEG":
-        _flatten(image).save(out, "JPEG", quality=88, optimize=True, icc_profile=icc_profile)
+        _flatten(image).save(out, "JPEG", quality=88, icc_profile=icc_profile)
     else:
-        image.save(out, image_format, optimize=True, icc_profile=icc_profile)
+        image.save(out, image_format, icc_profile=icc_profile)
     return out.getvalue()
 
 
@@ -402,21 +414,58 @@ def _rendition(image: Image.Image, longest_edge: int, icc_profile: bytes | None)
     return out.getvalue()
 
 
+RENDITIONS = {"print_version": "EVIDENCE_PRINT_EDGE", "screen": "EVIDENCE_SCREEN_EDGE"}
+
+
+def make_renditions(record: EvidenceFile) -> dict[str, bytes]:
+    """The smaller copies of a stored photo for the screen and for print, by variant: made by
+    the background worker from the stored (already cleaned) picture, or by the PDF for a photo
+    still without them."""
+    edges = {variant: getattr(settings, edge) for variant, edge in RENDITIONS.items()}
+    with storages["evidence"].open(record.file.name, "rb") as stored, _strict_decoding():
+        image = Image.open(stored)
+        # A JPEG is decoded at the smallest scale still larger than the largest rendition.
+        scale = max(edges.values()) / max(image.size)
+        if scale < 1:
+            image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+        image.load()
+    icc_profile = image.info.get("icc_profile") or None
+    return {variant: _rendition(image, edge, icc_profile) for variant, edge in edges.items()}
+
+
+def store_renditions(
+    record: EvidenceFile, renditions: dict[str, bytes], *, written: list[str]
+) -> None:
+    """Write a photo's renditions beside it and name them on its row; call inside
+    ``atomic_with_files``. Its signed record is unchanged: that names the photo itself."""
+    storage = storages["evidence"]
+    stem = os.path.splitext(record.file.name)[0]
+    for variant, data in renditions.items():
+        name = save_whole(storage, f"{stem}-{variant}.jpg", ContentFile(data))
+        written.append(name)
+        getattr(record, variant).name = name
+    record.save(update_fields=list(renditions))
+
+
 def _prepare_image(
-    upload: UploadedFile, name: str, detected: str, uploaded_sha256: str
+    upload: UploadedFile,
+    name: str,
+    detected: str,
+    uploaded_sha256: str,
+    budget: UploadBudget | None = None,
 ) -> PreparedFile:
-    image = _open_image(upload, name)
+    image = _open_image(upload, name, budget)
+    pixels = image.width * image.height
     # The colour profile says how the pixels are meant to look (an iPhone's Display P3 photo
     # shifts colour without it), and nothing about who took it: it is the one thing kept.
     icc_profile = image.info.get("icc_profile") or None
-    # Turn the picture the way the camera meant, then drop every tag (location, device, time):
-    # only the pixels and their colour profile are written out again.
-    image = ImageOps.exif_transpose(image)
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    if image.mode == "P":
-        clean.putpalette(image.getpalette())
+    # Turn the picture the way the camera meant (in place: no second full-size copy), then drop
+    # every tag (location, device, time): only the pixels and their colour profile are written
+    # out again, as nothing is passed to the encoder but the profile and the image keeps no info.
+    ImageOps.exif_transpose(image, in_place=True)
+    image.info = {}
     image_format, extension, content_type = STORED_IMAGE_FORMATS.get(detected, DEFAULT_STORED_IMAGE)
-    data = _encode(clean, image_format, icc_profile)
+    data = _encode(image, image_format, icc_profile)
     stem = os.path.splitext(name)[0]
     return PreparedFile(
         original_name=f"{stem}{extension}" if extension != os.path.splitext(name)[1] else name,
@@ -427,10 +476,7 @@ def _prepare_image(
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_sha256=uploaded_sha256,
         content=ContentFile(data),
-        renditions={
-            "screen": _rendition(clean, settings.EVIDENCE_SCREEN_EDGE, icc_profile),
-            "print_version": _rendition(clean, settings.EVIDENCE_PRINT_EDGE, icc_profile),
-        },
+        pixels=pixels,
     )
 
 
@@ -544,6 +590,7 @@ def store_file(
         size=prepared.size,
         sha256=prepared.sha256,
         uploaded_sha256=prepared.uploaded_sha256,
+        pixels=prepared.pixels,
         uploaded_by=by,
     )
     prepared.content.seek(0)

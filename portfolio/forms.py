@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.text import get_text_list
 
 from portfolio import limits
+from portfolio.budgets import UploadBudget
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.limits import ShowsLimits
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
@@ -47,9 +48,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class EvidenceFilesField(forms.FileField):
-    """Several files at once, each checked by content; cleans to a list of PreparedFile."""
+    """Several files at once, each checked by content; cleans to a list of PreparedFile.
+
+    The files of one save, and those its person (``person_id``, set by the form) added in the
+    last 24 hours, are kept within the upload budgets (``portfolio.budgets``)."""
 
     widget = MultipleFileInput
+    person_id: int | None = None
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("required", False)
@@ -65,9 +70,10 @@ class EvidenceFilesField(forms.FileField):
                 f"was saved: choose up to {most}, save, then add the rest."
             )
         prepared, errors = [], []
+        budget = UploadBudget(self.person_id)
         for upload in uploads:
             try:
-                prepared.append(prepare_upload(upload))
+                prepared.append(prepare_upload(upload, budget=budget))
             except forms.ValidationError as error:
                 errors.extend(error.messages)
         if errors:
@@ -189,6 +195,7 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
     def __init__(self, *args, portfolio: Portfolio, **kwargs):
         super().__init__(*args, **kwargs)
         self.portfolio = portfolio
+        self.fields["files"].person_id = portfolio.learner_id
         unit = portfolio.unit
         self.fields["contexts"].queryset = unit.contexts.all()
         self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"

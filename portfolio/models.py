@@ -604,6 +604,12 @@ class EvidenceFile(models.Model):
     content_type = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     size = models.PositiveBigIntegerField()
+    pixels = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Width times height of a photo as uploaded, for the daily budget of pixels; "
+        "empty for other files and for photos added before it was kept.",
+    )
     sha256 = models.CharField("SHA-256", max_length=64)
     uploaded_sha256 = models.CharField(
         "SHA-256 as uploaded",

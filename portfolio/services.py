@@ -20,8 +20,10 @@ from portfolio.files import (
     atomic_with_files,
     check_stored,
     delete_stored,
+    make_renditions,
     store_checked,
     store_file,
+    store_renditions,
 )
 from portfolio.models import (
     EqaGrant,
@@ -33,7 +35,7 @@ from portfolio.models import (
     WitnessTestimony,
 )
 from portfolio.signable import batched
-from portfolio.tasks import check_evidence_file
+from portfolio.tasks import check_evidence_file, make_evidence_file_renditions
 from units.models import Criterion
 
 
@@ -193,12 +195,14 @@ def file_stored(
     evidence: EvidenceItem, prepared: PreparedFile, stored: EvidenceFile, *, by: User, site_url: str
 ) -> None:
     """Audit a file just stored with ``store_file``, or, if it is checked later, queue its
-    check. Storing every file of an action first and auditing them after keeps the audit chain
-    unlocked during the storage writes."""
+    check; queue a photo's renditions. Storing every file of an action first and auditing them
+    after keeps the audit chain unlocked during the storage writes."""
     if prepared.checked_later:
         check_evidence_file.enqueue(stored.pk, site_url)
     else:
         _file_added(stored, evidence=evidence, by=by)
+        if stored.is_image:
+            make_evidence_file_renditions.enqueue(stored.pk)
 
 
 def _file_added(stored: EvidenceFile, *, evidence: EvidenceItem, by: User) -> None:
@@ -248,6 +252,22 @@ def file_check(*, file_id: int, site_url: str = "") -> None:
             site_url=site_url,
         )
         delete_stored([sent])
+
+
+def file_renditions(*, file_id: int) -> EvidenceFile | None:
+    """Make and store the screen and print renditions of a stored photo that has none yet, and
+    return its row; None for a file removed, purged or not a photo. The signed record is about
+    the photo itself, so it stays as it was."""
+    photos = EvidenceFile.objects.ready().filter(kind=EvidenceFile.Kind.IMAGE, purged_at=None)
+    evidence_file = photos.filter(pk=file_id).first()
+    if evidence_file is None or (evidence_file.screen and evidence_file.print_version):
+        return evidence_file
+    renditions = make_renditions(evidence_file)
+    with atomic_with_files() as written:
+        evidence_file = photos.select_for_update().filter(pk=file_id).first()
+        if evidence_file is not None and not (evidence_file.screen and evidence_file.print_version):
+            store_renditions(evidence_file, renditions, written=written)
+    return evidence_file
 
 
 def _file_refused(file_id: int, *, reason: str, site_url: str) -> None:

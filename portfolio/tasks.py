@@ -1,4 +1,5 @@
-"""Background work of the learner's side: the check of a file whose cleaning takes seconds."""
+"""Background work of the learner's side: the check of a file whose cleaning takes seconds, and
+the smaller copies of a photo."""
 
 from django_tasks import task
 
@@ -10,3 +11,11 @@ def check_evidence_file(file_id: int, site_url: str = "") -> None:
     from portfolio.services import file_check
 
     file_check(file_id=file_id, site_url=site_url)
+
+
+@task()
+def make_evidence_file_renditions(file_id: int) -> None:
+    """Make a stored photo's screen and print renditions (``services.file_renditions``)."""
+    from portfolio.services import file_renditions
+
+    file_renditions(file_id=file_id)

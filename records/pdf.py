@@ -31,6 +31,7 @@ from assessments.sufficiency import coverage_for
 from audit.chain import copies, proof_for
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
+from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
 from units.models import Criterion, EvidenceContext
 
@@ -56,6 +57,11 @@ class PortfolioFetcher(URLFetcher):
             evidence_file = self.files.get(int(match["pk"]))
             if evidence_file is None or evidence_file.purged_at:
                 raise RefusedURL(f"not a file of this portfolio: {url}")
+            if match["variant"] == "print" and not evidence_file.print_version:
+                # A photo whose renditions the worker has not made yet: made (and kept) now.
+                evidence_file = file_renditions(file_id=evidence_file.pk) or evidence_file
+                if not evidence_file.print_version:
+                    raise RefusedURL(f"{evidence_file.original_name} has no print version")
             field = (
                 evidence_file.print_version if match["variant"] == "print" else evidence_file.file
             )

@@ -70,3 +70,23 @@ def test_the_file_check_benchmark_measures_and_leaves_nothing_behind(centre, set
     assert "Extrapolated to 100,000 files of 0.01 MB" in report
     assert (EvidenceFile.objects.count(), AuditEntry.objects.count()) == before
     assert stored_files(settings) == files
+
+
+def test_the_photo_benchmark_measures_and_leaves_nothing_behind(centre, settings):
+    before = (
+        EvidenceItem.objects.count(),
+        EvidenceFile.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    files = stored_files(settings)
+    out = io.StringIO()
+
+    call_command("bench_photo_upload", repeat=1, side=300, stdout=out)
+
+    report = out.getvalue()
+    assert report.startswith("Accepting a 12-megapixel JPEG")
+    assert "its renditions, made by the worker afterwards" in report
+    assert "Accepting a black 300 x 300 PNG" in report
+    after = (EvidenceItem.objects.count(), EvidenceFile.objects.count(), AuditEntry.objects.count())
+    assert after == before
+    assert stored_files(settings) == files

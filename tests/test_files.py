@@ -67,7 +67,9 @@ def test_several_files_are_added_at_once(upload_to, draft):
     assert list(AuditEntry.objects.filter(action="file.added").values_list("summary", flat=True))
 
 
-def test_a_photo_loses_its_location_and_device_but_keeps_its_pixels(upload_to, draft):
+def test_a_photo_loses_its_location_and_device_but_keeps_its_pixels(
+    upload_to, draft, checked_at_once
+):
     original = samples.jpeg(gps=True)
     assert Image.open(io.BytesIO(original)).getexif().get(samples.GPS_IFD) is not None
 
@@ -84,7 +86,9 @@ def test_a_photo_loses_its_location_and_device_but_keeps_its_pixels(upload_to, d
     assert stored.sha256 != stored.uploaded_sha256
 
 
-def test_a_display_p3_photo_keeps_its_colour_profile_and_so_its_colours(upload_to, draft):
+def test_a_display_p3_photo_keeps_its_colour_profile_and_so_its_colours(
+    upload_to, draft, checked_at_once
+):
     # An iPhone photo's pixels are Display P3 values: shown as sRGB without the profile, its
     # colours shift (duller reds, greens, skin).
     profile = samples.display_p3_profile()
@@ -115,7 +119,7 @@ def test_a_photo_is_turned_the_way_the_camera_meant(upload_to, draft):
         assert Image.open(handle).size == (48, 64)
 
 
-def test_a_photo_gets_screen_and_print_renditions(upload_to, draft, settings):
+def test_a_photo_gets_screen_and_print_renditions(upload_to, draft, settings, checked_at_once):
     settings.EVIDENCE_SCREEN_EDGE = 50
     settings.EVIDENCE_PRINT_EDGE = 60
 
@@ -343,7 +347,7 @@ def test_a_hostile_or_broken_file_is_refused_and_nothing_is_kept(
     assert escape(TYPED["account"]) in response.text
 
 
-def test_a_photo_keeps_only_its_pixels(client, post_evidence):
+def test_a_photo_keeps_only_its_pixels(client, post_evidence, checked_at_once):
     # Anything else a photo carries (here a comment segment, and bytes after the image's end)
     # is left behind when it is encoded again.
     note = b"Taken at 12 High Street by the duty manager's phone"
@@ -491,7 +495,7 @@ class TestServing:
         with photo.file.open("rb") as handle:
             assert b"".join(response.streaming_content) == handle.read()
 
-    def test_renditions_are_served(self, client, photo):
+    def test_renditions_are_served(self, client, checked_at_once, photo):
         for variant in ("screen", "print"):
             response = client.get(f"/files/{photo.pk}/{variant}/")
             assert response.status_code == 200

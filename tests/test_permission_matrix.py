@@ -61,6 +61,7 @@ from portfolio.models import (
     Portfolio,
     WitnessTestimony,
 )
+from portfolio.services import file_renditions
 from records.models import Export
 from tests import samples
 from tests.factories import (
@@ -372,12 +373,13 @@ def _person(first: str, last: str, **roles):
 
 def _store(evidence: EvidenceItem, name: str, data: bytes) -> EvidenceFile:
     with atomic_with_files() as written:
-        return store_file(
+        stored = store_file(
             evidence,
             prepare_upload(samples.upload(name, data)),
             by=evidence.portfolio.learner,
             written=written,
         )
+    return file_renditions(file_id=stored.pk) if stored.is_image else stored  # as the worker
 
 
 def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:

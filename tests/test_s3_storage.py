@@ -19,6 +19,7 @@ from storages.backends.s3 import S3File
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, Portfolio
+from portfolio.services import file_renditions
 from records.models import Export
 from records.retention import purge
 from records.tasks import build_export
@@ -110,6 +111,7 @@ def test_an_upload_goes_to_the_bucket_and_is_served_only_through_the_view(
 
     upload(client, draft, samples.upload("desk.jpg", photo), samples.upload("letter.pdf", letter))
 
+    file_renditions(file_id=EvidenceFile.objects.get(original_name="desk.jpg").pk)  # the worker
     stored = {f.original_name: f for f in EvidenceFile.objects.filter(evidence=draft)}
     in_bucket = objects(bucket)
     assert in_bucket[stored["letter.pdf"].file.name] == hashlib.sha256(letter).hexdigest()

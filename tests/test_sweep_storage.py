@@ -19,7 +19,7 @@ from audit.models import AuditEntry
 from config import gunicorn
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile
-from records.models import BulkExport
+from records.models import Export
 from tests import samples
 from tests.factories import EvidenceFactory
 
@@ -73,7 +73,7 @@ def test_it_reports_files_no_row_names_without_removing_them(portfolio):
 
 def test_remove_takes_only_old_files_no_row_names_and_audits_it(portfolio):
     kept = stored(EvidenceFactory(portfolio=portfolio))
-    export = BulkExport.objects.create(requested_by=portfolio.learner)
+    export = Export.objects.create(requested_by=portfolio.learner)
     export.file.name = left_behind("exports/1.zip", age_seconds=2 * DAY)
     export.save()
     old = left_behind("evidence/9/9/old.jpg", age_seconds=2 * DAY)

@@ -22,8 +22,9 @@ from assessments.models import (
 from assessments.services import unit_sign_off
 from audit import chain as audit
 from audit.models import AuditEntry
-from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.files import StoreFailed, atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
+from portfolio.services import file_renditions
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import PASSWORD, EvidenceFactory
@@ -102,7 +103,7 @@ class TestTheLearnersUploads:
     ):
         login(portfolio.learner)
         before = everything(portfolio)
-        fail_at("file.added", nth=2)  # the photo and its renditions are stored, the PDF too
+        fail_at("file.added", nth=2)  # the photo is stored, the PDF too
 
         with pytest.raises(RuntimeError):
             client.post(
@@ -136,7 +137,7 @@ class TestTheLearnersUploads:
             )
 
         assert everything(portfolio) == before
-        assert len(stored_files()) == 3  # the first photo and its renditions, untouched
+        assert len(stored_files()) == 1  # the first photo, untouched
 
     def test_a_file_store_failing_part_way_through_the_files_leaves_nothing(
         self, client, login, portfolio, monkeypatch
@@ -145,7 +146,7 @@ class TestTheLearnersUploads:
         save, saved = storage.save, []
 
         def save_then_fail(name, content, *args, **kwargs):
-            if len(saved) == 2:  # the photo and its screen rendition are on disk
+            if len(saved) == 1:  # the photo is on disk
                 raise OSError("No space left on device")
             saved.append(save(name, content, *args, **kwargs))
             return saved[-1]
@@ -162,7 +163,7 @@ class TestTheLearnersUploads:
         assert response.status_code == 200
         assert "The file could not be stored; nothing was saved." in response.text
         assert "Kept as typed" in response.text
-        assert len(saved) == 2
+        assert len(saved) == 1
         assert everything(portfolio) == before
         assert stored_files() == []
 
@@ -185,24 +186,27 @@ class TestTheLearnersUploads:
         assert everything(portfolio) == before
         assert stored_files() == []
 
-    def test_a_rendition_failing_part_way_removes_it_and_the_files_before_it(
-        self, client, login, portfolio, disk_full_after
+    def test_a_rendition_failing_part_way_removes_it_and_the_one_before_it(
+        self, portfolio, disk_full_after
     ):
         draft = EvidenceFactory(portfolio=portfolio, title="As it was")
-        login(portfolio.learner)
-        before = everything(portfolio)
-        written = disk_full_after(2)  # the photo and its screen rendition, then the print one
+        with atomic_with_files() as written:
+            photo = store_file(
+                draft,
+                prepare_upload(samples.upload("desk.jpg", samples.jpeg())),
+                by=portfolio.learner,
+                written=written,
+            )
+        written = disk_full_after(1)  # the worker writes the print rendition, then the screen one
 
-        response = client.post(
-            f"/evidence/{draft.pk}/edit/",
-            {**evidence_data(portfolio, title="Changed"), "files": two_files()},
-        )
+        with pytest.raises(StoreFailed):
+            file_renditions(file_id=photo.pk)
 
-        assert response.status_code == 200
-        assert "The file could not be stored; nothing was saved." in response.text
-        assert len(written) == 3
-        assert everything(portfolio) == before
-        assert stored_files() == []
+        assert len(written) == 2
+        photo.refresh_from_db()
+        assert not photo.screen
+        assert not photo.print_version
+        assert stored_files() == [Path(photo.file.path)]  # the photo itself stays
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 import pytest
 
-from portfolio.models import EvidenceItem
+from portfolio.models import EvidenceFile, EvidenceItem
+from portfolio.services import file_renditions
 from tests import samples
 from tests.browser.conftest import PHONE, has_horizontal_scroll
 from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit
@@ -38,6 +39,10 @@ def test_a_learner_adds_a_photo_and_submits_it_from_a_phone(open_page, portfolio
 
     page.get_by_role("heading", name="Customer upset about a delivery").wait_for()
     assert not has_horizontal_scroll(page)
+    # Accepted at once; its preview is made by the worker, here as it would.
+    assert page.get_by_role("status").filter(has_text="Preparing preview…").is_visible()
+    file_renditions(file_id=EvidenceFile.objects.get().pk)
+    page.reload()
     image = page.get_by_role("img", name="Customer upset about a delivery: IMG_2041.jpg")
     # Served through the access check; wait for the picture to arrive before measuring it.
     assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0

@@ -10,19 +10,26 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image
 
-from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.files import (
+    atomic_with_files,
+    make_renditions,
+    prepare_upload,
+    store_file,
+    store_renditions,
+)
 from portfolio.models import EvidenceItem, Portfolio
 from records.pdf import render_portfolio_pdf
 
 
-def phone_photo(seed: int, width: int, height: int) -> bytes:
-    """A 12-megapixel JPEG with a phone photo's detail and file size (a few megabytes)."""
+def phone_photo(seed: int, width: int, height: int, exif: Image.Exif | None = None) -> bytes:
+    """A 12-megapixel JPEG with a phone photo's detail and file size (a few megabytes), and
+    ``exif`` tags if given."""
     base = Image.effect_noise((width // 8, height // 8), 60 + seed % 30).convert("RGB")
     photo = base.resize((width, height), Image.Resampling.BICUBIC)
     grain = Image.effect_noise((width, height), 12).convert("RGB")
     photo = Image.blend(photo, grain, 0.15)
     out = io.BytesIO()
-    photo.save(out, "JPEG", quality=90)
+    photo.save(out, "JPEG", quality=90, exif=exif or b"")
     return out.getvalue()
 
 
@@ -51,12 +58,14 @@ class Command(BaseCommand):
                         data = phone_photo(n, 4000, 3000)
                         uploaded += len(data)
                         upload = SimpleUploadedFile(f"IMG_{5000 + n}.jpg", data, "image/jpeg")
-                        store_file(
+                        stored = store_file(
                             items[n % len(items)],
                             prepare_upload(upload),
                             by=portfolio.learner,
                             written=written,
                         )
+                        # As the worker does once the photo is accepted.
+                        store_renditions(stored, make_renditions(stored), written=written)
                 prepared = time.perf_counter() - started
 
                 render_portfolio_pdf(portfolio)  # warm fonts and templates
