@@ -177,7 +177,13 @@ def _on_portfolio_part(sender, instance, signal, **kwargs) -> None:
     changed(instance.portfolio_id, deleting=signal is post_delete)
 
 
-def _on_evidence_part(sender, instance, signal, **kwargs) -> None:
+# A file's fields that no manifest names: its renditions and the marks of its checks.
+UNSIGNED_FILE_FIELDS = {"screen", "print_version", "pixels", "checked_at", "storage_problem"}
+
+
+def _on_evidence_part(sender, instance, signal, update_fields=None, **kwargs) -> None:
+    if sender is EvidenceFile and update_fields and set(update_fields) <= UNSIGNED_FILE_FIELDS:
+        return
     # Deleted with its evidence item, this finds no item: the item's own deletion follows.
     changed(_portfolio_of_evidence(instance.evidence_id), deleting=signal is post_delete)
 

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from assessments import signable
 from assessments.signable import stored as signable_record
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile
@@ -128,6 +129,19 @@ def test_making_renditions_leaves_the_signed_record_as_it_was(portfolio):
     after = signable_record(portfolio)
     assert after.digest == before.digest
     assert after.manifest == before.manifest
+
+
+def test_making_renditions_does_not_recompute_the_signed_record(portfolio, monkeypatch):
+    item = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"], status="submitted")
+    photo = _store(item, "desk.jpg", samples.jpeg(200, 100))
+    signable_record(portfolio)
+    computed = []
+    monkeypatch.setattr(signable, "manifest_for", lambda p: computed.append(p) or {})
+
+    file_renditions(file_id=photo.pk)
+
+    assert EvidenceFile.objects.get(pk=photo.pk).screen
+    assert computed == []
 
 
 def test_the_evidence_page_shows_a_placeholder_until_the_preview_is_made(client, upload_to, draft):
