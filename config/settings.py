@@ -6,6 +6,7 @@ no usable default for ``SECRET_KEY``.
 """
 
 import importlib.util
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -358,9 +359,22 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portfolio.views.locked_out"
-# Behind reverse proxies, how many of them add to X-Forwarded-For; the visitor's address is the
-# one the outermost proxy saw. 0 (no proxy) uses the connection's own address.
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+# The reverse proxies in front, by address or network (e.g. "127.0.0.1" or "10.0.0.0/24"): the
+# X-Forwarded-For header is believed only on a connection from one of them, read from the right
+# while each hop is a trusted proxy, so the visitor's address is the one the outermost proxy
+# saw. Empty (no proxy) uses the connection's own address. The same address is locked out after
+# wrong passwords and recorded with a witness's answer (portfolio.backends.client_ip).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        if _proxy.isdigit():
+            raise ValueError
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES lists the reverse proxies' addresses or networks (e.g. "
+            f"127.0.0.1,10.0.0.0/24), not {_proxy!r}."
+        ) from None
 AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
 
 LOGGING = {

@@ -11,6 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portfolio import services
+from portfolio.backends import client_ip
 from portfolio.access import error_messages, get_for_user, posted, removal_messages, site_url
 from portfolio.files import stored_file_response
 from portfolio.forms import (
@@ -231,17 +232,44 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(evidence)
 
 
-def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
-    """The witness's page: no account, reached only through the e-mailed link."""
+# The testimonies this browser may answer, as {testimony id: its link's token hash}: the link's
+# token is exchanged for this on first use, so it does not stay in addresses the logs keep.
+WITNESS_SESSION_KEY = "witness_links"
+
+
+def witness_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: no account needed. A live link lets this browser answer the statement
+    and sends it on to an address without the token."""
     testimony = services.witness_for_token(token)
     if testimony is None:
         return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
     if testimony.answer_problem:
         return _witness_link_problem(request, testimony, testimony.answer_problem)
+    links = request.session.get(WITNESS_SESSION_KEY, {})
+    links[str(testimony.pk)] = testimony.token_hash
+    request.session[WITNESS_SESSION_KEY] = links
+    return redirect("witness_respond", pk=testimony.pk)
+
+
+def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    """The witness's page, opened through the e-mailed link in this browser."""
+    token_hash = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
+    testimony = (
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
+        .filter(pk=pk, token_hash=token_hash)
+        .first()
+        if token_hash
+        else None
+    )
+    if testimony is None:
+        # Not opened through its link in this browser, or the link was replaced since.
+        return render(request, "portfolio/witness_link.html", {"problem": "browser"}, status=404)
+    if testimony.answer_problem:
+        return _witness_link_problem(request, testimony, testimony.answer_problem)
     confirm = WitnessConfirmForm(testimony=testimony)
     decline = WitnessDeclineForm()
     if request.method == "POST":
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)
         if "confirm" in request.POST:
             confirm = WitnessConfirmForm(request.POST, testimony=testimony)
             if confirm.is_valid():

@@ -448,7 +448,7 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
             summary=f"{by} asked {testimony.witness_name} to confirm a witness statement",
             data={"evidence": evidence.pk, "expires_at": testimony.expires_at.isoformat()},
         )
-        link = site_url + reverse("witness_respond", args=[token])
+        link = site_url + reverse("witness_link", args=[token])
         expires = timezone.localtime(testimony.expires_at).strftime("%d %B %Y")
         transaction.on_commit(
             lambda: send_mail(

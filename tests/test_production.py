@@ -148,3 +148,36 @@ def test_a_witness_invitation_is_delivered_by_smtp(
     text = email.message_from_bytes(message.content).get_payload(decode=True).decode()
     assert "Sam Okafor" in text
     assert re.search(r"http://testserver/witness/[^/\s]+/", text)
+
+
+def gunicorn_settings(monkeypatch, **env: str):
+    """config/gunicorn.py read afresh in an environment holding only ``env`` of its variables."""
+    import importlib
+
+    for name in ("BIND", "PORT", "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import config.gunicorn
+
+    return importlib.reload(config.gunicorn)
+
+
+def test_gunicorn_listens_on_the_loopback_address_unless_told_otherwise(monkeypatch):
+    assert gunicorn_settings(monkeypatch).bind == ["127.0.0.1:8000"]
+    assert gunicorn_settings(monkeypatch, PORT="8080").bind == ["127.0.0.1:8080"]
+    assert gunicorn_settings(monkeypatch, BIND="0.0.0.0:8000").bind == ["0.0.0.0:8000"]
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_trusted_proxies_only(monkeypatch):
+    assert gunicorn_settings(monkeypatch).forwarded_allow_ips == "127.0.0.1,::1"
+    assert (
+        gunicorn_settings(monkeypatch, TRUSTED_PROXIES="10.0.0.2, 10.0.1.0/24").forwarded_allow_ips
+        == "10.0.0.2"
+    )
+    assert (
+        gunicorn_settings(
+            monkeypatch, TRUSTED_PROXIES="10.0.0.2", FORWARDED_ALLOW_IPS="10.0.0.9"
+        ).forwarded_allow_ips
+        == "10.0.0.9"
+    )

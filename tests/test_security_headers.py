@@ -92,7 +92,7 @@ def pages(client, login, portfolio, witness_link):
     evidence = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
     shown = {"/accounts/login/": client.get("/accounts/login/")}
     shown["/accounts/password_reset/"] = client.get("/accounts/password_reset/")
-    shown[witness_link] = client.get(witness_link)
+    shown[witness_link] = client.get(witness_link, follow=True)
 
     login(portfolio.learner)
     client.post(
