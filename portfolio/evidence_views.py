@@ -11,8 +11,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portfolio import services
-from portfolio.backends import client_ip
 from portfolio.access import error_messages, get_for_user, posted, removal_messages, site_url
+from portfolio.backends import client_ip
 from portfolio.files import stored_file_response
 from portfolio.forms import (
     EvidenceForm,
