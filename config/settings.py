@@ -116,11 +116,13 @@ if DEMO:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.no_store_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -330,11 +332,41 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The browser features no page uses, turned off for every page and anything in it (an evidence
+# file shown in the page among them). Videos and recordings keep full screen; choosing a file,
+# or taking a photo for it on a phone, needs no permission.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+}
+PERMISSIONS_POLICY["fullscreen"] = ["self"]
+
 # Outside debug the site is served over HTTPS only. Behind a reverse proxy that ends TLS, set
 # SECURE_PROXY_SSL_HEADER to the header it sets to "https" (e.g. X-Forwarded-Proto), and make
 # sure the proxy always sets or strips it.
 if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
+    if SESSION_COOKIE_SECURE:
+        # The __Host- prefix makes browsers take the cookies only when they are secure, for the
+        # whole site ("/") and this host alone, so no other host of the domain can set them.
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
+        SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+        SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -237,6 +238,7 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
 WITNESS_SESSION_KEY = "witness_links"
 
 
+@cache_control(private=True, no_store=True)
 def witness_link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mailed link: no account needed. A live link lets this browser answer the statement
     and sends it on to an address without the token."""
@@ -251,6 +253,7 @@ def witness_link(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("witness_respond", pk=testimony.pk)
 
 
+@cache_control(private=True, no_store=True)  # the witness is not signed in
 def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
     """The witness's page, opened through the e-mailed link in this browser."""
     token_hash = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
