@@ -82,7 +82,8 @@ def test_gunicorn_serves_the_sign_in_page_and_static_files(gunicorn):
     assert status == 200, body[:2000]
     assert b'name="password"' in body
     assert headers["Set-Cookie"].startswith("__Host-csrftoken=")
-    assert "Secure" in headers["Set-Cookie"] and "Path=/" in headers["Set-Cookie"]
+    assert "Secure" in headers["Set-Cookie"]
+    assert "Path=/" in headers["Set-Cookie"]
     assert "camera=()" in headers["Permissions-Policy"]
     stylesheet = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', body)
     assert stylesheet, "the page links the collected, fingerprinted stylesheet"
