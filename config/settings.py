@@ -165,6 +165,17 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
     )
 }
+# SQLite (the demo, a small centre) with several web processes and the worker at once: a write
+# waits up to 20 seconds for another to finish rather than failing at once with "database is
+# locked"; each transaction takes the write lock when it begins, so two that read and then write
+# cannot each wait for the other; and in WAL mode readers do not wait for a writer.
+SQLITE_OPTIONS = {
+    "timeout": env_int("SQLITE_TIMEOUT", 20),
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portfolio.User"
