@@ -174,6 +174,7 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
         name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
     response = stored_file_response(
         stored.name,
+        request=request,  # a player seeking in a video or recording asks for a part of it
         as_attachment=not evidence_file.shown_inline,
         filename=name,
         content_type="image/jpeg" if rendition else evidence_file.content_type,
