@@ -1,4 +1,5 @@
-"""Centre administrators manage the centre's records in the admin site without being superusers."""
+"""Centre administrators manage the centre's records in the admin site without being superusers
+(and without changing a superuser's account)."""
 
 import functools
 import ipaddress
@@ -10,8 +11,14 @@ from django.contrib.auth.backends import BaseBackend
 CENTRE_APPS = {"portfolio", "units", "assessments", "auth", "axes"}
 
 
+# What a centre administrator may not do to a superuser's account (User.may_manage).
+MANAGING_PERMISSIONS = {"portfolio.change_user", "portfolio.delete_user"}
+
+
 class CentreAdministratorBackend(BaseBackend):
     def has_perm(self, user_obj, perm, obj=None) -> bool:
+        if perm in MANAGING_PERMISSIONS and obj is not None and not user_obj.may_manage(obj):
+            return False
         return self.has_module_perms(user_obj, perm.split(".", 1)[0])
 
     def has_module_perms(self, user_obj, app_label) -> bool:

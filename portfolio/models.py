@@ -64,6 +64,11 @@ class User(AbstractUser):
             kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff"}
         super().save(*args, **kwargs)
 
+    def may_manage(self, other: "User") -> bool:
+        """Whether this person may change ``other``'s account, set its password, deactivate or
+        delete it: only a superuser manages a superuser's account."""
+        return self.is_superuser or not other.is_superuser
+
     @property
     def roles(self) -> list[Role]:
         return [role for role, flag in ROLE_FLAGS.items() if getattr(self, flag)]

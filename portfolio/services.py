@@ -5,7 +5,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -77,6 +77,19 @@ def workplace_save(*, form, by: User) -> None:
             summary=f"{by} changed the workplace details",
             data={name: form.cleaned_data[name] for name in form.changed_data},
         )
+
+
+def user_save(*, user: User, by: User) -> None:
+    """Save a change to someone's account made by ``by``. Only a superuser may change a
+    superuser's account (its details, its password, whether it is active) or make anyone a
+    superuser: anyone else is refused with PermissionDenied, and nothing is saved."""
+    if not by.is_superuser:
+        stored = User.objects.filter(pk=user.pk).first() if user.pk else None
+        if stored is not None and not by.may_manage(stored):
+            raise PermissionDenied("Only a superuser may change a superuser's account.")
+        if user.is_superuser:
+            raise PermissionDenied("Only a superuser may make someone a superuser.")
+    user.save()
 
 
 def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
