@@ -307,6 +307,12 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portfolio@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# E-mail is sent by the background worker (db_worker), waiting at most EMAIL_TIMEOUT seconds for
+# the mail server; an e-mail it fails to send is tried again after each of these delays, then
+# given up: on the audit trail and on the centre administrator's home.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_RETRY_MINUTES = [1, 5, 30]
+EMAIL_TASK_BACKEND = "default"  # of TASKS below
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -419,6 +425,10 @@ for _proxy in TRUSTED_PROXIES:
             f"127.0.0.1,10.0.0.0/24), not {_proxy!r}."
         ) from None
 AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
+# Password resets asked for in an hour, from one address and for one e-mail address typed,
+# before more are refused (whether or not an account has that e-mail address).
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 20)
+PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
 
 LOGGING = {
     "version": 1,

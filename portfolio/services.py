@@ -2,11 +2,12 @@
 
 import datetime
 import hashlib
+import logging
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,13 +27,17 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     Notification,
+    OutgoingEmail,
+    PasswordResetRequest,
     Portfolio,
     User,
     WitnessTestimony,
 )
 from portfolio.signable import batched
-from portfolio.tasks import check_evidence_file
+from portfolio.tasks import check_evidence_file, send_email
 from units.models import Criterion
+
+logger = logging.getLogger(__name__)
 
 
 def _evidence_data(evidence: EvidenceItem) -> dict:
@@ -90,6 +95,39 @@ def user_save(*, user: User, by: User) -> None:
         if user.is_superuser:
             raise PermissionDenied("Only a superuser may make someone a superuser.")
     user.save()
+
+
+PASSWORD_RESET_WINDOW = datetime.timedelta(hours=1)
+
+
+def password_reset_refusal(*, email: str, address: str | None) -> str | None:
+    """Count a password reset asked for the e-mail address ``email`` from ``address``; None if it
+    may go ahead, else why not. The answer is the same whether or not an account has that
+    e-mail address, so it tells nobody which addresses have accounts."""
+    now = timezone.now()
+    email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    with transaction.atomic():
+        PasswordResetRequest.objects.filter(created_at__lt=now - PASSWORD_RESET_WINDOW).delete()
+        if (
+            address
+            and PasswordResetRequest.objects.filter(address=address).count()
+            >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
+        ):
+            return (
+                "Too many password resets have been asked for from this connection. Please "
+                "try again in an hour."
+            )
+        if (
+            PasswordResetRequest.objects.filter(email_hash=email_hash).count()
+            >= settings.PASSWORD_RESET_LIMIT_PER_EMAIL
+        ):
+            return (
+                "Too many password resets have been asked for this e-mail address. Please use "
+                "the link in the e-mail sent earlier (look in the junk folder too), or try "
+                "again in an hour."
+            )
+        PasswordResetRequest.objects.create(address=address or None, email_hash=email_hash)
+    return None
 
 
 def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
@@ -332,20 +370,72 @@ def notify(
     subject: str | None = None,
     file_check: bool = False,
 ) -> None:
-    """Tell ``user`` in the app, and by e-mail once the transaction commits."""
+    """Tell ``user`` in the app, and by e-mail from the background worker."""
     Notification.objects.create(
         recipient=user, evidence=evidence, message=message, file_check=file_check
     )
     if user.email:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=subject or message[:78],
-                message=f"{message}.\n\nOpen it: {link}\n",
-                from_email=None,
-                recipient_list=[user.email],
-                fail_silently=True,
-            )
+        email_queue(
+            to=user.email,
+            subject=subject or message[:78],
+            body=f"{message}.\n\nOpen it: {link}\n",
         )
+
+
+def email_queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
+    """Have the background worker send an e-mail once the transaction commits (never for a
+    change rolled back, and the request does not wait for the mail server)."""
+    email = OutgoingEmail.objects.create(to=to, subject=subject[:300], body=body)
+    transaction.on_commit(lambda: _enqueue_sending(email.pk))
+    return email
+
+
+def _enqueue_sending(email_id: int, *, run_after: datetime.datetime | None = None) -> None:
+    sending = send_email.using(backend=settings.EMAIL_TASK_BACKEND)
+    if run_after is not None:
+        sending = sending.using(run_after=run_after)
+    sending.enqueue(email_id)
+
+
+def email_send(*, email_id: int) -> None:
+    """Send a queued e-mail (waiting at most EMAIL_TIMEOUT seconds for the mail server). If it
+    fails, try again later, after each of EMAIL_RETRY_MINUTES in turn; after the last try the
+    e-mail is given up, on the audit trail and listed on the centre administrator's home."""
+    email = OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.QUEUED).first()
+    if email is None:
+        return  # sent or given up already
+    email.attempts += 1
+    try:
+        EmailMessage(email.subject, email.body, None, [email.to]).send()
+    except Exception as error:  # whatever the mail server or the connection to it did
+        email.error = f"{type(error).__name__}: {error}"[:1000]
+        delays = settings.EMAIL_RETRY_MINUTES
+        if email.attempts <= len(delays):
+            email.save(update_fields=["attempts", "error"])
+            delay = datetime.timedelta(minutes=delays[email.attempts - 1])
+            logger.warning("E-mail %s not sent (%s); trying again in %s", email.pk, error, delay)
+            _enqueue_sending(email.pk, run_after=timezone.now() + delay)
+            return
+        logger.error("E-mail %s not sent after %s tries: %s", email.pk, email.attempts, error)
+        with transaction.atomic():
+            _email_finished(email, OutgoingEmail.Status.FAILED)
+            record(
+                "email.failed",
+                actor=None,
+                obj=email,
+                summary=f"An e-mail to {email.to} could not be sent after {email.attempts} "
+                f"tries: '{email.subject}'",
+                data={"to": email.to, "subject": email.subject, "error": email.error},
+            )
+        return
+    _email_finished(email, OutgoingEmail.Status.SENT)
+
+
+def _email_finished(email: OutgoingEmail, status: str) -> None:
+    email.status = status
+    email.body = ""  # it may hold a link that signs someone in
+    email.finished_at = timezone.now()
+    email.save(update_fields=["status", "body", "attempts", "error", "finished_at"])
 
 
 def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
@@ -463,20 +553,17 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
         )
         link = site_url + reverse("witness_link", args=[token])
         expires = timezone.localtime(testimony.expires_at).strftime("%d %B %Y")
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"Please confirm what you saw: a witness statement for {learner}",
-                message=(
-                    f"Dear {testimony.witness_name},\n\n"
-                    f"{learner} is working towards a customer service qualification and has "
-                    f"named you as a witness to '{evidence.title}'. Please read their statement "
-                    "of what you saw and confirm it or decline it:\n\n"
-                    f"{link}\n\n"
-                    f"The link works once and until {expires}. You do not need an account.\n"
-                ),
-                from_email=None,
-                recipient_list=[testimony.witness_email],
-            )
+        email_queue(
+            to=testimony.witness_email,
+            subject=f"Please confirm what you saw: a witness statement for {learner}",
+            body=(
+                f"Dear {testimony.witness_name},\n\n"
+                f"{learner} is working towards a customer service qualification and has "
+                f"named you as a witness to '{evidence.title}'. Please read their statement "
+                "of what you saw and confirm it or decline it:\n\n"
+                f"{link}\n\n"
+                f"The link works once and until {expires}. You do not need an account.\n"
+            ),
         )
 
 

@@ -1,4 +1,5 @@
-"""Background work of the learner's side: the check of a file whose cleaning takes seconds."""
+"""Background work of the learner's side: the check of a file whose cleaning takes seconds, and
+sending e-mail."""
 
 from django_tasks import task
 
@@ -10,3 +11,11 @@ def check_evidence_file(file_id: int, site_url: str = "") -> None:
     from portfolio.services import file_check
 
     file_check(file_id=file_id, site_url=site_url)
+
+
+@task()
+def send_email(email_id: int) -> None:
+    """Send a queued e-mail, or plan the next try (``portfolio.services.email_send``)."""
+    from portfolio.services import email_send
+
+    email_send(email_id=email_id)
