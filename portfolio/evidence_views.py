@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -161,7 +161,7 @@ PDF_POLICY = "frame-ancestors 'self'"
 
 @login_required
 @xframe_options_sameorigin  # PDFs are shown inside the evidence page
-def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> FileResponse:
+def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> HttpResponse:
     """Serve a private file to someone who may see its evidence; never from a public path."""
     # A file being checked is not served: it is not yet cleaned of personal details.
     evidence_file = get_for_user(request.user, EvidenceFile.objects.ready(), pk=pk)
