@@ -309,9 +309,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portfolio@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # E-mail is sent by the background worker (db_worker), waiting at most EMAIL_TIMEOUT seconds for
 # the mail server; an e-mail it fails to send is tried again after each of these delays, then
-# given up: on the audit trail and on the centre administrator's home.
+# given up: on the audit trail, and on the centre administrator's home for so many days.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_RETRY_MINUTES = [1, 5, 30]
+EMAIL_FAILED_KEEP_DAYS = 14
 EMAIL_TASK_BACKEND = "default"  # of TASKS below
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

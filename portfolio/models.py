@@ -758,13 +758,12 @@ class PasswordResetRequest(models.Model):
 
 class OutgoingEmail(models.Model):
     """An e-mail the background worker sends, tried again a few times if the mail server
-    refuses or does not answer; one that could not be sent stays listed for the centre
-    administrator. Its text is kept only until it is sent or given up, as it may hold a link
-    that signs someone in (a password reset, a witness's link)."""
+    refuses or does not answer. Once sent it is removed; one given up stays listed for the
+    centre administrator for a while, without its text, which may hold a link that signs
+    someone in (a password reset, a witness's link)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "waiting to be sent"
-        SENT = "sent", "sent"
         FAILED = "failed", "could not be sent"
 
     to = models.EmailField(max_length=254)

@@ -398,9 +398,10 @@ def _enqueue_sending(email_id: int, *, run_after: datetime.datetime | None = Non
 
 
 def email_send(*, email_id: int) -> None:
-    """Send a queued e-mail (waiting at most EMAIL_TIMEOUT seconds for the mail server). If it
-    fails, try again later, after each of EMAIL_RETRY_MINUTES in turn; after the last try the
-    e-mail is given up, on the audit trail and listed on the centre administrator's home."""
+    """Send a queued e-mail (waiting at most EMAIL_TIMEOUT seconds for the mail server); once
+    sent, nothing of it is kept. If it fails, try again later, after each of
+    EMAIL_RETRY_MINUTES in turn; after the last try the e-mail is given up, on the audit trail
+    and listed on the centre administrator's home for EMAIL_FAILED_KEEP_DAYS."""
     email = OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.QUEUED).first()
     if email is None:
         return  # sent or given up already
@@ -417,25 +418,26 @@ def email_send(*, email_id: int) -> None:
             _enqueue_sending(email.pk, run_after=timezone.now() + delay)
             return
         logger.error("E-mail %s not sent after %s tries: %s", email.pk, email.attempts, error)
+        now = timezone.now()
         with transaction.atomic():
-            _email_finished(email, OutgoingEmail.Status.FAILED)
+            email.status = OutgoingEmail.Status.FAILED
+            email.body = ""  # it may hold a link that signs someone in
+            email.finished_at = now
+            email.save(update_fields=["status", "body", "attempts", "error", "finished_at"])
             record(
                 "email.failed",
                 actor=None,
                 obj=email,
-                summary=f"An e-mail to {email.to} could not be sent after {email.attempts} "
-                f"tries: '{email.subject}'",
-                data={"to": email.to, "subject": email.subject, "error": email.error},
+                summary=f"An e-mail could not be sent after {email.attempts} tries: "
+                f"'{email.subject}'",
+                data={"subject": email.subject, "error": email.error},
             )
+            OutgoingEmail.objects.filter(
+                status=OutgoingEmail.Status.FAILED,
+                finished_at__lt=now - datetime.timedelta(days=settings.EMAIL_FAILED_KEEP_DAYS),
+            ).delete()
         return
-    _email_finished(email, OutgoingEmail.Status.SENT)
-
-
-def _email_finished(email: OutgoingEmail, status: str) -> None:
-    email.status = status
-    email.body = ""  # it may hold a link that signs someone in
-    email.finished_at = timezone.now()
-    email.save(update_fields=["status", "body", "attempts", "error", "finished_at"])
+    email.delete()
 
 
 def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:

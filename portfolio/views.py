@@ -4,6 +4,7 @@ workplace details and the lock-out page."""
 import datetime
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import logout
@@ -26,8 +27,6 @@ from portfolio.models import EqaGrant, EvidenceFile, OutgoingEmail, Portfolio, R
 from portfolio.roles import active_role, home_url, set_active_role
 
 PAGE_SIZE = 25
-# E-mails given up are listed on the centre administrator's home for this long.
-UNSENT_EMAIL_DAYS = 14
 
 
 @require_GET
@@ -75,7 +74,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
     problems = EvidenceFile.objects.exclude(storage_problem="").order_by("pk")
     unsent = OutgoingEmail.objects.filter(
         status=OutgoingEmail.Status.FAILED,
-        finished_at__gte=timezone.now() - datetime.timedelta(days=UNSENT_EMAIL_DAYS),
+        finished_at__gte=timezone.now() - datetime.timedelta(days=settings.EMAIL_FAILED_KEEP_DAYS),
     )
     return render(
         request,
@@ -89,7 +88,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
             )[:20],
             "unsent_email_count": unsent.count(),
             "unsent_emails": unsent[:20],
-            "unsent_email_days": UNSENT_EMAIL_DAYS,
+            "unsent_email_days": settings.EMAIL_FAILED_KEEP_DAYS,
         },
     )
 
