@@ -34,10 +34,9 @@ def _trusted_proxy(address: str) -> bool:
     # it, so it comes from the proxy (gunicorn trusts it the same way).
     if not address:
         return True
-    try:
-        peer = ipaddress.ip_address(address)
-    except ValueError:
+    if not _is_address(address):
         return False
+    peer = ipaddress.ip_address(address)
     return any(peer in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
 
 
@@ -56,5 +55,16 @@ def client_ip(request) -> str:
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     hops = [hop.strip() for hop in hops if hop.strip()]
     while hops and _trusted_proxy(address):
-        address = hops.pop()
+        hop = hops.pop()
+        if not _is_address(hop):
+            break  # not an address a proxy writes: the last one known stands
+        address = hop
     return address
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

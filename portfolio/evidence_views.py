@@ -273,7 +273,7 @@ def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
     confirm = WitnessConfirmForm(testimony=testimony)
     decline = WitnessDeclineForm()
     if request.method == "POST":
-        ip = client_ip(request)
+        ip = client_ip(request) or None  # none over a Unix socket without a proxy's header
         if "confirm" in request.POST:
             confirm = WitnessConfirmForm(request.POST, testimony=testimony)
             if confirm.is_valid():

@@ -191,6 +191,7 @@ def test_a_visitor_reaching_the_web_process_directly_cannot_choose_their_address
         ("198.51.100.7", "203.0.113.5", "198.51.100.7"),
         ("10.0.0.2", "", "10.0.0.2"),
         ("", "203.0.113.5", "203.0.113.5"),  # a Unix socket: only the local proxy opens it
+        ("10.0.0.2", "unknown", "10.0.0.2"),  # not an address: the proxy's stands
     ],
 )
 def test_the_visitor_s_address_is_read_through_trusted_proxies_only(
