@@ -16,6 +16,9 @@ LOAD_LEARNERS ?= 2000
 LOAD_USERS ?= 50
 LOAD_TIME ?= 2m
 LOAD_PORT ?= 8001
+LOAD_IDLE_TIME ?= 20s
+LOAD_HEAVY_TIME ?= 1m
+LOAD_TASK_WORKERS ?= 2
 
 .PHONY: run install test test-sqlite test-postgres lint format system-deps system-test-deps bench bench-pdf load screenshots clean
 
@@ -108,13 +111,17 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python system-deps
 bench: $(RUN_STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py bench --sizes 100 2000
 
-# The production server (gunicorn) on loopback with PostgreSQL and a centre of LOAD_LEARNERS,
-# under LOAD_USERS simultaneous people for LOAD_TIME (locust, headless). Fails on any error.
+# The production server (gunicorn) on loopback with PostgreSQL, a centre of LOAD_LEARNERS and
+# LOAD_TASK_WORKERS background workers, under locust (headless) three times: /health/ and a page
+# timed alone, then while 10 people upload 12 MP photos and 10 export PDFs (their medians side
+# by side), then LOAD_USERS people's working day for LOAD_TIME. Fails on any error.
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-$$(date +%s)-not-for-production \
 	AUDIT_KEY=load-test-only-audit-key-not-for-production \
 	ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$(LOAD_URL) DATABASE_CONN_MAX_AGE=60 \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false STATIC_ROOT=$(CURDIR)/var/load/static \
 	PRIVATE_FILES_ROOT=$(CURDIR)/var/load/files LOG_LEVEL=WARNING
+LOCUST := LOAD_LEARNERS=$(LOAD_LEARNERS) $(BIN)/locust -f tests/load/locustfile.py --headless \
+	--host http://127.0.0.1:$(LOAD_PORT) --only-summary --stop-timeout 5
 load: $(BENCH_STAMP)
 	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(dir $(LOAD_URL))postgres', \
 		autocommit=True); c.execute('DROP DATABASE IF EXISTS $(notdir $(LOAD_URL))'); \
@@ -127,11 +134,19 @@ load: $(BENCH_STAMP)
 	DEMO=true $(BIN)/python manage.py seed_demo --learners $(LOAD_LEARNERS) >/dev/null && \
 	{ BIND=127.0.0.1:$(LOAD_PORT) $(BIN)/gunicorn --config gunicorn.conf.py \
 		--access-logfile /dev/null & server=$$!; \
-	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	for n in $$(seq $(LOAD_TASK_WORKERS)); do \
+		nice -n 10 $(BIN)/python manage.py db_worker --no-startup-delay >/dev/null 2>&1 & \
+		workers="$$workers $$!"; done; \
+	trap 'kill $$server $$workers 2>/dev/null' EXIT INT TERM; \
 	sleep 3; \
-	LOAD_LEARNERS=$(LOAD_LEARNERS) $(BIN)/locust -f tests/load/locustfile.py --headless \
-		--users $(LOAD_USERS) --spawn-rate 10 --run-time $(LOAD_TIME) \
-		--host http://127.0.0.1:$(LOAD_PORT) --only-summary --stop-timeout 5; }
+	$(LOCUST) --users 1 --spawn-rate 1 --run-time $(LOAD_IDLE_TIME) --csv var/load/idle \
+		Watcher && \
+	$(LOCUST) --users 21 --spawn-rate 21 --run-time $(LOAD_HEAVY_TIME) --csv var/load/heavy \
+		Watcher Uploader Exporter; heavy=$$?; \
+	$(BIN)/python tests/load/report.py var/load/idle_stats.csv var/load/heavy_stats.csv && \
+	[ $$heavy = 0 ] && \
+	$(LOCUST) --users $(LOAD_USERS) --spawn-rate 10 --run-time $(LOAD_TIME) \
+		Learner Assessor Iqa Eqa Administrator; }
 
 # The PDF export of learner1's complete portfolio with 40 phone photos (12 megapixels) added
 # for the measurement and removed afterwards.

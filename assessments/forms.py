@@ -8,14 +8,22 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import EqaReview, IqaSample, Mapping, SampleRate, StandardisationMeeting
+from portfolio import limits
 from portfolio.files import prepare_upload
-from portfolio.forms import CriterionChoiceField, EvidenceFilesField, not_in_future
+from portfolio.forms import (
+    CriterionChoiceField,
+    EvidenceFilesField,
+    add_submission_key,
+    not_in_future,
+    refuse_repeated_files,
+)
+from portfolio.limits import ShowsLimits
 from portfolio.models import EvidenceItem, Portfolio, User
 from units.models import Criterion
 
 
-class _Form(forms.Form):
-    """A form rendered inside a template's own <form> tag."""
+class _Form(ShowsLimits, forms.Form):
+    """A form rendered inside a template's own <form> tag; its text areas show their limits."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,6 +37,7 @@ class ReviewForm(_Form):
         widget=forms.RadioSelect,
     )
     feedback = forms.CharField(
+        max_length=limits.COMMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         help_text="Required when referring back: say what the learner needs to do.",
@@ -36,7 +45,12 @@ class ReviewForm(_Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("decision") == "refer_back" and not cleaned.get("feedback", "").strip():
+        refused = "feedback" in self.errors  # too long: that message is the one to show
+        if (
+            cleaned.get("decision") == "refer_back"
+            and not refused
+            and not cleaned.get("feedback", "").strip()
+        ):
             self.add_error("feedback", "Say what the learner needs to do: feedback is required.")
         return cleaned
 
@@ -45,6 +59,7 @@ class MappingForm(_Form):
     criterion = forms.ModelChoiceField(queryset=Criterion.objects.none())
     note = forms.CharField(
         label="Where it is shown",
+        max_length=limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example: 'second paragraph: lets the customer finish before replying'.",
     )
@@ -59,7 +74,7 @@ class MappingForm(_Form):
             self.initial.setdefault("criterion", claimed[0])
 
 
-class AssessorRecordForm(forms.ModelForm):
+class AssessorRecordForm(ShowsLimits, forms.ModelForm):
     """The parts of an observation or discussion record that live on the evidence item."""
 
     criteria = CriterionChoiceField(
@@ -67,6 +82,7 @@ class AssessorRecordForm(forms.ModelForm):
     )
     note = forms.CharField(
         label="Where each criterion is shown",
+        max_length=limits.NOTE,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with every criterion ticked; you can refine each one afterwards.",
@@ -107,11 +123,15 @@ class AssessorRecordForm(forms.ModelForm):
         self.fields["setting"].choices = EvidenceItem.Setting.choices
         self.fields["customer"].choices = EvidenceItem.Customer.choices
         self.instance.method = self.method
+        add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
+
+    def clean_files(self):
+        return refuse_repeated_files(self.portfolio, self.cleaned_data["files"])
 
     def clean(self):
         cleaned = super().clean()
@@ -136,6 +156,7 @@ class DiscussionForm(AssessorRecordForm):
     recording = forms.FileField(label="Recording of the discussion")
     discussed = forms.CharField(
         label="Criteria discussed, with the time in the recording",
+        max_length=limits.STATEMENT,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="One per line: the NOS code, then minutes:seconds. For example 'K6 03:15'.",
     )
@@ -206,7 +227,9 @@ class DecisionForm(_Form):
 
 
 class WithdrawForm(_Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Reason", max_length=limits.NOTE
+    )
 
 
 class SignForm(_Form):
@@ -238,10 +261,15 @@ ACTION_ROWS = 3
 class SampleForm(SignForm):
     """An IQA sample: what was looked at with a comment each, the outcome, action points."""
 
+    comment_limit = f"{limits.NOTE:,}"  # shown once above the comments on each row
+
     stage = forms.ChoiceField(choices=IqaSample.Stage.choices, widget=forms.RadioSelect)
     outcome = forms.ChoiceField(choices=IqaSample.Outcome.choices, widget=forms.RadioSelect)
     comment = forms.CharField(
-        label="Overall comment", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label="Overall comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limits.COMMENT,
     )
 
     def __init__(self, *args, evidence: list, decisions: list, **kwargs):
@@ -253,11 +281,17 @@ class SampleForm(SignForm):
                     required=False, label="Looked at"
                 )
                 self.fields[f"note_{prefix}{obj.pk}"] = forms.CharField(
-                    required=False, label="Comment", widget=forms.Textarea(attrs={"rows": 1})
+                    required=False,
+                    label="Comment",
+                    widget=forms.Textarea(attrs={"rows": 1}),
+                    max_length=limits.NOTE,
                 )
         for n in range(1, ACTION_ROWS + 1):
             self.fields[f"action{n}"] = forms.CharField(
-                required=False, label=f"Action point {n}", widget=forms.Textarea(attrs={"rows": 1})
+                required=False,
+                label=f"Action point {n}",
+                widget=forms.Textarea(attrs={"rows": 1}),
+                max_length=limits.COMMENT,
             )
             self.fields[f"due{n}"] = forms.DateField(
                 required=False,
@@ -311,11 +345,11 @@ class SampleForm(SignForm):
 
 class ActionCloseForm(_Form):
     response = forms.CharField(
-        label="What you did", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+        label="What you did", widget=forms.Textarea(attrs={"rows": 2}), max_length=limits.COMMENT
     )
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(ShowsLimits, forms.ModelForm):
     class Meta:
         model = StandardisationMeeting
         fields = [
@@ -352,7 +386,7 @@ class MeetingForm(forms.ModelForm):
 
 class EqaReviewForm(_Form):
     outcome = forms.ChoiceField(choices=EqaReview.Outcome.choices, widget=forms.RadioSelect)
-    report = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    report = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=limits.STATEMENT)
 
 
 class ClaimForm(_Form):
@@ -364,6 +398,7 @@ class ClaimForm(_Form):
 class UnlockForm(_Form):
     reason = forms.CharField(
         label="Why the signed records must change",
+        max_length=limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Kept in the audit trail and shown on every signature the unlock breaks.",
     )

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef
 
+from portfolio import limits
+
 
 class Mapping(models.Model):
     """The assessor's confirmation that accepted evidence shows a criterion, and where."""
@@ -14,7 +16,9 @@ class Mapping(models.Model):
     criterion = models.ForeignKey(
         "units.Criterion", on_delete=models.PROTECT, related_name="mappings"
     )
-    note = models.TextField(help_text="Where in the evidence the criterion is shown.")
+    note = models.TextField(
+        max_length=limits.NOTE, help_text="Where in the evidence the criterion is shown."
+    )
     recording_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="For a recorded discussion: where in the recording."
     )
@@ -41,7 +45,7 @@ class Review(models.Model):
         "portfolio.EvidenceItem", on_delete=models.CASCADE, related_name="reviews"
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    feedback = models.TextField(blank=True)
+    feedback = models.TextField(blank=True, max_length=limits.COMMENT)
     assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,7 +96,7 @@ class CriterionDecision(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = models.TextField(blank=True, max_length=limits.NOTE)
 
     objects = CriterionDecisionQuerySet.as_manager()
 
@@ -131,7 +135,7 @@ class Signature(models.Model):
     manifest = models.JSONField(help_text="The records and file hashes that were signed.")
     digest = models.CharField(max_length=64, help_text="SHA-256 of the manifest.")
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.TextField(blank=True)
+    revoked_reason = models.TextField(blank=True, max_length=limits.NOTE)
 
     class Meta:
         ordering = ["signed_at", "pk"]
@@ -207,7 +211,7 @@ class IqaSample(models.Model):
     )
     stage = models.CharField(max_length=20, choices=Stage.choices)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=limits.COMMENT)
     signature = models.OneToOneField(
         Signature, on_delete=models.PROTECT, null=True, related_name="sample"
     )
@@ -230,7 +234,7 @@ class SampleItem(models.Model):
     decision = models.ForeignKey(
         CriterionDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=limits.NOTE)
 
     def __str__(self) -> str:
         return str(self.evidence or self.decision)
@@ -240,9 +244,9 @@ class ActionPoint(models.Model):
     """Something the IQA asks the assessor to do, by a date; the assessor answers and closes it."""
 
     sample = models.ForeignKey(IqaSample, on_delete=models.CASCADE, related_name="actions")
-    text = models.TextField()
+    text = models.TextField(max_length=limits.COMMENT)
     due_on = models.DateField()
-    response = models.TextField(blank=True)
+    response = models.TextField(blank=True, max_length=limits.COMMENT)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -262,11 +266,11 @@ class StandardisationMeeting(models.Model):
     title = models.CharField(max_length=200)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
     other_attendees = models.CharField(max_length=300, blank=True)
-    discussed = models.TextField("what was discussed")
+    discussed = models.TextField("what was discussed", max_length=limits.STATEMENT)
     evidence = models.ManyToManyField(
         "portfolio.EvidenceItem", blank=True, related_name="+", verbose_name="evidence looked at"
     )
-    actions = models.TextField("actions agreed", blank=True)
+    actions = models.TextField("actions agreed", blank=True, max_length=limits.COMMENT)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -291,7 +295,7 @@ class EqaReview(models.Model):
     )
     eqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    report = models.TextField()
+    report = models.TextField(max_length=limits.STATEMENT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,7 +13,7 @@ from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
-from portfolio.services import file_stored, notify
+from portfolio.services import AlreadySaved, file_stored, notify, once, saved_from
 from portfolio.signable import batched
 from units.models import Criterion
 
@@ -142,11 +142,16 @@ def assessor_record_save(
     duration_minutes: int | None = None,
 ) -> EvidenceItem:
     """An observation or professional discussion record: accepted evidence written by the
-    assessor, with the criteria it shows already confirmed."""
-    with atomic_with_files() as written:
+    assessor, with the criteria it shows already confirmed. Made once per form: the same form
+    saved again raises AlreadySaved, storing nothing."""
+    key = form.cleaned_data.get("submission_key")
+    if existing := saved_from(portfolio, key):
+        raise AlreadySaved(existing)
+    with once(portfolio, key), atomic_with_files() as written:
         _open_for_assessing(portfolio.pk, by)
         evidence = form.save(commit=False)
         evidence.portfolio = portfolio
+        evidence.submission_key = key
         evidence.recorded_by = by
         evidence.status = EvidenceItem.Status.ACCEPTED
         evidence.submitted_at = timezone.now()

@@ -25,6 +25,7 @@ from assessments.models import CriterionDecision, Mapping, ObservationRecord
 from assessments.portfolio_views import evidence_page
 from assessments.sufficiency import coverage_for
 from portfolio.access import (
+    already_saved,
     error_messages,
     get_for_user,
     posted,
@@ -32,8 +33,11 @@ from portfolio.access import (
     role_required,
     site_url,
 )
+from portfolio.files import STORE_FAILED, StoreFailed
+from portfolio.forms import submitted_key
 from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
+from portfolio.services import AlreadySaved, saved_from
 from units.models import Criterion, EvidenceContext
 
 # Learners with nothing waiting and no activity sort last, on every database.
@@ -196,6 +200,8 @@ def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> Htt
     )
     data, files = posted(request)
     form = form_class(data, files, portfolio=portfolio)
+    if request.method == "POST" and (repeated := saved_from(portfolio, submitted_key(form))):
+        return already_saved(request, repeated)
     if request.method == "POST" and form.is_valid():
         uploads = list(form.cleaned_data.get("files") or [])
         if form.cleaned_data.get("recording"):
@@ -213,9 +219,14 @@ def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> Htt
         except ValidationError as error:
             error_messages(request, error)
             return redirect(portfolio)
-        messages.success(request, f"'{evidence.title}' is recorded.")
-        removal_messages(request, uploads)
-        return redirect(evidence)
+        except AlreadySaved as repeat:
+            return already_saved(request, repeat.evidence)
+        except StoreFailed:
+            form.add_error(None, STORE_FAILED)
+        else:
+            messages.success(request, f"'{evidence.title}' is recorded.")
+            removal_messages(request, uploads)
+            return redirect(evidence)
     return render(request, template, {"form": form, "portfolio": portfolio})
 
 

@@ -24,6 +24,16 @@ from audit.models import CENTRE, ERASED, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 ERASURE = "audit.personal_details_erased"
+# Entries recording that a copy of the record was asked for, made, handed out or removed (a PDF,
+# a ZIP), not a change to the record itself: a printed copy shows the record, and its proof,
+# without them, so an unchanged record copied twice is the same copy.
+COPY_ACTIONS = ("portfolio.exported", "data.exported")
+COPY_ACTION_PREFIX = "export."
+
+
+def copies() -> models.Q:
+    """The entries that record copies of the record (see ``COPY_ACTIONS``), as a filter."""
+    return models.Q(action__in=COPY_ACTIONS) | models.Q(action__startswith=COPY_ACTION_PREFIX)
 
 
 class AuditHeadTampered(Exception):
@@ -351,10 +361,29 @@ class HeadProof:
     seal: str  # hex HMAC-SHA256 of chain, sequence and hash under AUDIT_KEY
 
 
-def proof_for(learner_id: int) -> list[HeadProof]:
-    """The learner's chain head and the centre chain head, as they are now."""
+def proof_for(learner_id: int, *, leaving_out_copies: bool = False) -> list[HeadProof]:
+    """The learner's chain head and the centre chain head, as they are now; with
+    ``leaving_out_copies``, each chain as of its last entry that does not record a copy of the
+    record (a printed copy's proof: making or handing out copies does not move it). The seal is
+    the one the head carried, or would carry, at that entry."""
     wanted = [learner_chain(learner_id), CENTRE]
-    heads = {h.chain: h for h in AuditHead.objects.filter(chain__in=wanted)}
+    if leaving_out_copies:
+        last = (
+            AuditEntry.objects.filter(chain=models.OuterRef("chain"))
+            .exclude(copies())
+            .order_by("-sequence")
+            .values("sequence")[:1]
+        )
+        heads = {
+            e.chain: AuditHead(chain=e.chain, sequence=e.sequence, hash=e.hash)
+            for e in AuditEntry.objects.filter(
+                chain__in=wanted, sequence=models.Subquery(last)
+            ).only("chain", "sequence", "hash")
+        }
+        for head in heads.values():
+            head.seal = head_seal(head.chain, head.sequence, head.hash)
+    else:
+        heads = {h.chain: h for h in AuditHead.objects.filter(chain__in=wanted)}
     proofs = []
     for chain in wanted:
         head = heads.get(chain) or AuditHead(

@@ -38,3 +38,23 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Workers' heartbeat files in memory, not on a disk that may stall.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def on_starting(server):
+    """Before any worker starts: remove the temporary files of uploads that a worker killed
+    mid-upload left behind (any other gunicorn sharing the folder keeps its live ones: only
+    files not written to for UPLOAD_TEMP_MAX_AGE_MINUTES go)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    from portfolio.uploads import sweep_upload_temp
+
+    removed = sweep_upload_temp(
+        settings.FILE_UPLOAD_TEMP_DIR, max_age_minutes=settings.UPLOAD_TEMP_MAX_AGE_MINUTES
+    )
+    if removed:
+        server.log.info(
+            "Removed %d abandoned upload file(s) from %s",
+            len(removed),
+            settings.FILE_UPLOAD_TEMP_DIR,
+        )

@@ -277,6 +277,18 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# The most a request's fields may carry, files apart: the longest form (an assessor's discussion
+# record, about 35,000 characters at its limits, portfolio/limits.py) fits four times over even
+# in four-byte characters sent as %XX escapes. A longer body is refused (400) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# An upload larger than 2.5 MB is written to a temporary file as it arrives, in this folder of
+# its own rather than the system's: one left by a worker killed mid-upload is removed when
+# gunicorn starts and by `manage.py sweep_storage`. The folder is made if it is missing.
+FILE_UPLOAD_TEMP_DIR = env_str("UPLOAD_TEMP_DIR", str(VAR_DIR / "uploads"))
+# A live upload writes to its file as the bytes arrive and removes it when the request ends; a
+# file not written to for this long belongs to no request (gunicorn stops any request after
+# GUNICORN_TIMEOUT, two minutes by default) and is removed.
+UPLOAD_TEMP_MAX_AGE_MINUTES = env_int("UPLOAD_TEMP_MAX_AGE_MINUTES", 60)
 # How many files one save of the evidence form may add: more are refused on the form, with what
 # was typed kept. Django refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES outright
 # (400), so that stays well above it, as a guard against a flood of tiny files.
@@ -293,9 +305,13 @@ EVIDENCE_PRINT_EDGE = env_int("EVIDENCE_PRINT_EDGE", 1600)
 # background worker (db_worker) rather than in the request: that takes seconds, and a web
 # worker is not held for it. Smaller PDFs, photos and texts are checked while the learner waits.
 EVIDENCE_BACKGROUND_CHECK_BYTES = env_int("EVIDENCE_BACKGROUND_CHECK_MB", 5) * 1024 * 1024
-# How long a bulk export's ZIP of portfolio PDFs is kept once it is ready (purge_expired removes
-# it after that, and at once when a portfolio in it is purged).
+# How long a file made in the background (a portfolio's PDF, a bulk export's ZIP of PDFs, a
+# person's own data) is kept once it is ready (purge_expired removes it after that, and at once
+# when a portfolio in it is purged).
 BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
+# A file being made whose worker has not reported progress for this long is marked failed (its
+# worker stopped); one waiting this long to start says the worker may not be running.
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 

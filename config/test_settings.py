@@ -23,6 +23,7 @@ EMAIL_TASK_BACKEND = "email"
 
 PRIVATE_FILES_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-files-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-static-"))
+FILE_UPLOAD_TEMP_DIR = tempfile.mkdtemp(prefix="portfolio-test-uploads-")
 PRIVATE_FILE_STORAGE = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},

@@ -8,10 +8,10 @@ from typing import Any, Protocol, TypeVar
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 
-from portfolio.models import Role, User
+from portfolio.models import EvidenceItem, Role, User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -81,3 +81,11 @@ def error_messages(request: HttpRequest, error: ValidationError) -> None:
     """Show each message of a refused workflow to the person, on the next page."""
     for message in error.messages:
         messages.error(request, message)
+
+
+def already_saved(request: HttpRequest, evidence: EvidenceItem) -> HttpResponse:
+    """Where a repeated post of a form that creates evidence goes: the item it made."""
+    messages.info(
+        request, f"'{evidence.title}' was already saved from this form; it was not added again."
+    )
+    return redirect(evidence)

@@ -12,9 +12,16 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portfolio import services
-from portfolio.access import error_messages, get_for_user, posted, removal_messages, site_url
+from portfolio.access import (
+    already_saved,
+    error_messages,
+    get_for_user,
+    posted,
+    removal_messages,
+    site_url,
+)
 from portfolio.backends import client_ip
-from portfolio.files import stored_file_response
+from portfolio.files import STORE_FAILED, StoreFailed, stored_file_response
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -22,6 +29,7 @@ from portfolio.forms import (
     WitnessConfirmForm,
     WitnessDeclineForm,
     WitnessTestimonyForm,
+    submitted_key,
 )
 from portfolio.models import (
     EvidenceFile,
@@ -43,14 +51,27 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = EvidenceForm(*posted(request), portfolio=portfolio)
     form.instance.portfolio = portfolio
+    # The same form posted again goes to what it made, before its files are even checked.
+    if request.method == "POST" and (
+        repeated := services.saved_from(portfolio, submitted_key(form))
+    ):
+        return already_saved(request, repeated)
     if request.method == "POST" and form.is_valid():
-        evidence = services.evidence_save(
-            form=form,
-            by=request.user,
-            files=form.cleaned_data["files"],
-            created=True,
-            site_url=site_url(request),
-        )
+        try:
+            evidence = services.evidence_save(
+                form=form,
+                by=request.user,
+                files=form.cleaned_data["files"],
+                created=True,
+                site_url=site_url(request),
+            )
+        except services.AlreadySaved as repeat:
+            return already_saved(request, repeat.evidence)
+        except StoreFailed:
+            form.add_error(None, STORE_FAILED)
+            return render(
+                request, "portfolio/evidence_form.html", {"form": form, "portfolio": portfolio}
+            )
         messages.success(
             request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
         )
@@ -79,9 +100,12 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             error_messages(request, error)
             return redirect(evidence)
-        messages.success(request, f"'{evidence.title}' is saved.")
-        removal_messages(request, form.cleaned_data["files"])
-        return redirect(evidence)
+        except StoreFailed:
+            form.add_error(None, STORE_FAILED)
+        else:
+            messages.success(request, f"'{evidence.title}' is saved.")
+            removal_messages(request, form.cleaned_data["files"])
+            return redirect(evidence)
     return render(
         request,
         "portfolio/evidence_form.html",

@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import magic
@@ -476,6 +476,36 @@ def _prepared(
     )
 
 
+class StoreFailed(Exception):
+    """A file could not be written to the evidence store; what was written of it is removed."""
+
+
+STORE_FAILED = (
+    "The file could not be stored; nothing was saved. Choose the files again and save; if it "
+    "happens again, tell your centre's administrator (the file store may be full)."
+)
+
+
+def save_whole(storage, name: str, content) -> str:
+    """Write ``content`` to ``storage`` as ``name`` (or the free name the storage chooses) and
+    return the name; if the write fails part-way (a full disk, an I/O or network error), remove
+    what it wrote and raise StoreFailed.
+
+    The name is chosen first, the way ``storage.save`` would choose it, so that a partial file
+    left by a failed write is known and removed, and nothing that was already stored is."""
+    name = storage.get_available_name(name)
+    try:
+        return storage.save(name, content)
+    except BaseException as exc:
+        # A store that is itself failing may refuse this too: sweep_storage finds what is left.
+        with suppress(Exception):
+            if storage.exists(name):
+                storage.delete(name)
+        if isinstance(exc, Exception):
+            raise StoreFailed(f"Could not store {name}: {exc}") from exc
+        raise
+
+
 @contextmanager
 def atomic_with_files() -> Iterator[list[str]]:
     """A transaction that also removes the files written in it if it fails.
@@ -488,7 +518,9 @@ def atomic_with_files() -> Iterator[list[str]]:
     except BaseException:
         storage = storages["evidence"]
         for name in written:
-            storage.delete(name)
+            # A store that is itself failing may refuse this too: sweep_storage finds the rest.
+            with suppress(Exception):
+                storage.delete(name)
         raise
 
 
@@ -515,10 +547,10 @@ def store_file(
         uploaded_by=by,
     )
     prepared.content.seek(0)
-    record.file.name = storage.save(f"{folder}/{key}{prepared.extension}", prepared.content)
+    record.file.name = save_whole(storage, f"{folder}/{key}{prepared.extension}", prepared.content)
     written.append(record.file.name)
     for variant, data in prepared.renditions.items():
-        name = storage.save(f"{folder}/{key}-{variant}.jpg", ContentFile(data))
+        name = save_whole(storage, f"{folder}/{key}-{variant}.jpg", ContentFile(data))
         written.append(name)
         getattr(record, variant).name = name
     record.save()
@@ -532,8 +564,8 @@ def store_checked(record: EvidenceFile, prepared: PreparedFile, *, written: list
     sent = record.file.name
     folder = f"evidence/{record.evidence.portfolio_id}/{record.evidence_id}"
     prepared.content.seek(0)
-    record.file.name = storages["evidence"].save(
-        f"{folder}/{uuid.uuid4().hex}{prepared.extension}", prepared.content
+    record.file.name = save_whole(
+        storages["evidence"], f"{folder}/{uuid.uuid4().hex}{prepared.extension}", prepared.content
     )
     written.append(record.file.name)
     record.size = prepared.size

@@ -1,14 +1,19 @@
 import re
+import uuid
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import get_text_list
 
+from portfolio import limits
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
-from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.limits import ShowsLimits
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from units.models import Criterion
 
 DECLARATION = (
@@ -71,6 +76,64 @@ class EvidenceFilesField(forms.FileField):
         return prepared
 
 
+def add_submission_key(form: forms.BaseForm) -> None:
+    """Give a form that creates evidence its one-time key, made when the form is shown: posting
+    the same form again finds the item it made (``EvidenceItem.submission_key``)."""
+    form.fields["submission_key"] = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    if not form.is_bound:
+        form.initial["submission_key"] = uuid.uuid4()
+
+
+def submitted_key(form: forms.BaseForm) -> uuid.UUID | None:
+    """The one-time key a bound form was posted with, read before the form is validated (so
+    that nothing of a repeated post is checked or stored); None if it has none."""
+    try:
+        return uuid.UUID(str(form.data.get("submission_key", "")))
+    except ValueError:
+        return None
+
+
+def refuse_repeated_files(portfolio: Portfolio, files: list[PreparedFile]) -> list[PreparedFile]:
+    """``files``, unless one is already in the portfolio or chosen twice: then a ValidationError
+    names each such file and where it is. A photo is re-encoded when stored, so a file is
+    compared as it was sent as well as as it is stored."""
+    if not files:
+        return files
+    hashes = {f.uploaded_sha256 for f in files} | {f.sha256 for f in files}
+    earlier = (
+        EvidenceFile.objects.filter(evidence__portfolio=portfolio, purged_at__isnull=True)
+        .filter(Q(uploaded_sha256__in=hashes) | Q(sha256__in=hashes))
+        .select_related("evidence")
+        .order_by("uploaded_at", "pk")
+    )
+    found: dict[str, EvidenceFile] = {}
+    for stored in earlier:
+        found.setdefault(stored.uploaded_sha256, stored)
+        found.setdefault(stored.sha256, stored)
+    errors, chosen = [], {}
+    for prepared in files:
+        stored = found.get(prepared.uploaded_sha256) or found.get(prepared.sha256)
+        if stored is not None:
+            uploaded = timezone.localtime(stored.uploaded_at)
+            day = date_format(
+                uploaded, "j F" if uploaded.year == timezone.localdate().year else "j F Y"
+            )
+            errors.append(
+                f"{prepared.original_name} is already uploaded to '{stored.evidence.title}' on "
+                f"{day}; it was not added again."
+            )
+        elif first := chosen.get(prepared.uploaded_sha256):
+            errors.append(
+                f"{prepared.original_name} is the same file as {first.original_name}, chosen "
+                "twice; choose it once."
+            )
+        chosen.setdefault(prepared.uploaded_sha256, prepared)
+    if errors:
+        errors.append("Nothing was saved: choose the files again without the repeated ones.")
+        raise forms.ValidationError(errors)
+    return files
+
+
 class CriterionChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
@@ -88,7 +151,7 @@ def not_in_future(day):
 _CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
 
 
-class EvidenceForm(forms.ModelForm):
+class EvidenceForm(ShowsLimits, forms.ModelForm):
     files = EvidenceFilesField(
         label="Add files",
         help_text="Photos, documents, recordings or videos; on a phone you can use the camera "
@@ -154,11 +217,16 @@ class EvidenceForm(forms.ModelForm):
         self.fields["setting"].required = False
         self.fields["customer"].choices = EvidenceItem.Customer.choices
         self.fields["customer"].required = False
+        if self.instance.pk is None:
+            add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
+
+    def clean_files(self):
+        return refuse_repeated_files(self.portfolio, self.cleaned_data["files"])
 
     def clean_customer_reference(self):
         reference = self.cleaned_data["customer_reference"].strip()
@@ -203,8 +271,9 @@ class EvidenceForm(forms.ModelForm):
         return cleaned
 
 
-class KnowledgeAnswerForm(forms.Form):
+class KnowledgeAnswerForm(ShowsLimits, forms.Form):
     answer = forms.CharField(
+        max_length=EvidenceItem._meta.get_field("account").max_length,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Answer in your own words, with examples from your job where you can.",
     )
@@ -240,7 +309,7 @@ class SubmitEvidenceForm(forms.Form):
         return cleaned
 
 
-class WitnessTestimonyForm(forms.ModelForm):
+class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
     class Meta:
         model = WitnessTestimony
         fields = [
@@ -288,9 +357,10 @@ class WitnessConfirmForm(forms.Form):
         return typed
 
 
-class WitnessDeclineForm(forms.Form):
+class WitnessDeclineForm(ShowsLimits, forms.Form):
     reason = forms.CharField(
         label="Why are you declining?",
+        max_length=limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The learner and their assessor will see this.",
     )

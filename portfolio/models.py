@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_text_list
 
+from portfolio import limits
+
 
 def _evidence_storage():
     return storages["evidence"]
@@ -427,7 +429,7 @@ class EvidenceItem(models.Model):
         blank=True,
         help_text="Your own label for the customer, never their name or contact details.",
     )
-    account = models.TextField("what happened", blank=True)
+    account = models.TextField("what happened", blank=True, max_length=limits.ACCOUNT)
     claimed_criteria = models.ManyToManyField(
         "units.Criterion",
         through="CriterionClaim",
@@ -456,6 +458,9 @@ class EvidenceItem(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The one-time key of the form that created it: the same form posted again (a double tap, a
+    # retry on a bad connection) finds this item instead of adding another.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = EvidenceQuerySet.as_manager()
 
@@ -675,7 +680,9 @@ class WitnessTestimony(models.Model):
     not_a_relative = models.BooleanField("the witness is not a relative of mine", default=False)
     witness_email = models.EmailField("witness's e-mail address")
     statement = models.TextField(
-        "what the witness saw", help_text="The witness is asked to confirm this, word for word."
+        "what the witness saw",
+        max_length=limits.STATEMENT,
+        help_text="The witness is asked to confirm this, word for word.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_SENT)
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -684,7 +691,7 @@ class WitnessTestimony(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     response_ip = models.GenericIPAddressField(null=True, blank=True)
     confirmed_name = models.CharField("name typed by the witness", max_length=200, blank=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = models.TextField(blank=True, max_length=limits.NOTE)
 
     class Meta:
         verbose_name_plural = "witness testimonies"

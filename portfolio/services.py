@@ -4,11 +4,13 @@ import datetime
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -147,14 +149,47 @@ def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
     )
 
 
+class AlreadySaved(Exception):
+    """The form was posted before (its one-time key made ``evidence``): nothing more is saved."""
+
+    def __init__(self, evidence: EvidenceItem):
+        super().__init__(f"'{evidence.title}' was already saved from this form.")
+        self.evidence = evidence
+
+
+def saved_from(portfolio: Portfolio, key) -> EvidenceItem | None:
+    """The evidence of ``portfolio`` that the form with one-time key ``key`` made, if any."""
+    if key is None:
+        return None
+    return EvidenceItem.objects.filter(portfolio=portfolio, submission_key=key).first()
+
+
+@contextmanager
+def once(portfolio: Portfolio, key) -> Iterator[None]:
+    """Around the transaction that creates evidence with one-time key ``key``: if the same form
+    was saved meanwhile (a post at the same moment), the unique key refuses the second item,
+    which rolls back with its files, and AlreadySaved names the first."""
+    try:
+        yield
+    except IntegrityError:
+        existing = saved_from(portfolio, key)
+        if existing is None:
+            raise
+        raise AlreadySaved(existing) from None
+
+
 def evidence_save(
     *, form, by: User, files: list[PreparedFile], created: bool, site_url: str = ""
 ) -> EvidenceItem:
     """Save the evidence form and its new files in one transaction: all of it or none.
 
     A change is refused if the item was submitted since the form's copy was read (from
-    another tab, while the files were being checked)."""
-    with atomic_with_files() as written:
+    another tab, while the files were being checked). New evidence is made once per form: the
+    same form saved again raises AlreadySaved, storing nothing."""
+    key = form.cleaned_data.get("submission_key") if created else None
+    if created and (existing := saved_from(form.instance.portfolio, key)):
+        raise AlreadySaved(existing)
+    with once(form.instance.portfolio, key), atomic_with_files() as written:
         if not created:
             current = _changeable(
                 form.instance,
@@ -165,6 +200,8 @@ def evidence_save(
             # The form changes the learner's words, never where the item is in its workflow.
             for name in ("status", "declared_at", "submitted_at"):
                 setattr(form.instance, name, getattr(current, name))
+        else:
+            form.instance.submission_key = key
         evidence = form.save()
         # The files are stored before anything is audited: the chain's head stays locked from
         # the first entry to the commit, and no one else's entry should wait on an upload.
@@ -505,6 +542,12 @@ def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
             evidence, by, refusal="'{title}' is with your assessor now, so it cannot change."
         )
         testimony = form.save(commit=False)
+        if testimony.pk is None and (
+            made := WitnessTestimony.objects.filter(evidence=evidence).first()
+        ):
+            # The same form posted twice at once: the first post made the testimony, and this
+            # one saves onto it rather than adding a second.
+            testimony.pk = made.pk
         if testimony.pk:
             # The witness may have answered since the form was read: their answer stands.
             current = _unanswered(testimony.pk)

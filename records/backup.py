@@ -30,6 +30,7 @@ from django.utils import timezone
 from assessments.signatures import signature_rows
 from audit.chain import verify_chains
 from audit.models import AuditEntry
+from portfolio.files import save_whole
 from portfolio.models import EvidenceFile, Portfolio, User
 from portfolio.signable import suspended
 from records.integrity import hash_stored, record_check
@@ -323,7 +324,7 @@ def _write_back(source: Path, entry: dict[str, Any]) -> str | None:
     if storage.exists(name):
         storage.delete(name)
     with (Path(source) / "files" / name).open("rb") as handle:
-        saved = storage.save(name, File(handle, name=os.path.basename(name)))
+        saved = save_whole(storage, name, File(handle, name=os.path.basename(name)))
     if saved != name:
         return f"{name} was stored as {saved}"
     with storage.open(name, "rb") as handle:

@@ -28,7 +28,7 @@ from assessments.models import (
 from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
-from audit.chain import proof_for
+from audit.chain import copies, proof_for
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from records.integrity import hash_stored, record_check
@@ -162,15 +162,17 @@ def _context(portfolio: Portfolio) -> dict:
         "matrix_pages": matrix_pages,
         "signatures": signature_rows(portfolio),
         "signable": stored(portfolio),
-        "audit_heads": proof_for(portfolio.learner_id),
+        # Copies made of the record (this PDF among them) are left out of what it shows and of
+        # its proof, so the PDF of an unchanged portfolio is the same PDF.
+        "audit_heads": proof_for(portfolio.learner_id, leaving_out_copies=True),
         "samples": IqaSample.objects.filter(portfolio=portfolio)
         .select_related("iqa", "assessor")
         .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")
         .order_by("created_at", "pk"),
         "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
-        "audit_entries": AuditEntry.objects.filter(portfolio=portfolio).order_by(
-            "created_at", "id"
-        ),
+        "audit_entries": AuditEntry.objects.filter(portfolio=portfolio)
+        .exclude(copies())
+        .order_by("created_at", "id"),
         "attachment_cap": cap,
     }
 

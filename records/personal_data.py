@@ -1,8 +1,9 @@
 """Everything held about a person, as one ZIP: their records as JSON and their files."""
 
 import json
-import tempfile
 import zipfile
+from collections.abc import Callable
+from typing import IO
 
 from django.core.files.storage import storages
 from django.forms.models import model_to_dict
@@ -21,12 +22,65 @@ def _rows(queryset, exclude=()) -> list[dict]:
     ]
 
 
-def personal_data_zip(user: User) -> tempfile.SpooledTemporaryFile:
-    """A ZIP of the person's account, portfolios, evidence, files and everything about them."""
+def personal_data_zip(
+    user: User, out: IO[bytes], *, progress: Callable[..., None] = lambda done, total=None: None
+) -> list[str]:
+    """Write a ZIP of the person's account, portfolios, evidence, files and everything about
+    them to ``out``, calling ``progress(done, total)`` as each file is copied. A stored file that
+    is missing or cannot be read is listed in MISSING.txt and in records.json instead of stopping
+    the export; returns what was missing."""
     portfolios = Portfolio.objects.filter(learner=user)
     evidence = EvidenceItem.objects.filter(portfolio__in=portfolios).order_by("pk")
     files = list(EvidenceFile.objects.ready().filter(evidence__in=evidence).order_by("pk"))
-    records = {
+    kept = [f for f in files if not f.purged_at]
+    progress(0, len(kept) + 1)
+    storage = storages["evidence"]
+    missing: dict[int, str] = {}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, f in enumerate(kept, start=1):
+            try:
+                with (
+                    storage.open(f.file.name, "rb") as handle,
+                    archive.open(_in_zip(f), "w") as target,
+                ):
+                    for chunk in iter(lambda h=handle: h.read(1024 * 1024), b""):
+                        target.write(chunk)
+            except Exception as exc:  # each store fails its own way: OSError, a bucket error
+                # A part written before the read failed stays in the ZIP under its name; the
+                # listing says it is incomplete.
+                missing[f.pk] = f"could not be read from the store ({exc.__class__.__name__})"
+            progress(done)
+        records = _records(user, portfolios, evidence, files, missing)
+        archive.writestr("records.json", json.dumps(records, indent=2, default=str))
+        archive.writestr(
+            "README.txt",
+            "records.json holds everything this portfolio service holds about you; the files "
+            "folder holds the files you uploaded, by evidence item.\n"
+            + ("MISSING.txt lists the files that could not be included.\n" if missing else ""),
+        )
+        lines = [
+            f"{f.original_name} (evidence {f.evidence_id}, file {f.pk}, SHA-256 {f.sha256}): "
+            f"{missing[f.pk]}"
+            for f in kept
+            if f.pk in missing
+        ]
+        if lines:
+            archive.writestr(
+                "MISSING.txt",
+                "These files are held in your records but could not be included:\n"
+                + "\n".join(lines)
+                + "\n",
+            )
+    progress(len(kept) + 1)
+    return lines
+
+
+def _in_zip(f: EvidenceFile) -> str:
+    return f"files/{f.evidence_id}/{f.pk}-{f.original_name}"
+
+
+def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict:
+    return {
         "account": {
             **{name: getattr(user, name) for name in PERSONAL_FIELDS},
             "roles": [role.value for role in user.roles],
@@ -42,9 +96,8 @@ def personal_data_zip(user: User) -> tempfile.SpooledTemporaryFile:
                 "size": f.size,
                 "sha256": f.sha256,
                 "uploaded_at": f.uploaded_at,
-                "in_this_zip": f"files/{f.evidence_id}/{f.pk}-{f.original_name}"
-                if not f.purged_at
-                else None,
+                "in_this_zip": _in_zip(f) if not f.purged_at and f.pk not in missing else None,
+                **({"missing": missing[f.pk]} if f.pk in missing else {}),
             }
             for f in files
         ],
@@ -71,24 +124,3 @@ def personal_data_zip(user: User) -> tempfile.SpooledTemporaryFile:
             | AuditEntry.objects.filter(actor=user)
         ),
     }
-    # Returned open: the FileResponse that sends it closes it.
-    out = tempfile.SpooledTemporaryFile(max_size=50 * 1024 * 1024)  # noqa: SIM115
-    storage = storages["evidence"]
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("records.json", json.dumps(records, indent=2, default=str))
-        archive.writestr(
-            "README.txt",
-            "records.json holds everything this portfolio service holds about you; the files "
-            "folder holds the files you uploaded, by evidence item.\n",
-        )
-        for f in files:
-            if f.purged_at:
-                continue
-            with (
-                storage.open(f.file.name, "rb") as handle,
-                archive.open(f"files/{f.evidence_id}/{f.pk}-{f.original_name}", "w") as target,
-            ):
-                for chunk in iter(lambda h=handle: h.read(1024 * 1024), b""):
-                    target.write(chunk)
-    out.seek(0)
-    return out

@@ -1,5 +1,6 @@
 """Purging what is past its retention date: files removed, the learner anonymised, the
-assessment decisions kept; and bulk exports' ZIPs removed once they have been kept long enough."""
+assessment decisions kept; and the files made in the background (PDFs, ZIPs) removed once they
+have been kept long enough."""
 
 import datetime
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from audit.chain import erase_personal_details, record
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
-from records.models import BulkExport
+from records.models import Export
 
 REMOVED = "[removed after the retention period]"
 
@@ -63,9 +64,13 @@ def purge(portfolio: Portfolio) -> int:
             data={"files": [f.sha256 for f in files], "retain_until": portfolio.retain_until},
         )
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
-        # Copies of its PDF in export ZIPs go with it, however young they are.
-        for export in BulkExport.objects.filter(status=BulkExport.Status.DONE):
-            if portfolio.pk in export.portfolio_ids:
+        # Copies of its PDF and of its learner's data go with it, however young they are.
+        for export in Export.objects.filter(status=Export.Status.DONE):
+            if (
+                portfolio.pk in export.portfolio_ids
+                or export.portfolio_id == portfolio.pk
+                or (export.kind == Export.Kind.DATA and export.requested_by_id == learner.pk)
+            ):
                 remove_export(export, reason=f"portfolio #{portfolio.pk} in it was purged")
     return len(files)
 
@@ -73,16 +78,18 @@ def purge(portfolio: Portfolio) -> int:
 def exports_due_for_removal(now=None):
     """Ready exports finished more than ``BULK_EXPORT_KEEP_DAYS`` ago."""
     cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
-    return BulkExport.objects.filter(
-        status=BulkExport.Status.DONE, finished_at__lt=cutoff
-    ).select_related("requested_by")
+    return Export.objects.filter(status=Export.Status.DONE, finished_at__lt=cutoff).select_related(
+        "requested_by"
+    )
 
 
-def remove_export(export: BulkExport, *, reason: str) -> None:
-    """Remove an export's ZIP, keeping its row (who asked for which portfolios) and auditing it."""
+def remove_export(export: Export, *, reason: str) -> None:
+    """Remove an export's file, keeping its row (who asked for what) and auditing it. A file
+    handed out again by other ready exports (an unchanged portfolio's PDF) stays until the last
+    of them is removed."""
     name = export.file.name
     with transaction.atomic():
-        export.status = BulkExport.Status.REMOVED
+        export.status = Export.Status.REMOVED
         export.removed_at = timezone.now()
         export.file.name = ""
         export.save(update_fields=["status", "removed_at", "file"])
@@ -91,8 +98,13 @@ def remove_export(export: BulkExport, *, reason: str) -> None:
             actor=None,
             actor_label="purge_expired",
             obj=export,
-            summary=f"The ZIP of {export} was removed: {reason}",
-            data={"portfolios": export.portfolio_ids, "reason": reason},
+            summary=f"The file of {export} was removed: {reason}",
+            data={
+                "kind": export.kind,
+                "portfolios": export.portfolios_in,
+                "reason": reason,
+            },
         )
-        if name:
+        shared = Export.objects.filter(status=Export.Status.DONE, file=name).exists()
+        if name and not shared:
             transaction.on_commit(lambda: storages["evidence"].delete(name))

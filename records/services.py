@@ -1,48 +1,114 @@
-"""Making records from portfolios, each one written to the audit trail: the portfolio PDF, the
-personal-data ZIP and the request for a bulk export."""
+"""Asking for records made from portfolios, each asking written to the audit trail, and noticing
+the ones whose worker stopped."""
 
-from typing import IO
+import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from audit.chain import record
 from portfolio.models import Portfolio, User
-from records.models import BulkExport
-from records.pdf import render_portfolio_pdf
-from records.personal_data import personal_data_zip
-from records.tasks import build_bulk_export
+from records.exports import builder_for
+from records.models import Export
+from records.tasks import audit_finished, build_export, ready_export
 
 
-def portfolio_pdf_export(*, portfolio: Portfolio, by: User) -> bytes:
-    """The whole portfolio as one PDF, for someone who may see it."""
-    data = render_portfolio_pdf(portfolio)
-    record(
-        "portfolio.exported",
-        actor=by,
-        obj=portfolio,
+def export_request(
+    *,
+    kind: str,
+    by: User,
+    portfolio: Portfolio | None = None,
+    portfolio_ids: list[int] | None = None,
+) -> Export:
+    """Queue a record of ``kind`` to be made for ``by`` (who may see what it holds). If one for
+    the same person and portfolio is already waiting or being built, that one is returned; if a
+    ready file shows exactly what this one would, a new ready row hands it out at once."""
+    one_at_a_time = kind != Export.Kind.BULK
+    if one_at_a_time and (running := _unfinished(kind, by, portfolio)) is not None:
+        return running
+    export = Export(
+        kind=kind,
+        requested_by=by,
         portfolio=portfolio,
-        summary=f"{by} exported the portfolio as a PDF",
-        data={"bytes": len(data)},
+        portfolio_ids=portfolio_ids or [],
+        total=len(portfolio_ids) if portfolio_ids else 1,
     )
-    return data
-
-
-def personal_data_export(*, by: User) -> IO[bytes]:
-    """Everything held about ``by``, as a ZIP of JSON records and their files."""
-    record("data.exported", actor=by, summary=f"{by} downloaded everything held about them")
-    return personal_data_zip(by)
-
-
-def bulk_export_request(*, portfolio_ids: list[int], by: User) -> BulkExport:
-    """Queue the PDFs of ``portfolio_ids`` (ones ``by`` may see) to be built into one ZIP."""
-    with transaction.atomic():
-        export = BulkExport.objects.create(requested_by=by, portfolio_ids=portfolio_ids)
-        record(
-            "export.requested",
-            actor=by,
-            obj=export,
-            summary=f"{by} asked for {len(portfolio_ids)} portfolio PDFs as one ZIP",
-            data={"portfolios": portfolio_ids},
-        )
-    build_bulk_export.enqueue(export.pk)
+    builder = builder_for(export)
+    key = builder.reuse_key(export) if builder.reuse_key else ""
+    ready = ready_export(export, key)
+    try:
+        with transaction.atomic():
+            if ready is not None:
+                export.status, export.done = Export.Status.DONE, export.total
+                export.file.name, export.size, export.reuse_key = ready.file.name, ready.size, key
+                export.finished_at = timezone.now()
+            export.save()
+            record(
+                "export.requested",
+                actor=by,
+                obj=export,
+                summary=f"{by} asked for {_what(export)}",
+                data={
+                    "kind": kind,
+                    "portfolios": export.portfolios_in,
+                },
+            )
+            if ready is not None:
+                audit_finished(export)
+    except IntegrityError:
+        # Another request for the same started a moment ago.
+        if one_at_a_time and (running := _unfinished(kind, by, portfolio)) is not None:
+            return running
+        raise
+    if ready is None:
+        build_export.enqueue(export.pk)
     return export
+
+
+def _unfinished(kind: str, by: User, portfolio: Portfolio | None) -> Export | None:
+    return (
+        Export.objects.unfinished().filter(kind=kind, requested_by=by, portfolio=portfolio).first()
+    )
+
+
+def _what(export: Export) -> str:
+    if export.kind == Export.Kind.BULK:
+        return f"{len(export.portfolio_ids)} portfolio PDFs as one ZIP"
+    if export.kind == Export.Kind.PDF:
+        return "the portfolio as a PDF"
+    return export.get_kind_display().lower()
+
+
+def bulk_export_request(*, portfolio_ids: list[int], by: User) -> Export:
+    """Queue the PDFs of ``portfolio_ids`` (ones ``by`` may see) to be built into one ZIP."""
+    return export_request(kind=Export.Kind.BULK, by=by, portfolio_ids=portfolio_ids)
+
+
+def exports_fail_stale(exports=None, *, now: datetime.datetime | None = None) -> list[Export]:
+    """Mark failed the running exports (of ``exports``, or all) whose worker has not reported
+    for ``EXPORT_STALE_MINUTES``, auditing each; returns them."""
+    failed = []
+    for export in (exports if exports is not None else Export.objects.all()).stale(now):
+        with transaction.atomic():
+            stopped = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
+                status=Export.Status.FAILED, error=Export.STOPPED, finished_at=timezone.now()
+            )
+            if stopped:
+                export.refresh_from_db()
+                audit_finished(export)
+                failed.append(export)
+    return failed
+
+
+def export_handed_out(*, export: Export, by: User) -> None:
+    """Audit a download of a portfolio's PDF as an export by whoever downloads it (a ready
+    file handed out again is exported again)."""
+    if export.kind == Export.Kind.PDF:
+        record(
+            "portfolio.exported",
+            actor=by,
+            obj=export.portfolio,
+            portfolio=export.portfolio,
+            summary=f"{by} exported the portfolio as a PDF",
+            data={"bytes": export.size, "export": export.pk},
+        )

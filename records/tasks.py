@@ -1,55 +1,116 @@
-"""Background work: several portfolios' PDFs as one ZIP."""
+"""Background work: every record made in the worker (see ``records.exports``)."""
 
 import tempfile
-import zipfile
 
 from django.core.files import File
 from django.core.files.storage import storages
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from audit.chain import record
-from portfolio.models import Portfolio
-from records.models import BulkExport
-from records.pdf import render_portfolio_pdf
+from portfolio.files import save_whole
+from records.exports import Progress, Stopped, builder_for
+from records.models import Export
 
 
 @task()
-def build_bulk_export(export_id: int) -> None:
-    """Render each portfolio of the export into one ZIP, recording progress as it goes."""
-    export = BulkExport.objects.select_related("requested_by").get(pk=export_id)
-    export.status = BulkExport.Status.RUNNING
-    export.save(update_fields=["status"])
-    portfolios = Portfolio.objects.filter(pk__in=export.portfolio_ids).select_related(
-        "learner", "unit"
+def build_export(export_id: int) -> None:
+    """Build the export's file with its kind's builder, recording progress (the heartbeat) as
+    it goes; a ready file showing the same is reused instead of building another."""
+    now = timezone.now()
+    claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
+        status=Export.Status.RUNNING, started_at=now, heartbeat_at=now
     )
+    if not claimed:
+        return  # already built, or marked failed or removed while it waited
+    export = Export.objects.select_related("requested_by", "portfolio__learner", "portfolio__unit")
+    export = export.get(pk=export_id)
+    builder = builder_for(export)
+    storage = storages["evidence"]
+    name = ""
     try:
+        key = builder.reuse_key(export) if builder.reuse_key else ""
+        ready = ready_export(export, key)
+        if ready is not None:
+            _finish(export, Export.Status.DONE, name=ready.file.name, size=ready.size, key=key)
+            return
         with tempfile.TemporaryFile() as handle:
-            with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-                for portfolio in portfolios.order_by("pk"):
-                    archive.writestr(
-                        f"{portfolio.pk}-{portfolio.learner.username}-{portfolio.unit.code}.pdf",
-                        render_portfolio_pdf(portfolio),
-                    )
-                    export.done += 1
-                    export.save(update_fields=["done"])
+            builder.build(export, Progress(export), handle)
             handle.seek(0)
-            name = storages["evidence"].save(f"exports/{export.pk}.zip", File(handle))
-        export.file.name = name
-        export.size = storages["evidence"].size(name)
-        export.status = BulkExport.Status.DONE
+            name = save_whole(storage, f"exports/{export.pk}.{builder.extension}", File(handle))
+        if not _finish(export, Export.Status.DONE, name=name, size=storage.size(name), key=key):
+            storage.delete(name)  # marked failed meanwhile: nobody will download it
+    except Stopped:
+        if name:
+            storage.delete(name)
     except Exception as exc:
-        export.status = BulkExport.Status.FAILED
-        export.error = str(exc)[:2000]
+        _finish(export, Export.Status.FAILED, error=str(exc)[:2000] or exc.__class__.__name__)
         raise
-    finally:
-        export.finished_at = timezone.now()
-        export.save(update_fields=["file", "size", "status", "error", "finished_at"])
+
+
+# Bulk exports queued before every kind shared one task are started under this name.
+build_bulk_export = build_export
+
+
+def ready_export(export: Export, key: str) -> Export | None:
+    """A ready export of the same kind and portfolio whose file shows the same (``key``)."""
+    if not key:
+        return None
+    ready = (
+        Export.objects.filter(
+            kind=export.kind, portfolio=export.portfolio, status=Export.Status.DONE, reuse_key=key
+        )
+        .exclude(pk=export.pk)
+        .exclude(file="")
+        .order_by("-finished_at")
+        .first()
+    )
+    if ready is None or not storages["evidence"].exists(ready.file.name):
+        return None
+    return ready
+
+
+def _finish(
+    export: Export, status: str, *, name: str = "", size: int = 0, key: str = "", error: str = ""
+) -> bool:
+    """Mark the running export done or failed, and audit it; False if it was no longer running
+    (marked failed as stale while it was being built)."""
+    now = timezone.now()
+    with transaction.atomic():
+        finished = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
+            status=status,
+            file=name,
+            size=size,
+            reuse_key=key,
+            error=error,
+            finished_at=now,
+            heartbeat_at=now,
+            done=export.total if status == Export.Status.DONE else export.done,
+        )
+        if not finished:
+            return False
+        export.refresh_from_db()
+        audit_finished(export)
+    return True
+
+
+def audit_finished(export: Export) -> None:
+    record(
+        "export.finished",
+        actor=export.requested_by,
+        obj=export,
+        summary=f"{export}: {export.get_status_display().lower()}",
+        data={
+            "kind": export.kind,
+            "portfolios": export.portfolios_in,
+            "status": export.status,
+        },
+    )
+    if export.kind == Export.Kind.DATA and export.status == Export.Status.DONE:
         record(
-            "export.finished",
+            "data.exported",
             actor=export.requested_by,
             obj=export,
-            summary=f"Export of {export.total} portfolio PDFs for {export.requested_by}: "
-            f"{export.get_status_display().lower()}",
-            data={"portfolios": export.portfolio_ids, "status": export.status},
+            summary=f"{export.requested_by} downloaded everything held about them",
         )

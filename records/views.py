@@ -13,39 +13,51 @@ from portfolio.access import get_for_user
 from portfolio.files import stored_file_response
 from portfolio.models import Portfolio
 from records import services
-from records.models import BulkExport
+from records.exports import builder_for
+from records.models import Export
 
 EXPORT_PAGE_SIZE = 100
 
 
 @login_required
-def my_data(request: HttpRequest) -> FileResponse:
-    """Everything held about the signed-in person, as a ZIP of JSON records and their files."""
-    return FileResponse(
-        services.personal_data_export(by=request.user),
-        as_attachment=True,
-        filename=f"my-portfolio-data-{request.user.username}.zip",
-        content_type="application/zip",
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Everything held about the signed-in person, as a ZIP of JSON records and their files:
+    made in the background on a POST, shown on its progress page."""
+    if request.method == "POST":
+        return redirect(services.export_request(kind=Export.Kind.DATA, by=request.user))
+    return render(
+        request,
+        "records/my_data.html",
+        {"exports": Export.objects.filter(kind=Export.Kind.DATA, requested_by=request.user)[:5]},
     )
 
 
 @login_required
 def portfolio_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The whole portfolio as one PDF, for anyone who may see the portfolio."""
+    """The whole portfolio as one PDF, for anyone who may see the portfolio: made in the
+    background on a POST; a GET (an old bookmark) shows the page that starts it."""
     portfolio = get_for_user(
         request.user, Portfolio.objects.select_related("learner", "unit"), pk=pk
     )
-    data = services.portfolio_pdf_export(portfolio=portfolio, by=request.user)
-    response = HttpResponse(data, content_type="application/pdf")
-    name = f"portfolio-{portfolio.learner.username}-{portfolio.unit.code}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    if request.method == "POST":
+        export = services.export_request(kind=Export.Kind.PDF, by=request.user, portfolio=portfolio)
+        return redirect(export)
+    return render(
+        request,
+        "records/portfolio_pdf.html",
+        {
+            "portfolio": portfolio,
+            "exports": Export.objects.filter(
+                kind=Export.Kind.PDF, portfolio=portfolio, requested_by=request.user
+            )[:5],
+        },
+    )
 
 
 @login_required
 def bulk_export_new(request: HttpRequest) -> HttpResponse:
     """An EQA or administrator chooses portfolios to export together as one ZIP of PDFs."""
-    if not BulkExport.may_request(request.user):
+    if not Export.may_request_bulk(request.user):
         raise PermissionDenied
     visible = (
         Portfolio.objects.visible_to(request.user)
@@ -72,38 +84,48 @@ def bulk_export_new(request: HttpRequest) -> HttpResponse:
             "query": query,
             "status": status,
             "statuses": Portfolio.Status.choices,
-            "exports": BulkExport.objects.filter(requested_by=request.user)[:10],
+            "exports": Export.objects.filter(kind=Export.Kind.BULK, requested_by=request.user)[:10],
         },
     )
 
 
-def _own_export(request: HttpRequest, pk: int, **lookup) -> BulkExport:
-    """The person's own export, while they may still see every portfolio in it (an EQA's
-    grant may have expired since they asked for it)."""
-    export = get_object_or_404(BulkExport, pk=pk, requested_by=request.user, **lookup)
-    wanted = set(export.portfolio_ids)
-    visible = Portfolio.objects.visible_to(request.user).filter(pk__in=wanted)
-    if visible.count() != len(wanted):
+def _own_export(request: HttpRequest, pk: int, **lookup) -> Export:
+    """The person's own export, while they may still see what it holds (an EQA's grant may
+    have expired since they asked for it)."""
+    export = get_object_or_404(
+        Export.objects.select_related("portfolio__learner", "portfolio__unit"),
+        pk=pk,
+        requested_by=request.user,
+        **lookup,
+    )
+    if not builder_for(export).may_see(export, request.user):
         raise Http404("This export holds portfolios you may no longer see.")
     return export
 
 
 @login_required
-def bulk_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An export's progress: refreshed while it waits or is built, its file once ready."""
     export = _own_export(request, pk)
+    if export.worker_stopped:
+        services.exports_fail_stale(Export.objects.filter(pk=export.pk))
+        export.refresh_from_db()
     return render(
         request,
-        "records/bulk_export_detail.html",
+        "records/export_detail.html",
         {"export": export, "keep_days": settings.BULK_EXPORT_KEEP_DAYS},
     )
 
 
 @login_required
-def bulk_export_download(request: HttpRequest, pk: int) -> FileResponse:
-    export = _own_export(request, pk, status=BulkExport.Status.DONE)
-    return stored_file_response(
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = _own_export(request, pk, status=Export.Status.DONE)
+    builder = builder_for(export)
+    response = stored_file_response(
         export.file.name,
         as_attachment=True,
-        filename=f"portfolios-{export.pk}.zip",
-        content_type="application/zip",
+        filename=builder.filename(export),
+        content_type=builder.content_type,
     )
+    services.export_handed_out(export=export, by=request.user)
+    return response

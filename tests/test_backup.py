@@ -17,7 +17,7 @@ from audit.chain import record, verify_chains
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, User
 from records.backup import backed_up_models
-from records.models import BulkExport
+from records.models import Export
 from tests import samples
 from tests.factories import EvidenceFactory
 
@@ -82,8 +82,8 @@ def centre(c4):
     draft = EvidenceItem.objects.filter(portfolio__learner__username="learner3").first()
     attach(draft, "letter.pdf", samples.pdf())
     admin = User.objects.get(username="admin")
-    export = BulkExport.objects.create(
-        requested_by=admin, portfolio_ids=[1], status=BulkExport.Status.DONE, size=3
+    export = Export.objects.create(
+        requested_by=admin, portfolio_ids=[1], status=Export.Status.DONE, size=3
     )
     export.file.name = storages["evidence"].save(f"exports/{export.pk}.zip", ContentFile(b"zip"))
     export.save()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from portfolio.models import Portfolio
-from records.models import BulkExport
+from records.models import Export
 from tests.factories import PortfolioFactory, c4_unit
 
 pytestmark = pytest.mark.django_db
@@ -31,12 +31,12 @@ def test_an_eqa_exports_the_granted_portfolios_as_one_zip(client, login, make_gr
 
     response = client.post("/exports/", {"portfolios": [granted[0].pk, granted[1].pk, hidden.pk]})
 
-    export = BulkExport.objects.get()
+    export = Export.objects.get()
     assert response.url == f"/exports/{export.pk}/"
     assert sorted(export.portfolio_ids) == sorted(p.pk for p in granted)  # never the hidden one
     waiting = client.get(f"/exports/{export.pk}/")
     assert "0 of 2 done" in waiting.text
-    assert 'http-equiv="refresh"' in waiting.text
+    assert "data-refresh-seconds" in waiting.text
 
     run_worker()
 
@@ -59,7 +59,7 @@ def test_only_eqas_and_administrators_export_in_bulk(client, login, portfolio):
 
 def test_an_export_belongs_to_whoever_asked_for_it(client, login, c4, make_user):
     admin = make_user(centre_admin=True)
-    export = BulkExport.objects.create(requested_by=admin, portfolio_ids=[PortfolioFactory().pk])
+    export = Export.objects.create(requested_by=admin, portfolio_ids=[PortfolioFactory().pk])
     login(make_user(centre_admin=True))
 
     assert client.get(f"/exports/{export.pk}/").status_code == 404
@@ -72,7 +72,7 @@ def test_choosing_nothing_is_explained(client, login, make_user, db):
     response = client.post("/exports/", {}, follow=True)
 
     assert "Choose at least one portfolio to export." in response.text
-    assert not BulkExport.objects.exists()
+    assert not Export.objects.exists()
 
 
 def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, make_user, c4):
@@ -98,7 +98,7 @@ def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, mak
 
 def test_an_export_is_refused_once_the_eqa_grant_expires(client, login, c4, make_grant):
     grant = make_grant(portfolios=[PortfolioFactory()])
-    export = BulkExport.objects.create(
+    export = Export.objects.create(
         requested_by=grant.eqa, portfolio_ids=[grant.portfolios.get().pk], status="done"
     )
     login(grant.eqa)
@@ -118,7 +118,7 @@ class TestKeepingReadyZips:
         admin = make_user(centre_admin=True)
 
         def make(portfolios, days_ago):
-            export = BulkExport.objects.create(
+            export = Export.objects.create(
                 requested_by=admin,
                 portfolio_ids=[p.pk for p in portfolios],
                 status="done",
@@ -146,7 +146,7 @@ class TestKeepingReadyZips:
 
         listed = self.purge()
 
-        assert f"1 export ZIP(s) kept over 7 days:\n  export #{old.pk}:" in listed
+        assert f"1 export file(s) kept over 7 days:\n  export #{old.pk}:" in listed
         assert "Nothing was changed" in listed
         assert storages["evidence"].exists(old_name)
         with django_capture_on_commit_callbacks(execute=True):
@@ -162,8 +162,8 @@ class TestKeepingReadyZips:
         assert storages["evidence"].exists(young.file.name)
         login(old.requested_by)
         page = client.get(f"/exports/{old.pk}/")
-        assert "The ZIP was removed on" in page.text
-        assert "A ready ZIP is kept for 7 days" in page.text
+        assert "The file was removed on" in page.text
+        assert "A ready file is kept for 7 days" in page.text
         assert "refreshes itself" not in page.text
         assert client.get(f"/exports/{old.pk}/download/").status_code == 404
         assert "It is kept for 7 days once ready, until" in client.get(f"/exports/{young.pk}/").text

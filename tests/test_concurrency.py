@@ -18,6 +18,8 @@ from audit.models import AuditEntry, AuditHead
 from portfolio import services
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from records.models import Export
+from records.tasks import build_export
 from tests import samples
 from tests.factories import (
     EvidenceFactory,
@@ -477,7 +479,7 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
     portfolio = sufficient(PortfolioFactory())
     eqa = make_grant(portfolios=[portfolio]).eqa
     monkeypatch.setattr(assessor_services, "stored", slowly(assessor_services.stored, 0.5))
-    monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    monkeypatch.setattr("records.exports.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
     client = Client()
     client.force_login(eqa)
 
@@ -488,9 +490,69 @@ def test_exporting_the_pdf_while_the_unit_is_signed_off_holds_neither_up(monkeyp
 
     def export():
         time.sleep(0.2)
-        return client.get(f"/portfolios/{portfolio.pk}/export.pdf").status_code
+        started = client.post(f"/portfolios/{portfolio.pk}/export.pdf")
+        export = Export.objects.get(pk=started.url.split("/")[-2])
+        build_export.call(export.pk)
+        return client.get(f"/exports/{export.pk}/download/").status_code
 
     results = run_together(2, lambda n: [sign_off, export][n]())
 
     assert results == ["done", 200]
     assert AuditEntry.objects.filter(action="portfolio.exported").count() == 1
+
+
+def test_the_same_new_evidence_form_posted_five_times_at_once_makes_one_item(monkeypatch):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.files.storage import FileSystemStorage
+
+    from portfolio.files import prepare_upload
+    from portfolio.models import EvidenceFile
+
+    c4_unit()
+    portfolio = PortfolioFactory()
+    key = "5b7a3c1e-8f2d-4c6b-9a0e-1d2f3a4b5c6d"
+    # Each file write waits a moment, so that every post is past its first look for the key
+    # while the first one to insert it is still storing its file.
+    monkeypatch.setattr(FileSystemStorage, "_save", slowly(FileSystemStorage._save, 0.5))
+
+    def post(n):
+        form = EvidenceForm(
+            {**evidence_form_data(portfolio), "submission_key": key}, portfolio=portfolio
+        )
+        form.instance.portfolio = portfolio
+        assert form.is_valid(), form.errors
+        upload = prepare_upload(samples.upload("notes.txt", b"What the customer said."))
+        try:
+            return services.evidence_save(
+                form=form, by=portfolio.learner, files=[upload], created=True
+            ).pk
+        except services.AlreadySaved as repeat:
+            return repeat.evidence.pk
+
+    results = run_together(5, post)
+
+    evidence = EvidenceItem.objects.get()
+    assert results == [evidence.pk] * 5
+    assert EvidenceFile.objects.count() == 1
+    on_disk = [p for p in Path(settings.PRIVATE_FILES_ROOT).rglob("*") if p.is_file()]
+    assert [p.name for p in on_disk] == [Path(evidence.files.get().file.name).name]
+
+
+def test_two_requests_for_the_same_pdf_at_once_make_one(make_grant):
+    from django.test import Client
+
+    c4_unit()
+    portfolio = PortfolioFactory()
+    eqa = make_grant(portfolios=[portfolio]).eqa
+
+    def ask(n):
+        client = Client()
+        client.force_login(eqa)
+        return client.post(f"/portfolios/{portfolio.pk}/export.pdf").url
+
+    first, second = run_together(2, ask)
+
+    assert first == second
+    assert Export.objects.filter(kind="pdf").count() == 1

@@ -61,7 +61,7 @@ from portfolio.models import (
     Portfolio,
     WitnessTestimony,
 )
-from records.models import BulkExport
+from records.models import Export
 from tests import samples
 from tests.factories import (
     PASSWORD,
@@ -185,10 +185,23 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    200, 200,    200,  LOGIN),
         data=lambda scene: {"portfolios": [scene.portfolio.pk]},
     ),
-    "bulk_export_detail": Entry(pk_of("export"),
+    # A bulk export, a portfolio's PDF and a person's data: only whoever asked for each
+    "export_detail": (
+        Entry(pk_of("export"),
                      (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
-    "bulk_export_download": Entry(pk_of("export"),
+        Entry(pk_of("pdf_export"),
+                     (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
+        Entry(pk_of("data_export"),
+                     (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+    ),
+    "export_download": (
+        Entry(pk_of("export"),
                      (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+        Entry(pk_of("pdf_export"),
+                     (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
+        Entry(pk_of("data_export"),
+                     (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+    ),
     # One portfolio
     "portfolio_detail": Entry(portfolio, VIEWERS),
     "portfolio_workplace": Entry(
@@ -492,10 +505,10 @@ def _build_world() -> SimpleNamespace:
         portfolios=[main.portfolio],
         expires_at=timezone.now() - datetime.timedelta(minutes=1),
     )
-    main.export = BulkExport.objects.create(
+    main.export = Export.objects.create(
         requested_by=people["eqa"],
         portfolio_ids=[main.portfolio.pk],
-        status=BulkExport.Status.DONE,
+        status=Export.Status.DONE,
         done=1,
         finished_at=timezone.now(),
     )
@@ -503,7 +516,26 @@ def _build_world() -> SimpleNamespace:
         "exports/matrix.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18)
     )
     main.export.save(update_fields=["file"])
+    main.pdf_export = Export.objects.create(
+        kind=Export.Kind.PDF,
+        requested_by=main.portfolio.assessor,
+        portfolio=main.portfolio,
+        status=Export.Status.DONE,
+        done=1,
+        finished_at=timezone.now(),
+        file=main.export.file.name,
+    )
+    main.data_export = Export.objects.create(
+        kind=Export.Kind.DATA,
+        requested_by=main.portfolio.learner,
+        status=Export.Status.DONE,
+        done=1,
+        finished_at=timezone.now(),
+        file=main.export.file.name,
+    )
     assessed_by_the_iqa.export = main.export
+    assessed_by_the_iqa.pdf_export = main.pdf_export
+    assessed_by_the_iqa.data_export = main.data_export
     return SimpleNamespace(
         people=people,
         scenes={"main": main, "self-assessed": assessed_by_the_iqa},
@@ -535,7 +567,7 @@ def empty_file_store():
 def quick_pdf(monkeypatch):
     """The PDF is the same whoever may have it (tests/test_pdf.py reads it): here only who gets
     it matters."""
-    monkeypatch.setattr("records.services.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
+    monkeypatch.setattr("records.exports.render_portfolio_pdf", lambda portfolio: b"%PDF-1.7\n")
 
 
 def scene_for(world, person: str) -> SimpleNamespace:
@@ -659,7 +691,7 @@ def state() -> list:
         list(EqaReview.objects.values_list("pk")),
         list(EqaGrant.objects.values_list("pk", "expires_at")),
         list(StandardisationMeeting.objects.values_list("pk")),
-        list(BulkExport.objects.values_list("pk")),
+        list(Export.objects.values_list("pk")),
     ]
 
 

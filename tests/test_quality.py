@@ -29,6 +29,8 @@ from assessments.signatures import signature_rows
 from audit.models import AuditEntry
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, User
+from records.models import Export
+from records.tasks import build_export
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory
@@ -432,7 +434,12 @@ def test_a_learner_downloads_everything_held_about_them(client, login, portfolio
         )  # fmt: skip
     login(portfolio.learner)
 
-    response = client.get("/me/data/")
+    started = client.post("/me/data/")
+    export = Export.objects.get(requested_by=portfolio.learner)
+    assert started.url == f"/exports/{export.pk}/"
+    assert not AuditEntry.objects.filter(action="data.exported").exists()
+    build_export.call(export.pk)  # as the worker does
+    response = client.get(f"/exports/{export.pk}/download/")
 
     assert response["Content-Disposition"].startswith("attachment;")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))

@@ -12,15 +12,16 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
 from storages.backends.s3 import S3File
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceFile, Portfolio
-from records.models import BulkExport
+from records.models import Export
 from records.retention import purge
+from records.tasks import build_export
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import EvidenceFactory, edit_form_data
@@ -173,10 +174,14 @@ def test_the_pdf_embeds_files_read_from_the_bucket(bucket, client, login, portfo
     assert not local_files()
     login(portfolio.learner)
 
-    response = client.get(f"/portfolios/{portfolio.pk}/export.pdf")
+    client.post(f"/portfolios/{portfolio.pk}/export.pdf")
+    export = Export.objects.get()
+    build_export.call(export.pk)  # as the worker does
+    assert Export.objects.get().file.name in objects(bucket)
+    response = client.get(f"/exports/{export.pk}/download/")
 
     assert response.status_code == 200
-    reader = PdfReader(io.BytesIO(response.content))
+    reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
     attached = {name: content for name, [content] in reader.attachments.items()}
     assert attached[f"{pdf.pk}-letter.pdf"] == letter
     assert hashlib.sha256(attached[f"{photo.pk}-desk.jpg"]).hexdigest() == photo.sha256
@@ -219,7 +224,7 @@ def test_a_bulk_export_a_backup_and_a_restore_work_through_the_bucket(
     client.post("/exports/", {"portfolios": [portfolio.pk]})
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
 
-    export = BulkExport.objects.get()
+    export = Export.objects.get()
     assert export.file.name in objects(bucket)  # so any web process can hand it out
     download = client.get(f"/exports/{export.pk}/download/")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
@@ -236,3 +241,33 @@ def test_a_bulk_export_a_backup_and_a_restore_work_through_the_bucket(
     assert "everything is intact" in output.getvalue()
     assert objects(bucket) == before
     assert not local_files()
+
+
+@pytest.mark.django_db
+def test_sweep_storage_finds_and_removes_objects_no_row_names(bucket, client, login, portfolio):
+    draft = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    login(portfolio.learner)
+    upload(client, draft, samples.upload("letter.pdf", samples.pdf()))
+    kept = EvidenceFile.objects.get(evidence=draft)
+    bucket.put_object(Key="evidence/9/9/left-behind.jpg", Body=b"partial")
+    lost = EvidenceFile.objects.create(
+        evidence=draft,
+        file="evidence/9/9/gone.pdf",
+        original_name="gone.pdf",
+        content_type="application/pdf",
+        kind=EvidenceFile.Kind.PDF,
+        size=1,
+        sha256="0" * 64,
+        uploaded_sha256="0" * 64,
+        uploaded_by=portfolio.learner,
+    )
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 records' files are missing"):
+        call_command("sweep_storage", "--remove", "--grace-hours", "0", stdout=out)
+
+    assert "Removed (no record names it): evidence/9/9/left-behind.jpg" in out.getvalue()
+    assert (
+        f"Missing from the store: EvidenceFile {lost.pk} file: {lost.file.name}" in out.getvalue()
+    )
+    assert set(objects(bucket)) == {kept.file.name}

@@ -241,39 +241,38 @@ def test_every_page_turns_off_the_browser_features_the_site_does_not_use(pages):
 class TestPrivateDownloads:
     """What a signed-in person downloads is not kept either; static files keep their caching."""
 
-    def test_the_portfolio_pdf(self, client, login, portfolio):
-        login(portfolio.learner)
-
-        response = client.get(f"/portfolios/{portfolio.pk}/export.pdf")
-
-        assert response.status_code == 200
-        assert response["Cache-Control"] == "private, no-store"
-        assert "Permissions-Policy" in response
-
-    def test_the_personal_data_zip(self, client, login, portfolio):
-        login(portfolio.learner)
-
-        response = client.get("/me/data/")
-
-        assert response.status_code == 200
-        assert response["Cache-Control"] == "private, no-store"
-
-    def test_a_bulk_export_zip(self, client, login, portfolio, make_user):
+    @pytest.mark.parametrize("kind", ["pdf", "data", "bulk"])
+    def test_the_portfolio_pdf_the_person_s_data_and_bulk_zips(
+        self, client, login, portfolio, make_user, kind
+    ):
         from django.core.files.base import ContentFile
 
-        from records.models import BulkExport
+        from records.models import Export
 
-        admin = make_user(centre_admin=True)
-        export = BulkExport.objects.create(
-            requested_by=admin, portfolio_ids=[portfolio.pk], status=BulkExport.Status.DONE
+        person = portfolio.learner if kind != "bulk" else make_user(centre_admin=True)
+        export = Export.objects.create(
+            kind=kind,
+            requested_by=person,
+            portfolio=portfolio if kind == "pdf" else None,
+            portfolio_ids=[portfolio.pk] if kind == "bulk" else [],
+            status=Export.Status.DONE,
         )
-        export.file.save("exports/test.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
-        login(admin)
+        export.file.save(f"exports/test-{kind}", ContentFile(b"PK\x05\x06" + b"\0" * 18))
+        login(person)
 
         response = client.get(f"/exports/{export.pk}/download/")
 
         assert response.status_code == 200
         assert response["Cache-Control"] == "private, no-store"
+        assert "Permissions-Policy" in response
+
+    def test_the_pages_that_make_them(self, client, login, portfolio):
+        login(portfolio.learner)
+
+        for path in [f"/portfolios/{portfolio.pk}/export.pdf", "/me/data/"]:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert response["Cache-Control"] == "private, no-store", path
 
     def test_static_files_keep_their_caching_for_someone_signed_in(self, client, login, portfolio):
         login(portfolio.learner)

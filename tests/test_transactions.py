@@ -2,11 +2,12 @@
 (here, the audit trail failing to record a later step) leaves no row, no audit entry and no
 file behind, and changes nothing that was there."""
 
+import errno
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.utils import timezone
 
 from assessments import quality
@@ -119,7 +120,8 @@ class TestTheLearnersUploads:
         with atomic_with_files() as written:
             store_file(
                 draft,
-                prepare_upload(samples.upload("first.jpg", samples.jpeg())),
+                # Another photo than the one added below, which would be refused as a repeat.
+                prepare_upload(samples.upload("first.jpg", samples.jpeg(colour=(10, 120, 40)))),
                 by=portfolio.learner,
                 written=written,
             )
@@ -152,15 +154,79 @@ class TestTheLearnersUploads:
         before = everything(portfolio)
         monkeypatch.setattr(storage, "save", save_then_fail)
 
-        with pytest.raises(OSError, match="No space left"):
-            client.post(
-                f"/portfolios/{portfolio.pk}/evidence/new/",
-                {**evidence_data(portfolio), "files": two_files()},
-            )
+        response = client.post(
+            f"/portfolios/{portfolio.pk}/evidence/new/",
+            {**evidence_data(portfolio, title="Kept as typed"), "files": two_files()},
+        )
 
+        assert response.status_code == 200
+        assert "The file could not be stored; nothing was saved." in response.text
+        assert "Kept as typed" in response.text
         assert len(saved) == 2
         assert everything(portfolio) == before
         assert stored_files() == []
+
+    def test_a_write_failing_part_way_removes_its_partial_file(
+        self, client, login, portfolio, disk_full_after
+    ):
+        login(portfolio.learner)
+        before = everything(portfolio)
+        written = disk_full_after(0)  # the first file's write stops with some bytes on disk
+
+        response = client.post(
+            f"/portfolios/{portfolio.pk}/evidence/new/",
+            {**evidence_data(portfolio, account="What I typed stays"), "files": two_files()},
+        )
+
+        assert response.status_code == 200
+        assert "The file could not be stored; nothing was saved." in response.text
+        assert "What I typed stays" in response.text
+        assert len(written) == 1  # a partial file was written, then removed
+        assert everything(portfolio) == before
+        assert stored_files() == []
+
+    def test_a_rendition_failing_part_way_removes_it_and_the_files_before_it(
+        self, client, login, portfolio, disk_full_after
+    ):
+        draft = EvidenceFactory(portfolio=portfolio, title="As it was")
+        login(portfolio.learner)
+        before = everything(portfolio)
+        written = disk_full_after(2)  # the photo and its screen rendition, then the print one
+
+        response = client.post(
+            f"/evidence/{draft.pk}/edit/",
+            {**evidence_data(portfolio, title="Changed"), "files": two_files()},
+        )
+
+        assert response.status_code == 200
+        assert "The file could not be stored; nothing was saved." in response.text
+        assert len(written) == 3
+        assert everything(portfolio) == before
+        assert stored_files() == []
+
+
+@pytest.fixture
+def disk_full_after(monkeypatch):
+    """Let ``whole`` writes to the file store succeed; the next one writes some of its bytes,
+    then stops as a full disk does. Returns the names written to, whole or in part."""
+
+    def arm(whole: int):
+        written = []
+        real_save = FileSystemStorage._save
+
+        def save(storage, name, content):
+            if len(written) < whole:
+                written.append(name)
+                return real_save(storage, name, content)
+            written.append(name)
+            with open(storage.path(name), "wb") as partial:
+                partial.write(b"\xff" * 4096)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(FileSystemStorage, "_save", save)
+        return written
+
+    return arm
 
 
 class TestTheAssessorsRecords:

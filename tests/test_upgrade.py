@@ -29,7 +29,8 @@ FIXTURES = Path(__file__).resolve().parent / "upgrade"
 
 @dataclass(frozen=True)
 class Moved:
-    """A model that moved app: its content type as it was, its label now, the table it keeps."""
+    """A model that moved app (and may have been renamed since): its content type as it was, its
+    label now, the table it keeps."""
 
     content_type: tuple[str, str]  # (app_label, model) in django_content_type before
     label: str  # "app.Model" in the new code
@@ -65,7 +66,7 @@ CASES = [
             Moved(("assessments", "auditentry"), "audit.AuditEntry", "assessments_auditentry"),
             Moved(("assessments", "audithead"), "audit.AuditHead", "assessments_audithead"),
             Moved(("assessments", "eqagrant"), "portfolio.EqaGrant", "assessments_eqagrant"),
-            Moved(("portfolio", "bulkexport"), "records.BulkExport", "portfolio_bulkexport"),
+            Moved(("portfolio", "bulkexport"), "records.Export", "portfolio_bulkexport"),
         ),
     ),
 ]
@@ -155,7 +156,7 @@ from django.db.migrations.executor import MigrationExecutor
 from assessments.signatures import signature_rows
 from portfolio.models import EvidenceFile, Portfolio
 from records.backup import integrity
-from records.models import BulkExport
+from records.models import Export
 
 
 def exists(stored):
@@ -246,9 +247,9 @@ print(json.dumps({
     "exports": [
         {"pk": export.pk, "status": export.status, "name": export.file.name,
          "exists": exists(export.file)}
-        for export in BulkExport.objects.order_by("pk")
+        for export in Export.objects.order_by("pk")
     ],
-    "export_table": BulkExport._meta.db_table,
+    "export_table": Export._meta.db_table,
     "models": models,
     "unapplied": [
         f"{migration.app_label}.{migration.name}"
@@ -327,8 +328,8 @@ def test_the_moved_models_content_types_keep_their_ids_under_their_new_apps(upgr
     moved = {}
     for model in upgrade.case.moved:
         (pk,) = [pk for pk, row in before.items() if row == model.content_type]
-        new_app = model.label.split(".")[0]
-        moved[pk] = (new_app, model.content_type[1])
+        new_app, new_name = model.label.lower().split(".")
+        moved[pk] = (new_app, new_name)
         assert after.get(pk) == moved[pk], f"content type {pk} of {model.label}: {after.get(pk)}"
         assert upgrade.report["models"][model.label]["content_type"] == pk, (
             f"Django finds another content type for {model.label} than {pk}, the one it had"
