@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0008_evidence_file_checked'),
+        ('portfolio', '0010_text_length_limits'),
     ]
 
     operations = [

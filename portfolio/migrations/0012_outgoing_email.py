@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0009_password_reset_requests'),
+        ('portfolio', '0011_password_reset_requests'),
     ]
 
     operations = [
