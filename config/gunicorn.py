@@ -9,8 +9,18 @@ import os
 
 wsgi_app = "config.wsgi:application"
 
-# BIND (e.g. "127.0.0.1:8000" or "unix:/run/portfolio/web.sock") or else every address on PORT.
-bind = [os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# BIND (e.g. "0.0.0.0:8000" or "unix:/run/portfolio/web.sock") or else the loopback address on
+# PORT: only a proxy on this machine reaches the web processes unless told otherwise.
+bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
+# Whose X-Forwarded-* headers gunicorn believes (for the WSGI scheme): FORWARDED_ALLOW_IPS, or
+# else the proxies the application trusts (TRUSTED_PROXIES, its plain addresses: gunicorn
+# compares addresses, not networks), or else gunicorn's own default, the loopback addresses.
+_proxies = [
+    proxy.strip()
+    for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",")
+    if proxy.strip() and "/" not in proxy
+]
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or ",".join(_proxies) or "127.0.0.1,::1"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 
 # A whole portfolio's PDF, photos attached, takes seconds to minutes on a small machine.

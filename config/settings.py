@@ -6,6 +6,7 @@ no usable default for ``SECRET_KEY``.
 """
 
 import importlib.util
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -115,11 +116,13 @@ if DEMO:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.no_store_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -162,6 +165,17 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
     )
 }
+# SQLite (the demo, a small centre) with several web processes and the worker at once: a write
+# waits up to 20 seconds for another to finish rather than failing at once with "database is
+# locked"; each transaction takes the write lock when it begins, so two that read and then write
+# cannot each wait for the other; and in WAL mode readers do not wait for a writer.
+SQLITE_OPTIONS = {
+    "timeout": env_int("SQLITE_TIMEOUT", 20),
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portfolio.User"
@@ -318,6 +332,13 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portfolio@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# E-mail is sent by the background worker (db_worker), waiting at most EMAIL_TIMEOUT seconds for
+# the mail server; an e-mail it fails to send is tried again after each of these delays, then
+# given up: on the audit trail, and on the centre administrator's home for so many days.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_RETRY_MINUTES = [1, 5, 30]
+EMAIL_FAILED_KEEP_DAYS = 14
+EMAIL_TASK_BACKEND = "default"  # of TASKS below
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -354,11 +375,41 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The browser features no page uses, turned off for every page and anything in it (an evidence
+# file shown in the page among them). Videos and recordings keep full screen; choosing a file,
+# or taking a photo for it on a phone, needs no permission.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+}
+PERMISSIONS_POLICY["fullscreen"] = ["self"]
+
 # Outside debug the site is served over HTTPS only. Behind a reverse proxy that ends TLS, set
 # SECURE_PROXY_SSL_HEADER to the header it sets to "https" (e.g. X-Forwarded-Proto), and make
 # sure the proxy always sets or strips it.
 if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
+    if SESSION_COOKIE_SECURE:
+        # The __Host- prefix makes browsers take the cookies only when they are secure, for the
+        # whole site ("/") and this host alone, so no other host of the domain can set them.
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
+        SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+        SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -383,10 +434,27 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portfolio.views.locked_out"
-# Behind reverse proxies, how many of them add to X-Forwarded-For; the visitor's address is the
-# one the outermost proxy saw. 0 (no proxy) uses the connection's own address.
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+# The reverse proxies in front, by address or network (e.g. "127.0.0.1" or "10.0.0.0/24"): the
+# X-Forwarded-For header is believed only on a connection from one of them, read from the right
+# while each hop is a trusted proxy, so the visitor's address is the one the outermost proxy
+# saw. Empty (no proxy) uses the connection's own address. The same address is locked out after
+# wrong passwords and recorded with a witness's answer (portfolio.backends.client_ip).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        if _proxy.isdigit():
+            raise ValueError
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES lists the reverse proxies' addresses or networks (e.g. "
+            f"127.0.0.1,10.0.0.0/24), not {_proxy!r}."
+        ) from None
 AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
+# Password resets asked for in an hour, from one address and for one e-mail address typed,
+# before more are refused (whether or not an account has that e-mail address).
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 20)
+PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
 
 LOGGING = {
     "version": 1,

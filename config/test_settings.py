@@ -13,6 +13,13 @@ from config.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# E-mail is sent as soon as it is queued (when the transaction commits), not by a worker; the
+# tests of sending in the background ask for the database queue.
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "email": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+}
+EMAIL_TASK_BACKEND = "email"
 
 PRIVATE_FILES_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-files-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-static-"))

@@ -3,11 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portfolio.views import PasswordResetView
+
 urlpatterns = [
     path("", include("portfolio.urls")),
     path("", include("assessments.urls")),
     path("", include("records.urls")),
     path("units/", include("units.urls")),
+    # Django's sign-in pages, the password reset throttled (portfolio.views).
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

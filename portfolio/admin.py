@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from portfolio import services
 from portfolio.models import EqaGrant, Portfolio, User
@@ -60,6 +61,32 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             readonly.append("is_superuser")
         return readonly
+
+    # A superuser's account is shown to a centre administrator read-only: its change page, its
+    # password form and its deletion are refused (User.may_manage, checked again on saving).
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or request.user.has_perm("portfolio.change_user", obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or request.user.has_perm("portfolio.delete_user", obj)
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.user_save(user=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        if not request.user.may_manage(obj):
+            raise PermissionDenied
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The "delete selected" action asks for the permission once, for the whole list.
+        if not request.user.is_superuser and queryset.filter(is_superuser=True).exists():
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Portfolio)

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from portfolio.access import (
     removal_messages,
     site_url,
 )
+from portfolio.backends import client_ip
 from portfolio.files import STORE_FAILED, StoreFailed, stored_file_response
 from portfolio.forms import (
     EvidenceForm,
@@ -183,7 +185,7 @@ PDF_POLICY = "frame-ancestors 'self'"
 
 @login_required
 @xframe_options_sameorigin  # PDFs are shown inside the evidence page
-def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> FileResponse:
+def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> HttpResponse:
     """Serve a private file to someone who may see its evidence; never from a public path."""
     # A file being checked is not served: it is not yet cleaned of personal details.
     evidence_file = get_for_user(request.user, EvidenceFile.objects.ready(), pk=pk)
@@ -196,6 +198,7 @@ def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> F
         name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
     response = stored_file_response(
         stored.name,
+        request=request,  # a player seeking in a video or recording asks for a part of it
         as_attachment=not evidence_file.shown_inline,
         filename=name,
         content_type="image/jpeg" if rendition else evidence_file.content_type,
@@ -255,17 +258,46 @@ def witness_send(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(evidence)
 
 
-def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
-    """The witness's page: no account, reached only through the e-mailed link."""
+# The testimonies this browser may answer, as {testimony id: its link's token hash}: the link's
+# token is exchanged for this on first use, so it does not stay in addresses the logs keep.
+WITNESS_SESSION_KEY = "witness_links"
+
+
+@cache_control(private=True, no_store=True)
+def witness_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: no account needed. A live link lets this browser answer the statement
+    and sends it on to an address without the token."""
     testimony = services.witness_for_token(token)
     if testimony is None:
         return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
     if testimony.answer_problem:
         return _witness_link_problem(request, testimony, testimony.answer_problem)
+    links = request.session.get(WITNESS_SESSION_KEY, {})
+    links[str(testimony.pk)] = testimony.token_hash
+    request.session[WITNESS_SESSION_KEY] = links
+    return redirect("witness_respond", pk=testimony.pk)
+
+
+@cache_control(private=True, no_store=True)  # the witness is not signed in
+def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    """The witness's page, opened through the e-mailed link in this browser."""
+    token_hash = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
+    testimony = (
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
+        .filter(pk=pk, token_hash=token_hash)
+        .first()
+        if token_hash
+        else None
+    )
+    if testimony is None:
+        # Not opened through its link in this browser, or the link was replaced since.
+        return render(request, "portfolio/witness_link.html", {"problem": "browser"}, status=404)
+    if testimony.answer_problem:
+        return _witness_link_problem(request, testimony, testimony.answer_problem)
     confirm = WitnessConfirmForm(testimony=testimony)
     decline = WitnessDeclineForm()
     if request.method == "POST":
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request) or None  # none over a Unix socket without a proxy's header
         if "confirm" in request.POST:
             confirm = WitnessConfirmForm(request.POST, testimony=testimony)
             if confirm.is_valid():

@@ -29,7 +29,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.encoding import force_str
@@ -622,23 +622,90 @@ def store_checked(record: EvidenceFile, prepared: PreparedFile, *, written: list
     return sent
 
 
-def stored_file_response(name: str, **options) -> FileResponse:
+_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for, or None to send the whole file (no
+    header, one not understood, several ranges). Raises ValueError for a range wholly past the
+    end (416)."""
+    match = _BYTE_RANGE.fullmatch(header.replace(" ", ""))
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        if int(last) == 0 or size == 0:
+            raise ValueError("the range is past the end of the file")
+        return max(0, size - int(last)), size - 1
+    if last != "" and int(last) < int(first):
+        return None  # not a valid range: ignored
+    if int(first) >= size:
+        raise ValueError("the range is past the end of the file")
+    return int(first), min(int(last), size - 1) if last != "" else size - 1
+
+
+class _Slice:
+    """The part of an open file from its current position that is ``length`` bytes long."""
+
+    def __init__(self, handle, length: int):
+        self.handle, self.left = handle, length
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def stored_file_response(name: str, *, request=None, **options) -> HttpResponse:
     """A response streaming a stored file to the browser, with its length; ``options`` go to
-    FileResponse.
+    FileResponse. Given the ``request``, a single byte range it asks for (``Range: bytes=a-b``,
+    ``a-`` or ``-n``, as a browser's audio and video players do to seek) is answered with that
+    part alone (206), and a range past the end with 416; several ranges get the whole file.
 
     From S3-compatible storage the object's body is passed on as it arrives: django-storages' own
     file would first copy the whole object to a temporary file (a video of a gigabyte, to disk,
     before the first byte is sent)."""
     handle = storages["evidence"].open(name, "rb")
     bucket_object = getattr(handle, "obj", None)  # set by django-storages' S3File
+    header = request.headers.get("Range", "") if request is not None else ""
+    # An If-Range names a version of the file; these responses name none, so it never matches.
+    if header and "If-Range" in request.headers:
+        header = ""
+    part = None
+    if header:
+        size = handle.size if bucket_object is None else bucket_object.content_length
+        try:
+            part = byte_range(header, size)
+        except ValueError:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            response["Accept-Ranges"] = "bytes"
+            return response
     if bucket_object is None:
         stream, size = handle, handle.size
+        if part is not None:
+            handle.seek(part[0])
+            stream = _Slice(handle, part[1] - part[0] + 1)
     else:
         handle.close()
-        answer = bucket_object.get()
-        stream, size = answer["Body"], answer["ContentLength"]
+        ranged = {"Range": f"bytes={part[0]}-{part[1]}"} if part is not None else {}
+        answer = bucket_object.get(**ranged)
+        stream = answer["Body"]
+        if part is None:
+            size = answer["ContentLength"]
     response = FileResponse(stream, **options)
-    response["Content-Length"] = size
+    response["Accept-Ranges"] = "bytes"
+    if part is None:
+        response["Content-Length"] = size
+    else:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {part[0]}-{part[1]}/{size}"
+        response["Content-Length"] = part[1] - part[0] + 1
     return response
 
 

@@ -66,6 +66,11 @@ class User(AbstractUser):
             kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff"}
         super().save(*args, **kwargs)
 
+    def may_manage(self, other: "User") -> bool:
+        """Whether this person may change ``other``'s account, set its password, deactivate or
+        delete it: only a superuser manages a superuser's account."""
+        return self.is_superuser or not other.is_superuser
+
     @property
     def roles(self) -> list[Role]:
         return [role for role, flag in ROLE_FLAGS.items() if getattr(self, flag)]
@@ -744,3 +749,48 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset asked for, kept for an hour to throttle them per address and per e-mail
+    address typed (held only as a hash: it may belong to no account)."""
+
+    address = models.GenericIPAddressField(null=True, blank=True)
+    email_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "created_at"]),
+            models.Index(fields=["email_hash", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"A password reset asked for at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail the background worker sends, tried again a few times if the mail server
+    refuses or does not answer. Once sent it is removed; one given up stays listed for the
+    centre administrator for a while, without its text, which may hold a link that signs
+    someone in (a password reset, a witness's link)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "waiting to be sent"
+        FAILED = "failed", "could not be sent"
+
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (to {self.to})"

@@ -2,13 +2,14 @@
 
 import datetime
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -30,13 +31,17 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     Notification,
+    OutgoingEmail,
+    PasswordResetRequest,
     Portfolio,
     User,
     WitnessTestimony,
 )
 from portfolio.signable import batched
-from portfolio.tasks import check_evidence_file, make_evidence_file_renditions
+from portfolio.tasks import check_evidence_file, make_evidence_file_renditions, send_email
 from units.models import Criterion
+
+logger = logging.getLogger(__name__)
 
 
 def _evidence_data(evidence: EvidenceItem) -> dict:
@@ -81,6 +86,52 @@ def workplace_save(*, form, by: User) -> None:
             summary=f"{by} changed the workplace details",
             data={name: form.cleaned_data[name] for name in form.changed_data},
         )
+
+
+def user_save(*, user: User, by: User) -> None:
+    """Save a change to someone's account made by ``by``. Only a superuser may change a
+    superuser's account (its details, its password, whether it is active) or make anyone a
+    superuser: anyone else is refused with PermissionDenied, and nothing is saved."""
+    if not by.is_superuser:
+        stored = User.objects.filter(pk=user.pk).first() if user.pk else None
+        if stored is not None and not by.may_manage(stored):
+            raise PermissionDenied("Only a superuser may change a superuser's account.")
+        if user.is_superuser:
+            raise PermissionDenied("Only a superuser may make someone a superuser.")
+    user.save()
+
+
+PASSWORD_RESET_WINDOW = datetime.timedelta(hours=1)
+
+
+def password_reset_refusal(*, email: str, address: str | None) -> str | None:
+    """Count a password reset asked for the e-mail address ``email`` from ``address``; None if it
+    may go ahead, else why not. The answer is the same whether or not an account has that
+    e-mail address, so it tells nobody which addresses have accounts."""
+    now = timezone.now()
+    email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    with transaction.atomic():
+        PasswordResetRequest.objects.filter(created_at__lt=now - PASSWORD_RESET_WINDOW).delete()
+        if (
+            address
+            and PasswordResetRequest.objects.filter(address=address).count()
+            >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
+        ):
+            return (
+                "Too many password resets have been asked for from this connection. Please "
+                "try again in an hour."
+            )
+        if (
+            PasswordResetRequest.objects.filter(email_hash=email_hash).count()
+            >= settings.PASSWORD_RESET_LIMIT_PER_EMAIL
+        ):
+            return (
+                "Too many password resets have been asked for this e-mail address. Please use "
+                "the link in the e-mail sent earlier (look in the junk folder too), or try "
+                "again in an hour."
+            )
+        PasswordResetRequest.objects.create(address=address or None, email_hash=email_hash)
+    return None
 
 
 def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
@@ -376,20 +427,74 @@ def notify(
     subject: str | None = None,
     file_check: bool = False,
 ) -> None:
-    """Tell ``user`` in the app, and by e-mail once the transaction commits."""
+    """Tell ``user`` in the app, and by e-mail from the background worker."""
     Notification.objects.create(
         recipient=user, evidence=evidence, message=message, file_check=file_check
     )
     if user.email:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=subject or message[:78],
-                message=f"{message}.\n\nOpen it: {link}\n",
-                from_email=None,
-                recipient_list=[user.email],
-                fail_silently=True,
-            )
+        email_queue(
+            to=user.email,
+            subject=subject or message[:78],
+            body=f"{message}.\n\nOpen it: {link}\n",
         )
+
+
+def email_queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
+    """Have the background worker send an e-mail once the transaction commits (never for a
+    change rolled back, and the request does not wait for the mail server)."""
+    email = OutgoingEmail.objects.create(to=to, subject=subject[:300], body=body)
+    transaction.on_commit(lambda: _enqueue_sending(email.pk))
+    return email
+
+
+def _enqueue_sending(email_id: int, *, run_after: datetime.datetime | None = None) -> None:
+    sending = send_email.using(backend=settings.EMAIL_TASK_BACKEND)
+    if run_after is not None:
+        sending = sending.using(run_after=run_after)
+    sending.enqueue(email_id)
+
+
+def email_send(*, email_id: int) -> None:
+    """Send a queued e-mail (waiting at most EMAIL_TIMEOUT seconds for the mail server); once
+    sent, nothing of it is kept. If it fails, try again later, after each of
+    EMAIL_RETRY_MINUTES in turn; after the last try the e-mail is given up, on the audit trail
+    and listed on the centre administrator's home for EMAIL_FAILED_KEEP_DAYS."""
+    email = OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.QUEUED).first()
+    if email is None:
+        return  # sent or given up already
+    email.attempts += 1
+    try:
+        EmailMessage(email.subject, email.body, None, [email.to]).send()
+    except Exception as error:  # whatever the mail server or the connection to it did
+        email.error = f"{type(error).__name__}: {error}"[:1000]
+        delays = settings.EMAIL_RETRY_MINUTES
+        if email.attempts <= len(delays):
+            email.save(update_fields=["attempts", "error"])
+            delay = datetime.timedelta(minutes=delays[email.attempts - 1])
+            logger.warning("E-mail %s not sent (%s); trying again in %s", email.pk, error, delay)
+            _enqueue_sending(email.pk, run_after=timezone.now() + delay)
+            return
+        logger.error("E-mail %s not sent after %s tries: %s", email.pk, email.attempts, error)
+        now = timezone.now()
+        with transaction.atomic():
+            email.status = OutgoingEmail.Status.FAILED
+            email.body = ""  # it may hold a link that signs someone in
+            email.finished_at = now
+            email.save(update_fields=["status", "body", "attempts", "error", "finished_at"])
+            record(
+                "email.failed",
+                actor=None,
+                obj=email,
+                summary=f"An e-mail could not be sent after {email.attempts} tries: "
+                f"'{email.subject}'",
+                data={"subject": email.subject, "error": email.error},
+            )
+            OutgoingEmail.objects.filter(
+                status=OutgoingEmail.Status.FAILED,
+                finished_at__lt=now - datetime.timedelta(days=settings.EMAIL_FAILED_KEEP_DAYS),
+            ).delete()
+        return
+    email.delete()
 
 
 def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
@@ -511,22 +616,19 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
             summary=f"{by} asked {testimony.witness_name} to confirm a witness statement",
             data={"evidence": evidence.pk, "expires_at": testimony.expires_at.isoformat()},
         )
-        link = site_url + reverse("witness_respond", args=[token])
+        link = site_url + reverse("witness_link", args=[token])
         expires = timezone.localtime(testimony.expires_at).strftime("%d %B %Y")
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"Please confirm what you saw: a witness statement for {learner}",
-                message=(
-                    f"Dear {testimony.witness_name},\n\n"
-                    f"{learner} is working towards a customer service qualification and has "
-                    f"named you as a witness to '{evidence.title}'. Please read their statement "
-                    "of what you saw and confirm it or decline it:\n\n"
-                    f"{link}\n\n"
-                    f"The link works once and until {expires}. You do not need an account.\n"
-                ),
-                from_email=None,
-                recipient_list=[testimony.witness_email],
-            )
+        email_queue(
+            to=testimony.witness_email,
+            subject=f"Please confirm what you saw: a witness statement for {learner}",
+            body=(
+                f"Dear {testimony.witness_name},\n\n"
+                f"{learner} is working towards a customer service qualification and has "
+                f"named you as a witness to '{evidence.title}'. Please read their statement "
+                "of what you saw and confirm it or decline it:\n\n"
+                f"{link}\n\n"
+                f"The link works once and until {expires}. You do not need an account.\n"
+            ),
         )
 
 

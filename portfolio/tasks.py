@@ -1,5 +1,5 @@
 """Background work of the learner's side: the check of a file whose cleaning takes seconds, and
-the smaller copies of a photo."""
+the smaller copies of a photo, and sending e-mail."""
 
 from django_tasks import task
 
@@ -19,3 +19,11 @@ def make_evidence_file_renditions(file_id: int) -> None:
     from portfolio.services import file_renditions
 
     file_renditions(file_id=file_id)
+
+
+@task()
+def send_email(email_id: int) -> None:
+    """Send a queued e-mail, or plan the next try (``portfolio.services.email_send``)."""
+    from portfolio.services import email_send
+
+    email_send(email_id=email_id)

@@ -41,7 +41,8 @@ urlpatterns = [
         name="evidence_file_print",
     ),
     path("files/<int:pk>/remove/", evidence_views.file_remove, name="file_remove"),
-    path("witness/<str:token>/", evidence_views.witness_respond, name="witness_respond"),
+    path("witness/respond/<int:pk>/", evidence_views.witness_respond, name="witness_respond"),
+    path("witness/<str:token>/", evidence_views.witness_link, name="witness_link"),
     path("admin/assessments/eqagrant/", _grants_moved, {"rest": ""}),
     path("admin/assessments/eqagrant/<path:rest>", _grants_moved),
 ]

@@ -1,22 +1,29 @@
 """Where each person lands: the health check, the role homes of the learner's side, the
 workplace details and the lock-out page."""
 
+import datetime
+
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portfolio import services
 from portfolio.access import get_for_user, posted, role_required
+from portfolio.backends import client_ip
 from portfolio.forms import WorkplaceForm
-from portfolio.models import EqaGrant, EvidenceFile, Portfolio, Role
+from portfolio.models import EqaGrant, EvidenceFile, OutgoingEmail, Portfolio, Role
 from portfolio.roles import active_role, home_url, set_active_role
 
 PAGE_SIZE = 25
@@ -65,6 +72,10 @@ def centre_home(request: HttpRequest) -> HttpResponse:
     )
     statuses = [(label, counts.get(value, 0)) for value, label in Portfolio.Status.choices]
     problems = EvidenceFile.objects.exclude(storage_problem="").order_by("pk")
+    unsent = OutgoingEmail.objects.filter(
+        status=OutgoingEmail.Status.FAILED,
+        finished_at__gte=timezone.now() - datetime.timedelta(days=settings.EMAIL_FAILED_KEEP_DAYS),
+    )
     return render(
         request,
         "portfolio/centre_home.html",
@@ -75,6 +86,9 @@ def centre_home(request: HttpRequest) -> HttpResponse:
             "storage_problems": problems.select_related(
                 "evidence__portfolio__learner", "evidence__portfolio__unit"
             )[:20],
+            "unsent_email_count": unsent.count(),
+            "unsent_emails": unsent[:20],
+            "unsent_email_days": settings.EMAIL_FAILED_KEEP_DAYS,
         },
     )
 
@@ -114,3 +128,36 @@ def locked_out(request: HttpRequest, response: HttpResponse, credentials: dict |
         },
         status=429,
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, its e-mail sent by the background worker like every other."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        services.email_queue(to=to_email, subject=subject, body=body)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, throttled per address and per e-mail address typed: past the
+    limit the form says so, keeping what was typed, and sends nothing."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form):
+        refusal = services.password_reset_refusal(
+            email=form.cleaned_data["email"], address=client_ip(self.request)
+        )
+        if refusal:
+            form.add_error(None, refusal)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)

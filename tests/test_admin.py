@@ -1,8 +1,10 @@
 """The Django admin is the centre administrator's tool for people and assignments."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
-from portfolio.models import Portfolio
+from portfolio import services
+from portfolio.models import Portfolio, User
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +273,160 @@ def test_adding_a_person_is_audited_without_their_password(client, login, centre
     entry = AuditEntry.objects.get(action="admin.added")
     assert entry.data["changes"]["username"] == {"from": None, "to": "newlearner"}
     assert "a-long-Secret-9" not in str(entry.data) + entry.summary
+
+
+class TestSuperusersAccounts:
+    """Only a superuser manages a superuser's account, or makes anyone a superuser: below the
+    admin too, so the rule holds wherever people are managed."""
+
+    @pytest.fixture
+    def superuser(self, make_user):
+        user = make_user(username="root", email="root@example.org")
+        User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
+        return User.objects.get(pk=user.pk)
+
+    @staticmethod
+    def change_data(user, **changes):
+        data = {
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "is_active": "on",
+        }
+        data.update(changes)
+        return {name: value for name, value in data.items() if value is not None}
+
+    def test_a_centre_administrator_sees_a_superuser_read_only(
+        self, client, login, centre_admin, superuser
+    ):
+        login(centre_admin)
+
+        page = client.get(f"/admin/portfolio/user/{superuser.pk}/change/")
+
+        assert page.status_code == 200
+        assert 'name="_save"' not in page.text
+        assert 'name="username"' not in page.text
+
+    @pytest.mark.parametrize(
+        "changes",
+        [{"email": "someone.else@example.org"}, {"is_active": None}],
+        ids=["change", "deactivate"],
+    )
+    def test_a_centre_administrator_cannot_change_or_deactivate_a_superuser(
+        self, client, login, centre_admin, superuser, changes
+    ):
+        login(centre_admin)
+
+        response = client.post(
+            f"/admin/portfolio/user/{superuser.pk}/change/",
+            self.change_data(superuser, **changes),
+        )
+
+        assert response.status_code == 403
+        superuser.refresh_from_db()
+        assert superuser.email == "root@example.org"
+        assert superuser.is_active
+
+    def test_a_centre_administrator_cannot_set_a_superuser_s_password(
+        self, client, login, centre_admin, superuser
+    ):
+        login(centre_admin)
+        url = f"/admin/portfolio/user/{superuser.pk}/password/"
+        password = "a-new-password-9"
+
+        page = client.get(url)
+        posted = client.post(url, {"password1": password, "password2": password})
+
+        assert page.status_code == posted.status_code == 403
+        superuser.refresh_from_db()
+        assert not superuser.check_password(password)
+
+    def test_a_centre_administrator_cannot_delete_a_superuser(
+        self, client, login, centre_admin, superuser, make_user
+    ):
+        learner = make_user(learner=True)
+        login(centre_admin)
+
+        one = client.post(f"/admin/portfolio/user/{superuser.pk}/delete/", {"post": "yes"})
+        selected = client.post(
+            "/admin/portfolio/user/",
+            {"action": "delete_selected", "_selected_action": [superuser.pk, learner.pk],
+             "post": "yes"},
+        )  # fmt: skip
+
+        assert one.status_code == selected.status_code == 403
+        assert User.objects.filter(pk__in=[superuser.pk, learner.pk]).count() == 2
+
+    def test_a_centre_administrator_cannot_make_anyone_a_superuser(
+        self, client, login, centre_admin, make_user
+    ):
+        learner = make_user(learner=True)
+        login(centre_admin)
+
+        client.post(
+            f"/admin/portfolio/user/{learner.pk}/change/",
+            self.change_data(learner, is_learner="on", is_superuser="on"),
+        )
+        learner.refresh_from_db()
+        learner.is_superuser = True
+
+        assert not User.objects.get(pk=learner.pk).is_superuser  # the box is read-only
+        with pytest.raises(PermissionDenied, match="Only a superuser may make someone"):
+            services.user_save(user=learner, by=centre_admin)
+        assert not User.objects.get(pk=learner.pk).is_superuser
+
+    def test_the_rule_holds_below_the_admin(self, centre_admin, superuser, make_user):
+        learner = make_user(learner=True)
+
+        assert not centre_admin.has_perm("portfolio.change_user", superuser)
+        assert not centre_admin.has_perm("portfolio.delete_user", superuser)
+        assert centre_admin.has_perm("portfolio.change_user", learner)
+        assert centre_admin.has_perm("portfolio.change_user")
+        superuser.is_active = False
+        with pytest.raises(PermissionDenied, match="Only a superuser may change a superuser"):
+            services.user_save(user=superuser, by=centre_admin)
+        assert User.objects.get(pk=superuser.pk).is_active
+
+    def test_a_centre_administrator_still_manages_everyone_else(
+        self, client, login, centre_admin, make_user
+    ):
+        learner = make_user(learner=True)
+        login(centre_admin)
+
+        changed = client.post(
+            f"/admin/portfolio/user/{learner.pk}/change/",
+            self.change_data(learner, is_learner="on", email="new@example.org"),
+        )
+        password = client.post(
+            f"/admin/portfolio/user/{learner.pk}/password/",
+            {"password1": "a-new-password-9", "password2": "a-new-password-9"},
+        )
+
+        assert changed.status_code == password.status_code == 302
+        learner.refresh_from_db()
+        assert learner.email == "new@example.org"
+        assert learner.check_password("a-new-password-9")
+
+    def test_a_superuser_manages_a_superuser(self, client, login, superuser, make_user):
+        other = make_user(username="root2")
+        login(superuser)
+
+        granted = client.post(
+            f"/admin/portfolio/user/{other.pk}/change/",
+            self.change_data(other, is_superuser="on"),
+        )
+        deactivated = client.post(
+            f"/admin/portfolio/user/{other.pk}/change/",
+            self.change_data(other, is_superuser="on", is_active=None),
+        )
+        password = client.post(
+            f"/admin/portfolio/user/{other.pk}/password/",
+            {"password1": "a-new-password-9", "password2": "a-new-password-9"},
+        )
+
+        assert granted.status_code == deactivated.status_code == password.status_code == 302
+        other.refresh_from_db()
+        assert other.is_superuser
+        assert not other.is_active
+        assert other.check_password("a-new-password-9")

@@ -276,9 +276,13 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "evidence_file_screen": Entry(pk_of("photo"), VIEWERS),
     "evidence_file_print": Entry(pk_of("photo"), VIEWERS),
     "file_remove": Entry(pk_of("referred_file"), POST_ONLY, post=LEARNER_POSTS),
-    # The witness's link needs no account: whoever holds it may answer.
+    # The witness's link needs no account: whoever holds it may answer, on the page it leads
+    # to, which opens only in the browser that opened the link.
+    "witness_link": Entry(
+        lambda scene: {"token": WITNESS_TOKEN}, (302,) * 10, for_the_link_holder=True
+    ),
     "witness_respond": Entry(
-        lambda scene: {"token": WITNESS_TOKEN}, EVERYONE, for_the_link_holder=True
+        lambda scene: {"pk": scene.submitted.testimony.pk}, (404,) * 10
     ),
     # Signing in and out, and passwords (django.contrib.auth)
     "login": Entry(no_kwargs, EVERYONE),

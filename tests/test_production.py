@@ -2,12 +2,15 @@
 collected static files, and e-mail delivered over SMTP."""
 
 import email
+import http.client
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -32,11 +35,11 @@ def fetch(url: str) -> tuple[int, dict, bytes]:
 
 
 @pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory):
-    """gunicorn started from the repository as a centre starts it, with production settings."""
+def production_env(tmp_path_factory) -> dict:
+    """A production environment on this machine: SQLite, files in a temporary folder."""
     folder = tmp_path_factory.mktemp("production")
     port = free_port()
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
@@ -50,6 +53,13 @@ def gunicorn(tmp_path_factory):
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
     }
+
+
+@pytest.fixture(scope="module")
+def gunicorn(production_env):
+    """gunicorn started from the repository as a centre starts it, with production settings."""
+    env = production_env
+    folder = Path(env["STATIC_ROOT"]).parent
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
@@ -57,7 +67,7 @@ def gunicorn(tmp_path_factory):
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{env['BIND']}"
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -81,6 +91,10 @@ def test_gunicorn_serves_the_sign_in_page_and_static_files(gunicorn):
 
     assert status == 200, body[:2000]
     assert b'name="password"' in body
+    assert headers["Set-Cookie"].startswith("__Host-csrftoken=")
+    assert "Secure" in headers["Set-Cookie"]
+    assert "Path=/" in headers["Set-Cookie"]
+    assert "camera=()" in headers["Permissions-Policy"]
     stylesheet = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', body)
     assert stylesheet, "the page links the collected, fingerprinted stylesheet"
     status, headers, css = fetch(base + stylesheet[1].decode())
@@ -148,3 +162,108 @@ def test_a_witness_invitation_is_delivered_by_smtp(
     text = email.message_from_bytes(message.content).get_payload(decode=True).decode()
     assert "Sam Okafor" in text
     assert re.search(r"http://testserver/witness/[^/\s]+/", text)
+
+
+def gunicorn_settings(monkeypatch, **env: str):
+    """config/gunicorn.py read afresh in an environment holding only ``env`` of its variables."""
+    import importlib
+
+    for name in ("BIND", "PORT", "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import config.gunicorn
+
+    return importlib.reload(config.gunicorn)
+
+
+def test_gunicorn_listens_on_the_loopback_address_unless_told_otherwise(monkeypatch):
+    assert gunicorn_settings(monkeypatch).bind == ["127.0.0.1:8000"]
+    assert gunicorn_settings(monkeypatch, PORT="8080").bind == ["127.0.0.1:8080"]
+    assert gunicorn_settings(monkeypatch, BIND="0.0.0.0:8000").bind == ["0.0.0.0:8000"]
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_trusted_proxies_only(monkeypatch):
+    assert gunicorn_settings(monkeypatch).forwarded_allow_ips == "127.0.0.1,::1"
+    assert (
+        gunicorn_settings(monkeypatch, TRUSTED_PROXIES="10.0.0.2, 10.0.1.0/24").forwarded_allow_ips
+        == "10.0.0.2"
+    )
+    assert (
+        gunicorn_settings(
+            monkeypatch, TRUSTED_PROXIES="10.0.0.2", FORWARDED_ALLOW_IPS="10.0.0.9"
+        ).forwarded_allow_ips
+        == "10.0.0.9"
+    )
+
+
+def test_a_witness_answering_in_several_tabs_at_once_gets_no_database_error(
+    gunicorn, production_env
+):
+    """SQLite, as the demo runs it, with two web processes: answers to one link sent at the
+    same moment wait for each other; one is recorded and the others told it was."""
+    _, log = gunicorn
+    setup = (
+        "import datetime, hashlib; from django.utils import timezone; "
+        "from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory, c4_unit; "
+        "c4_unit(); "
+        "WitnessFactory(evidence=EvidenceFactory(portfolio=PortfolioFactory(), method='witness'), "
+        "status='sent', token_hash=hashlib.sha256(b'several-tabs').hexdigest(), "
+        "sent_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=7))"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", setup],
+        cwd=ROOT,
+        env=production_env,
+        check=True,
+    )
+    host = production_env["BIND"]
+    count = 4
+    ready = threading.Barrier(count)
+    answers = []
+
+    def answer():
+        connection = http.client.HTTPConnection(host, timeout=60)
+
+        def send(method, path, cookies, body=None):
+            headers = {"X-Forwarded-Proto": "https", "Cookie": "; ".join(cookies.values())}
+            if body is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                headers["Origin"] = f"https://{host}"
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie":
+                    pair = value.split(";", 1)[0]
+                    cookies[pair.split("=", 1)[0]] = pair
+            return response.status, response.getheader("Location"), response.read().decode()
+
+        cookies = {}
+        status, page, _ = send("GET", "/witness/several-tabs/", cookies)
+        assert status == 302
+        status, _, form = send("GET", page, cookies)
+        assert status == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        body = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "confirm": "1",
+                "confirm-typed_name": "Sam Okafor",
+                "confirm-declaration": "on",
+            }
+        )
+        ready.wait()
+        answers.append(send("POST", page, cookies, body)[::2])
+
+    threads = [threading.Thread(target=answer) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    log.seek(0)
+    served = log.read()
+    assert "database is locked" not in served
+    assert sorted(status for status, _ in answers) == [200] + [410] * (count - 1), served[-3000:]
+    assert sum("Thank you" in text for _, text in answers) == 1
+    assert sum("This link has been used" in text for _, text in answers) == count - 1

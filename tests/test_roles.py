@@ -102,10 +102,13 @@ def test_a_person_can_change_their_password(login, make_user, client):
     assert user.check_password("a-much-longer-new-passphrase")
 
 
-def test_a_forgotten_password_is_reset_by_email(client, make_user):
+def test_a_forgotten_password_is_reset_by_email(
+    client, make_user, django_capture_on_commit_callbacks
+):
     user = make_user(learner=True)
 
-    client.post("/accounts/password_reset/", {"email": user.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password_reset/", {"email": user.email})
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]

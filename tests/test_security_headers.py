@@ -92,7 +92,7 @@ def pages(client, login, portfolio, witness_link):
     evidence = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
     shown = {"/accounts/login/": client.get("/accounts/login/")}
     shown["/accounts/password_reset/"] = client.get("/accounts/password_reset/")
-    shown[witness_link] = client.get(witness_link)
+    shown[witness_link] = client.get(witness_link, follow=True)
 
     login(portfolio.learner)
     client.post(
@@ -219,6 +219,71 @@ class TestFiles:
         assert response["X-Frame-Options"] == "SAMEORIGIN"
 
 
+def test_no_signed_in_or_witness_page_is_kept_by_the_browser(pages, witness_link):
+    for path, response in pages.items():
+        if path == "/accounts/password_reset/":
+            continue  # signed out, and nothing on it of anyone's
+        assert "no-store" in response["Cache-Control"].split(", "), path
+        assert "private" in response["Cache-Control"].split(", "), path
+    assert pages[witness_link].redirect_chain[0][0].startswith("/witness/respond/")
+
+
+def test_every_page_turns_off_the_browser_features_the_site_does_not_use(pages):
+    for path, response in pages.items():
+        features = dict(
+            part.strip().split("=", 1) for part in response["Permissions-Policy"].split(",")
+        )
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert features[feature] == "()", (path, feature)
+        assert features["fullscreen"] == "(self)", path  # a video may go full screen
+
+
+class TestPrivateDownloads:
+    """What a signed-in person downloads is not kept either; static files keep their caching."""
+
+    @pytest.mark.parametrize("kind", ["pdf", "data", "bulk"])
+    def test_the_portfolio_pdf_the_person_s_data_and_bulk_zips(
+        self, client, login, portfolio, make_user, kind
+    ):
+        from django.core.files.base import ContentFile
+
+        from records.models import Export
+
+        person = portfolio.learner if kind != "bulk" else make_user(centre_admin=True)
+        export = Export.objects.create(
+            kind=kind,
+            requested_by=person,
+            portfolio=portfolio if kind == "pdf" else None,
+            portfolio_ids=[portfolio.pk] if kind == "bulk" else [],
+            status=Export.Status.DONE,
+        )
+        export.file.save(f"exports/test-{kind}", ContentFile(b"PK\x05\x06" + b"\0" * 18))
+        login(person)
+
+        response = client.get(f"/exports/{export.pk}/download/")
+
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-store"
+        assert "Permissions-Policy" in response
+
+    def test_the_pages_that_make_them(self, client, login, portfolio):
+        login(portfolio.learner)
+
+        for path in [f"/portfolios/{portfolio.pk}/export.pdf", "/me/data/"]:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert response["Cache-Control"] == "private, no-store", path
+
+    def test_static_files_keep_their_caching_for_someone_signed_in(self, client, login, portfolio):
+        login(portfolio.learner)
+
+        response = client.get("/static/css/site.css")
+
+        assert response.status_code == 200
+        assert "no-store" not in response["Cache-Control"]
+        assert "max-age" in response["Cache-Control"]
+
+
 class TestSessions:
     def test_the_session_cookie_lasts_until_the_browser_closes_and_scripts_cannot_read_it(
         self, client, login, portfolio
@@ -324,6 +389,12 @@ SHOWN = [
     "DEBUG",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_NAME",
+    "CSRF_COOKIE_NAME",
+    "SESSION_COOKIE_PATH",
+    "CSRF_COOKIE_PATH",
+    "SESSION_COOKIE_DOMAIN",
+    "CSRF_COOKIE_DOMAIN",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
@@ -354,6 +425,13 @@ def test_production_sends_cookies_over_https_only_and_keeps_browsers_to_https():
         "DEBUG": False,
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,
+        # Taken by browsers only when secure, for the whole site and this host alone.
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SESSION_COOKIE_PATH": "/",
+        "CSRF_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "CSRF_COOKIE_DOMAIN": None,
         "SECURE_SSL_REDIRECT": True,
         "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60,
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
@@ -372,6 +450,8 @@ def test_the_https_settings_come_from_the_environment():
 
     assert shown["SESSION_COOKIE_SECURE"] is False
     assert shown["CSRF_COOKIE_SECURE"] is False
+    assert shown["SESSION_COOKIE_NAME"] == "sessionid"  # __Host- cookies must be secure
+    assert shown["CSRF_COOKIE_NAME"] == "csrftoken"
     assert shown["SECURE_SSL_REDIRECT"] is False
     assert shown["SECURE_HSTS_SECONDS"] == 3600
     assert shown["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
@@ -383,5 +463,13 @@ def test_a_developers_machine_keeps_plain_http():
 
     assert shown["DEBUG"] is True
     assert shown["SESSION_COOKIE_SECURE"] is False
+    assert shown["SESSION_COOKIE_NAME"] == "sessionid"
     assert shown["SECURE_SSL_REDIRECT"] is False
     assert shown["SECURE_HSTS_SECONDS"] == 0
+
+
+def test_the_trusted_proxies_are_listed_by_address():
+    completed = run_in_production("-c", "import django; django.setup()", TRUSTED_PROXIES="1")
+
+    assert completed.returncode != 0
+    assert "TRUSTED_PROXIES lists the reverse proxies' addresses or networks" in completed.stderr

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from assessments.models import IqaSample, Signature
+from portfolio.backends import client_ip
 from tests.assessing import sufficient
 from tests.factories import PASSWORD
 
@@ -142,7 +143,7 @@ def test_the_centre_administrator_lifts_a_lock_out_in_the_admin_site(client, lea
 
 
 def test_behind_a_proxy_the_visitor_s_own_address_is_locked_out(client, learner, settings):
-    settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     proxy = "10.0.0.2"  # every request arrives from the proxy
 
     def attempt(forwarded, password="not-the-password"):
@@ -160,6 +161,46 @@ def test_behind_a_proxy_the_visitor_s_own_address_is_locked_out(client, learner,
 
     assert attempt("203.0.113.9", password=PASSWORD).status_code == 302
     assert attempt("198.51.100.1, 203.0.113.5", password=PASSWORD).status_code == 429
+
+
+def test_a_visitor_reaching_the_web_process_directly_cannot_choose_their_address(
+    client, learner, settings
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+
+    def attempt(forwarded, password="not-the-password"):
+        return client.post(
+            "/accounts/login/",
+            {"username": learner.username, "password": password},
+            REMOTE_ADDR="198.51.100.7",  # not the proxy
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for number in range(5):
+        response = attempt(f"203.0.113.{number}")  # a new address claimed each time
+    assert response.status_code == 429
+    assert attempt("203.0.113.99", password=PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "seen"),
+    [
+        ("10.0.0.2", "198.51.100.1, 203.0.113.5", "203.0.113.5"),
+        ("10.0.0.2", "198.51.100.1, 10.0.0.3, 203.0.113.5", "203.0.113.5"),
+        ("10.0.0.2", "198.51.100.1, 203.0.113.5, 10.0.0.3", "203.0.113.5"),
+        ("198.51.100.7", "203.0.113.5", "198.51.100.7"),
+        ("10.0.0.2", "", "10.0.0.2"),
+        ("", "203.0.113.5", "203.0.113.5"),  # a Unix socket: only the local proxy opens it
+        ("10.0.0.2", "unknown", "10.0.0.2"),  # not an address: the proxy's stands
+    ],
+)
+def test_the_visitor_s_address_is_read_through_trusted_proxies_only(
+    rf, settings, remote, forwarded, seen
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_ip(request) == seen
 
 
 class TestPasswordsAskedAgainToSign:

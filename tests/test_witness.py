@@ -4,6 +4,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from assessments.quality import portfolio_unlock
@@ -48,6 +49,13 @@ def invite(client, login, evidence, django_capture_on_commit_callbacks):
     return send
 
 
+def opened(client, link: str) -> str:
+    """Open the e-mailed link as the witness's browser does; returns the page it leads to."""
+    response = client.get(link)
+    assert response.status_code == 302
+    return response.url
+
+
 def test_the_witness_gets_an_email_with_a_link(invite, evidence):
     link = invite()
 
@@ -62,7 +70,7 @@ def test_the_witness_gets_an_email_with_a_link(invite, evidence):
 
 
 def test_the_witness_needs_no_account_and_sees_the_statement(client, invite):
-    page = client.get(invite())
+    page = client.get(invite(), follow=True)
 
     assert page.status_code == 200
     assert "I saw the learner calm an upset customer" in page.text
@@ -70,10 +78,10 @@ def test_the_witness_needs_no_account_and_sees_the_statement(client, invite):
 
 
 def test_the_witness_confirms_with_their_name_and_the_declaration(client, invite, evidence):
-    link = invite()
+    page = opened(client, invite())
 
     response = client.post(
-        link,
+        page,
         {"confirm": "1", "confirm-typed_name": " sam  okafor ", "confirm-declaration": "on"},
         REMOTE_ADDR="203.0.113.9",
     )
@@ -91,28 +99,34 @@ def test_the_witness_confirms_with_their_name_and_the_declaration(client, invite
 
 def test_the_link_cannot_be_used_twice(client, invite):
     link = invite()
+    page = opened(client, link)
     answer = {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
-    client.post(link, answer)
+    client.post(page, answer)
 
     again = client.get(link)
-    repost = client.post(link, {"decline": "1", "decline-reason": "Changed my mind"})
+    reloaded = client.get(page)
+    repost = client.post(page, {"decline": "1", "decline-reason": "Changed my mind"})
 
-    assert again.status_code == 410
+    assert again.status_code == reloaded.status_code == 410
     assert "This link has been used" in again.text
+    assert "This link has been used" in reloaded.text
     assert repost.status_code == 410
     assert WitnessTestimony.objects.get().status == "confirmed"
 
 
 def test_an_expired_link_says_so(client, invite):
     link = invite()
+    page = opened(client, link)
     WitnessTestimony.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
 
     response = client.post(
-        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+        page, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
     )
+    again = client.get(link)
 
-    assert response.status_code == 410
+    assert response.status_code == again.status_code == 410
     assert "This link has expired" in response.text
+    assert "This link has expired" in again.text
     assert WitnessTestimony.objects.get().status == "sent"
 
 
@@ -124,9 +138,9 @@ def test_an_unknown_link_says_so(client, db):
 
 
 def test_a_wrong_name_or_missing_declaration_is_explained(client, invite):
-    link = invite()
+    page = opened(client, invite())
 
-    response = client.post(link, {"confirm": "1", "confirm-typed_name": "Someone Else"})
+    response = client.post(page, {"confirm": "1", "confirm-typed_name": "Someone Else"})
 
     assert "Type your name as the learner gave it (Sam Okafor)" in response.text
     assert "Tick the declaration to confirm the statement." in response.text
@@ -134,9 +148,9 @@ def test_a_wrong_name_or_missing_declaration_is_explained(client, invite):
 
 
 def test_the_witness_may_decline_with_a_reason(client, invite):
-    link = invite()
+    page = opened(client, invite())
 
-    client.post(link, {"decline": "1", "decline-reason": "I was not on shift that day."})
+    client.post(page, {"decline": "1", "decline-reason": "I was not on shift that day."})
 
     testimony = WitnessTestimony.objects.get()
     assert testimony.status == "declined"
@@ -145,10 +159,13 @@ def test_the_witness_may_decline_with_a_reason(client, invite):
 
 def test_sending_again_makes_the_old_link_stop_working(client, invite):
     first = invite()
+    page = opened(client, first)
     second = invite()
 
     assert client.get(first).status_code == 404
-    assert client.get(second).status_code == 200
+    assert client.get(page).status_code == 404  # opened from the first link
+    assert client.get(second).status_code == 302
+    assert client.get(page).status_code == 200
 
 
 def test_changing_a_sent_statement_means_sending_it_again(client, login, invite, evidence):
@@ -174,9 +191,9 @@ def test_a_relative_cannot_be_a_witness(client, login, evidence):
 
 
 def test_a_confirmed_statement_cannot_change(client, login, invite, evidence):
-    link = invite()
+    page = opened(client, invite())
     client.post(
-        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+        page, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
     )
     login(evidence.portfolio.learner)
 
@@ -188,7 +205,7 @@ def test_a_confirmed_statement_cannot_change(client, login, invite, evidence):
 def test_a_statement_changed_on_a_page_read_before_the_witness_answered_is_refused(
     client, invite, evidence
 ):
-    link = invite()
+    page = opened(client, invite())
     # The learner opened the statement to change it; meanwhile the witness confirms it.
     form = WitnessTestimonyForm(
         {**WITNESS, "statement": "A different statement."},
@@ -196,7 +213,7 @@ def test_a_statement_changed_on_a_page_read_before_the_witness_answered_is_refus
     )
     assert form.is_valid(), form.errors
     client.post(
-        link, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+        page, {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
     )
 
     with pytest.raises(ValidationError, match="The witness has answered"):
@@ -207,14 +224,75 @@ def test_a_statement_changed_on_a_page_read_before_the_witness_answered_is_refus
     assert testimony.statement == WITNESS["statement"]
 
 
+def test_the_link_s_token_is_exchanged_for_this_browser_and_leaves_the_address(client, invite):
+    link = invite()
+    token = link.split("/")[2]
+
+    page = opened(client, link)
+    elsewhere = Client().get(page)
+
+    assert token not in page
+    assert page == f"/witness/respond/{WitnessTestimony.objects.get().pk}/"
+    assert client.get(page).status_code == 200
+    assert elsewhere.status_code == 404
+    assert "Open the link in your e-mail" in elsewhere.text
+    assert "Confirm the statement" not in elsewhere.text
+
+
+def test_one_browser_may_answer_several_statements(
+    client, portfolio, invite, django_capture_on_commit_callbacks
+):
+    first = opened(client, invite())
+    other = EvidenceFactory(portfolio=portfolio, method="witness")
+    learner = Client()
+    learner.force_login(portfolio.learner)
+    learner.post(f"/evidence/{other.pk}/witness/", {**WITNESS, "witness_name": "Ana Silva"})
+    with django_capture_on_commit_callbacks(execute=True):
+        learner.post(f"/evidence/{other.pk}/witness/send/")
+    second_link = re.search(r"http://testserver(/witness/[^/]+/)", mail.outbox[-1].body).group(1)
+    second = opened(client, second_link)
+    confirm = {"confirm": "1", "confirm-declaration": "on"}
+
+    client.post(first, {**confirm, "confirm-typed_name": "Sam Okafor"})
+    client.post(second, {**confirm, "confirm-typed_name": "Ana Silva"})
+
+    assert first != second
+    assert list(WitnessTestimony.objects.values_list("status", flat=True)) == ["confirmed"] * 2
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "recorded"),
+    [
+        ("10.0.0.2", "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # through the proxy
+        ("198.51.100.7", "203.0.113.9", "198.51.100.7"),  # straight to the web process
+    ],
+)
+def test_the_witness_s_address_is_the_one_the_lock_out_uses(
+    client, invite, settings, remote, forwarded, recorded
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    page = opened(client, invite())
+
+    client.post(
+        page,
+        {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+    assert WitnessTestimony.objects.get().response_ip == recorded
+    assert AuditEntry.objects.get(action="witness.confirmed").data["ip"] == recorded
+
+
 class TestAfterTheSignOff:
     """A witness's answer would change what the sign-off signed, so the link closes with it."""
 
     CONFIRM = {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
 
     @pytest.fixture
-    def link(self, invite, evidence):
-        link = invite()
+    def link(self, client, invite, evidence):
+        """The witness's page, opened through the link before the sign-off."""
+        link = opened(client, invite())
         # Submitted with the witness still to answer: among the records the sign-off signs.
         EvidenceItem.objects.filter(pk=evidence.pk).update(status="submitted")
         return link

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError
@@ -70,7 +71,7 @@ class _Uploader:
         self.portfolio, self.work = portfolio, work
         client = Client()
         client.force_login(portfolio.learner)
-        self.session = client.cookies["sessionid"].value
+        self.session = client.cookies[settings.SESSION_COOKIE_NAME].value
         self.csrf = secrets.token_hex(16)
         self.handler = WSGIHandler()
 
@@ -143,7 +144,10 @@ class _Uploader:
             "wsgi.errors": sys.stderr,
             "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
             "CONTENT_LENGTH": str(length),
-            "HTTP_COOKIE": f"sessionid={self.session}; csrftoken={self.csrf}",
+            "HTTP_COOKIE": (
+                f"{settings.SESSION_COOKIE_NAME}={self.session}; "
+                f"{settings.CSRF_COOKIE_NAME}={self.csrf}"
+            ),
         }
         # As in Django's test client, the request keeps this process's database connection, so
         # that what it stores can be rolled back afterwards.
