@@ -788,7 +788,8 @@ def test_a_document_without_names_is_stored_as_it_was_sent(upload_to, draft):
 def checked_at_once(settings):
     """Background checks run as they are queued, inside the request (the worker's own tests are
     in tests/test_file_checks.py)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    immediate = {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    settings.TASKS = {**settings.TASKS, "default": immediate}
 
 
 # Videos and recordings carrying a customer's name, the learner's, and (MP4, MOV) where and on

@@ -17,7 +17,7 @@ from django.core import mail
 from django.utils import timezone
 
 from portfolio.models import EvidenceFile
-from portfolio.services import file_check
+from portfolio.services import file_check, file_renditions
 from tests import samples
 from tests.factories import EvidenceFactory, UserFactory, edit_form_data
 
@@ -182,8 +182,9 @@ class TestFiles:
                 ],
             ),
         )
-        checking = evidence.files.get(status=EvidenceFile.Status.CHECKING)
-        file_check(file_id=checking.pk)  # as the background worker does
+        # As the background worker does: the video checked, the photo's renditions made.
+        file_check(file_id=evidence.files.get(status=EvidenceFile.Status.CHECKING).pk)
+        file_renditions(file_id=evidence.files.get(kind=EvidenceFile.Kind.IMAGE).pk)
         return {file.original_name: file for file in evidence.files.all()}
 
     @pytest.mark.parametrize(
