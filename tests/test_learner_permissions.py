@@ -4,6 +4,7 @@ anonymous visitor."""
 import pytest
 
 from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.services import file_renditions
 from tests import samples
 from tests.factories import EvidenceFactory, PortfolioFactory, WitnessFactory
 
@@ -20,6 +21,7 @@ def world(portfolio, make_user):
             by=portfolio.learner,
             written=written,
         )
+    file_renditions(file_id=photo.pk)  # as the background worker does
     WitnessFactory(evidence=draft)
     k1 = portfolio.unit.criteria.get(nos_code="K1")
     return {

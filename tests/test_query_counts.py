@@ -74,8 +74,8 @@ PINNED = {
     # see with its portfolios and learners
     "iqa: standardisation": SIGNED_IN + 4,
     # counting all portfolios and those unclaimed, the page of them, counting files found changed
-    # or missing on storage
-    "admin: centre home": SIGNED_IN + 4,
+    # or missing on storage, the e-mails given up
+    "admin: centre home": SIGNED_IN + 5,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2,
     # counting the filtered and all users, the page of them

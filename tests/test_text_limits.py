@@ -18,10 +18,12 @@ from tests.factories import EvidenceFactory, evidence_form_data
 pytestmark = pytest.mark.django_db
 
 # Texts the application writes itself, never a person: the statement a signer agrees to, a
-# failed export's error.
+# failed export's error, an e-mail the application composed and why sending it failed.
 WRITTEN_BY_THE_APPLICATION = {
     ("assessments", "signature", "statement"),
-    ("records", "bulkexport", "error"),
+    ("records", "export", "error"),
+    ("portfolio", "outgoingemail", "body"),
+    ("portfolio", "outgoingemail", "error"),
 }
 
 
