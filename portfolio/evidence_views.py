@@ -265,30 +265,34 @@ WITNESS_SESSION_KEY = "witness_links"
 
 @cache_control(private=True, no_store=True)
 def witness_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The e-mailed link: no account needed. A live link lets this browser answer the statement
-    and sends it on to an address without the token."""
+    """The e-mailed link: no account needed. Opened (a POST, so that a mail scanner fetching the
+    link opens nothing), it is exchanged for a key this browser keeps, and leads to an address
+    without the token; from then on the link itself opens nothing, here or anywhere."""
     testimony = services.witness_for_token(token)
     if testimony is None:
         return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
     if testimony.answer_problem:
         return _witness_link_problem(request, testimony, testimony.answer_problem)
-    links = request.session.get(WITNESS_SESSION_KEY, {})
-    links[str(testimony.pk)] = testimony.token_hash
-    request.session[WITNESS_SESSION_KEY] = links
-    return redirect("witness_respond", pk=testimony.pk)
+    keys = request.session.get(WITNESS_SESSION_KEY, {})
+    if services.witness_for_browser(testimony.pk, keys.get(str(testimony.pk))):
+        return redirect("witness_respond", pk=testimony.pk)  # opened in this browser already
+    if testimony.opened_at is None and request.method == "POST":
+        key = services.witness_open(testimony=testimony, ip=client_ip(request) or None)
+        if key is not None:
+            keys[str(testimony.pk)] = key
+            request.session[WITNESS_SESSION_KEY] = keys
+            return redirect("witness_respond", pk=testimony.pk)
+        testimony.refresh_from_db()
+    if testimony.opened_at is not None:
+        return _witness_link_problem(request, testimony, "opened")
+    return render(request, "portfolio/witness_open.html", {"testimony": testimony})
 
 
 @cache_control(private=True, no_store=True)  # the witness is not signed in
 def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    """The witness's page, opened through the e-mailed link in this browser."""
-    token_hash = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
-    testimony = (
-        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
-        .filter(pk=pk, token_hash=token_hash)
-        .first()
-        if token_hash
-        else None
-    )
+    """The witness's page, in the browser that opened the e-mailed link."""
+    key = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
+    testimony = services.witness_for_browser(pk, key)
     if testimony is None:
         # Not opened through its link in this browser, or the link was replaced since.
         return render(request, "portfolio/witness_link.html", {"problem": "browser"}, status=404)

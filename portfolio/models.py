@@ -692,6 +692,10 @@ class WitnessTestimony(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_SENT)
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The e-mailed link is exchanged, the first time it is used, for a key kept in that browser's
+    # session: from then on the link opens nothing elsewhere, and the token in any log is spent.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    browser_key_hash = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)

@@ -604,10 +604,15 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
         testimony = _unanswered(testimony.pk)
         learner = evidence.portfolio.learner
         testimony.token_hash = _token_hash(token)
+        testimony.opened_at, testimony.browser_key_hash = None, ""
         testimony.status = WitnessTestimony.Status.SENT
         testimony.sent_at = now
         testimony.expires_at = now + datetime.timedelta(days=settings.WITNESS_LINK_DAYS)
-        testimony.save(update_fields=["token_hash", "status", "sent_at", "expires_at"])
+        testimony.save(
+            update_fields=[
+                "token_hash", "opened_at", "browser_key_hash", "status", "sent_at", "expires_at"
+            ]
+        )  # fmt: skip
         record(
             "witness.invited",
             actor=by,
@@ -627,7 +632,8 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
                 f"named you as a witness to '{evidence.title}'. Please read their statement "
                 "of what you saw and confirm it or decline it:\n\n"
                 f"{link}\n\n"
-                f"The link works once and until {expires}. You do not need an account.\n"
+                f"The link works once and until {expires}, in the browser you first open it "
+                "in. You do not need an account.\n"
             ),
         )
 
@@ -647,6 +653,44 @@ def witness_for_token(token: str) -> WitnessTestimony | None:
         .first()
         if token
         else None
+    )
+
+
+def witness_open(*, testimony: WitnessTestimony, ip: str | None) -> str | None:
+    """Exchange the e-mailed link for a key this browser keeps (returned), once: None if the
+    link was opened in a browser already, or takes no answer now."""
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = (
+            WitnessTestimony.objects.select_for_update(of=("self",))
+            .select_related("evidence__portfolio")
+            .get(pk=testimony.pk)
+        )
+        if locked.opened_at is not None or locked.answer_problem:
+            return None
+        locked.opened_at = timezone.now()
+        locked.browser_key_hash = _token_hash(key)
+        locked.save(update_fields=["opened_at", "browser_key_hash"])
+        record(
+            "witness.opened",
+            actor=None,
+            actor_label=f"Witness {locked.witness_name}",
+            obj=locked,
+            portfolio=locked.evidence.portfolio,
+            summary=f"{locked.witness_name} opened the link to the witness statement",
+            data={"evidence": locked.evidence_id, "ip": ip},
+        )
+    return key
+
+
+def witness_for_browser(pk: int, key: str | None) -> WitnessTestimony | None:
+    """The testimony whose link this browser opened (``key`` from ``witness_open``), or None."""
+    if not key:
+        return None
+    return (
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
+        .filter(pk=pk, opened_at__isnull=False, browser_key_hash=_token_hash(key))
+        .first()
     )
 
 

@@ -222,7 +222,7 @@ def test_a_witness_answering_in_several_tabs_at_once_gets_no_database_error(
     ready = threading.Barrier(count)
     answers = []
 
-    def answer():
+    def sender():
         connection = http.client.HTTPConnection(host, timeout=60)
 
         def send(method, path, cookies, body=None):
@@ -238,22 +238,33 @@ def test_a_witness_answering_in_several_tabs_at_once_gets_no_database_error(
                     cookies[pair.split("=", 1)[0]] = pair
             return response.status, response.getheader("Location"), response.read().decode()
 
-        cookies = {}
-        status, page, _ = send("GET", "/witness/several-tabs/", cookies)
-        assert status == 302
-        status, _, form = send("GET", page, cookies)
+        return send
+
+    def form_token(page: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    # The witness opens the link once; the browser's tabs then share its cookies.
+    send, cookies = sender(), {}
+    status, _, opening = send("GET", "/witness/several-tabs/", cookies)
+    assert status == 200
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": form_token(opening)})
+    status, page, _ = send("POST", "/witness/several-tabs/", cookies, body)
+    assert status == 302
+
+    def answer():
+        send, tab = sender(), dict(cookies)
+        status, _, form = send("GET", page, tab)
         assert status == 200
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
         body = urllib.parse.urlencode(
             {
-                "csrfmiddlewaretoken": token,
+                "csrfmiddlewaretoken": form_token(form),
                 "confirm": "1",
                 "confirm-typed_name": "Sam Okafor",
                 "confirm-declaration": "on",
             }
         )
         ready.wait()
-        answers.append(send("POST", page, cookies, body)[::2])
+        answers.append(send("POST", page, tab, body)[::2])
 
     threads = [threading.Thread(target=answer) for _ in range(count)]
     for thread in threads:

@@ -92,7 +92,8 @@ def pages(client, login, portfolio, witness_link):
     evidence = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
     shown = {"/accounts/login/": client.get("/accounts/login/")}
     shown["/accounts/password_reset/"] = client.get("/accounts/password_reset/")
-    shown[witness_link] = client.get(witness_link, follow=True)
+    shown[witness_link] = client.get(witness_link)
+    shown["the witness's statement"] = client.post(witness_link, follow=True)
 
     login(portfolio.learner)
     client.post(
@@ -226,7 +227,7 @@ def test_no_signed_in_or_witness_page_is_kept_by_the_browser(pages, witness_link
             continue  # signed out, and nothing on it of anyone's
         assert "no-store" in response["Cache-Control"].split(", "), path
         assert "private" in response["Cache-Control"].split(", "), path
-    assert pages[witness_link].redirect_chain[0][0].startswith("/witness/respond/")
+    assert pages["the witness's statement"].redirect_chain[0][0].startswith("/witness/respond/")
 
 
 def test_every_page_turns_off_the_browser_features_the_site_does_not_use(pages):

@@ -50,8 +50,10 @@ def invite(client, login, evidence, django_capture_on_commit_callbacks):
 
 
 def opened(client, link: str) -> str:
-    """Open the e-mailed link as the witness's browser does; returns the page it leads to."""
-    response = client.get(link)
+    """Open the e-mailed link as the witness does (the page, then its button); returns the page
+    it leads to."""
+    assert "Open the statement" in client.get(link).text
+    response = client.post(link)
     assert response.status_code == 302
     return response.url
 
@@ -70,7 +72,7 @@ def test_the_witness_gets_an_email_with_a_link(invite, evidence):
 
 
 def test_the_witness_needs_no_account_and_sees_the_statement(client, invite):
-    page = client.get(invite(), follow=True)
+    page = client.post(invite(), follow=True)
 
     assert page.status_code == 200
     assert "I saw the learner calm an upset customer" in page.text
@@ -164,7 +166,7 @@ def test_sending_again_makes_the_old_link_stop_working(client, invite):
 
     assert client.get(first).status_code == 404
     assert client.get(page).status_code == 404  # opened from the first link
-    assert client.get(second).status_code == 302
+    assert opened(client, second) == page
     assert client.get(page).status_code == 200
 
 
@@ -258,6 +260,48 @@ def test_one_browser_may_answer_several_statements(
 
     assert first != second
     assert list(WitnessTestimony.objects.values_list("status", flat=True)) == ["confirmed"] * 2
+
+
+def test_fetching_the_link_opens_nothing(client, invite, evidence):
+    link = invite()
+
+    fetched = [client.get(link), Client().get(link)]  # as a mail scanner fetches it first
+
+    assert [page.status_code for page in fetched] == [200, 200]
+    assert "Open the statement" in fetched[0].text
+    assert "I saw the learner calm" not in fetched[0].text
+    assert WitnessTestimony.objects.get().opened_at is None
+    assert not AuditEntry.objects.filter(action="witness.opened").exists()
+
+
+def test_the_link_is_spent_once_opened(client, invite, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    link = invite()
+    page = opened(client, link)
+    elsewhere = Client()
+
+    reopened = client.get(link)
+    from_the_log = [elsewhere.get(link), elsewhere.post(link)]
+
+    assert reopened.status_code == 302  # the same browser goes on to the statement
+    assert reopened.url == page
+    assert [response.status_code for response in from_the_log] == [410, 410]
+    assert "This link was opened in another browser" in from_the_log[1].text
+    assert elsewhere.get(page).status_code == 404
+    assert AuditEntry.objects.filter(action="witness.opened").count() == 1
+    assert client.get(page).status_code == 200
+
+
+def test_opening_the_link_is_audited_with_the_address(client, invite, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    link = invite()
+    client.get(link)
+
+    client.post(link, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    entry = AuditEntry.objects.get(action="witness.opened")
+    assert entry.actor_label == "Witness Sam Okafor"
+    assert entry.data["ip"] == "203.0.113.9"
 
 
 @pytest.mark.parametrize(
