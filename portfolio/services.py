@@ -11,9 +11,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from audit.chain import record
 from portfolio.files import (
@@ -254,6 +257,52 @@ def file_stored(
         _file_added(stored, evidence=evidence, by=by)
         if stored.is_image:
             make_evidence_file_renditions.enqueue(stored.pk)
+
+
+def file_work_restart_stopped() -> list[tuple[EvidenceFile, str]]:
+    """Queue again the check of each file still being checked, and the renditions of each photo
+    still without them, where no task for it is waiting or has been running for less than
+    ``EXPORT_STALE_MINUTES`` (its worker stopped, or the task was lost); a task left running by
+    a stopped worker is marked failed. Only files added longer ago than that are looked at.
+    Return each file queued again with what was queued ("check" or "renditions")."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+    work = {
+        "check": (
+            check_evidence_file,
+            EvidenceFile.objects.filter(status=EvidenceFile.Status.CHECKING),
+        ),
+        "renditions": (
+            make_evidence_file_renditions,
+            EvidenceFile.objects.ready()
+            .filter(kind=EvidenceFile.Kind.IMAGE, purged_at=None)
+            .filter(Q(screen="") | Q(print_version="")),
+        ),
+    }
+    restarted = []
+    for what, (task, files) in work.items():
+        candidates = {f.pk: f for f in files.filter(uploaded_at__lt=stale).order_by("pk")}
+        if not candidates:
+            continue
+        path = task.module_path
+        live, stopped, sent_with = set(), [], {}
+        for result in DBTaskResult.objects.filter(
+            task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        ):
+            args = result.args_kwargs.get("args") or [None]
+            sent_with[args[0]] = args[1:]
+            if result.status == TaskResultStatus.RUNNING and result.started_at < stale:
+                stopped.append(result.pk)
+            else:
+                live.add(args[0])
+        DBTaskResult.objects.filter(pk__in=stopped).update(
+            status=TaskResultStatus.FAILED, finished_at=now
+        )
+        for pk, evidence_file in candidates.items():
+            if pk not in live:
+                task.enqueue(pk, *sent_with.get(pk, []))
+                restarted.append((evidence_file, what))
+    return restarted
 
 
 def _file_added(stored: EvidenceFile, *, evidence: EvidenceItem, by: User) -> None:

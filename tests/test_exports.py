@@ -413,7 +413,7 @@ class TestADeadWorker:
         )
         out = StringIO()
 
-        call_command("fail_stopped_exports", stdout=out)
+        call_command("restart_stopped_work", stdout=out)
 
         assert f"Export #{dead.pk}" in out.getvalue()
         assert f"Export #{waiting.pk}" in out.getvalue()

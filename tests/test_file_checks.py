@@ -2,6 +2,7 @@
 background worker: out of sight until then, and the learner told on the evidence page and by a
 notification how the check ended."""
 
+import datetime
 import hashlib
 from io import StringIO
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from assessments.services import unit_sign_off
 from assessments.signable import manifest_for
@@ -157,3 +160,66 @@ def test_the_unit_is_not_signed_off_while_a_file_is_being_checked(c4, portfolio)
     ]
     run_worker()
     assert unit_sign_off(portfolio=portfolio, by=portfolio.assessor).pk
+
+
+class TestWorkWhoseWorkerStopped:
+    """A check or a photo's renditions whose worker stopped (or whose task was lost) is queued
+    again by ``restart_stopped_work``; work still waiting or running is left to its worker."""
+
+    @pytest.fixture
+    def long_ago(self):
+        def age(evidence_file, minutes=60):
+            EvidenceFile.objects.filter(pk=evidence_file.pk).update(
+                uploaded_at=timezone.now() - datetime.timedelta(minutes=minutes)
+            )
+
+        return age
+
+    def restart(self) -> str:
+        out = StringIO()
+        call_command("restart_stopped_work", stdout=out)
+        return out.getvalue()
+
+    def test_a_check_left_running_by_a_stopped_worker_is_queued_again(
+        self, add_files, draft, long_ago
+    ):
+        add_files(samples.upload("clip.mp4", samples.mp4()))
+        checking = draft.files.get()
+        long_ago(checking)
+        # The worker took the task and died with it: it stays "running" for ever.
+        DBTaskResult.objects.update(
+            status="RUNNING", started_at=timezone.now() - datetime.timedelta(minutes=50)
+        )
+
+        output = self.restart()
+
+        assert f"Queued again: the check of file #{checking.pk} (clip.mp4)" in output
+        assert DBTaskResult.objects.filter(status="FAILED").count() == 1
+        run_worker()
+        assert EvidenceFile.objects.get(pk=checking.pk).status == EvidenceFile.Status.READY
+        assert self.restart() == ""  # nothing left to restart
+
+    def test_a_check_still_queued_or_just_added_is_left_to_its_worker(
+        self, add_files, draft, long_ago
+    ):
+        add_files(samples.upload("clip.mp4", samples.mp4()))
+        queued = draft.files.get()
+
+        assert self.restart() == ""  # added just now
+        long_ago(queued)
+        assert self.restart() == ""  # its task is still waiting for a worker
+        assert DBTaskResult.objects.count() == 1
+
+    def test_a_photo_whose_renditions_task_was_lost_gets_them(self, add_files, draft, long_ago):
+        add_files(samples.upload("till.jpg", samples.jpeg(300, 200)))
+        photo = draft.files.get()
+        long_ago(photo)
+        DBTaskResult.objects.all().delete()  # lost with a database restored from before it
+
+        output = self.restart()
+        run_worker()
+
+        assert f"Queued again: the renditions of file #{photo.pk} (till.jpg)" in output
+        photo.refresh_from_db()
+        assert photo.screen
+        assert photo.print_version

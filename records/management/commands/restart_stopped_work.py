@@ -1,20 +1,27 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from portfolio.services import file_work_restart_stopped
 from records.models import Export
 from records.services import exports_fail_stale
 
 
 class Command(BaseCommand):
     help = (
-        "Mark failed the exports being built whose worker has not reported for "
-        "EXPORT_STALE_MINUTES (it stopped), each audited, and name the ones still waiting that "
-        "long for a worker to start them."
+        "Notice background work whose worker stopped: mark failed, audited, the exports being "
+        "built that have not reported for EXPORT_STALE_MINUTES; queue again the checks of files "
+        "still being checked and the renditions of photos still without them that no task is "
+        "doing; and name the exports still waiting that long for a worker to start them."
     )
 
     def handle(self, *args, **options):
         for export in exports_fail_stale():
             self.stdout.write(f"Export #{export.pk} ({export}) failed: {export.error}")
+        for evidence_file, what in file_work_restart_stopped():
+            self.stdout.write(
+                f"Queued again: the {what} of file #{evidence_file.pk} "
+                f"({evidence_file.original_name})"
+            )
         waiting = [e for e in Export.objects.filter(status=Export.Status.QUEUED) if e.waiting_long]
         for export in waiting:
             self.stdout.write(
