@@ -276,10 +276,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "evidence_file_screen": Entry(pk_of("photo"), VIEWERS),
     "evidence_file_print": Entry(pk_of("photo"), VIEWERS),
     "file_remove": Entry(pk_of("referred_file"), POST_ONLY, post=LEARNER_POSTS),
-    # The witness's link needs no account: whoever holds it may answer, on the page it leads
-    # to, which opens only in the browser that opened the link.
+    # The witness's link needs no account: whoever holds it sees the page with the button that
+    # opens the statement, which then opens only in the browser that pressed it.
     "witness_link": Entry(
-        lambda scene: {"token": WITNESS_TOKEN}, (302,) * 10, for_the_link_holder=True
+        lambda scene: {"token": WITNESS_TOKEN}, (200,) * 10, for_the_link_holder=True
     ),
     "witness_respond": Entry(
         lambda scene: {"pk": scene.submitted.testimony.pk}, (404,) * 10
