@@ -310,6 +310,7 @@ def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
                     confirmed=True,
                     typed_name=confirm.cleaned_data["typed_name"],
                     ip=ip,
+                    browser_key=key,
                 )
                 return _witness_done(request, testimony, problem)
         else:
@@ -320,6 +321,7 @@ def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
                     confirmed=False,
                     reason=decline.cleaned_data["reason"],
                     ip=ip,
+                    browser_key=key,
                 )
                 return _witness_done(request, testimony, problem)
     return render(

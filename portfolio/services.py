@@ -620,12 +620,17 @@ def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
         if testimony.pk:
             # The witness may have answered since the form was read: their answer stands.
             current = _unanswered(testimony.pk)
-            for name in ("status", "token_hash", "sent_at", "expires_at"):
+            for name in (
+                "status", "token_hash", "opened_at", "browser_key_hash", "sent_at", "expires_at"
+            ):  # fmt: skip
                 setattr(testimony, name, getattr(current, name))
         testimony.evidence = evidence
         if testimony.status == WitnessTestimony.Status.SENT and form.has_changed():
+            # The link sent, and the browser that opened it, answer nothing any more: the
+            # witness answers the statement as it now is, from a new link.
             testimony.status = WitnessTestimony.Status.NOT_SENT
             testimony.token_hash = ""
+            testimony.opened_at, testimony.browser_key_hash = None, ""
             testimony.expires_at = None
         testimony.save()
         record(
@@ -750,9 +755,12 @@ def witness_respond(
     typed_name: str = "",
     reason: str = "",
     ip: str | None,
+    browser_key: str | None = None,
 ) -> str | None:
     """Record the witness's answer once; None if it was recorded, else why not (as
-    ``WitnessTestimony.answer_problem``): the link was used, expired or closed meanwhile."""
+    ``WitnessTestimony.answer_problem``): the link was used, expired, replaced or closed
+    meanwhile. ``browser_key`` is the key of the browser that opened the link: the answer is
+    refused if the link was sent again or the statement changed since."""
     with transaction.atomic(), batched():
         # The portfolio's lock first, as every change to its records takes it: an answer racing
         # the sign-off lands before it, and is signed, or finds the statement closed.
@@ -766,6 +774,8 @@ def witness_respond(
         problem = locked.answer_problem
         if problem:
             return problem
+        if browser_key is not None and locked.browser_key_hash != _token_hash(browser_key):
+            return "replaced"
         locked.status = (
             WitnessTestimony.Status.CONFIRMED if confirmed else WitnessTestimony.Status.DECLINED
         )

@@ -181,6 +181,37 @@ def test_changing_a_sent_statement_means_sending_it_again(client, login, invite,
     assert client.get(link).status_code == 404
 
 
+def test_a_page_opened_before_the_statement_changed_records_no_answer(invite, evidence):
+    witness = Client()
+    page = opened(witness, invite())
+    learner = Client()
+    learner.force_login(evidence.portfolio.learner)
+    answer = {"confirm": "1", "confirm-typed_name": "Sam Okafor", "confirm-declaration": "on"}
+
+    learner.post(f"/evidence/{evidence.pk}/witness/", {**WITNESS, "statement": "I saw it all."})
+    response = witness.post(page, answer)
+
+    assert response.status_code == 404
+    testimony = WitnessTestimony.objects.get()
+    assert testimony.status == "not_sent"
+    assert testimony.opened_at is None
+    assert not AuditEntry.objects.filter(action="witness.confirmed").exists()
+
+
+def test_an_answer_racing_a_new_link_is_refused(client, invite, evidence):
+    page = opened(client, invite())
+    key = client.session["witness_links"][page.rstrip("/").split("/")[-1]]
+    seen = WitnessTestimony.objects.select_related("evidence__portfolio").get()
+    invite()  # sent again, between the page being shown and the answer being recorded
+
+    problem = services.witness_respond(
+        testimony=seen, confirmed=True, typed_name="Sam Okafor", ip=None, browser_key=key
+    )
+
+    assert problem == "replaced"
+    assert WitnessTestimony.objects.get().status == "sent"
+
+
 def test_a_relative_cannot_be_a_witness(client, login, evidence):
     login(evidence.portfolio.learner)
     data = {**WITNESS}
