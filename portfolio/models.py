@@ -720,8 +720,9 @@ class WitnessTestimony(models.Model):
     @property
     def answer_problem(self) -> str | None:
         """Why the witness's link takes no answer now, or None if it does: "used" (answered
-        already), "replaced" (changed since it was sent), "expired", or "closed" (the unit is signed off, and an answer now would change
-        what was signed; it opens again if the portfolio is reopened)."""
+        already), "replaced" (changed since it was sent), "expired", or "closed" (the unit is
+        signed off, and an answer now would change what was signed; it opens again if the
+        portfolio is reopened)."""
         if self.is_answered:
             return "used"
         if self.status != self.Status.SENT:

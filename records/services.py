@@ -55,13 +55,15 @@ def export_request(
             )
             if ready is not None:
                 audit_finished(export)
+            else:
+                # Queued with the row, in its transaction: an export is never left waiting
+                # for a task that was not stored.
+                build_export.enqueue(export.pk)
     except IntegrityError:
         # Another request for the same started a moment ago.
         if one_at_a_time and (running := _unfinished(kind, by, portfolio)) is not None:
             return running
         raise
-    if ready is None:
-        build_export.enqueue(export.pk)
     return export
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
@@ -76,6 +77,18 @@ class TestThePortfolioPdf:
         page = client.get(response.url)
         assert "0 of 1 done" in page.text
         assert "data-refresh-seconds" in page.text
+
+    def test_a_task_that_cannot_be_queued_leaves_no_export_waiting(self, portfolio, monkeypatch):
+        def refused(*args):
+            raise IntegrityError("the task queue refused it")
+
+        monkeypatch.setattr("records.services.build_export", SimpleNamespace(enqueue=refused))
+
+        with pytest.raises(IntegrityError):
+            services.export_request(kind="pdf", by=portfolio.assessor, portfolio=portfolio)
+
+        assert not Export.objects.exists()  # so the next request is not held behind it
+        assert not AuditEntry.objects.filter(action="export.requested").exists()
 
     def test_the_worker_builds_it_and_each_download_is_audited(
         self, client, login, portfolio, quick_pdf
