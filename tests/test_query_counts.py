@@ -67,9 +67,9 @@ PINNED = {
     "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3,
     # the portfolio, whether the IQA has assessed it, its evidence, its decisions
     "iqa: new sample": SIGNED_IN + 4,
-    # the portfolio, counting its entries, the page of entries, the audit chains' heads, the stored
-    # signable record
-    "iqa: audit trail": SIGNED_IN + 5,
+    # the portfolio, counting its entries, the page of entries, the learner's and the centre's
+    # chain as of their last entry that records no copy (one each), the stored signable record
+    "iqa: audit trail": SIGNED_IN + 6,
     # counting the meetings, the page of them, their attendees, and the evidence the reader may
     # see with its portfolios and learners
     "iqa: standardisation": SIGNED_IN + 4,
