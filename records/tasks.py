@@ -1,10 +1,14 @@
 """Background work: every record made in the worker (see ``records.exports``)."""
 
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -35,7 +39,7 @@ def build_export(export_id: int) -> None:
         if ready is not None:
             _finish(export, Export.Status.DONE, name=ready.file.name, size=ready.size, key=key)
             return
-        with tempfile.TemporaryFile() as handle:
+        with tempfile.TemporaryFile() as handle, beating(export.pk):
             builder.build(export, Progress(export), handle)
             handle.seek(0)
             name = save_whole(storage, f"exports/{export.pk}.{builder.extension}", File(handle))
@@ -47,6 +51,36 @@ def build_export(export_id: int) -> None:
     except Exception as exc:
         _finish(export, Export.Status.FAILED, error=str(exc)[:2000] or exc.__class__.__name__)
         raise
+
+
+def heartbeat_seconds() -> float:
+    """How often a build that reports no progress of its own (one long PDF) still says it is
+    alive: three times within ``EXPORT_STALE_MINUTES``, at most once a minute."""
+    return min(60.0, settings.EXPORT_STALE_MINUTES * 60 / 3)
+
+
+@contextmanager
+def beating(export_id: int) -> Iterator[None]:
+    """While the block runs, a thread moves the running export's heartbeat on every
+    ``heartbeat_seconds()``, so a build that is slow but alive is not taken for a stopped one."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(heartbeat_seconds()):
+                Export.objects.filter(pk=export_id, status=Export.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()  # this thread's own connection
+
+    beater = threading.Thread(target=beat, name=f"export-{export_id}-heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
 
 
 # Bulk exports queued before every kind shared one task are started under this name.

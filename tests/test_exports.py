@@ -5,6 +5,7 @@ noticed when their worker dies."""
 import datetime
 import io
 import json
+import time
 import zipfile
 from io import StringIO
 from types import SimpleNamespace
@@ -536,3 +537,26 @@ class TestKeepingMadeFiles:
         assert {e.status for e in Export.objects.filter(pk__in=[e.pk for e in made])} == {"removed"}
         kept.refresh_from_db()
         assert kept.status == "done"
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat is written from its own connection
+def test_a_long_build_keeps_its_heartbeat_so_it_is_not_taken_for_a_stopped_one(
+    portfolio, monkeypatch
+):
+    monkeypatch.setattr("records.tasks.heartbeat_seconds", lambda: 0.05)
+    export = Export.objects.create(kind="pdf", requested_by=portfolio.assessor, portfolio=portfolio)
+    started = []
+
+    def render_slowly(portfolio):
+        started.append(Export.objects.get(pk=export.pk).heartbeat_at)
+        deadline = time.monotonic() + 5
+        while Export.objects.get(pk=export.pk).heartbeat_at == started[0]:
+            assert time.monotonic() < deadline, "the heartbeat never moved during the build"
+            time.sleep(0.02)
+        return b"%PDF-1.7\n"
+
+    monkeypatch.setattr("records.exports.render_portfolio_pdf", render_slowly)
+
+    build_export.call(export.pk)
+
+    assert Export.objects.get(pk=export.pk).status == "done"
