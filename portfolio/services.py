@@ -265,8 +265,7 @@ def file_work_restart_stopped() -> list[tuple[EvidenceFile, str]]:
     ``EXPORT_STALE_MINUTES`` (its worker stopped, or the task was lost); a task left running by
     a stopped worker is marked failed. Only files added longer ago than that are looked at.
     Return each file queued again with what was queued ("check" or "renditions")."""
-    now = timezone.now()
-    stale = now - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+    stale = timezone.now() - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
     work = {
         "check": (
             check_evidence_file,
@@ -284,25 +283,50 @@ def file_work_restart_stopped() -> list[tuple[EvidenceFile, str]]:
         candidates = {f.pk: f for f in files.filter(uploaded_at__lt=stale).order_by("pk")}
         if not candidates:
             continue
-        path = task.module_path
-        live, stopped, sent_with = set(), [], {}
-        for result in DBTaskResult.objects.filter(
-            task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-        ):
-            args = result.args_kwargs.get("args") or [None]
-            sent_with[args[0]] = args[1:]
-            if result.status == TaskResultStatus.RUNNING and result.started_at < stale:
-                stopped.append(result.pk)
-            else:
-                live.add(args[0])
-        DBTaskResult.objects.filter(pk__in=stopped).update(
-            status=TaskResultStatus.FAILED, finished_at=now
-        )
+        live, sent_with = _live_tasks(task, stale)
         for pk, evidence_file in candidates.items():
             if pk not in live:
                 task.enqueue(pk, *sent_with.get(pk, []))
                 restarted.append((evidence_file, what))
     return restarted
+
+
+def email_restart_stopped() -> list[OutgoingEmail]:
+    """Queue again each e-mail still waiting to be sent, queued over ``EXPORT_STALE_MINUTES``
+    ago, that no task is waiting to send (a later try included) or has been sending for less
+    than that: its task was lost or its worker stopped. Return them."""
+    stale = timezone.now() - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+    waiting = list(
+        OutgoingEmail.objects.filter(status=OutgoingEmail.Status.QUEUED, created_at__lt=stale)
+    )
+    if not waiting:
+        return []
+    live, _ = _live_tasks(send_email, stale)
+    restarted = [email for email in waiting if email.pk not in live]
+    for email in restarted:
+        _enqueue_sending(email.pk)
+    return restarted
+
+
+def _live_tasks(task, stale: datetime.datetime) -> tuple[set, dict]:
+    """The first arguments of ``task``'s tasks waiting or running since ``stale`` (a task left
+    running longer, by a worker that stopped, is marked failed), and the rest of the arguments
+    each was queued with."""
+    live, stopped, sent_with = set(), [], {}
+    for result in DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ):
+        args = result.args_kwargs.get("args") or [None]
+        sent_with[args[0]] = args[1:]
+        if result.status == TaskResultStatus.RUNNING and result.started_at < stale:
+            stopped.append(result.pk)
+        else:
+            live.add(args[0])
+    DBTaskResult.objects.filter(pk__in=stopped).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now()
+    )
+    return live, sent_with
 
 
 def _file_added(stored: EvidenceFile, *, evidence: EvidenceItem, by: User) -> None:

@@ -196,3 +196,31 @@ def test_a_password_reset_email_goes_through_the_same_queue(
     assert email.to == "pat@example.org"
     assert "/accounts/reset/" in email.body
     assert sending_tasks().count() == 1
+
+
+def test_an_email_whose_task_was_lost_or_left_running_is_queued_again(
+    queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lost, stuck, waiting = (
+            services.email_queue(to=f"{name}@example.org", subject="Accepted", body="Well done")
+            for name in ("pat", "sam", "kim")
+        )
+    long_ago = timezone.now() - datetime.timedelta(minutes=60)
+    OutgoingEmail.objects.update(created_at=long_ago)
+    sending_tasks().filter(args_kwargs__args=[lost.pk]).delete()
+    sending_tasks().filter(args_kwargs__args=[stuck.pk]).update(
+        status="RUNNING", started_at=long_ago
+    )
+    out = StringIO()
+
+    call_command("restart_stopped_work", stdout=out)
+
+    assert f"Queued again: e-mail #{lost.pk}" in out.getvalue()
+    assert f"Queued again: e-mail #{stuck.pk}" in out.getvalue()
+    assert f"e-mail #{waiting.pk}" not in out.getvalue()  # its task is still waiting
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "kim@example.org", "pat@example.org", "sam@example.org"
+    ]  # fmt: skip
+    assert not OutgoingEmail.objects.exists()

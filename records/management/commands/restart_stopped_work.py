@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from portfolio.services import file_work_restart_stopped
+from portfolio.services import email_restart_stopped, file_work_restart_stopped
 from records.models import Export
 from records.services import exports_fail_stale
 
@@ -10,8 +10,9 @@ class Command(BaseCommand):
     help = (
         "Notice background work whose worker stopped: mark failed, audited, the exports being "
         "built that have not reported for EXPORT_STALE_MINUTES; queue again the checks of files "
-        "still being checked and the renditions of photos still without them that no task is "
-        "doing; and name the exports still waiting that long for a worker to start them."
+        "still being checked, the renditions of photos still without them and the e-mails still "
+        "to send that no task is doing; and name the exports still waiting that long for a "
+        "worker to start them."
     )
 
     def handle(self, *args, **options):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
                 f"Queued again: the {what} of file #{evidence_file.pk} "
                 f"({evidence_file.original_name})"
             )
+        for email in email_restart_stopped():
+            self.stdout.write(f"Queued again: e-mail #{email.pk} ({email.subject})")
         waiting = [e for e in Export.objects.filter(status=Export.Status.QUEUED) if e.waiting_long]
         for export in waiting:
             self.stdout.write(
