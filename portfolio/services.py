@@ -554,13 +554,15 @@ def email_send(*, email_id: int) -> None:
             email.body = ""  # it may hold a link that signs someone in
             email.finished_at = now
             email.save(update_fields=["status", "body", "attempts", "error", "finished_at"])
+            # The centre's chain cannot be erased: nothing naming a person goes on it (a
+            # subject names the learner, a refusal the recipient). The row keeps both.
+            code = getattr(error, "smtp_code", None)
             record(
                 "email.failed",
                 actor=None,
                 obj=email,
-                summary=f"An e-mail could not be sent after {email.attempts} tries: "
-                f"'{email.subject}'",
-                data={"subject": email.subject, "error": email.error},
+                summary=f"E-mail #{email.pk} could not be sent after {email.attempts} tries",
+                data={"email": email.pk, "error": type(error).__name__, "smtp_code": code},
             )
             OutgoingEmail.objects.filter(
                 status=OutgoingEmail.Status.FAILED,
