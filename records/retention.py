@@ -66,13 +66,29 @@ def purge(portfolio: Portfolio) -> int:
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
         # Copies of its PDF and of its learner's data go with it, however young they are.
         for export in Export.objects.filter(status=Export.Status.DONE):
-            if (
-                portfolio.pk in export.portfolio_ids
-                or export.portfolio_id == portfolio.pk
-                or (export.kind == Export.Kind.DATA and export.requested_by_id == learner.pk)
-            ):
+            if _holds(export, portfolio, learner):
                 remove_export(export, reason=f"portfolio #{portfolio.pk} in it was purged")
+        # One still being made would hold what was just removed: it is stopped, and a worker
+        # finishing it afterwards keeps nothing (only a running export's file is kept).
+        for export in Export.objects.filter(
+            status__in=[Export.Status.QUEUED, Export.Status.RUNNING]
+        ):
+            if _holds(export, portfolio, learner):
+                Export.objects.filter(pk=export.pk).update(
+                    status=Export.Status.FAILED,
+                    error="A portfolio in it reached the end of its retention and was purged.",
+                    finished_at=now,
+                )
     return len(files)
+
+
+def _holds(export: Export, portfolio, learner) -> bool:
+    """Whether the export holds the portfolio, or is the learner's own data."""
+    return (
+        portfolio.pk in export.portfolio_ids
+        or export.portfolio_id == portfolio.pk
+        or (export.kind == Export.Kind.DATA and export.requested_by_id == learner.pk)
+    )
 
 
 def exports_due_for_removal(now=None):

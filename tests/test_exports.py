@@ -538,6 +538,26 @@ class TestKeepingMadeFiles:
         kept.refresh_from_db()
         assert kept.status == "done"
 
+    def test_purging_a_portfolio_stops_the_copies_still_being_made(self, portfolio, quick_pdf):
+        from portfolio.models import Portfolio
+        from records.retention import purge
+
+        pdf = services.export_request(kind="pdf", by=portfolio.assessor, portfolio=portfolio)
+        data = services.export_request(kind="data", by=portfolio.learner)
+        Portfolio.objects.filter(pk=portfolio.pk).update(
+            status="claimed", retain_until="2020-01-01"
+        )
+
+        purge(Portfolio.objects.get(pk=portfolio.pk))
+        for export in (pdf, data):
+            build_export.call(export.pk)  # the worker comes to them afterwards
+
+        for export in (pdf, data):
+            export.refresh_from_db()
+            assert (export.status, export.file.name) == ("failed", "")
+            assert "purged" in export.error
+        assert quick_pdf == []  # nothing of the purged portfolio was rendered
+
 
 @pytest.mark.django_db(transaction=True)  # the heartbeat is written from its own connection
 def test_a_long_build_keeps_its_heartbeat_so_it_is_not_taken_for_a_stopped_one(
