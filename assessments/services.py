@@ -13,7 +13,7 @@ from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
-from portfolio.services import AlreadySaved, file_stored, notify, once, saved_from
+from portfolio.services import AlreadySaved, file_stored, fresh_key, notify, once, saved_from
 from portfolio.signable import batched
 from units.models import Criterion
 
@@ -147,6 +147,7 @@ def assessor_record_save(
     key = form.cleaned_data.get("submission_key")
     if existing := saved_from(portfolio, key):
         raise AlreadySaved(existing)
+    key = fresh_key(portfolio, key)
     with once(portfolio, key), atomic_with_files() as written:
         _open_for_assessing(portfolio.pk, by)
         evidence = form.save(commit=False)

@@ -169,6 +169,14 @@ def saved_from(portfolio: Portfolio, key) -> EvidenceItem | None:
     return EvidenceItem.objects.filter(portfolio=portfolio, submission_key=key).first()
 
 
+def fresh_key(portfolio: Portfolio, key):
+    """``key``, or None if another portfolio's evidence has it (a form's body replayed to
+    another portfolio): that post is saved as new, without a key, rather than refused."""
+    if key is None or not EvidenceItem.objects.filter(submission_key=key).exists():
+        return key
+    return None
+
+
 @contextmanager
 def once(portfolio: Portfolio, key) -> Iterator[None]:
     """Around the transaction that creates evidence with one-time key ``key``: if the same form
@@ -194,6 +202,7 @@ def evidence_save(
     key = form.cleaned_data.get("submission_key") if created else None
     if created and (existing := saved_from(form.instance.portfolio, key)):
         raise AlreadySaved(existing)
+    key = fresh_key(form.instance.portfolio, key)
     with once(form.instance.portfolio, key), atomic_with_files() as written:
         if not created:
             current = _changeable(

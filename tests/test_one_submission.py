@@ -108,3 +108,27 @@ def test_the_witness_form_posted_twice_at_once_makes_one_testimony(portfolio):
         services.witness_save(form=form, evidence=evidence, by=portfolio.learner)
 
     assert WitnessTestimony.objects.filter(evidence=evidence).count() == 1
+
+
+def test_a_key_replayed_to_another_portfolio_saves_the_item_without_it(
+    client, login, portfolio, c4
+):
+    from tests.factories import PortfolioFactory
+
+    other = PortfolioFactory()
+    login(portfolio.learner)
+    key = str(uuid.uuid4())
+    client.post(
+        f"/portfolios/{portfolio.pk}/evidence/new/",
+        {**evidence_form_data(portfolio), "submission_key": key},
+    )
+    login(other.learner)  # the same form's body, sent again by someone else
+
+    response = client.post(
+        f"/portfolios/{other.pk}/evidence/new/",
+        {**evidence_form_data(other), "submission_key": key},
+    )
+
+    assert response.status_code == 302
+    assert EvidenceItem.objects.get(portfolio=portfolio).submission_key == uuid.UUID(key)
+    assert EvidenceItem.objects.get(portfolio=other).submission_key is None
