@@ -5,9 +5,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from portfolio.access import get_for_user
 from portfolio.files import stored_file_response
@@ -120,6 +122,15 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk, status=Export.Status.DONE)
+    if not storages["evidence"].exists(export.file.name):
+        # Removed meanwhile with an export that shared it, or lost from the store.
+        Export.objects.filter(pk=export.pk, status=Export.Status.DONE).update(
+            status=Export.Status.FAILED,
+            error="Its file is no longer stored; start it again.",
+            finished_at=timezone.now(),
+        )
+        messages.error(request, "The file of this export is no longer stored; start it again.")
+        return redirect(export)
     builder = builder_for(export)
     response = stored_file_response(
         export.file.name,

@@ -580,3 +580,16 @@ def test_a_long_build_keeps_its_heartbeat_so_it_is_not_taken_for_a_stopped_one(
     build_export.call(export.pk)
 
     assert Export.objects.get(pk=export.pk).status == "done"
+
+
+def test_downloading_an_export_whose_file_is_gone_says_so(client, login, portfolio, quick_pdf):
+    export = run(services.export_request(kind="pdf", by=portfolio.assessor, portfolio=portfolio))
+    storages["evidence"].delete(export.file.name)
+    login(portfolio.assessor)
+
+    response = client.get(f"/exports/{export.pk}/download/", follow=True)
+
+    assert response.redirect_chain == [(f"/exports/{export.pk}/", 302)]
+    assert "The file of this export is no longer stored; start it again." in response.text
+    export.refresh_from_db()
+    assert export.status == "failed"
