@@ -76,7 +76,7 @@ def purge(portfolio: Portfolio) -> int:
             if _holds(export, portfolio, learner):
                 Export.objects.filter(pk=export.pk).update(
                     status=Export.Status.FAILED,
-                    error="A portfolio in it reached the end of its retention and was purged.",
+                    error="a portfolio in it reached the end of its retention and was purged",
                     finished_at=now,
                 )
     return len(files)

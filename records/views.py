@@ -126,7 +126,7 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
         # Removed meanwhile with an export that shared it, or lost from the store.
         Export.objects.filter(pk=export.pk, status=Export.Status.DONE).update(
             status=Export.Status.FAILED,
-            error="Its file is no longer stored; start it again.",
+            error="its file is no longer stored",
             finished_at=timezone.now(),
         )
         messages.error(request, "The file of this export is no longer stored; start it again.")
