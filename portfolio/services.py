@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -114,6 +114,12 @@ def password_reset_refusal(*, email: str, address: str | None) -> str | None:
     now = timezone.now()
     email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     with transaction.atomic():
+        # Requests at the same moment count one after another, or each would see room left.
+        # SQLite's transactions take its write lock as they begin; PostgreSQL's need a lock.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for key in sorted({f"reset-email:{email_hash}", f"reset-address:{address}"}):
+                    cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
         PasswordResetRequest.objects.filter(created_at__lt=now - PASSWORD_RESET_WINDOW).delete()
         if (
             address

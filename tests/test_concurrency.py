@@ -17,7 +17,7 @@ from audit.chain import record, verify_chains
 from audit.models import AuditEntry, AuditHead
 from portfolio import services
 from portfolio.forms import EvidenceForm
-from portfolio.models import EvidenceItem, Portfolio, WitnessTestimony
+from portfolio.models import EvidenceItem, PasswordResetRequest, Portfolio, WitnessTestimony
 from records.models import Export
 from records.tasks import build_export
 from tests import samples
@@ -556,3 +556,17 @@ def test_two_requests_for_the_same_pdf_at_once_make_one(make_grant):
 
     assert first == second
     assert Export.objects.filter(kind="pdf").count() == 1
+
+
+def test_password_resets_asked_for_at_once_keep_to_the_limit(settings):
+    settings.PASSWORD_RESET_LIMIT_PER_EMAIL = 3
+
+    answers = run_together(
+        6,
+        lambda n: services.password_reset_refusal(
+            email="pat@example.org", address=f"203.0.113.{n + 1}"
+        ),
+    )
+
+    assert sorted(answers, key=str).count(None) == 3
+    assert PasswordResetRequest.objects.count() == 3
