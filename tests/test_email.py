@@ -199,6 +199,7 @@ def test_a_password_reset_email_goes_through_the_same_queue(
     assert sending_tasks().count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection when it is done
 def test_an_email_whose_task_was_lost_or_left_running_is_queued_again(
     queued, django_capture_on_commit_callbacks
 ):
