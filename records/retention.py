@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.chain import erase_personal_details, record
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from records.models import Export
+from records.tasks import export_fail
 
 REMOVED = "[removed after the retention period]"
 
@@ -74,10 +75,9 @@ def purge(portfolio: Portfolio) -> int:
             status__in=[Export.Status.QUEUED, Export.Status.RUNNING]
         ):
             if _holds(export, portfolio, learner):
-                Export.objects.filter(pk=export.pk).update(
-                    status=Export.Status.FAILED,
+                export_fail(
+                    export,
                     error="a portfolio in it reached the end of its retention and was purged",
-                    finished_at=now,
                 )
     return len(files)
 

@@ -10,7 +10,7 @@ from audit.chain import record
 from portfolio.models import Portfolio, User
 from records.exports import builder_for
 from records.models import Export
-from records.tasks import audit_finished, build_export, ready_export
+from records.tasks import audit_finished, build_export, export_fail, ready_export
 
 
 def export_request(
@@ -91,14 +91,8 @@ def exports_fail_stale(exports=None, *, now: datetime.datetime | None = None) ->
     for ``EXPORT_STALE_MINUTES``, auditing each; returns them."""
     failed = []
     for export in (exports if exports is not None else Export.objects.all()).stale(now):
-        with transaction.atomic():
-            stopped = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
-                status=Export.Status.FAILED, error=Export.STOPPED, finished_at=timezone.now()
-            )
-            if stopped:
-                export.refresh_from_db()
-                audit_finished(export)
-                failed.append(export)
+        if export_fail(export, error=Export.STOPPED, unless_now=(Export.Status.DONE,)):
+            failed.append(export)
     return failed
 
 

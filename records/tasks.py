@@ -129,6 +129,23 @@ def _finish(
     return True
 
 
+def export_fail(export: Export, *, error: str, unless_now: tuple[str, ...] = ()) -> bool:
+    """Mark the export failed with ``error`` (which its page shows), and audit it; False if it
+    was meanwhile in a status of ``unless_now``, or failed or removed already. A worker still
+    building it then keeps nothing (only a running export's file is kept)."""
+    with transaction.atomic():
+        failed = (
+            Export.objects.filter(pk=export.pk)
+            .exclude(status__in=[Export.Status.FAILED, Export.Status.REMOVED, *unless_now])
+            .update(status=Export.Status.FAILED, error=error, finished_at=timezone.now())
+        )
+        if not failed:
+            return False
+        export.refresh_from_db()
+        audit_finished(export)
+    return True
+
+
 def audit_finished(export: Export) -> None:
     record(
         "export.finished",

@@ -9,7 +9,6 @@ from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
 from portfolio.access import get_for_user
 from portfolio.files import stored_file_response
@@ -17,6 +16,7 @@ from portfolio.models import Portfolio
 from records import services
 from records.exports import builder_for
 from records.models import Export
+from records.tasks import export_fail
 
 EXPORT_PAGE_SIZE = 100
 
@@ -124,11 +124,7 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk, status=Export.Status.DONE)
     if not storages["evidence"].exists(export.file.name):
         # Removed meanwhile with an export that shared it, or lost from the store.
-        Export.objects.filter(pk=export.pk, status=Export.Status.DONE).update(
-            status=Export.Status.FAILED,
-            error="its file is no longer stored",
-            finished_at=timezone.now(),
-        )
+        export_fail(export, error="its file is no longer stored")
         messages.error(request, "The file of this export is no longer stored; start it again.")
         return redirect(export)
     builder = builder_for(export)
