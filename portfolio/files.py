@@ -201,10 +201,8 @@ def clean_name(name: str) -> str:
 
 
 def _sha256(stream) -> str:
-    digest = hashlib.sha256()
     stream.seek(0)
-    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-        digest.update(chunk)
+    digest = hashlib.file_digest(stream, "sha256")
     stream.seek(0)
     return digest.hexdigest()
 

@@ -24,8 +24,6 @@ from assessments.signable import digest_of, manifest_for, refresh, stored
 from audit.chain import record
 from portfolio.models import EvidenceFile, Portfolio
 
-CHUNK = 1024 * 1024
-
 
 def short(sha256: str) -> str:
     return f"{sha256[:4]}…"
@@ -33,15 +31,12 @@ def short(sha256: str) -> str:
 
 def hash_stored(name: str) -> str | None:
     """The SHA-256 of a stored file read through the storage API; None if it is not there."""
-    digest = hashlib.sha256()
     try:
         handle = storages["evidence"].open(name, "rb")
     except (FileNotFoundError, OSError):
         return None
     with handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _signed_file_ids(portfolio_id: int) -> set[int]:
