@@ -104,7 +104,6 @@ class PreparedFile:
     sha256: str
     uploaded_sha256: str
     content: File
-    renditions: dict[str, bytes] = field(default_factory=dict)
     pixels: int | None = None  # width times height of a photo as uploaded
     removed: list[str] = field(default_factory=list)  # personal details taken out, in words
     # Cleaned by the background task (``portfolio.tasks.check_evidence_file``), not in the
@@ -571,7 +570,8 @@ def atomic_with_files() -> Iterator[list[str]]:
 def store_file(
     evidence: EvidenceItem, prepared: PreparedFile, *, by: User, written: list[str]
 ) -> EvidenceFile:
-    """Write a prepared file, its renditions and its row; call inside ``atomic_with_files``."""
+    """Write a prepared file and its row; call inside ``atomic_with_files``. A photo's
+    renditions are made afterwards (``make_renditions``, by the worker)."""
     storage = storages["evidence"]
     # A file still to be checked is kept apart from the checked ones until the check is done.
     top = "checking" if prepared.checked_later else "evidence"
@@ -594,10 +594,6 @@ def store_file(
     prepared.content.seek(0)
     record.file.name = save_whole(storage, f"{folder}/{key}{prepared.extension}", prepared.content)
     written.append(record.file.name)
-    for variant, data in prepared.renditions.items():
-        name = save_whole(storage, f"{folder}/{key}-{variant}.jpg", ContentFile(data))
-        written.append(name)
-        getattr(record, variant).name = name
     record.save()
     return record
 
