@@ -271,9 +271,11 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     eqa.get_by_text("Waiting to start: 0 of 1 done.").wait_for()
     log.check(eqa)
     run_worker()
-    eqa.reload()
+    # The progress page reloads itself; a reload of our own would race with it.
+    download_link = eqa.get_by_role("link", name=re.compile(r"^Download the PDF"))
+    download_link.wait_for()
     with eqa.expect_download() as download:
-        eqa.get_by_role("link", name=re.compile(r"^Download the PDF")).click()
+        download_link.click()
     reader = PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     assert "Verified".upper() in text
