@@ -112,8 +112,7 @@ def test_a_centre_administrator_grants_an_eqa_access_and_it_is_audited(
         {
             "eqa": eqa.pk,
             "portfolios": [portfolio.pk],
-            "expires_at_0": "2099-01-31",
-            "expires_at_1": "17:00:00",
+            "expires_at": "2099-01-31T17:00",
             "reason": "Visit",
         },
     )
@@ -138,8 +137,7 @@ def test_a_grant_to_someone_who_is_not_an_eqa_is_refused(
         {
             "eqa": make_user(learner=True).pk,
             "whole_centre": "on",
-            "expires_at_0": "2099-01-31",
-            "expires_at_1": "17:00:00",
+            "expires_at": "2099-01-31T17:00",
         },
     )
 

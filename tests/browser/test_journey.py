@@ -247,13 +247,13 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     admin.goto(f"{base}/centre/")
     log.check(admin)
     admin.get_by_role("link", name="Grant an EQA access").click()
+    admin.get_by_label("Expires at").wait_for()
     log.check(admin)
     admin.get_by_label("External quality assurer").select_option(label=str(people["eqa"]))
     admin.get_by_label("Whole centre").check()
-    admin.locator("input[name=expires_at_0]").fill(
-        (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    admin.get_by_label("Expires at").fill(
+        f"{timezone.localdate() + datetime.timedelta(days=30)}T17:00"
     )
-    admin.locator("input[name=expires_at_1]").fill("17:00:00")
     admin.locator("input[name=_save]").click()
     admin.get_by_text("was added successfully").wait_for()
 
