@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 
 from portfolio import services
 from portfolio.models import EqaGrant, Portfolio, User
@@ -126,6 +127,14 @@ class EqaGrantAdmin(admin.ModelAdmin):
     # Portfolios by number, and the expiry as one date-and-time box: both carry a label that
     # assistive technology reads, which the search-as-you-type box and the split boxes do not.
     raw_id_fields = ["portfolios"]
+    formfield_overrides = {
+        models.DateTimeField: {
+            "form_class": forms.DateTimeField,
+            "widget": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        },
+    }
     readonly_fields = ["granted_by", "created_at"]
     fields = [
         "eqa",
@@ -136,14 +145,6 @@ class EqaGrantAdmin(admin.ModelAdmin):
         "granted_by",
         "created_at",
     ]
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "expires_at":
-            kwargs["widget"] = forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            )
-            return db_field.formfield(**kwargs)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
