@@ -17,11 +17,13 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import pytest
+
+from audit.chain import chain_label
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "upgrade"
@@ -42,6 +44,13 @@ class UpgradeCase:
     fixture: str
     applies: frozenset[str]  # the migrations ("app.name") that reshape this release's database
     moved: tuple[Moved, ...] = ()
+    chains: dict[str, int] = field(default_factory=dict)  # audit chain: its entries
+    entry_version: int = 1  # the version of every audit entry it holds
+    tamper: str = "centre"  # the chain whose seventh entry a test changes
+
+    @property
+    def entries(self) -> int:
+        return sum(self.chains.values())
 
     def __str__(self) -> str:
         return self.fixture
@@ -68,6 +77,14 @@ CASES = [
             Moved(("assessments", "eqagrant"), "portfolio.EqaGrant", "assessments_eqagrant"),
             Moved(("portfolio", "bulkexport"), "records.Export", "portfolio_bulkexport"),
         ),
+        chains={"centre": 114},  # one chain, unkeyed, before chains were kept per learner
+    ),
+    UpgradeCase(
+        fixture="demo-centre-be10aa0",
+        applies=frozenset(),
+        chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},
+        entry_version=2,
+        tamper="learner-4",
     ),
 ]
 
@@ -125,6 +142,7 @@ def environment(folder: Path) -> dict[str, str]:
         "DEBUG": "true",
         "DEMO": "false",
         "SECRET_KEY": "upgrade-test-only",
+        "AUDIT_KEY": "upgrade-test-only",  # the key the fixtures' audit trails are sealed with
     }
 
 
@@ -428,37 +446,51 @@ def test_the_old_audit_entries_verify_and_new_ones_chain_after_them(upgrade, tmp
 
     verified = run(env, "manage.py", "verify_audit")
     assert verified.returncode == 0, output(verified)
-    assert f"The audit trail is intact: {entries} entries on 1 chain" in verified.stdout
+    chains = len(upgrade.case.chains)
+    assert (
+        f"The audit trail is intact: {entries} entries on {chains} chain{'s' * (chains > 1)}"
+        in verified.stdout
+    )
     with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
         versions = dict(
             connection.execute(
                 "SELECT version, COUNT(*) FROM assessments_auditentry GROUP BY version"
             )
         )
-        chains = {row[0] for row in connection.execute("SELECT chain FROM assessments_auditentry")}
+        chains = dict(
+            connection.execute("SELECT chain, COUNT(*) FROM assessments_auditentry GROUP BY chain")
+        )
+        first_learner = connection.execute(
+            "SELECT learner_id FROM portfolio_portfolio ORDER BY id LIMIT 1"
+        ).fetchone()[0]
     connection.close()
-    assert versions == {1: entries}, "the old entries are not all kept as they were"
-    assert chains == {"centre"}
+    assert versions == {upgrade.case.entry_version: entries}, "the old entries are not all kept"
+    assert chains == {name: count for name, count in upgrade.case.chains.items() if count}
 
     appended = run(env, "-c", APPEND)
     assert appended.returncode == 0, output(appended)
     verified = run(env, "manage.py", "verify_audit")
     assert verified.returncode == 0, output(verified)
-    assert f"{entries + 2} entries on 2 chains" in verified.stdout
+    after = len(upgrade.case.chains | {"centre": 1, f"learner-{first_learner}": 1})
+    assert f"{entries + 2} entries on {after} chains" in verified.stdout
 
 
 def test_an_old_audit_entry_changed_after_the_upgrade_is_reported(upgrade, tmp_path):
     env = upgraded_copy(upgrade, tmp_path)
     with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
         connection.execute(
-            "UPDATE assessments_auditentry SET summary = summary || ' (changed)' "
-            "WHERE chain = 'centre' AND sequence = 7"
+            "UPDATE assessments_auditentry SET action = action || '.changed' "
+            "WHERE chain = ? AND sequence = 7",
+            [upgrade.case.tamper],
         )
     connection.close()
 
     verified = run(env, "manage.py", "verify_audit")
 
     assert verified.returncode == 1, output(verified)
-    assert "broken on the chain of centre at entry 7" in verified.stderr
+    chain = chain_label(upgrade.case.tamper)
+    assert f"broken on the chain of {chain} at entry 7" in verified.stderr
     assert "its content was changed after it was written" in verified.stderr
-    assert "6 entries before it are intact" in verified.stderr
+    # The centre's chain is verified first, then each learner's.
+    before = 6 + (upgrade.case.chains["centre"] if upgrade.case.tamper != "centre" else 0)
+    assert f"{before} entries before it are intact" in verified.stderr
