@@ -178,8 +178,26 @@ def assessed_by(user: User) -> Q:
     return functools.reduce(operator.or_, judgements, Q(assessor=user))
 
 
+class Enrolment(models.Model):
+    """A learner registered on a qualification, or on single units, as the awarding body allows:
+    one portfolio for each unit taken, and the evidence shared between them. An item of
+    evidence is kept in one of its portfolios and counts in every unit of the enrolment it is
+    claimed or mapped in (``EvidenceQuerySet.counting_in``)."""
+
+    learner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolments")
+    start_date = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.learner} - enrolment {self.pk}"
+
+
 class Portfolio(models.Model):
-    """One learner working towards one unit, with the people who assess and quality-assure it."""
+    """One learner working towards one unit, with the people who assess and quality-assure it.
+    Each is one unit of an enrolment; made on its own, it is given a single-unit enrolment."""
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
@@ -193,6 +211,9 @@ class Portfolio(models.Model):
         PUBLIC = "public", "Public services"
 
     learner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="portfolios")
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="portfolios", editable=False
+    )
     unit = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="portfolios")
     assessor = models.ForeignKey(
         User,
@@ -235,6 +256,13 @@ class Portfolio(models.Model):
     def __str__(self) -> str:
         return f"{self.learner} - {self.unit.awarding_body} {self.unit.code}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.enrolment_id is None and self.learner_id is not None:
+            self.enrolment = Enrolment.objects.create(
+                learner_id=self.learner_id, start_date=self.start_date
+            )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("portfolio_detail", args=[self.pk])
 
@@ -242,6 +270,8 @@ class Portfolio(models.Model):
         errors = {}
         if self.learner_id and not self.learner.is_learner:
             errors["learner"] = f"{self.learner} does not hold the learner role."
+        elif self.enrolment_id and self.enrolment.learner_id != self.learner_id:
+            errors["learner"] = "The learner must be the one enrolled."
         if self.assessor_id:
             if not self.assessor.is_assessor:
                 errors["assessor"] = f"{self.assessor} does not hold the assessor role."

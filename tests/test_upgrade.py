@@ -81,7 +81,13 @@ CASES = [
     ),
     UpgradeCase(
         fixture="demo-centre-be10aa0",
-        applies=frozenset(),
+        applies=frozenset(
+            {
+                "portfolio.0015_enrolment",
+                "portfolio.0016_enrolments_from_portfolios",
+                "portfolio.0017_portfolio_enrolment_required",
+            }
+        ),
         chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},
         entry_version=2,
         tamper="learner-4",
@@ -268,6 +274,12 @@ print(json.dumps({
         for export in Export.objects.order_by("pk")
     ],
     "export_table": Export._meta.db_table,
+    "enrolments": [
+        {"portfolio": p.pk, "learner": p.learner_id, "enrolled": p.enrolment.learner_id,
+         "started": str(p.enrolment.start_date), "start_date": str(p.start_date),
+         "units": p.enrolment.portfolios.count()}
+        for p in Portfolio.objects.select_related("enrolment").order_by("pk")
+    ],
     "models": models,
     "unapplied": [
         f"{migration.app_label}.{migration.name}"
@@ -412,6 +424,15 @@ def test_every_file_stored_before_the_upgrade_is_ready_not_being_checked(upgrade
     # Files stored before files were checked in the background were checked when they came.
     files = upgrade.report["evidence_files"]
     assert {f["status"] for f in files} == {"ready"}
+
+
+def test_every_portfolio_becomes_a_single_unit_enrolment_of_its_learner(upgrade):
+    enrolments = upgrade.report["enrolments"]
+    assert len(enrolments) == upgrade.expected["portfolios"]
+    for row in enrolments:
+        assert row["enrolled"] == row["learner"], row
+        assert row["started"] == row["start_date"], row
+        assert row["units"] == 1, row
 
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):

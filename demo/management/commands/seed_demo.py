@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from demo.centre import STORIES, seed_centre_records, seed_story
 from demo.volume import seed_volume
-from portfolio.models import Portfolio, User
+from portfolio.models import Enrolment, Portfolio, User
 from units.models import Unit
 
 DEMO_PASSWORD = "demo-portfolio-2026"
@@ -158,6 +158,12 @@ class Command(BaseCommand):
                     start_date=today - datetime.timedelta(days=days),
                 )
             )
+        enrolments = Enrolment.objects.bulk_create(
+            [Enrolment(learner_id=p.learner_id, start_date=p.start_date) for p in new],
+            batch_size=1000,
+        )
+        for portfolio, enrolment in zip(new, enrolments, strict=True):
+            portfolio.enrolment = enrolment
         Portfolio.objects.bulk_create(new, batch_size=1000)
         return len(new)
 
