@@ -7,10 +7,12 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Models are importable once the registry is ready, and not before.
-        from assessments.models import ASSESSOR_JUDGEMENTS
+        from assessments.models import ASSESSOR_JUDGEMENTS, CRITERION_LINKS
         from portfolio.models import ASSESSOR_JUDGEMENTS as judgements
+        from portfolio.models import CRITERION_LINKS as links
 
         judgements.update(ASSESSOR_JUDGEMENTS)
+        links.update(CRITERION_LINKS)
 
         from assessments import signable
 

@@ -65,12 +65,20 @@ class MappingForm(_Form):
         help_text="For example: 'second paragraph: lets the customer finish before replying'.",
     )
 
-    def __init__(self, *args, evidence: EvidenceItem, **kwargs):
+    def __init__(self, *args, evidence: EvidenceItem, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["criterion"]
-        field.queryset = evidence.portfolio.unit.criteria.order_by("position")
-        field.label_from_instance = lambda c: f"{c.label} {c.wording}"
-        claimed = [c.pk for c in evidence.claimed_criteria.all()]
+        # Any unit of the enrolment this assessor assesses: one observation can show several.
+        units = evidence.units_assessed_by(user).values("unit_id")
+        criteria = Criterion.objects.filter(unit_id__in=units).select_related("unit")
+        field.queryset = criteria.order_by("unit__code", "position")
+        offered = list(field.queryset)
+        if len({c.unit_id for c in offered}) > 1:
+            field.label_from_instance = lambda c: f"{c.label_with_unit} {c.wording}"
+        else:
+            field.label_from_instance = lambda c: f"{c.label} {c.wording}"
+        offered = {c.pk for c in offered}
+        claimed = [c.pk for c in evidence.claimed_criteria.all() if c.pk in offered]
         if claimed and not self.is_bound:
             self.initial.setdefault("criterion", claimed[0])
 

@@ -134,6 +134,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     manifest = models.JSONField(help_text="The records and file hashes that were signed.")
     digest = models.CharField(max_length=64, help_text="SHA-256 of the manifest.")
+    digest_version = models.PositiveSmallIntegerField(
+        default=1, help_text="Which version of the manifest the digest is of."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.TextField(blank=True, max_length=limits.NOTE)
 
@@ -327,8 +330,11 @@ class EqaVisit(models.Model):
 # one of theirs. Added there when this app loads (``assessments.apps``).
 ASSESSOR_JUDGEMENTS = {
     "review": lambda user: Review.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
+    # A mapping judges the unit of its criterion, wherever in the enrolment its evidence is kept.
     "mapping": lambda user: Mapping.objects.filter(
-        evidence__portfolio=OuterRef("pk"), assessor=user
+        evidence__portfolio__enrolment_id=OuterRef("enrolment_id"),
+        criterion__unit_id=OuterRef("unit_id"),
+        assessor=user,
     ),
     "decision": lambda user: CriterionDecision.objects.filter(
         portfolio=OuterRef("pk"), decided_by=user
@@ -337,6 +343,12 @@ ASSESSOR_JUDGEMENTS = {
         portfolio=OuterRef("pk"), signer=user, kind=Signature.Kind.ASSESSOR_SIGN_OFF
     ),
 }
+
+
+# How an item of evidence counts in another unit of its enrolment, as the learner's side asks
+# (``portfolio.models.CRITERION_LINKS``): the assessor mapped it against one of that unit's
+# criteria. Added there when this app loads (``assessments.apps``).
+CRITERION_LINKS = {"mapping": lambda: Mapping.objects.all()}
 
 
 class SignableRecord(models.Model):

@@ -42,11 +42,12 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
-        .filter(portfolio=portfolio)
+        .counting_in(portfolio)
+        .select_related("portfolio__unit")
         .annotate(file_count=Count("files", filter=Q(files__status=EvidenceFile.Status.READY)))
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
-            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch("claimed_criteria", portfolio.unit.criteria.order_by("position")),
         )
         .order_by("-occurred_on", "-pk")
     )
@@ -141,7 +142,8 @@ def evidence_page(
             "may_review": evidence.may_review(user),
             "may_map": may_map,
             "review_form": review_form or ReviewForm(),
-            "mapping_form": mapping_form or (MappingForm(evidence=evidence) if may_map else None),
+            "mapping_form": mapping_form
+            or (MappingForm(evidence=evidence, user=user) if may_map else None),
             "is_learner": evidence.portfolio.belongs_to(user),
             "file_checks": file_checks,
         },

@@ -86,7 +86,7 @@ def plan_update(request: HttpRequest, assessor_pk: int) -> HttpResponse:
 
 def _sample_choices(portfolio: Portfolio):
     evidence = list(
-        EvidenceItem.objects.filter(portfolio=portfolio)
+        EvidenceItem.objects.counting_in(portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
         .order_by("occurred_on", "pk")
     )

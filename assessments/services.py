@@ -8,12 +8,20 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
-from assessments.signable import stored
+from assessments.signable import DIGEST_VERSION, stored
 from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, store_file
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
-from portfolio.services import AlreadySaved, file_stored, fresh_key, notify, once, saved_from
+from portfolio.services import (
+    AlreadySaved,
+    file_stored,
+    fresh_key,
+    notify,
+    once,
+    refuse_if_signed_elsewhere,
+    saved_from,
+)
 from portfolio.signable import batched
 from units.models import Criterion
 
@@ -38,6 +46,24 @@ def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
     return portfolio
 
 
+def _unit_portfolio(evidence: EvidenceItem, criterion: Criterion) -> int:
+    """The portfolio of the criterion's unit in the enrolment the evidence belongs to: where a
+    mapping of it is a judgement."""
+    portfolio_id = (
+        Portfolio.objects.filter(
+            enrolment__portfolios=evidence.portfolio_id, unit_id=criterion.unit_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if portfolio_id is None:
+        raise ValidationError(
+            f"{criterion.label} is in a unit this learner is not enrolled on: "
+            "choose a criterion of one of their units."
+        )
+    return portfolio_id
+
+
 def evidence_review(
     *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
 ) -> Review:
@@ -50,6 +76,7 @@ def evidence_review(
         evidence = EvidenceItem.objects.get(pk=evidence.pk)
         if evidence.status not in EvidenceItem.AWAITING_REVIEW:
             raise ValidationError("This evidence is no longer waiting for review.")
+        refuse_if_signed_elsewhere(evidence)
         if accept and (problem := evidence.witness_problem()):
             raise ValidationError(problem)
         evidence.status = (
@@ -85,9 +112,13 @@ def mapping_save(
     by: User,
     recording_seconds: int | None = None,
 ) -> Mapping:
-    """Confirm that accepted evidence shows a criterion, and where; a second call updates it."""
+    """Confirm that accepted evidence shows a criterion of any unit of its enrolment, and where;
+    a second call updates it. It is a judgement in the criterion's unit, whose assessor makes it
+    while that unit is open."""
     with transaction.atomic(), batched():
-        _open_for_assessing(evidence.portfolio_id, by)
+        portfolio = _open_for_assessing(_unit_portfolio(evidence, criterion), by)
+        if evidence.status != EvidenceItem.Status.ACCEPTED:
+            raise ValidationError("Only accepted evidence is mapped to criteria.")
         mapping, created = Mapping.objects.update_or_create(
             evidence=evidence,
             criterion=criterion,
@@ -97,7 +128,7 @@ def mapping_save(
             "mapping.added" if created else "mapping.changed",
             actor=by,
             obj=mapping,
-            portfolio=evidence.portfolio,
+            portfolio=portfolio,
             summary=f"{by} confirmed {criterion.label} on '{evidence.title}'",
             data={"criterion": criterion.nos_code, "note": note, "seconds": recording_seconds},
         )
@@ -106,11 +137,11 @@ def mapping_save(
 
 def mapping_remove(*, mapping: Mapping, by: User) -> None:
     with transaction.atomic(), batched():
-        _open_for_assessing(mapping.evidence.portfolio_id, by)
+        portfolio = _open_for_assessing(_unit_portfolio(mapping.evidence, mapping.criterion), by)
         if (
             CriterionDecision.objects.active()
             .filter(
-                portfolio=mapping.evidence.portfolio_id,
+                portfolio=portfolio,
                 criterion=mapping.criterion_id,
                 cited=mapping.evidence_id,
             )
@@ -124,7 +155,7 @@ def mapping_remove(*, mapping: Mapping, by: User) -> None:
             "mapping.removed",
             actor=by,
             obj=mapping,
-            portfolio=mapping.evidence.portfolio,
+            portfolio=portfolio,
             summary=f"{by} removed {mapping.criterion.label} from '{mapping.evidence.title}'",
             data={"criterion": mapping.criterion.nos_code},
         )
@@ -210,7 +241,7 @@ def decision_mark_met(
         confirmed = set(
             Mapping.objects.filter(
                 criterion=criterion,
-                evidence__portfolio=portfolio,
+                evidence__in=EvidenceItem.objects.counting_in(portfolio),
                 evidence__status=EvidenceItem.Status.ACCEPTED,
             ).values_list("evidence_id", flat=True)
         )
@@ -272,6 +303,7 @@ def portfolio_sign(
         signed_at=timezone.now(),
         manifest=current.manifest,
         digest=current.digest,
+        digest_version=DIGEST_VERSION,
     )
     record(
         f"signature.{kind}",
@@ -300,7 +332,8 @@ def unit_sign_off(
         # A file being checked would join what was signed once it is ready.
         checking = sorted(
             EvidenceFile.objects.filter(
-                evidence__portfolio=portfolio, status=EvidenceFile.Status.CHECKING
+                evidence__in=EvidenceItem.objects.counting_in(portfolio),
+                status=EvidenceFile.Status.CHECKING,
             )
             .exclude(evidence__status=EvidenceItem.Status.DRAFT)
             .values_list("original_name", flat=True)

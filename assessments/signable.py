@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from assessments.models import (
@@ -26,6 +26,7 @@ from assessments.models import (
 from portfolio import signable
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from portfolio.signable import changed
+from units.models import Criterion, EvidenceContext
 
 
 def _sha(text: str) -> str:
@@ -37,15 +38,22 @@ def digest_of(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# The version of the manifest below that a new signature's digest is of; each signature records
+# the version it was made with (``Signature.digest_version``).
+DIGEST_VERSION = 1
+
+
 def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
-    """Everything a signature on ``portfolio`` vouches for, drafts excepted, in a fixed order."""
+    """Everything a signature on ``portfolio`` vouches for, drafts excepted, in a fixed order:
+    the evidence that counts in its unit, with the learner's claims and the assessor's mappings
+    in that unit only, so a signature in one unit covers nothing of another's."""
+    unit_id = portfolio.unit_id
+    counting = EvidenceItem.objects.counting_in(portfolio).exclude(status=EvidenceItem.Status.DRAFT)
     items = (
-        EvidenceItem.objects.filter(portfolio=portfolio)
-        .exclude(status=EvidenceItem.Status.DRAFT)
-        .select_related("answers_question", "testimony", "observation")
+        counting.select_related("answers_question", "testimony", "observation")
         .prefetch_related(
-            "contexts",
-            "claimed_criteria",
+            Prefetch("contexts", EvidenceContext.objects.filter(unit_id=unit_id)),
+            Prefetch("claimed_criteria", Criterion.objects.filter(unit_id=unit_id)),
             Prefetch("files", EvidenceFile.objects.ready()),  # never one being checked
         )
         .order_by("pk")
@@ -89,8 +97,7 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
         )
     mappings = [
         [m.evidence_id, m.criterion.nos_code, _sha(m.note), m.recording_seconds]
-        for m in Mapping.objects.filter(evidence__portfolio=portfolio)
-        .exclude(evidence__status=EvidenceItem.Status.DRAFT)
+        for m in Mapping.objects.filter(evidence__in=counting, criterion__unit_id=unit_id)
         .select_related("criterion")
         .order_by("evidence_id", "criterion__position")
     ]
@@ -103,7 +110,7 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
         .order_by("criterion__position")
     ]
     reviews = list(
-        Review.objects.filter(evidence__portfolio=portfolio)
+        Review.objects.filter(evidence__in=counting)
         .order_by("pk")
         .values_list("pk", "evidence_id", "outcome")
     )
@@ -160,21 +167,49 @@ def stored(portfolio: Portfolio, *, save: bool = True) -> SignableRecord:
 DRAFT = EvidenceItem.Status.DRAFT
 
 
-def _portfolio_of_evidence(evidence_id: int | None) -> int | None:
+def _portfolios_of_evidence(evidence_id: int | None, criteria=()) -> set[int]:
+    """The portfolios whose manifest names the (non-draft) item: those it counts in, and the
+    units of ``criteria`` in its enrolment (where a claim or mapping just removed made it count)."""
     if evidence_id is None:
-        return None
-    items = EvidenceItem.objects.filter(pk=evidence_id).exclude(status=DRAFT)
-    return items.values_list("portfolio_id", flat=True).first()
+        return set()
+    item = EvidenceItem.objects.filter(pk=evidence_id).exclude(status=DRAFT)
+    found = set(Portfolio.objects.counting(evidence_id).filter(Exists(item)).values_list("pk"))
+    if criteria:
+        found |= set(
+            Portfolio.objects.filter(
+                Exists(item.filter(portfolio__enrolment_id=OuterRef("enrolment_id"))),
+                unit__criteria__in=criteria,
+            ).values_list("pk")
+        )
+    return {pk for (pk,) in found}
+
+
+def _changed(portfolio_ids, *, deleting: bool = False) -> None:
+    for portfolio_id in sorted(portfolio_ids):
+        changed(portfolio_id, deleting=deleting)
 
 
 def _on_portfolio(sender, instance, **kwargs) -> None:
     changed(instance.pk)
 
 
-def _on_portfolio_part(sender, instance, signal, **kwargs) -> None:
-    if getattr(instance, "status", None) == DRAFT and sender is EvidenceItem:
-        return
+def _on_decision(sender, instance, signal, **kwargs) -> None:
     changed(instance.portfolio_id, deleting=signal is post_delete)
+
+
+def _on_evidence(sender, instance, signal, **kwargs) -> None:
+    if instance.status == DRAFT:
+        return
+    if signal is post_delete:
+        # Its claims and mappings are gone with it: every unit of its enrolment may have named it.
+        enrolment = Portfolio.objects.filter(pk=instance.portfolio_id).values("enrolment_id")
+        _changed(
+            Portfolio.objects.filter(enrolment_id__in=enrolment).values_list("pk", flat=True)
+            or [instance.portfolio_id],
+            deleting=True,
+        )
+        return
+    _changed(_portfolios_of_evidence(instance.pk))
 
 
 # A file's fields that no manifest names: its renditions and the marks of its checks.
@@ -185,34 +220,48 @@ def _on_evidence_part(sender, instance, signal, update_fields=None, **kwargs) ->
     if sender is EvidenceFile and update_fields and set(update_fields) <= UNSIGNED_FILE_FIELDS:
         return
     # Deleted with its evidence item, this finds no item: the item's own deletion follows.
-    changed(_portfolio_of_evidence(instance.evidence_id), deleting=signal is post_delete)
+    criteria = [instance.criterion_id] if sender is Mapping else ()
+    _changed(
+        _portfolios_of_evidence(instance.evidence_id, criteria), deleting=signal is post_delete
+    )
 
 
 def _on_many(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
     if not action.startswith("post_"):
         return
-    if not reverse:
-        if not (isinstance(instance, EvidenceItem) and instance.status == DRAFT):
-            changed(getattr(instance, "portfolio_id", None))
-        return
-    # Changed from the other side (a criterion's evidence, say): every item named.
-    ids = pk_set if pk_set is not None else set()
-    rows = model.objects.filter(pk__in=ids)
-    if model is EvidenceItem:
-        rows = rows.exclude(status=DRAFT)
-    for portfolio_id in set(rows.values_list("portfolio_id", flat=True)):
-        changed(portfolio_id)
+    claims = sender is EvidenceItem.claimed_criteria.through
+    if isinstance(instance, CriterionDecision):
+        changed(instance.portfolio_id)
+    elif not reverse:  # an item's contexts or claims
+        if instance.status == DRAFT:
+            return
+        if claims and action == "post_clear":  # which claims went is not told
+            criteria = Criterion.objects.filter(
+                unit__portfolios__enrolment__portfolios__evidence=instance
+            )
+        else:
+            criteria = pk_set if claims else ()
+        _changed(_portfolios_of_evidence(instance.pk, criteria))
+    elif model is EvidenceItem:  # from the other side (a criterion's or context's items)
+        criteria = [instance.pk] if claims else ()
+        for item in model.objects.filter(pk__in=pk_set or ()).exclude(status=DRAFT):
+            _changed(_portfolios_of_evidence(item.pk, criteria))
+    else:  # a decision's citing, from an item
+        for portfolio_id in set(
+            model.objects.filter(pk__in=pk_set or ()).values_list("portfolio_id", flat=True)
+        ):
+            changed(portfolio_id)
 
 
 def connect() -> None:
     """Connect the receivers; called once, from the app's ready()."""
     signable.REFRESH[:] = [refresh]
     post_save.connect(_on_portfolio, sender=Portfolio, dispatch_uid="signable-portfolio")
-    for model in (EvidenceItem, CriterionDecision):
-        for signal in (post_save, post_delete):
-            signal.connect(
-                _on_portfolio_part, sender=model, dispatch_uid=f"signable-{model.__name__}"
-            )
+    for signal in (post_save, post_delete):
+        signal.connect(_on_evidence, sender=EvidenceItem, dispatch_uid="signable-EvidenceItem")
+        signal.connect(
+            _on_decision, sender=CriterionDecision, dispatch_uid="signable-CriterionDecision"
+        )
     for model in (EvidenceFile, WitnessTestimony, ObservationRecord, Mapping, Review):
         for signal in (post_save, post_delete):
             signal.connect(

@@ -9,8 +9,8 @@ from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 
 from assessments.models import Signature
-from assessments.signable import digest_of, stored
-from portfolio.models import EvidenceFile, Portfolio
+from assessments.signable import DIGEST_VERSION, digest_of, stored
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 
 
 @dataclass
@@ -37,7 +37,12 @@ def status_of(
             for signed_file in item.get("files", []):
                 if problem := (storage_problems or {}).get(signed_file["id"]):
                     reasons.append(problem)
-        if digest_of(signature.manifest) != signature.digest:
+        if signature.digest_version != DIGEST_VERSION:
+            reasons.append(
+                f"it was made with version {signature.digest_version} of the record of what is "
+                f"signed, which this release does not check"
+            )
+        elif digest_of(signature.manifest) != signature.digest:
             reasons.append("the record of what was signed has been altered")
         elif signature.digest != now_digest:
             reasons.extend(_differences(signature.manifest, current))
@@ -98,7 +103,7 @@ def signature_rows(portfolio: Portfolio, *, save: bool = True) -> list[Signature
         return []
     current = stored(portfolio, save=save)
     problems = dict(
-        EvidenceFile.objects.filter(evidence__portfolio=portfolio)
+        EvidenceFile.objects.filter(evidence__in=EvidenceItem.objects.counting_in(portfolio))
         .exclude(storage_problem="")
         .values_list("pk", "storage_problem")
     )

@@ -236,63 +236,71 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
         for p in portfolios
     }
     unit_of = {p.pk: p.unit for p in portfolios}
-    performance = {c.pk for cs in criteria_by_unit.values() for c in cs if c.is_performance}
+    unit_criteria = {unit: {c.pk for c in cs} for unit, cs in criteria_by_unit.items()}
+    performance = {
+        unit: {c.pk for c in cs if c.is_performance} for unit, cs in criteria_by_unit.items()
+    }
+    # An item counts in the portfolio it is kept in and in each other unit of its enrolment it is
+    # claimed or mapped in, with that unit's criteria and by that unit's rules.
+    enrolments = {p.enrolment_id for p in portfolios}
+    portfolio_of = {(p.enrolment_id, p.unit_id): p.pk for p in portfolios}
 
     items = {
         row["pk"]: row
-        for row in EvidenceItem.objects.filter(portfolio_id__in=ids).values(
-            "pk", "portfolio_id", "status", "setting", "occurred_on", "customer_reference",
-            "answers_question_id",
+        for row in EvidenceItem.objects.filter(portfolio__enrolment_id__in=enrolments).values(
+            "pk", "portfolio_id", "portfolio__enrolment_id", "status", "setting", "occurred_on",
+            "customer_reference", "answers_question_id",
         )
     }  # fmt: skip
+    linked_units = defaultdict(set)  # evidence id -> units it is claimed or mapped in
     claims = defaultdict(set)
-    for evidence_id, criterion_id in CriterionClaim.objects.filter(
-        evidence__portfolio_id__in=ids
-    ).values_list("evidence_id", "criterion_id"):
+    for evidence_id, criterion_id, unit_id in CriterionClaim.objects.filter(
+        evidence__portfolio__enrolment_id__in=enrolments
+    ).values_list("evidence_id", "criterion_id", "criterion__unit_id"):
         claims[evidence_id].add(criterion_id)
-    contexts = defaultdict(set)
+        linked_units[evidence_id].add(unit_id)
+    contexts = defaultdict(lambda: defaultdict(set))  # evidence id -> unit id -> letters
     through = EvidenceItem.contexts.through
-    for evidence_id, letter in through.objects.filter(
-        evidenceitem__portfolio_id__in=ids
-    ).values_list("evidenceitem_id", "evidencecontext__letter"):
-        contexts[evidence_id].add(letter)
+    for evidence_id, unit_id, letter in through.objects.filter(
+        evidenceitem__portfolio__enrolment_id__in=enrolments
+    ).values_list("evidenceitem_id", "evidencecontext__unit_id", "evidencecontext__letter"):
+        contexts[evidence_id][unit_id].add(letter)
 
-    mapped = defaultdict(set)  # accepted evidence id -> criteria the assessor confirmed on it
-    for evidence_id, criterion_id in Mapping.objects.filter(
-        evidence__portfolio_id__in=ids, evidence__status=Status.ACCEPTED
-    ).values_list("evidence_id", "criterion_id"):
-        mapped[evidence_id].add(criterion_id)
+    mapped = defaultdict(set)  # evidence id -> criteria the assessor confirmed on it (if accepted)
+    for evidence_id, criterion_id, unit_id, status in Mapping.objects.filter(
+        evidence__portfolio__enrolment_id__in=enrolments
+    ).values_list("evidence_id", "criterion_id", "criterion__unit_id", "evidence__status"):
+        linked_units[evidence_id].add(unit_id)
+        if status == Status.ACCEPTED:
+            mapped[evidence_id].add(criterion_id)
 
-    def counts_as_work(item) -> bool:
-        return EvidenceItem.setting_counts_as_work(item["setting"], unit_of[item["portfolio_id"]])
+    def counted_in(pk: int, item) -> set[int]:
+        """The listed portfolios the item counts in."""
+        found = {item["portfolio_id"]} & result.keys()
+        for unit_id in linked_units[pk]:
+            portfolio_id = portfolio_of.get((item["portfolio__enrolment_id"], unit_id))
+            if portfolio_id is not None:
+                found.add(portfolio_id)
+        return found
 
+    def counts_as_work(item, portfolio_id: int) -> bool:
+        return EvidenceItem.setting_counts_as_work(item["setting"], unit_of[portfolio_id])
+
+    counted = {}  # (portfolio id, evidence id) for each item counted in a listed portfolio
     for pk, item in items.items():
-        coverage = result[item["portfolio_id"]]
-        status = item["status"]
-        if item["answers_question_id"]:
-            coverage.answers[item["answers_question_id"]] = status
-        if status == Status.DRAFT:
-            coverage.drafts += 1
-        elif status == Status.REFERRED_BACK:
-            coverage.referred_back += 1
-        elif status in EvidenceItem.AWAITING_REVIEW:
-            coverage.awaiting_review += 1
-        if status not in PUT_FORWARD:
-            continue
-        coverage.claimed |= claims[pk]
-        coverage.confirmed |= mapped[pk]
-        if item["answers_question_id"] or not counts_as_work(item):
-            continue
-        if claims[pk] & performance:
-            coverage.contexts_covered |= contexts[pk]
-            coverage.occasions.add(item["occurred_on"])
-            if item["customer_reference"]:
-                coverage.customers.add(normalise_customer(item["customer_reference"]))
-        if mapped[pk] & performance:  # accepted, and the assessor confirmed performance on it
-            coverage.accepted_contexts |= contexts[pk]
-            coverage.accepted_occasions.add(item["occurred_on"])
-            if item["customer_reference"]:
-                coverage.accepted_customers.add(normalise_customer(item["customer_reference"]))
+        for portfolio_id in counted_in(pk, item):
+            counted[portfolio_id, pk] = item
+            unit_id = unit_of[portfolio_id].pk
+            _count_item(
+                result[portfolio_id],
+                item,
+                criteria=unit_criteria.get(unit_id, set()),
+                claimed=claims[pk],
+                mapped=mapped[pk],
+                contexts=contexts[pk][unit_id],
+                performance=performance.get(unit_id, set()),
+                as_work=counts_as_work(item, portfolio_id),
+            )
 
     decided = CriterionDecision.objects.active().filter(portfolio_id__in=ids)
     for portfolio_id, criterion_id in decided.values_list("portfolio_id", "criterion_id"):
@@ -301,15 +309,56 @@ def coverage_for(portfolios: list[Portfolio]) -> dict[int, Coverage]:
     for portfolio_id, criterion_id, evidence_id in cited.values_list(
         "criteriondecision__portfolio_id", "criteriondecision__criterion_id", "evidenceitem_id"
     ):
-        item = items.get(evidence_id)
+        item = counted.get((portfolio_id, evidence_id))
         if (
             item is not None
             and criterion_id in mapped[evidence_id]
             and not item["answers_question_id"]
-            and counts_as_work(item)
+            and counts_as_work(item, portfolio_id)
         ):
             result[portfolio_id].met_from_real_work.add(criterion_id)
     return result
+
+
+def _count_item(
+    coverage: Coverage,
+    item: dict,
+    *,
+    criteria: set[int],
+    claimed: set[int],
+    mapped: set[int],
+    contexts: set[str],
+    performance: set[int],
+    as_work: bool,
+) -> None:
+    """Add one item to a unit's coverage (whose ``criteria`` these are), with its claims and
+    mappings in that unit."""
+    claimed, mapped = claimed & criteria, mapped & criteria
+    status = item["status"]
+    if item["answers_question_id"] in criteria:
+        coverage.answers[item["answers_question_id"]] = status
+    if status == Status.DRAFT:
+        coverage.drafts += 1
+    elif status == Status.REFERRED_BACK:
+        coverage.referred_back += 1
+    elif status in EvidenceItem.AWAITING_REVIEW:
+        coverage.awaiting_review += 1
+    if status not in PUT_FORWARD:
+        return
+    coverage.claimed |= claimed
+    coverage.confirmed |= mapped
+    if item["answers_question_id"] or not as_work:
+        return
+    if claimed & performance:
+        coverage.contexts_covered |= contexts
+        coverage.occasions.add(item["occurred_on"])
+        if item["customer_reference"]:
+            coverage.customers.add(normalise_customer(item["customer_reference"]))
+    if mapped & performance:  # accepted, and the assessor confirmed performance on it
+        coverage.accepted_contexts |= contexts
+        coverage.accepted_occasions.add(item["occurred_on"])
+        if item["customer_reference"]:
+            coverage.accepted_customers.add(normalise_customer(item["customer_reference"]))
 
 
 def normalise_customer(reference: str) -> str:

@@ -72,11 +72,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
             ),
             confirmed_count=Coalesce(
                 Subquery(
+                    # Confirmed in its unit, on evidence kept anywhere in the enrolment.
                     Mapping.objects.filter(
-                        evidence__portfolio=OuterRef("pk"),
+                        evidence__portfolio__enrolment_id=OuterRef("enrolment_id"),
+                        criterion__unit_id=OuterRef("unit_id"),
                         evidence__status=EvidenceItem.Status.ACCEPTED,
                     )
-                    .values("evidence__portfolio")
+                    .order_by()
+                    .values("criterion__unit_id")
                     .annotate(n=Count("criterion", distinct=True))
                     .values("n")[:1]
                 ),
@@ -160,7 +163,7 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mapping_add(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence_for(request, pk, EvidenceItem.may_map)
-    form = MappingForm(request.POST, evidence=evidence)
+    form = MappingForm(request.POST, evidence=evidence, user=request.user)
     if form.is_valid():
         criterion = form.cleaned_data["criterion"]
         try:
@@ -257,7 +260,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
     )
     items = list(
         EvidenceItem.objects.visible_to(request.user)
-        .filter(portfolio=portfolio)
+        .counting_in(portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
@@ -312,7 +315,7 @@ def criterion_detail(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
     mappings = list(
         Mapping.objects.filter(
             criterion=criterion,
-            evidence__portfolio=portfolio,
+            evidence__in=EvidenceItem.objects.counting_in(portfolio),
             evidence__status=EvidenceItem.Status.ACCEPTED,
         ).select_related("evidence")
     )
@@ -420,7 +423,7 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
             # Their links close at the sign-off, so the assessor is told before signing.
             "awaiting_witnesses": list(
                 WitnessTestimony.objects.filter(
-                    evidence__portfolio=portfolio,
+                    evidence__in=EvidenceItem.objects.counting_in(portfolio),
                     status=WitnessTestimony.Status.SENT,
                     expires_at__gt=timezone.now(),
                 )

@@ -15,7 +15,7 @@ from portfolio.budgets import UploadBudget
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.limits import ShowsLimits
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
-from units.models import Criterion
+from units.models import Criterion, EvidenceContext
 
 DECLARATION = (
     "I declare that this evidence is my own work, that it comes from dealing with real "
@@ -196,23 +196,39 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.portfolio = portfolio
         self.fields["files"].person_id = portfolio.learner_id
-        unit = portfolio.unit
-        self.fields["contexts"].queryset = unit.contexts.all()
-        self.fields["contexts"].label_from_instance = lambda c: f"{c.letter} {c.description}"
+        # One item can show criteria of every open unit of the enrolment: this one first.
+        open_units = Portfolio.objects.filter(
+            Q(pk=portfolio.pk)
+            | Q(enrolment_id=portfolio.enrolment_id, status=Portfolio.Status.IN_PROGRESS)
+        ).select_related("unit")
+        units = [
+            p.unit for p in sorted(open_units, key=lambda p: (p.pk != portfolio.pk, p.unit.code))
+        ]
+        self.units = units
+        several = len(units) > 1
+        contexts = self.fields["contexts"]
+        contexts.queryset = EvidenceContext.objects.filter(unit__in=units).select_related("unit")
+        contexts.label_from_instance = (
+            (lambda c: f"Unit {c.unit.code}: {c.letter} {c.description}")
+            if several
+            else (lambda c: f"{c.letter} {c.description}")
+        )
         claimed = CriterionChoiceField(
-            queryset=unit.criteria.order_by("position"),
+            queryset=Criterion.objects.filter(unit__in=units),
             required=False,
             label="Criteria you believe it covers",
             help_text="Your assessor decides which criteria it really shows.",
         )
-        # Grouped under their learning outcomes, so 27 boxes read as three short lists.
-        criteria = list(claimed.queryset.select_related("outcome"))
+        # Grouped under their learning outcomes, so 27 boxes read as three short lists; with
+        # several units, each unit's outcomes in turn.
+        criteria = list(claimed.queryset.select_related("outcome", "unit").order_by("position"))
         claimed.choices = [
             (
-                f"{outcome.number} {outcome.title}",
+                f"Unit {unit.code}: " * several + f"{outcome.number} {outcome.title}",
                 [(c.pk, claimed.label_from_instance(c)) for c in criteria if c.outcome == outcome],
             )
-            for outcome in dict.fromkeys(c.outcome for c in criteria)
+            for unit in units
+            for outcome in dict.fromkeys(c.outcome for c in criteria if c.unit_id == unit.pk)
         ]
         self.fields["claimed_criteria"] = claimed
         self.fields["method"].choices = [
@@ -250,20 +266,29 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
         performance = [c for c in claimed if c.is_performance]
         if not performance:
             return cleaned
-        codes = get_text_list([c.label for c in performance], "and")
-        unit = self.portfolio.unit
-        if not EvidenceItem.setting_counts_as_work(cleaned.get("setting"), unit):
-            self.add_error(
-                "claimed_criteria",
-                f"This unit does not allow simulation for performance evidence, so simulated "
-                f"evidence cannot claim {codes}. Change the setting or untick those criteria.",
+        several = len(self.units) > 1
+        # Each unit's own rules, for the performance criteria claimed in it.
+        for unit in self.units:
+            in_unit = [c for c in performance if c.unit_id == unit.pk]
+            if not in_unit:
+                continue
+            codes = get_text_list(
+                [c.label_with_unit if several else c.label for c in in_unit], "and"
             )
-        if "contexts" in cleaned and not cleaned["contexts"]:
-            self.add_error(
-                "contexts",
-                "Evidence that claims performance criteria must show at least one context; this "
-                f"claims {codes}.",
-            )
+            name = f"Unit {unit.code}" if several else "This unit"
+            if not EvidenceItem.setting_counts_as_work(cleaned.get("setting"), unit):
+                self.add_error(
+                    "claimed_criteria",
+                    f"{name} does not allow simulation for performance evidence, so simulated "
+                    f"evidence cannot claim {codes}. Change the setting or untick those criteria.",
+                )
+            if "contexts" in cleaned and not any(c.unit_id == unit.pk for c in cleaned["contexts"]):
+                self.add_error(
+                    "contexts",
+                    "Evidence that claims performance criteria must show at least one context"
+                    + f" of unit {unit.code}" * several
+                    + f"; this claims {codes}.",
+                )
         for name, message in [
             ("setting", "Say where this happened: performance evidence must come from work."),
             ("customer", "Say whether the customer was internal or external."),

@@ -116,6 +116,16 @@ class PortfolioQuerySet(models.QuerySet):
             .order_by(*_HOME_ORDERINGS[role])
         )
 
+    def counting(self, evidence_id: int) -> "PortfolioQuerySet":
+        """The portfolios an item of evidence counts in: the one it is kept in, and each other
+        unit of its enrolment it is claimed or mapped in."""
+        item = EvidenceItem.objects.filter(pk=evidence_id)
+        return self.filter(
+            Q(Exists(item.filter(portfolio_id=OuterRef("pk"))))
+            | Q(Exists(item.filter(portfolio__enrolment_id=OuterRef("enrolment_id"))))
+            & _linked(evidence_id=evidence_id, criterion__unit_id=OuterRef("unit_id"))
+        )
+
     def search(self, text: str) -> "PortfolioQuerySet":
         """Portfolios whose learner's name or user name, or workplace, contains ``text``."""
         text = text.strip()
@@ -169,6 +179,25 @@ ASSESSOR_JUDGEMENTS: dict[str, Callable[[User], models.QuerySet]] = {
         portfolio=OuterRef("pk"), recorded_by=user
     ),
 }
+
+
+# How an item of evidence comes to count in a unit of its enrolment other than the one it is kept
+# in: a row linking it to one of that unit's criteria (with ``evidence`` and ``criterion``). The
+# learner's side holds the claims; assessment adds its mappings when it loads
+# (``assessments.apps``).
+CRITERION_LINKS: dict[str, Callable[[], models.QuerySet]] = {
+    "claim": lambda: CriterionClaim.objects.all(),
+}
+
+
+def _linked(**condition) -> Q:
+    """Items (``OuterRef("pk")`` unless ``condition`` names the evidence) with a link of any kind
+    matching ``condition``."""
+    if "evidence_id" not in condition:
+        condition.setdefault("evidence", OuterRef("pk"))
+    return functools.reduce(
+        operator.or_, [Q(Exists(rows().filter(**condition))) for rows in CRITERION_LINKS.values()]
+    )
 
 
 def assessed_by(user: User) -> Q:
@@ -401,11 +430,41 @@ class EvidenceQuerySet(models.QuerySet):
         )
 
     def visible_to(self, user: User) -> "EvidenceQuerySet":
-        """Evidence in portfolios ``user`` may see; a draft only to the learner writing it."""
+        """Evidence that counts in a portfolio ``user`` may see (kept in it, or claimed or mapped
+        in its unit from another unit of the enrolment); a draft only to the learner writing it."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(portfolio__in=Portfolio.objects.visible_to(user)).exclude(
+        visible = Portfolio.objects.visible_to(user)
+        shared = functools.reduce(
+            operator.or_,
+            [
+                Q(
+                    Exists(
+                        rows().filter(
+                            Exists(
+                                visible.filter(
+                                    enrolment_id=OuterRef("evidence__portfolio__enrolment_id"),
+                                    unit_id=OuterRef("criterion__unit_id"),
+                                )
+                            ),
+                            evidence=OuterRef("pk"),
+                        )
+                    )
+                )
+                for rows in CRITERION_LINKS.values()
+            ],
+        )
+        return self.filter(Q(portfolio__in=visible) | shared).exclude(
             ~Q(portfolio__learner=user), status=EvidenceItem.Status.DRAFT
+        )
+
+    def counting_in(self, portfolio: "Portfolio") -> "EvidenceQuerySet":
+        """The evidence that counts in ``portfolio``'s unit: kept in it, or kept in another unit
+        of the same enrolment and claimed or mapped against one of this unit's criteria."""
+        return self.filter(
+            Q(portfolio_id=portfolio.pk)
+            | Q(portfolio__enrolment_id=portfolio.enrolment_id)
+            & _linked(criterion__unit_id=portfolio.unit_id)
         )
 
 
@@ -521,19 +580,55 @@ class EvidenceItem(models.Model):
         return self.answers_question_id is not None
 
     def may_edit(self, user: User) -> bool:
-        """The learner changes their own evidence while it is a draft or referred back."""
-        return self.is_editable and self.portfolio.may_work_on(user)
+        """The learner changes their own evidence while it is a draft or referred back, and no
+        other unit it counts in is signed off."""
+        return (
+            self.is_editable
+            and self.portfolio.may_work_on(user)
+            and self.closed_unit_counting_it() is None
+        )
+
+    def closed_unit_counting_it(self, *, drafts_too: bool = False) -> "Portfolio | None":
+        """Another portfolio of the enrolment this item counts in that is signed off (or
+        further): what was signed there includes the item, so it no longer changes. A draft is
+        in no signature, but would join one when submitted (``drafts_too``)."""
+        if self.status == self.Status.DRAFT and not drafts_too:
+            return None
+        return (
+            Portfolio.objects.counting(self.pk)
+            .exclude(pk=self.portfolio_id)
+            .exclude(status=Portfolio.Status.IN_PROGRESS)
+            .select_related("unit")
+            .first()
+        )
 
     def may_delete(self, user: User) -> bool:
         return self.status == self.Status.DRAFT and self.may_edit(user)
 
     def may_review(self, user: User) -> bool:
         """The assessor accepts or refers back evidence that awaits review."""
-        return self.status in self.AWAITING_REVIEW and self.portfolio.may_assess(user)
+        return (
+            self.status in self.AWAITING_REVIEW
+            and self.portfolio.may_assess(user)
+            and self.closed_unit_counting_it() is None
+        )
 
     def may_map(self, user: User) -> bool:
-        """The assessor confirms criteria on accepted evidence."""
-        return self.status == self.Status.ACCEPTED and self.portfolio.may_assess(user)
+        """The assessor confirms criteria on accepted evidence: those of the units of its
+        enrolment they assess, while each is open."""
+        return self.status == self.Status.ACCEPTED and (
+            self.portfolio.may_assess(user) or self.units_assessed_by(user).exists()
+        )
+
+    def units_assessed_by(self, user: User) -> "PortfolioQuerySet":
+        """The portfolios of this item's enrolment whose criteria ``user`` may map on it."""
+        if not user.is_assessor:
+            return Portfolio.objects.none()
+        return Portfolio.objects.filter(
+            enrolment__portfolios=self.portfolio_id,
+            assessor=user,
+            status=Portfolio.Status.IN_PROGRESS,
+        )
 
     @classmethod
     def setting_counts_as_work(cls, setting: str, unit) -> bool:

@@ -71,7 +71,21 @@ def _changeable(evidence: EvidenceItem, by: User, *, refusal: str) -> EvidenceIt
     current = EvidenceItem.objects.select_related("portfolio").get(pk=evidence.pk)
     if not current.is_editable:
         raise ValidationError(refusal.format(title=current.title))
+    refuse_if_signed_elsewhere(current)
     return current
+
+
+def refuse_if_signed_elsewhere(evidence: EvidenceItem) -> None:
+    """Lock the other portfolios the item counts in, then refuse if one is signed off: what was
+    signed there includes the item as it is."""
+    others = Portfolio.objects.counting(evidence.pk).exclude(pk=evidence.portfolio_id)
+    list(others.select_for_update(no_key=True, of=("self",)).order_by("pk").values("pk"))
+    closed = evidence.closed_unit_counting_it(drafts_too=True)
+    if closed is not None:
+        raise ValidationError(
+            f"'{evidence.title}' also counts in {closed.unit.label}, which is signed off, so it "
+            "can no longer change."
+        )
 
 
 def workplace_save(*, form, by: User) -> None:

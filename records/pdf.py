@@ -33,7 +33,7 @@ from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
-from units.models import Criterion, EvidenceContext
+from units.models import EvidenceContext
 
 FILE_URL = re.compile(r"portfolio-file:(?P<pk>\d+)/(?P<variant>print|original)")
 STATIC_URL = re.compile(r"static:(?P<path>[A-Za-z0-9_./-]+)")
@@ -90,16 +90,18 @@ def _context(portfolio: Portfolio) -> dict:
     """Everything the document shows, in a fixed number of queries."""
     unit = portfolio.unit
     items = list(
-        EvidenceItem.objects.filter(portfolio=portfolio)
+        EvidenceItem.objects.counting_in(portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
-        .select_related("answers_question", "testimony", "observation", "recorded_by")
+        .select_related(
+            "answers_question", "testimony", "observation", "recorded_by", "portfolio__unit"
+        )
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
-            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch("claimed_criteria", unit.criteria.order_by("position")),
             Prefetch("files", EvidenceFile.objects.ready().order_by("pk")),
-            Prefetch("mappings", Mapping.objects.select_related("criterion").order_by(
-                "criterion__position"
-            )),
+            Prefetch("mappings", Mapping.objects.filter(criterion__unit=unit).select_related(
+                "criterion"
+            ).order_by("criterion__position")),
             Prefetch("reviews", Review.objects.select_related("assessor").order_by("pk")),
         )
         .order_by("occurred_on", "pk")

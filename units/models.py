@@ -114,6 +114,11 @@ class Criterion(models.Model):
         return f"{self.number} ({self.nos_code})"
 
     @property
+    def label_with_unit(self) -> str:
+        """The label with its unit's code, where criteria of several units meet: "C4 1.1 (P1)"."""
+        return f"{self.unit.code} {self.label}"
+
+    @property
     def is_performance(self) -> bool:
         return self.kind == self.Kind.PERFORMANCE
 
