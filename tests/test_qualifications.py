@@ -372,6 +372,28 @@ def test_a_unit_not_loaded_yet_cannot_be_chosen(unit_files):
         "Unit M2 Work with others in customer service is not loaded yet and cannot be chosen",
         "The qualification needs 28 credits; these choices give 24",
     ]
+    assert achievement_gaps(certificate, units("M1", "O2", "O3", "O4", "O5")) == [
+        "Unit M2 Work with others in customer service is mandatory and not loaded yet",
+        "The qualification needs 28 credits; the units achieved give 24",
+    ]
+
+
+def test_an_optional_unit_its_listing_does_not_point_at_cannot_be_chosen(certificate):
+    # A unit of the same code that import_unit never linked: its level and credits were never
+    # checked against the listing, so it is not the qualification's unit yet.
+    UnitListing.objects.filter(code="O3").update(unit=None)
+    certificate = Qualification.objects.with_structure().get()
+    chosen = units(*CERTIFICATE_CHOICE)
+
+    assert problems_with_choice(certificate, chosen) == [
+        "Unit O3 Improve the customer relationship is not loaded yet and cannot be chosen",
+        "11 optional credits must be at Level 2 or above; these choices give 5",
+        "The qualification needs 28 credits; these choices give 22",
+    ]
+    assert achievement_gaps(certificate, chosen) == [
+        "11 optional credits must be at Level 2 or above; the units achieved give 5",
+        "The qualification needs 28 credits; the units achieved give 22",
+    ]
 
 
 def test_every_optional_group_needs_one_unit(certificate):

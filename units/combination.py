@@ -100,12 +100,13 @@ def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving:
 
     for listing in listings:
         name = f"Unit {listing.code} {listing.title}"
-        if not listing.is_loaded and (listing.pk in unloaded_chosen or listing.group.is_mandatory):
-            if achieving:
-                problems.append(f"{name} is mandatory and not loaded yet")
-            else:
+        mandatory = listing.group.is_mandatory
+        if not listing.is_loaded and (mandatory or listing.pk in unloaded_chosen):
+            if not achieving:
                 problems.append(f"{name} is not loaded yet and cannot be chosen")
-        elif listing.group.is_mandatory and listing.pk not in chosen:
+            elif mandatory:
+                problems.append(f"{name} is mandatory and not loaded yet")
+        elif mandatory and listing.pk not in chosen:
             problems.append(
                 f"{name} is mandatory and not achieved yet" if achieving else f"{name} is mandatory"
             )
