@@ -557,6 +557,7 @@ def test_the_page_shows_groups_units_and_rules(signed_in, unit_files):
     )
     assert "<li>At least 11 optional credits at Level 2 or above.</li>" in text
     assert "<li>Every unit of Group A is mandatory (8 credits).</li>" in text
+    assert '<a href="/units/qualifications/">qualifications</a>' in signed_in.get("/units/").text
     listing = signed_in.get("/units/qualifications/")
     assert f'<a href="/units/qualifications/{qualification.pk}/">OCR qualification' in listing.text
 

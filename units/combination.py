@@ -75,7 +75,7 @@ def rule_in_words(qualification: Qualification, rule: CombinationRule) -> str:
     )
 
 
-def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving: bool) -> list:
+def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving: bool) -> list[str]:
     give = "the units achieved give" if achieving else "these choices give"
     listings = [listing for group in qualification.groups.all() for listing in group.listings.all()]
     by_unit = {listing.unit_id: listing for listing in listings if listing.unit_id is not None}
