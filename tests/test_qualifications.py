@@ -186,11 +186,30 @@ def test_a_new_version_updates_in_place_and_removes_units_no_longer_listed(certi
     assert Unit.objects.filter(code="O4").exists()  # the unit stays in the catalogue
 
 
+def test_a_new_version_may_remove_a_group_and_rules(certificate, write):
+    data = yaml.safe_load(CERTIFICATE.read_text())
+    data["version"] = 2
+    data["groups"][1]["units"] += data["groups"].pop()["units"]  # C's units join B
+    data["rules"] = [{"kind": "one_from_each", "groups": ["A"]}]
+    ids = {listing.code: listing.pk for listing in UnitListing.objects.all()}
+
+    output = run("import_qualification", write(data, "certificate-2.yaml"))
+
+    assert "  - group C: removed" in output
+    assert "  - rule 1: groups" in output
+    assert "  - rule 2: removed" in output
+    assert {listing.code: listing.pk for listing in UnitListing.objects.all()} == ids
+    assert list(UnitGroup.objects.values_list("key", flat=True)) == ["A", "B"]
+    rule = CombinationRule.objects.get()
+    assert [group.key for group in rule.groups.all()] == ["A"]
+
+
 def test_a_unit_not_loaded_yet_is_kept_waiting_then_linked_when_its_unit_is_imported(
     unit_files,
 ):
     output = run("import_qualification", CERTIFICATE)
 
+    assert "loaded 3 groups, 9 units, 2 rules." in output
     assert "Not loaded yet (import their unit files to choose them): M1, M2, O1" in output
     assert not UnitListing.objects.filter(unit__isnull=False).exists()
 
