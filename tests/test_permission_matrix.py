@@ -26,6 +26,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -73,6 +74,7 @@ from tests.factories import (
     WitnessFactory,
     c4_unit,
 )
+from units.qualification_importer import import_qualification_file
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +169,8 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "my_data": Entry(no_kwargs, SIGNED_IN),
     "unit_list": Entry(no_kwargs, SIGNED_IN),
     "unit_detail": Entry(lambda scene: {"pk": scene.portfolio.unit_id}, SIGNED_IN),
+    "qualification_list": Entry(no_kwargs, SIGNED_IN),
+    "qualification_detail": Entry(pk_of("qualification"), SIGNED_IN),
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
@@ -538,6 +542,9 @@ def _build_world() -> SimpleNamespace:
     assessed_by_the_iqa.export = main.export
     assessed_by_the_iqa.pdf_export = main.pdf_export
     assessed_by_the_iqa.data_export = main.data_export
+    main.qualification = assessed_by_the_iqa.qualification = import_qualification_file(
+        Path(__file__).resolve().parent / "specs" / "certificate.yaml"
+    ).qualification
     return SimpleNamespace(
         people=people,
         scenes={"main": main, "self-assessed": assessed_by_the_iqa},

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from units.models import Criterion, EvidenceContext, LearningOutcome, Unit
+from units.models import (
+    CombinationRule,
+    Criterion,
+    EvidenceContext,
+    LearningOutcome,
+    Qualification,
+    Unit,
+    UnitGroup,
+    UnitListing,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,3 +57,45 @@ class LearningOutcomeAdmin(ReadOnlyAdmin):
 class CriterionAdmin(ReadOnlyAdmin):
     list_display = ["unit", "number", "nos_code", "kind", "wording"]
     list_filter = ["unit", "kind"]
+
+
+class GroupInline(CriterionInline):
+    model = UnitGroup
+    fields = [
+        "position",
+        "key",
+        "name",
+        "kind",
+        "min_credits",
+        "max_credits",
+        "min_units",
+        "max_units",
+    ]
+    readonly_fields = fields
+
+
+class ListingInline(CriterionInline):
+    model = UnitListing
+    fields = ["group", "code", "title", "level", "credits", "unit"]
+    readonly_fields = fields
+
+
+class RuleInline(CriterionInline):
+    model = CombinationRule
+    fields = ["position", "kind", "level", "credits", "description"]
+    readonly_fields = fields
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyAdmin):
+    """Qualifications come from specification files through import_qualification."""
+
+    list_display = ["awarding_body", "code", "title", "level", "total_credits", "version"]
+    inlines = [GroupInline, ListingInline, RuleInline]
+
+
+@admin.register(UnitListing)
+class UnitListingAdmin(ReadOnlyAdmin):
+    list_display = ["qualification", "group", "code", "title", "level", "credits", "unit"]
+    list_filter = ["qualification"]
+    list_select_related = ["qualification", "group", "unit"]

@@ -11,7 +11,7 @@ from django.db import IntegrityError, models, transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from units.models import Criterion, EvidenceContext, LearningOutcome, Unit
+from units.models import Criterion, EvidenceContext, LearningOutcome, Unit, UnitListing
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "specs" / "schema.json"
 
@@ -30,6 +30,12 @@ class ImportResult:
     unit: Unit
     created: bool
     changes: list[str] = field(default_factory=list)
+    # The qualifications' listings of this unit that waited for it and now point at it.
+    linked: list[UnitListing] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """The file contradicts what is loaded; ``args[0]`` names each field and its fault."""
 
 
 @cache
@@ -39,6 +45,17 @@ def _validator() -> Draft202012Validator:
 
 def read_spec(path: Path | str) -> dict[str, Any]:
     """Parse and check a specification file, raising SpecError with every problem found."""
+    data = read_mapping(path, "the file must hold a mapping with format, unit, criteria, ...")
+    problems = schema_problems(_validator(), data)
+    if not problems:
+        problems = _check_consistency(data)
+    if problems:
+        raise SpecError(path, problems)
+    return data
+
+
+def read_mapping(path: Path | str, not_a_mapping: str) -> dict[str, Any]:
+    """The YAML mapping in ``path``, or SpecError saying why the file cannot be read as one."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -54,17 +71,14 @@ def read_spec(path: Path | str) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError(path, [f"{where}not valid YAML ({problem})"]) from None
     if not isinstance(data, dict):
-        raise SpecError(path, ["the file must hold a mapping with format, unit, criteria, ..."])
-    problems = [_describe(error) for error in _sorted_errors(data)]
-    if not problems:
-        problems = _check_consistency(data)
-    if problems:
-        raise SpecError(path, problems)
+        raise SpecError(path, [not_a_mapping])
     return data
 
 
-def _sorted_errors(data: dict[str, Any]) -> list[ValidationError]:
-    return sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+def schema_problems(validator: Draft202012Validator, data: dict[str, Any]) -> list[str]:
+    """Each way ``data`` fails the schema, in the order of the fields, naming the field."""
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_describe(error) for error in errors]
 
 
 def _location(parts: Any) -> str:
@@ -107,6 +121,9 @@ def _describe(error: ValidationError) -> str:
             return f"{where}: needs at least {error.validator_value} entry"
         case "const":
             return f"{where}: must be {error.validator_value!r}, not {value!r}"
+        case "enum":
+            choices = " or ".join(map(repr, error.validator_value))
+            return f"{where}: must be {choices}, not {value!r}"
     return f"{where}: {error.message}"
 
 
@@ -163,6 +180,8 @@ def import_unit_file(path: Path | str) -> ImportResult:
         raise SpecError(path, [str(exc.args[0])]) from None
     except IntegrityError as exc:
         raise SpecError(path, [f"the update conflicts with what is loaded ({exc})"]) from None
+    except _Refused as exc:
+        raise SpecError(path, exc.args[0]) from None
 
 
 def _sync(obj: models.Model, values: dict[str, Any], label: str, changes: list[str]) -> None:
@@ -265,4 +284,33 @@ def _apply(data: dict[str, Any]) -> ImportResult:
             ) from None
         changes.append(f"{stale._meta.verbose_name} {stale}: removed")
 
-    return ImportResult(unit=unit, created=created, changes=changes)
+    linked = _link_listings(unit)
+    return ImportResult(unit=unit, created=created, changes=changes, linked=linked)
+
+
+def _link_listings(unit: Unit) -> list[UnitListing]:
+    """Point every qualification's listing of this unit (same awarding body and code) at it,
+    refusing if a listing gives another level or credit value: the qualification's rules count
+    the credits it lists, so the two must agree."""
+    listings = list(
+        UnitListing.objects.filter(
+            qualification__awarding_body=unit.awarding_body, code=unit.code
+        ).select_related("qualification", "group")
+    )
+    problems = []
+    for listing in listings:
+        where = f"{listing.qualification.label} lists unit {unit.code} in {listing.group.name}"
+        if listing.level != unit.level:
+            problems.append(f"unit.level: {unit.level}, but {where} at level {listing.level}")
+        if listing.credits != unit.credit_value:
+            problems.append(
+                f"unit.credit_value: {unit.credit_value}, but {where} with {listing.credits} "
+                "credits"
+            )
+    if problems:
+        raise _Refused(problems)
+    waiting = [listing for listing in listings if listing.unit_id != unit.pk]
+    for listing in waiting:
+        listing.unit = unit
+        listing.save(update_fields=["unit"])
+    return waiting

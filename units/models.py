@@ -159,3 +159,151 @@ def _third_person(text: str) -> str:
     for pattern, replacement in _SECOND_PERSON:
         text = pattern.sub(replacement, text)
     return text
+
+
+class QualificationQuerySet(models.QuerySet):
+    def with_structure(self) -> "QualificationQuerySet":
+        """Each qualification with its groups, their listings (with their units) and its rules
+        (with their groups), in five queries however many there are: what the rules engine
+        (``units/combination.py``) and the qualification's page read."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "groups",
+                UnitGroup.objects.order_by("position").prefetch_related(
+                    models.Prefetch(
+                        "listings", UnitListing.objects.select_related("unit").order_by("position")
+                    )
+                ),
+            ),
+            models.Prefetch(
+                "rules", CombinationRule.objects.order_by("position").prefetch_related("groups")
+            ),
+        )
+
+
+class Qualification(models.Model):
+    """A qualification as data: its groups of units and rules of combination, loaded from a
+    specification file by ``import_qualification``."""
+
+    awarding_body = models.CharField(max_length=40)
+    code = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    level = models.PositiveSmallIntegerField()
+    total_credits = models.PositiveSmallIntegerField(help_text="The minimum credits for the award.")
+    version = models.PositiveIntegerField(help_text="Version of the specification file.")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QualificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["awarding_body", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["awarding_body", "code"], name="unique_qualification_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.awarding_body} {self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("qualification_detail", args=[self.pk])
+
+    @property
+    def label(self) -> str:
+        return f"{self.awarding_body} qualification {self.code}"
+
+
+class UnitGroup(models.Model):
+    """Units of a qualification chosen together: every one of a mandatory group, or some of an
+    optional group within its bounds."""
+
+    class Kind(models.TextChoices):
+        MANDATORY = "mandatory", "Mandatory"
+        OPTIONAL = "optional", "Optional"
+
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.CASCADE, related_name="groups"
+    )
+    key = models.CharField(max_length=10, help_text='The short id the specification uses, "A".')
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField()
+    min_credits = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_credits = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_units = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_units = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["qualification", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "key"], name="unique_group_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_mandatory(self) -> bool:
+        return self.kind == self.Kind.MANDATORY
+
+
+class UnitListing(models.Model):
+    """A unit as the qualification's specification lists it; ``unit`` is the loaded unit of the
+    same awarding body and code, empty until its own specification file is imported."""
+
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.CASCADE, related_name="listings"
+    )
+    group = models.ForeignKey(UnitGroup, on_delete=models.CASCADE, related_name="listings")
+    code = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    level = models.PositiveSmallIntegerField()
+    credits = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(help_text="Order within the group.")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="listings"
+    )
+
+    class Meta:
+        ordering = ["qualification", "group__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "code"], name="unique_listing_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def is_loaded(self) -> bool:
+        return self.unit_id is not None
+
+
+class CombinationRule(models.Model):
+    """A rule across groups, beyond each group's own bounds."""
+
+    class Kind(models.TextChoices):
+        CREDITS_AT_LEVEL = "credits_at_level", "Credits at or above a level"
+        ONE_FROM_EACH = "one_from_each", "At least one unit from each group"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    groups = models.ManyToManyField(UnitGroup, related_name="rules")
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    credits = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(
+        blank=True, help_text="The rule in plain words, as the specification gives it."
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["qualification", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["qualification", "position"], name="unique_rule_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or self.get_kind_display()

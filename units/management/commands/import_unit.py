@@ -37,3 +37,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"  - {change}")
             else:
                 self.stdout.write(f"{unit}: already up to date, nothing changed.")
+            for listing in result.linked:
+                self.stdout.write(
+                    f"  - now loaded for {listing.qualification.label}, {listing.group.name}"
+                )
