@@ -1,0 +1,599 @@
+"""One item of evidence counting in several units of an enrolment: kept in one portfolio, claimed
+or mapped in another unit of the same enrolment, and counted there by that unit's rules only."""
+
+import datetime
+import hashlib
+
+import pytest
+import yaml
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from assessments import services as assessor_services
+from assessments.forms import MappingForm
+from assessments.models import CriterionDecision, Mapping, Review
+from assessments.signable import digest_of, manifest_for, stored
+from assessments.signatures import signature_rows
+from assessments.sufficiency import coverage_for
+from audit.models import AuditEntry
+from portfolio import services
+from portfolio.files import atomic_with_files, prepare_upload, store_file
+from portfolio.models import EvidenceItem, Portfolio
+from tests import samples
+from tests.assessing import sufficient
+from tests.factories import (
+    C4_SPEC,
+    EvidenceFactory,
+    PortfolioFactory,
+    edit_form_data,
+    evidence_form_data,
+)
+from units.importer import import_unit_file
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def c5(c4, tmp_path):
+    """A second unit, C5, loaded from a copy of C4's file: unlike C4 it allows simulation."""
+    spec = yaml.safe_load(C4_SPEC.read_text())
+    spec["unit"]["code"] = "C5"
+    spec["unit"]["title"] = "Deliver customer service in a simulated setting"
+    spec["sufficiency"]["simulation_allowed_for_performance"] = True
+    path = tmp_path / "ocr-c5.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return import_unit_file(path).unit
+
+
+@pytest.fixture
+def a(c4):
+    """Unit A (C4), where the shared evidence is kept."""
+    return PortfolioFactory()
+
+
+@pytest.fixture
+def b(a, c5):
+    """Unit B (C5) of the same enrolment, with its own assessor and IQA."""
+    return PortfolioFactory(learner=a.learner, unit=c5, enrolment=a.enrolment)
+
+
+def criterion(portfolio, code):
+    return portfolio.unit.criteria.get(nos_code=code)
+
+
+def claim(item, portfolio, *codes, contexts=""):
+    """The learner claims criteria (and shows contexts) of ``portfolio``'s unit on ``item``."""
+    item.claimed_criteria.add(*portfolio.unit.criteria.filter(nos_code__in=codes))
+    item.contexts.add(*portfolio.unit.contexts.filter(letter__in=list(contexts)))
+
+
+def sha(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def attach_photo(item):
+    with atomic_with_files() as written:
+        return store_file(
+            item,
+            prepare_upload(samples.upload("desk.jpg", samples.jpeg())),
+            by=item.portfolio.learner,
+            written=written,
+        )
+
+
+class TestCounting:
+    def test_an_item_claimed_in_two_units_counts_in_both_with_each_units_claims(self, a, b):
+        item = EvidenceFactory(portfolio=a, status="submitted", contexts="b", claims=["P1"])
+        claim(item, b, "P2", "P3", contexts="c")
+
+        coverage = coverage_for([a, b])
+
+        assert coverage[a.pk].claimed == {criterion(a, "P1").pk}
+        assert coverage[b.pk].claimed == {criterion(b, "P2").pk, criterion(b, "P3").pk}
+        assert coverage[a.pk].contexts_covered == {"b"}
+        assert coverage[b.pk].contexts_covered == {"c"}
+        assert coverage[a.pk].occasions == coverage[b.pk].occasions == {item.occurred_on}
+        assert coverage[a.pk].awaiting_review == coverage[b.pk].awaiting_review == 1
+        assert list(EvidenceItem.objects.counting_in(a)) == [item]
+        assert list(EvidenceItem.objects.counting_in(b)) == [item]
+        assert set(Portfolio.objects.counting(item.pk)) == {a, b}
+
+    def test_each_unit_counts_it_alone_as_it_does_the_pair(self, a, b):
+        item = EvidenceFactory(portfolio=a, status="submitted", contexts="b", claims=["P1"])
+        claim(item, b, "P2", contexts="c")
+
+        together = coverage_for([a, b])
+
+        assert coverage_for([b])[b.pk].claimed == together[b.pk].claimed
+        assert coverage_for([a])[a.pk].claimed == together[a.pk].claimed
+
+    def test_an_item_only_claimed_in_its_own_unit_does_not_count_in_the_other(self, a, b):
+        EvidenceFactory(portfolio=a, status="submitted", contexts="b", claims=["P1"])
+
+        assert not EvidenceItem.objects.counting_in(b).exists()
+        assert coverage_for([b])[b.pk].claimed == set()
+        assert coverage_for([b])[b.pk].awaiting_review == 0
+
+    def test_a_mapping_alone_makes_it_count(self, a, b):
+        item = EvidenceFactory(portfolio=a, status="accepted", contexts="b", claims=["P1"])
+        Mapping.objects.create(
+            evidence=item, criterion=criterion(b, "P4"), note="", assessor=b.assessor
+        )
+
+        assert list(EvidenceItem.objects.counting_in(b)) == [item]
+        assert coverage_for([b])[b.pk].confirmed == {criterion(b, "P4").pk}
+
+    def test_another_learners_item_never_counts(self, a, b, c5):
+        stranger = PortfolioFactory()  # another learner's C4, in another enrolment
+        PortfolioFactory(learner=stranger.learner, unit=c5, enrolment=stranger.enrolment)
+        theirs = EvidenceFactory(portfolio=stranger, status="accepted", claims=["P1"])
+        # Linked to this learner's C5 criteria (as no form allows), it still does not count.
+        claim(theirs, b, "P1", contexts="a")
+        Mapping.objects.create(
+            evidence=theirs, criterion=criterion(b, "P1"), note="", assessor=b.assessor
+        )
+
+        assert not EvidenceItem.objects.counting_in(b).exists()
+        assert coverage_for([b])[b.pk].claimed == set()
+        assert coverage_for([b])[b.pk].confirmed == set()
+        assert b not in Portfolio.objects.counting(theirs.pk)
+
+
+class TestMapping:
+    @pytest.fixture
+    def item(self, a, b):
+        return EvidenceFactory(portfolio=a, status="accepted", contexts="b", claims=["P1"])
+
+    def test_bs_assessor_maps_bs_criteria_on_an_item_kept_in_a(self, a, b, item):
+        mapping = assessor_services.mapping_save(
+            evidence=item, criterion=criterion(b, "P2"), note="Second paragraph", by=b.assessor
+        )
+
+        assert mapping.assessor == b.assessor
+        entry = AuditEntry.objects.get(action="mapping.added")
+        assert entry.portfolio_id == b.pk
+        assert coverage_for([b])[b.pk].confirmed == {criterion(b, "P2").pk}
+        assert coverage_for([a])[a.pk].confirmed == set()
+
+    def test_a_criterion_of_a_unit_the_learner_is_not_on_is_refused(self, a, b, item):
+        other = PortfolioFactory(assessor=b.assessor)  # C4 of someone else
+        with pytest.raises(ValidationError, match="not enrolled on"):
+            assessor_services.mapping_save(
+                evidence=EvidenceFactory(portfolio=other, status="accepted"),
+                criterion=criterion(b, "P2"),
+                note="",
+                by=b.assessor,
+            )
+
+    def test_the_form_offers_only_the_units_the_user_assesses(self, a, b, item):
+        for_b = MappingForm(evidence=item, user=b.assessor).fields["criterion"].queryset
+        for_a = MappingForm(evidence=item, user=a.assessor).fields["criterion"].queryset
+
+        assert {c.unit for c in for_b} == {b.unit}
+        assert {c.unit for c in for_a} == {a.unit}
+
+    def test_an_assessor_of_both_units_is_offered_both_named_by_unit(self, a, b, item):
+        b.assessor = a.assessor
+        b.save()
+
+        field = MappingForm(evidence=item, user=a.assessor).fields["criterion"]
+
+        assert {c.unit for c in field.queryset} == {a.unit, b.unit}
+        labels = [label for _, label in field.choices][1:]
+        assert any(label.startswith("C4 1.1 (P1) ") for label in labels)
+        assert any(label.startswith("C5 1.1 (P1) ") for label in labels)
+
+    def test_bs_assessor_maps_from_the_evidence_page(self, a, b, item):
+        claim(item, b, "P2")
+        client = as_user(b.assessor)
+
+        page = client.get(f"/evidence/{item.pk}/")
+        refused = client.post(
+            f"/evidence/{item.pk}/mappings/",
+            {"criterion": criterion(a, "P2").pk, "note": "Second paragraph"},
+        )
+        confirmed = client.post(
+            f"/evidence/{item.pk}/mappings/",
+            {"criterion": criterion(b, "P2").pk, "note": "Second paragraph"},
+        )
+
+        assert page.status_code == 200
+        assert 'name="criterion"' in page.text
+        assert refused.status_code == 400
+        assert confirmed.status_code == 302
+        assert list(Mapping.objects.values_list("criterion__unit", flat=True)) == [b.unit.pk]
+
+    def test_a_mapping_in_b_is_removed_by_bs_assessor_and_audited_in_b(self, a, b, item):
+        mapping = assessor_services.mapping_save(
+            evidence=item, criterion=criterion(b, "P2"), note="", by=b.assessor
+        )
+        with pytest.raises(ValidationError):
+            assessor_services.mapping_remove(mapping=mapping, by=a.assessor)
+
+        assessor_services.mapping_remove(mapping=mapping, by=b.assessor)
+
+        assert AuditEntry.objects.get(action="mapping.removed").portfolio_id == b.pk
+        assert not EvidenceItem.objects.counting_in(b).exists()
+
+
+class TestPages:
+    @pytest.fixture
+    def item(self, a, b):
+        item = EvidenceFactory(
+            portfolio=a,
+            title="Refund at the returns desk",
+            status="accepted",
+            contexts="b",
+            claims=["P1"],
+        )
+        claim(item, b, "P2", contexts="c")
+        Mapping.objects.create(
+            evidence=item, criterion=criterion(b, "P2"), note="", assessor=b.assessor
+        )
+        return item
+
+    def test_bs_matrix_shows_the_shared_item(self, b, item):
+        response = as_user(b.assessor).get(f"/portfolios/{b.pk}/matrix/")
+
+        assert response.status_code == 200
+        assert item.title in response.text
+        assert [i.pk for i in response.context["items"]] == [item.pk]
+        p2 = next(r for r in response.context["rows"] if r["criterion"].nos_code == "P2")
+        assert p2["marks"] == ["confirmed"]
+        p1 = next(r for r in response.context["rows"] if r["criterion"].nos_code == "P1")
+        assert p1["marks"] == [""]  # claimed in A only
+
+    def test_bs_criterion_page_shows_the_shared_item(self, b, item):
+        response = as_user(b.assessor).get(f"/portfolios/{b.pk}/criteria/{criterion(b, 'P2').pk}/")
+
+        assert response.status_code == 200
+        assert item.title in response.text
+
+    def test_bs_portfolio_page_lists_the_shared_item(self, b, item):
+        response = as_user(b.assessor).get(f"/portfolios/{b.pk}/")
+
+        assert response.status_code == 200
+        assert item.title in response.text
+
+    def test_a_decision_in_b_cites_the_shared_item(self, b, item):
+        decision = assessor_services.decision_mark_met(
+            portfolio=b, criterion=criterion(b, "P2"), cited=[item], by=b.assessor
+        )
+
+        assert list(decision.cited.all()) == [item]
+        assert criterion(b, "P2").pk in coverage_for([b])[b.pk].met
+
+
+class TestVisibility:
+    @pytest.fixture
+    def item(self, a, b):
+        item = EvidenceFactory(portfolio=a, status="submitted", contexts="b", claims=["P1"])
+        item.file = attach_photo(item)
+        return item
+
+    def statuses(self, item, *people):
+        found = []
+        for person in people:
+            client = as_user(person)
+            found.append(
+                (
+                    client.get(f"/evidence/{item.pk}/").status_code,
+                    client.get(f"/files/{item.file.pk}/").status_code,
+                )
+            )
+        return found
+
+    def test_bs_staff_see_it_only_once_it_is_claimed_in_b(self, a, b, item):
+        assert self.statuses(item, b.assessor, b.iqa) == [(404, 404), (404, 404)]
+
+        claim(item, b, "P2")
+
+        assert self.statuses(item, b.assessor, b.iqa) == [(200, 200), (200, 200)]
+
+    def test_bs_staff_see_it_once_it_is_mapped_in_b(self, a, b, item):
+        item.status = "accepted"
+        item.save()
+        assessor_services.mapping_save(
+            evidence=item, criterion=criterion(b, "P2"), note="", by=b.assessor
+        )
+
+        assert self.statuses(item, b.assessor, b.iqa) == [(200, 200), (200, 200)]
+
+    def test_as_staff_and_the_learner_see_it(self, a, b, item):
+        claim(item, b, "P2")
+
+        assert self.statuses(item, a.learner, a.assessor, a.iqa) == [(200, 200)] * 3
+
+    def test_someone_who_sees_neither_unit_gets_404(self, a, b, c5, item):
+        claim(item, b, "P2")
+        # Staff of another learner's C5.
+        other = PortfolioFactory(unit=c5)
+
+        assert self.statuses(item, other.assessor, other.iqa, other.learner) == [(404, 404)] * 3
+
+    def test_a_draft_claimed_in_b_is_seen_only_by_the_learner(self, a, b, item):
+        item.status = "draft"
+        item.submitted_at = None
+        item.save()
+        claim(item, b, "P2")
+
+        assert self.statuses(item, a.learner) == [(200, 200)]
+        assert self.statuses(item, b.assessor, b.iqa, a.assessor) == [(404, 404)] * 3
+
+
+class TestSignatures:
+    @pytest.fixture
+    def signed_a(self, a, b):
+        """A sufficient and signed off, one of its items also claimed in B; B in progress."""
+        sufficient(a)
+        shared = EvidenceItem.objects.filter(portfolio=a, answers_question=None).first()
+        claim(shared, b, "P1", contexts="c")
+        assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
+        a.refresh_from_db()
+        a.shared = shared
+        return a
+
+    def test_judgements_in_b_leave_as_signature_valid(self, signed_a, b):
+        shared = signed_a.shared
+        a_before = stored(signed_a).digest
+        assessor_services.mapping_save(
+            evidence=shared, criterion=criterion(b, "P1"), note="Para 1", by=b.assessor
+        )
+        assessor_services.decision_mark_met(
+            portfolio=b, criterion=criterion(b, "P1"), cited=[shared], by=b.assessor
+        )
+
+        assert stored(signed_a).digest == a_before
+        [row] = signature_rows(signed_a)
+        assert row.valid, row.reasons
+        [named] = stored(b).manifest["evidence"]
+        assert named["id"] == shared.pk
+        assert named["claims"] == ["P1"]  # B's claim only; in A it claims every P criterion
+        assert named["contexts"] == ["c"]
+        assert stored(b).manifest["mappings"] == [[shared.pk, "P1", sha("Para 1"), None]]
+        assert stored(b).manifest["decisions"] == [["P1", b.assessor_id, [shared.pk]]]
+
+    def test_a_claim_in_b_leaves_as_signature_valid(self, signed_a, b):
+        claim(signed_a.shared, b, "P9")
+
+        [row] = signature_rows(signed_a)
+        assert row.valid, row.reasons
+        assert "P9" in stored(b).manifest["evidence"][0]["claims"]
+
+    def test_an_item_kept_in_b_counting_in_signed_a_cannot_be_edited(self, a, b, client):
+        sufficient(a)
+        item = EvidenceFactory(
+            portfolio=b, status="referred_back", contexts="a", claims=["P1"], title="Late train"
+        )
+        claim(item, a, "P2", contexts="a")
+        assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
+        item.refresh_from_db()
+
+        assert item.closed_unit_counting_it() == a
+        assert not item.may_edit(a.learner)
+        with pytest.raises(ValidationError) as refused:
+            services.refuse_if_signed_elsewhere(item)
+        assert refused.value.messages == [
+            f"'Late train' also counts in {a.unit.label}, which is signed off, so it can no "
+            "longer change."
+        ]
+        response = as_user(a.learner).post(
+            f"/evidence/{item.pk}/edit/", edit_form_data(item, title="Changed")
+        )
+        assert response.status_code == 403
+        item.refresh_from_db()
+        assert item.title == "Late train"
+        [row] = signature_rows(a)
+        assert row.valid, row.reasons
+
+    def test_an_item_kept_in_b_counting_in_signed_a_cannot_be_reviewed(self, a, b):
+        sufficient(a)
+        item = EvidenceFactory(
+            portfolio=b, status="submitted", contexts="a", claims=["P1"], title="Late train"
+        )
+        claim(item, a, "P2", contexts="a")
+        assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
+        item.refresh_from_db()
+
+        assert not item.may_review(b.assessor)
+        with pytest.raises(
+            ValidationError, match=r"also counts in OCR unit C4, which is signed off"
+        ):
+            assessor_services.evidence_review(
+                evidence=item, by=b.assessor, accept=True, feedback="", site_url=""
+            )
+        response = as_user(b.assessor).post(
+            f"/evidence/{item.pk}/review/", {"decision": "accept", "feedback": ""}
+        )
+        assert response.status_code == 403
+        item.refresh_from_db()
+        assert item.status == "submitted"
+        assert not Review.objects.filter(evidence=item).exists()
+        [row] = signature_rows(a)
+        assert row.valid, row.reasons
+
+    def test_a_draft_kept_in_b_and_claimed_in_signed_a_cannot_be_submitted(self, a, b):
+        sufficient(a)
+        draft = EvidenceFactory(portfolio=b, contexts="a", claims=["P1"], title="Half written")
+        claim(draft, a, "P2", contexts="a")
+        assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
+        draft.refresh_from_db()
+
+        with pytest.raises(
+            ValidationError, match=r"also counts in OCR unit C4, which is signed off"
+        ):
+            services.evidence_submit(evidence=draft, by=a.learner, site_url="")
+        draft.refresh_from_db()
+        assert draft.status == "draft"
+
+
+class TestEachUnitsRules:
+    @pytest.fixture
+    def learner(self, a, b):
+        return as_user(a.learner)
+
+    def post(self, learner, a, **changes):
+        return learner.post(f"/portfolios/{a.pk}/evidence/new/", evidence_form_data(a, **changes))
+
+    def test_the_form_groups_bs_criteria_under_unit_b(self, learner, a, b):
+        response = learner.get(f"/portfolios/{a.pk}/evidence/new/")
+
+        assert "Unit C4: 1 " in response.text
+        assert "Unit C5: 1 " in response.text
+        assert "Unit C5: a " in response.text
+
+    def test_simulated_evidence_may_claim_performance_in_the_unit_allowing_it(self, learner, a, b):
+        response = self.post(
+            learner,
+            a,
+            setting="simulation",
+            claimed_criteria=[criterion(b, "P1").pk],
+            contexts=[b.unit.contexts.get(letter="b").pk],
+        )
+
+        assert response.status_code == 302
+        item = EvidenceItem.objects.get()
+        assert item.portfolio == a
+        assert list(EvidenceItem.objects.counting_in(b)) == [item]
+
+    def test_simulated_evidence_may_not_claim_performance_in_a_unit_refusing_it(
+        self, learner, a, b
+    ):
+        response = self.post(
+            learner,
+            a,
+            setting="simulation",
+            claimed_criteria=[criterion(a, "P1").pk, criterion(b, "P1").pk],
+            contexts=[
+                c.pk for c in [a.unit.contexts.get(letter="b"), b.unit.contexts.get(letter="b")]
+            ],
+        )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["claimed_criteria"] == [
+            "Unit C4 does not allow simulation for performance evidence, so simulated evidence "
+            "cannot claim C4 1.1 (P1). Change the setting or untick those criteria."
+        ]
+        assert not EvidenceItem.objects.exists()
+
+    def test_contexts_are_required_in_each_unit_claimed(self, learner, a, b):
+        response = self.post(
+            learner,
+            a,
+            claimed_criteria=[criterion(a, "P1").pk, criterion(b, "P1").pk],
+            contexts=[a.unit.contexts.get(letter="b").pk],
+        )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["contexts"] == [
+            "Evidence that claims performance criteria must show at least one context of unit "
+            "C5; this claims C5 1.1 (P1)."
+        ]
+        assert not EvidenceItem.objects.exists()
+
+    def test_a_signed_off_unit_is_not_offered(self, learner, a, b):
+        b.status = Portfolio.Status.ASSESSED
+        b.save()
+
+        response = learner.get(f"/portfolios/{a.pk}/evidence/new/")
+
+        assert "C5" not in response.text
+        refused = self.post(learner, a, claimed_criteria=[criterion(b, "P1").pk])
+        assert refused.status_code == 200
+        assert "claimed_criteria" in refused.context["form"].errors
+
+
+class TestUnsharedManifest:
+    def test_an_unshared_portfolios_manifest_is_what_it_was(self, a):
+        today = timezone.localdate()
+        item = EvidenceFactory(
+            portfolio=a,
+            title="Refund",
+            status="accepted",
+            contexts="ba",
+            claims=["P8", "P1"],
+            occurred_on=today - datetime.timedelta(days=3),
+            customer_reference="Customer 7",
+            account="I listened.",
+        )
+        EvidenceFactory(portfolio=a, title="Draft")  # drafts are in no manifest
+        Mapping.objects.create(
+            evidence=item, criterion=criterion(a, "P1"), note="Para 2", assessor=a.assessor
+        )
+        review = Review.objects.create(evidence=item, assessor=a.assessor, outcome="accepted")
+        decision = CriterionDecision.objects.create(
+            portfolio=a, criterion=criterion(a, "P1"), decided_by=a.assessor
+        )
+        decision.cited.set([item])
+
+        manifest = manifest_for(a)
+
+        assert manifest == {
+            "portfolio": {
+                "id": a.pk,
+                "learner": a.learner_id,
+                "unit": "OCR C4",
+                "unit_version": a.unit.version,
+                "organisation": "Riverside Borough Council",
+                "sector": "public",
+                "job_role": "Contact centre adviser",
+            },
+            "evidence": [
+                {
+                    "id": item.pk,
+                    "title": "Refund",
+                    "method": "reflective",
+                    "occurred_on": (today - datetime.timedelta(days=3)).isoformat(),
+                    "status": "accepted",
+                    "setting": "real_paid",
+                    "customer": "external",
+                    "customer_reference": "Customer 7",
+                    "account_sha256": sha("I listened."),
+                    "contexts": ["a", "b"],
+                    "claims": ["P1", "P8"],
+                    "declared_at": None,
+                    "files": [],
+                    "witness": None,
+                    "observation": None,
+                }
+            ],
+            "mappings": [[item.pk, "P1", sha("Para 2"), None]],
+            "decisions": [["P1", a.assessor_id, [item.pk]]],
+            "reviews": [[review.pk, item.pk, "accepted"]],
+        }
+        assert stored(a).digest == digest_of(manifest)
+
+
+class TestQueryCounts:
+    def shared_enrolments(self, n, c5):
+        portfolios = []
+        for _ in range(n):
+            a = PortfolioFactory()
+            b = PortfolioFactory(learner=a.learner, unit=c5, enrolment=a.enrolment)
+            item = EvidenceFactory(portfolio=a, status="accepted", contexts="b", claims=["P1"])
+            claim(item, b, "P2", contexts="c")
+            Mapping.objects.create(
+                evidence=item, criterion=criterion(b, "P2"), note="", assessor=b.assessor
+            )
+            portfolios += [a, b]
+        return Portfolio.objects.select_related("unit").filter(pk__in=[p.pk for p in portfolios])
+
+    @pytest.mark.parametrize("n", [1, 10])
+    def test_coverage_for_shared_enrolments_takes_the_same_queries(
+        self, n, c5, django_assert_num_queries
+    ):
+        portfolios = list(self.shared_enrolments(n, c5))
+
+        # Expect 8 queries: criteria, contexts, evidence, claims, the evidence's contexts,
+        # mappings, decisions, and the evidence the decisions cite
+        with django_assert_num_queries(8):
+            coverage = coverage_for(portfolios)
+
+        assert all(len(c.claimed) == 1 for c in coverage.values())
