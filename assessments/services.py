@@ -46,9 +46,10 @@ def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
     return portfolio
 
 
-def _unit_portfolio(evidence: EvidenceItem, criterion: Criterion) -> int:
-    """The portfolio of the criterion's unit in the enrolment the evidence belongs to: where a
-    mapping of it is a judgement."""
+def _unit_portfolio(evidence: EvidenceItem, criterion: Criterion, by: User) -> Portfolio:
+    """The portfolio of the criterion's unit in the enrolment the evidence belongs to, where a
+    mapping of it is a judgement: locked (as ``_open_for_assessing``), and refused unless ``by``
+    assesses that unit while it is open."""
     portfolio_id = (
         Portfolio.objects.filter(
             enrolment__portfolios=evidence.portfolio_id, unit_id=criterion.unit_id
@@ -61,7 +62,16 @@ def _unit_portfolio(evidence: EvidenceItem, criterion: Criterion) -> int:
             f"{criterion.label} is in a unit this learner is not enrolled on: "
             "choose a criterion of one of their units."
         )
-    return portfolio_id
+    portfolio = Portfolio.objects.select_related("unit").locked(portfolio_id)
+    # Another unit's assessor is told whose judgement it is, not that the unit is signed off.
+    if portfolio.assessor_id != by.pk:
+        raise ValidationError(
+            f"You do not assess {portfolio.unit.label} for this learner, so you cannot confirm "
+            "or remove its criteria."
+        )
+    if not portfolio.may_assess(by):
+        raise ValidationError("The unit is signed off, so its records can no longer change.")
+    return portfolio
 
 
 def evidence_review(
@@ -116,7 +126,7 @@ def mapping_save(
     a second call updates it. It is a judgement in the criterion's unit, whose assessor makes it
     while that unit is open."""
     with transaction.atomic(), batched():
-        portfolio = _open_for_assessing(_unit_portfolio(evidence, criterion), by)
+        portfolio = _unit_portfolio(evidence, criterion, by)
         if evidence.status != EvidenceItem.Status.ACCEPTED:
             raise ValidationError("Only accepted evidence is mapped to criteria.")
         mapping, created = Mapping.objects.update_or_create(
@@ -137,7 +147,7 @@ def mapping_save(
 
 def mapping_remove(*, mapping: Mapping, by: User) -> None:
     with transaction.atomic(), batched():
-        portfolio = _open_for_assessing(_unit_portfolio(mapping.evidence, mapping.criterion), by)
+        portfolio = _unit_portfolio(mapping.evidence, mapping.criterion, by)
         if (
             CriterionDecision.objects.active()
             .filter(

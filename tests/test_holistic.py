@@ -162,6 +162,27 @@ class TestMapping:
         assert coverage_for([b])[b.pk].confirmed == {criterion(b, "P2").pk}
         assert coverage_for([a])[a.pk].confirmed == set()
 
+    def test_bs_assessor_may_not_map_as_criteria(self, a, b, item):
+        with pytest.raises(ValidationError) as refused:
+            assessor_services.mapping_save(
+                evidence=item, criterion=criterion(a, "P2"), note="", by=b.assessor
+            )
+
+        assert refused.value.messages == [
+            "You do not assess OCR unit C4 for this learner, so you cannot confirm or remove its "
+            "criteria."
+        ]
+        assert not Mapping.objects.exists()
+
+    def test_as_assessor_may_not_remove_a_mapping_in_b(self, a, b, item):
+        mapping = assessor_services.mapping_save(
+            evidence=item, criterion=criterion(b, "P2"), note="", by=b.assessor
+        )
+
+        with pytest.raises(ValidationError, match="You do not assess OCR unit C5"):
+            assessor_services.mapping_remove(mapping=mapping, by=a.assessor)
+        assert Mapping.objects.filter(pk=mapping.pk).exists()
+
     def test_a_criterion_of_a_unit_the_learner_is_not_on_is_refused(self, a, b, item):
         other = PortfolioFactory(assessor=b.assessor)  # C4 of someone else
         with pytest.raises(ValidationError, match="not enrolled on"):
@@ -214,9 +235,6 @@ class TestMapping:
         mapping = assessor_services.mapping_save(
             evidence=item, criterion=criterion(b, "P2"), note="", by=b.assessor
         )
-        with pytest.raises(ValidationError):
-            assessor_services.mapping_remove(mapping=mapping, by=a.assessor)
-
         assessor_services.mapping_remove(mapping=mapping, by=b.assessor)
 
         assert AuditEntry.objects.get(action="mapping.removed").portfolio_id == b.pk
