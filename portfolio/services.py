@@ -63,15 +63,19 @@ def _open_for_learner(portfolio_id: int, by: User) -> None:
         raise ValidationError("The unit is signed off, so its evidence can no longer change.")
 
 
-def _changeable(evidence: EvidenceItem, by: User, *, refusal: str) -> EvidenceItem:
+def _changeable(
+    evidence: EvidenceItem, by: User, *, refusal: str, submitting: bool = False
+) -> EvidenceItem:
     """Lock the portfolio, then read the evidence as it is now: refused with ``refusal`` unless
-    the learner may still change it (another tab may have submitted it since the page was read).
-    """
+    the learner may still change it (another tab may have submitted it since the page was read),
+    or if another unit it counts in is signed off. A draft is in no signature, so only
+    ``submitting`` it is refused for that."""
     _open_for_learner(evidence.portfolio_id, by)
     current = EvidenceItem.objects.select_related("portfolio").get(pk=evidence.pk)
     if not current.is_editable:
         raise ValidationError(refusal.format(title=current.title))
-    refuse_if_signed_elsewhere(current)
+    if submitting or current.status != EvidenceItem.Status.DRAFT:
+        refuse_if_signed_elsewhere(current)
     return current
 
 
@@ -497,7 +501,9 @@ def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     now = timezone.now()
     with transaction.atomic(), batched():
         # Submitted twice at once (two tabs): the second finds it submitted.
-        status = _changeable(evidence, by, refusal="'{title}' is already submitted.").status
+        status = _changeable(
+            evidence, by, refusal="'{title}' is already submitted.", submitting=True
+        ).status
         # A file added from another tab may still be being checked.
         if problem := evidence.checking_problem():
             raise ValidationError(problem)

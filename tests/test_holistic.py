@@ -437,13 +437,49 @@ class TestSignatures:
         [row] = signature_rows(a)
         assert row.valid, row.reasons
 
-    def test_a_draft_kept_in_b_and_claimed_in_signed_a_cannot_be_submitted(self, a, b):
+    @pytest.fixture
+    def draft(self, a, b):
+        """A draft kept in B that also claims A's criteria, and A then signed off."""
         sufficient(a)
         draft = EvidenceFactory(portfolio=b, contexts="a", claims=["P1"], title="Half written")
         claim(draft, a, "P2", contexts="a")
         assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
         draft.refresh_from_db()
+        return draft
 
+    def test_a_draft_claimed_in_signed_a_may_still_be_deleted(self, a, b, draft):
+        response = as_user(a.learner).post(f"/evidence/{draft.pk}/delete/")
+
+        assert response.status_code == 302
+        assert not EvidenceItem.objects.filter(pk=draft.pk).exists()
+        [row] = signature_rows(a)
+        assert row.valid, row.reasons
+
+    def test_a_draft_claimed_in_signed_a_is_edited_without_as_criteria(self, a, b, draft):
+        learner = as_user(a.learner)
+        form = learner.get(f"/evidence/{draft.pk}/edit/").context["form"]
+        assert {c.unit for c in form.fields["claimed_criteria"].queryset} == {b.unit}
+
+        response = learner.post(
+            f"/evidence/{draft.pk}/edit/",
+            edit_form_data(
+                draft,
+                title="Written in full",
+                claimed_criteria=[criterion(b, "P1").pk],
+                contexts=[b.unit.contexts.get(letter="a").pk],
+            ),
+        )
+
+        assert response.status_code == 302
+        draft.refresh_from_db()
+        assert draft.title == "Written in full"
+        assert list(draft.claimed_criteria.all()) == [criterion(b, "P1")]
+        assert draft.closed_unit_counting_it(drafts_too=True) is None
+        services.evidence_submit(evidence=draft, by=a.learner, site_url="")
+        [row] = signature_rows(a)
+        assert row.valid, row.reasons
+
+    def test_a_draft_claimed_in_signed_a_cannot_be_submitted(self, a, b, draft):
         with pytest.raises(
             ValidationError, match=r"also counts in OCR unit C4, which is signed off"
         ):
