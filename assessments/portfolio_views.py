@@ -3,7 +3,7 @@ on it: the learner's home, the portfolio page and the evidence page."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -98,6 +98,22 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return evidence_page(request, evidence)
 
 
+def _portfolio_to_go_back_to(evidence: EvidenceItem, user) -> Portfolio:
+    """The portfolio the evidence page leads back to: the one the item is kept in, unless the
+    reader sees it only in another unit it counts in (that unit's assessor or IQA), then that."""
+    kept = evidence.portfolio
+    if user.pk in (kept.learner_id, kept.assessor_id, kept.iqa_id) or user.is_centre_admin:
+        return kept
+    return (
+        Portfolio.objects.visible_to(user)
+        .counting(evidence.pk)
+        .select_related("learner")
+        .order_by(Case(When(pk=kept.pk, then=0), default=1), "pk")
+        .first()
+        or kept
+    )
+
+
 def evidence_page(
     request: HttpRequest, evidence: EvidenceItem, *, review_form=None, mapping_form=None
 ) -> HttpResponse:
@@ -134,7 +150,7 @@ def evidence_page(
         "assessments/evidence_detail.html",
         {
             "evidence": evidence,
-            "portfolio": evidence.portfolio,
+            "portfolio": _portfolio_to_go_back_to(evidence, user),
             "testimony": WitnessTestimony.objects.filter(evidence=evidence).first(),
             "observation": ObservationRecord.objects.filter(evidence=evidence).first(),
             "may_edit": evidence.may_edit(user),

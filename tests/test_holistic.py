@@ -280,6 +280,15 @@ class TestPages:
         assert response.status_code == 200
         assert item.title in response.text
 
+    def test_the_evidence_page_takes_bs_staff_back_to_bs_portfolio(self, a, b, item):
+        for person in (b.assessor, b.iqa):
+            page = as_user(person).get(f"/evidence/{item.pk}/")
+
+            assert f'href="/portfolios/{b.pk}/"' in page.text
+            assert f'href="/portfolios/{a.pk}/"' not in page.text
+        page = as_user(a.assessor).get(f"/evidence/{item.pk}/")
+        assert f'href="/portfolios/{a.pk}/"' in page.text
+
     def test_a_decision_in_b_cites_the_shared_item(self, b, item):
         decision = assessor_services.decision_mark_met(
             portfolio=b, criterion=criterion(b, "P2"), cited=[item], by=b.assessor
