@@ -77,6 +77,7 @@ class MappingForm(_Form):
             field.label_from_instance = lambda c: f"{c.label_with_unit} {c.wording}"
         else:
             field.label_from_instance = lambda c: f"{c.label} {c.wording}"
+        self.unit_ids = {c.unit_id for c in offered}
         offered = {c.pk for c in offered}
         claimed = [c.pk for c in evidence.claimed_criteria.all() if c.pk in offered]
         if claimed and not self.is_bound:

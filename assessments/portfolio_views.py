@@ -124,10 +124,15 @@ def evidence_page(
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
             "files",
-            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch(
+                "claimed_criteria",
+                Criterion.objects.select_related("unit").order_by("unit__code", "position"),
+            ),
             Prefetch(
                 "mappings",
-                Mapping.objects.select_related("criterion").order_by("criterion__position"),
+                Mapping.objects.select_related("criterion__unit").order_by(
+                    "criterion__unit__code", "criterion__position"
+                ),
             ),
             Prefetch("reviews", Review.objects.select_related("assessor")),
         )
@@ -135,6 +140,13 @@ def evidence_page(
     )
     user = request.user
     may_map = evidence.may_map(user)
+    invalid = review_form or mapping_form  # a form passed in was posted with errors
+    mapping_form = mapping_form or (MappingForm(evidence=evidence, user=user) if may_map else None)
+    # Claimed or confirmed in another unit too, each criterion is named with its unit.
+    units = {c.unit_id for c in evidence.claimed_criteria.all()} | {
+        m.criterion.unit_id for m in evidence.mappings.all()
+    }
+    several_units = bool(units - {evidence.portfolio.unit_id})
     # How the background check of a file this person added ended: shown here until seen.
     file_checks = list(
         Notification.objects.filter(
@@ -158,10 +170,12 @@ def evidence_page(
             "may_review": evidence.may_review(user),
             "may_map": may_map,
             "review_form": review_form or ReviewForm(),
-            "mapping_form": mapping_form
-            or (MappingForm(evidence=evidence, user=user) if may_map else None),
+            "mapping_form": mapping_form,
+            # The mappings this reader may remove: those of the units they map in.
+            "removable_units": mapping_form.unit_ids if mapping_form else set(),
+            "several_units": several_units,
             "is_learner": evidence.portfolio.belongs_to(user),
             "file_checks": file_checks,
         },
-        status=400 if (review_form or mapping_form) else 200,
+        status=400 if invalid else 200,
     )

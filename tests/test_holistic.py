@@ -289,6 +289,26 @@ class TestPages:
         page = as_user(a.assessor).get(f"/evidence/{item.pk}/")
         assert f'href="/portfolios/{a.pk}/"' in page.text
 
+    def test_the_evidence_page_names_the_unit_of_each_criterion(self, a, b, item):
+        Mapping.objects.create(
+            evidence=item, criterion=criterion(a, "P1"), note="", assessor=a.assessor
+        )
+
+        page = as_user(b.assessor).get(f"/evidence/{item.pk}/").text
+
+        assert '<span class="criterion-code">C4 1.1 (P1)</span>' in page  # claimed and mapped
+        assert '<span class="criterion-code">C5 1.2 (P2)</span>' in page
+        # B's assessor may remove B's mapping only.
+        assert page.count("/remove/") == 1
+        assert f"/mappings/{item.mappings.get(criterion__unit=b.unit).pk}/remove/" in page
+
+    def test_an_unshared_items_page_names_no_unit(self, a):
+        item = EvidenceFactory(portfolio=a, status="accepted", contexts="b", claims=["P1"])
+
+        page = as_user(a.assessor).get(f"/evidence/{item.pk}/").text
+
+        assert '<span class="criterion-code">1.1 (P1)</span>' in page
+
     def test_a_decision_in_b_cites_the_shared_item(self, b, item):
         decision = assessor_services.decision_mark_met(
             portfolio=b, criterion=criterion(b, "P2"), cited=[item], by=b.assessor
