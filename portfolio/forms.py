@@ -100,16 +100,19 @@ def submitted_key(form: forms.BaseForm) -> uuid.UUID | None:
 
 
 def refuse_repeated_files(portfolio: Portfolio, files: list[PreparedFile]) -> list[PreparedFile]:
-    """``files``, unless one is already in the portfolio or chosen twice: then a ValidationError
-    names each such file and where it is. A photo is re-encoded when stored, so a file is
-    compared as it was sent as well as as it is stored."""
+    """``files``, unless one is already in a unit of the portfolio's enrolment (where one item
+    can count in every unit) or chosen twice: then a ValidationError names each such file and
+    where it is. A photo is re-encoded when stored, so a file is compared as it was sent as well
+    as as it is stored."""
     if not files:
         return files
     hashes = {f.uploaded_sha256 for f in files} | {f.sha256 for f in files}
     earlier = (
-        EvidenceFile.objects.filter(evidence__portfolio=portfolio, purged_at__isnull=True)
+        EvidenceFile.objects.filter(
+            evidence__portfolio__enrolment_id=portfolio.enrolment_id, purged_at__isnull=True
+        )
         .filter(Q(uploaded_sha256__in=hashes) | Q(sha256__in=hashes))
-        .select_related("evidence")
+        .select_related("evidence__portfolio__unit")
         .order_by("uploaded_at", "pk")
     )
     found: dict[str, EvidenceFile] = {}
@@ -124,9 +127,13 @@ def refuse_repeated_files(portfolio: Portfolio, files: list[PreparedFile]) -> li
             day = date_format(
                 uploaded, "j F" if uploaded.year == timezone.localdate().year else "j F Y"
             )
+            kept = stored.evidence.portfolio
+            # In another unit, it can count here too, claimed here.
+            where = "" if kept.pk == portfolio.pk else f" in unit {kept.unit.code}"
             errors.append(
-                f"{prepared.original_name} is already uploaded to '{stored.evidence.title}' on "
-                f"{day}; it was not added again."
+                f"{prepared.original_name} is already uploaded to '{stored.evidence.title}'"
+                f"{where} on {day}; it was not added again."
+                + (" Claim this unit's criteria on that evidence instead." if where else "")
             )
         elif first := chosen.get(prepared.uploaded_sha256):
             errors.append(

@@ -581,6 +581,34 @@ class TestEachUnitsRules:
         ]
         assert not EvidenceItem.objects.exists()
 
+    def test_a_file_already_in_another_unit_of_the_enrolment_is_refused(self, learner, a, b):
+        attach_photo(EvidenceFactory(portfolio=a, title="Angry caller"))
+        day = timezone.localdate().strftime("%-d %B")
+
+        response = learner.post(
+            f"/portfolios/{b.pk}/evidence/new/",
+            {**evidence_form_data(b), "files": [samples.upload("again.jpg", samples.jpeg())]},
+        )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["files"] == [
+            f"again.jpg is already uploaded to 'Angry caller' in unit C4 on {day}; it was not "
+            "added again. Claim this unit's criteria on that evidence instead.",
+            "Nothing was saved: choose the files again without the repeated ones.",
+        ]
+        assert not EvidenceItem.objects.filter(portfolio=b).exists()
+
+    def test_a_file_in_another_learners_unit_is_not_a_repeat(self, learner, a, b, c5):
+        other = PortfolioFactory(unit=c5)
+        attach_photo(EvidenceFactory(portfolio=other, title="Angry caller"))
+
+        response = learner.post(
+            f"/portfolios/{b.pk}/evidence/new/",
+            {**evidence_form_data(b), "files": [samples.upload("desk.jpg", samples.jpeg())]},
+        )
+
+        assert response.status_code == 302
+
     def test_a_signed_off_unit_is_not_offered(self, learner, a, b):
         b.status = Portfolio.Status.ASSESSED
         b.save()
