@@ -130,6 +130,34 @@ class TestCounting:
         assert list(EvidenceItem.objects.counting_in(b)) == [item]
         assert coverage_for([b])[b.pk].confirmed == {criterion(b, "P4").pk}
 
+    def test_simulated_evidence_counts_as_performance_only_in_the_unit_allowing_it(self, a, b):
+        item = EvidenceFactory(
+            portfolio=a, status="accepted", setting="simulation", contexts="b", claims=["P1"]
+        )
+        claim(item, b, "P1", contexts="c")
+        for portfolio in (a, b):
+            Mapping.objects.create(
+                evidence=item,
+                criterion=criterion(portfolio, "P1"),
+                note="",
+                assessor=portfolio.assessor,
+            )
+            CriterionDecision.objects.create(
+                portfolio=portfolio,
+                criterion=criterion(portfolio, "P1"),
+                decided_by=portfolio.assessor,
+            ).cited.set([item])
+
+        coverage = coverage_for([a, b])
+
+        assert coverage[a.pk].accepted_contexts == set()  # C4 allows no simulation
+        assert coverage[a.pk].accepted_occasions == set()
+        assert coverage[a.pk].met_from_real_work == set()
+        assert "must be shown by accepted evidence from real work" in " ".join(coverage[a.pk].unmet)
+        assert coverage[b.pk].accepted_contexts == {"c"}
+        assert coverage[b.pk].accepted_occasions == {item.occurred_on}
+        assert coverage[b.pk].met_from_real_work == {criterion(b, "P1").pk}
+
     def test_another_learners_item_never_counts(self, a, b, c5):
         stranger = PortfolioFactory()  # another learner's C4, in another enrolment
         PortfolioFactory(learner=stranger.learner, unit=c5, enrolment=stranger.enrolment)
