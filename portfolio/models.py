@@ -846,15 +846,18 @@ class WitnessTestimony(models.Model):
     def answer_problem(self) -> str | None:
         """Why the witness's link takes no answer now, or None if it does: "used" (answered
         already), "replaced" (changed since it was sent), "expired", or "closed" (the unit is
-        signed off, and an answer now would change what was signed; it opens again if the
-        portfolio is reopened)."""
+        signed off, or another unit the evidence counts in, and an answer now would change what
+        was signed; it opens again if the portfolio is reopened)."""
         if self.is_answered:
             return "used"
         if self.status != self.Status.SENT:
             return "replaced"  # changed since it was sent, and not sent again yet
         if self.link_expired:
             return "expired"
-        if self.evidence.portfolio.status != Portfolio.Status.IN_PROGRESS:
+        if (
+            self.evidence.portfolio.status != Portfolio.Status.IN_PROGRESS
+            or self.evidence.closed_unit_counting_it() is not None
+        ):
             return "closed"
         return None
 

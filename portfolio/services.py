@@ -79,11 +79,17 @@ def _changeable(
     return current
 
 
+def lock_units_counting(evidence: EvidenceItem) -> None:
+    """Lock the other portfolios the item counts in (its own first, by the caller), so that a
+    change to it racing the sign-off of one of them lands before it or not at all."""
+    others = Portfolio.objects.counting(evidence.pk).exclude(pk=evidence.portfolio_id)
+    list(others.select_for_update(no_key=True, of=("self",)).order_by("pk").values("pk"))
+
+
 def refuse_if_signed_elsewhere(evidence: EvidenceItem) -> None:
     """Lock the other portfolios the item counts in, then refuse if one is signed off: what was
     signed there includes the item as it is."""
-    others = Portfolio.objects.counting(evidence.pk).exclude(pk=evidence.portfolio_id)
-    list(others.select_for_update(no_key=True, of=("self",)).order_by("pk").values("pk"))
+    lock_units_counting(evidence)
     closed = evidence.closed_unit_counting_it(drafts_too=True)
     if closed is not None:
         raise ValidationError(
@@ -832,6 +838,8 @@ def witness_respond(
             .get(pk=testimony.pk)
         )
         locked.evidence.portfolio = portfolio
+        # And those of the other units it counts in: a sign-off there signs the answer too.
+        lock_units_counting(locked.evidence)
         problem = locked.answer_problem
         if problem:
             return problem

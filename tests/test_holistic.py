@@ -26,6 +26,7 @@ from tests.factories import (
     C4_SPEC,
     EvidenceFactory,
     PortfolioFactory,
+    WitnessFactory,
     edit_form_data,
     evidence_form_data,
 )
@@ -491,6 +492,26 @@ class TestSignatures:
         item.refresh_from_db()
         assert item.status == "submitted"
         assert not Review.objects.filter(evidence=item).exists()
+        [row] = signature_rows(a)
+        assert row.valid, row.reasons
+
+    def test_a_witness_cannot_answer_for_an_item_counting_in_signed_a(self, a, b):
+        sufficient(a)
+        item = EvidenceFactory(portfolio=b, status="submitted", contexts="a", claims=["P1"])
+        claim(item, a, "P2", contexts="a")
+        now = timezone.now()
+        testimony = WitnessFactory(
+            evidence=item, status="sent", sent_at=now, expires_at=now + datetime.timedelta(days=7)
+        )
+        assessor_services.unit_sign_off(portfolio=a, by=a.assessor)
+
+        problem = services.witness_respond(
+            testimony=testimony, confirmed=True, typed_name="Sam Okafor", ip=None
+        )
+
+        assert problem == "closed"
+        testimony.refresh_from_db()
+        assert testimony.status == "sent"
         [row] = signature_rows(a)
         assert row.valid, row.reasons
 
