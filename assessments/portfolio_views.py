@@ -46,7 +46,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("portfolio__unit")
         .annotate(file_count=Count("files", filter=Q(files__status=EvidenceFile.Status.READY)))
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("contexts", portfolio.unit.contexts.order_by("letter")),
             Prefetch("claimed_criteria", portfolio.unit.criteria.order_by("position")),
         )
         .order_by("-occurred_on", "-pk")

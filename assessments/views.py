@@ -38,7 +38,7 @@ from portfolio.forms import submitted_key
 from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
 from portfolio.roles import set_active_role
 from portfolio.services import AlreadySaved, saved_from
-from units.models import Criterion, EvidenceContext
+from units.models import Criterion
 
 # Learners with nothing waiting and no activity sort last, on every database.
 CASELOAD_SORTS = {
@@ -263,7 +263,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
         .counting_in(portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("contexts", portfolio.unit.contexts.order_by("letter")),
             "claimed_criteria",
             "mappings",
         )

@@ -33,7 +33,6 @@ from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
-from units.models import EvidenceContext
 
 FILE_URL = re.compile(r"portfolio-file:(?P<pk>\d+)/(?P<variant>print|original)")
 STATIC_URL = re.compile(r"static:(?P<path>[A-Za-z0-9_./-]+)")
@@ -96,7 +95,7 @@ def _context(portfolio: Portfolio) -> dict:
             "answers_question", "testimony", "observation", "recorded_by", "portfolio__unit"
         )
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("contexts", unit.contexts.order_by("letter")),
             Prefetch("claimed_criteria", unit.criteria.order_by("position")),
             Prefetch("files", EvidenceFile.objects.ready().order_by("pk")),
             Prefetch("mappings", Mapping.objects.filter(criterion__unit=unit).select_related(

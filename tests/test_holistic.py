@@ -20,6 +20,7 @@ from audit.models import AuditEntry
 from portfolio import services
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceItem, Portfolio
+from records.pdf import _context as _pdf_context
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import (
@@ -308,6 +309,18 @@ class TestPages:
 
         assert response.status_code == 200
         assert item.title in response.text
+
+    def test_each_units_pages_show_only_its_own_contexts_of_the_item(self, a, b, item):
+        # The item shows context b of A and context c of B (each unit has contexts a to d).
+        for portfolio, letters in ((a, ["b"]), (b, ["c"])):
+            client = as_user(portfolio.assessor)
+            matrix = client.get(f"/portfolios/{portfolio.pk}/matrix/").context["items"]
+            page = client.get(f"/portfolios/{portfolio.pk}/").context["evidence_items"]
+            pdf = _pdf_context(portfolio)["items"]
+
+            for shown in (matrix, page, pdf):
+                [listed] = shown
+                assert [c.letter for c in listed.contexts.all()] == letters
 
     def test_the_evidence_page_takes_bs_staff_back_to_bs_portfolio(self, a, b, item):
         for person in (b.assessor, b.iqa):
