@@ -122,7 +122,10 @@ def evidence_page(
     evidence = (
         EvidenceItem.objects.for_pages()
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch(
+                "contexts",
+                EvidenceContext.objects.select_related("unit").order_by("unit__code", "letter"),
+            ),
             "files",
             Prefetch(
                 "claimed_criteria",
@@ -142,10 +145,13 @@ def evidence_page(
     may_map = evidence.may_map(user)
     invalid = review_form or mapping_form  # a form passed in was posted with errors
     mapping_form = mapping_form or (MappingForm(evidence=evidence, user=user) if may_map else None)
-    # Claimed or confirmed in another unit too, each criterion is named with its unit.
-    units = {c.unit_id for c in evidence.claimed_criteria.all()} | {
-        m.criterion.unit_id for m in evidence.mappings.all()
-    }
+    # Claimed, confirmed or shown in another unit too, each criterion and context is named with
+    # its unit.
+    units = (
+        {c.unit_id for c in evidence.claimed_criteria.all()}
+        | {m.criterion.unit_id for m in evidence.mappings.all()}
+        | {c.unit_id for c in evidence.contexts.all()}
+    )
     several_units = bool(units - {evidence.portfolio.unit_id})
     # How the background check of a file this person added ended: shown here until seen.
     file_checks = list(

@@ -340,6 +340,8 @@ class TestPages:
 
         assert '<span class="criterion-code">C4 1.1 (P1)</span>' in page  # claimed and mapped
         assert '<span class="criterion-code">C5 1.2 (P2)</span>' in page
+        assert "<div>Unit C4: b " in page
+        assert "<div>Unit C5: c " in page
         # B's assessor may remove B's mapping only.
         assert page.count("/remove/") == 1
         assert f"/mappings/{item.mappings.get(criterion__unit=b.unit).pk}/remove/" in page
