@@ -322,6 +322,18 @@ class TestPages:
                 [listed] = shown
                 assert [c.letter for c in listed.contexts.all()] == letters
 
+    def test_bs_iqa_may_sample_the_shared_item(self, b, item):
+        response = as_user(b.iqa).get(f"/portfolios/{b.pk}/samples/new/")
+
+        assert response.status_code == 200
+        assert f'name="look_e{item.pk}"' in response.text
+
+    def test_bs_caseload_counts_the_criterion_confirmed_on_the_shared_item(self, b, item):
+        response = as_user(b.assessor).get("/assessor/")
+
+        [row] = response.context["rows"]
+        assert row["portfolio"].confirmed_count == 1
+
     def test_the_evidence_page_takes_bs_staff_back_to_bs_portfolio(self, a, b, item):
         for person in (b.assessor, b.iqa):
             page = as_user(person).get(f"/evidence/{item.pk}/")
@@ -401,6 +413,14 @@ class TestVisibility:
         claim(item, b, "P2")
 
         assert self.statuses(item, a.learner, a.assessor, a.iqa) == [(200, 200)] * 3
+
+    def test_an_eqa_granted_b_only_sees_it_once_it_counts_in_b(self, a, b, item, make_grant):
+        eqa = make_grant(portfolios=[b]).eqa
+        assert self.statuses(item, eqa) == [(404, 404)]
+
+        claim(item, b, "P2")
+
+        assert self.statuses(item, eqa) == [(200, 200)]
 
     def test_someone_who_sees_neither_unit_gets_404(self, a, b, c5, item):
         claim(item, b, "P2")
