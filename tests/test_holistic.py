@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from assessments import services as assessor_services
 from assessments.forms import MappingForm
-from assessments.models import CriterionDecision, Mapping, Review
-from assessments.signable import digest_of, manifest_for, stored
+from assessments.models import CriterionDecision, Mapping, Review, Signature
+from assessments.signable import DIGEST_VERSION, digest_of, manifest_for, stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
 from audit.models import AuditEntry
@@ -470,6 +470,19 @@ class TestSignatures:
         assert named["contexts"] == ["c"]
         assert stored(b).manifest["mappings"] == [[shared.pk, "P1", sha("Para 1"), None]]
         assert stored(b).manifest["decisions"] == [["P1", b.assessor_id, [shared.pk]]]
+
+    def test_a_signature_records_the_version_of_the_record_it_is_of(self, signed_a):
+        [row] = signature_rows(signed_a)
+        assert row.signature.digest_version == DIGEST_VERSION == 1
+
+        Signature.objects.filter(pk=row.signature.pk).update(digest_version=2)
+
+        [row] = signature_rows(signed_a)
+        assert not row.valid
+        assert row.reasons == [
+            "It was made with version 2 of the record of what is signed, which this release "
+            "does not check."
+        ]
 
     def test_a_claim_in_b_leaves_as_signature_valid(self, signed_a, b):
         claim(signed_a.shared, b, "P9")
