@@ -144,6 +144,16 @@ def evidence_page(
     user = request.user
     may_map = evidence.may_map(user)
     invalid = review_form or mapping_form  # a form passed in was posted with errors
+    may_review, may_edit = evidence.may_review(user), evidence.may_edit(user)
+    # Its assessor or learner is told why it is no longer reviewed or changed: another unit it
+    # counts in is signed off (asked again only then).
+    signed_elsewhere = None
+    if (
+        not may_review
+        and evidence.status in EvidenceItem.AWAITING_REVIEW
+        and evidence.portfolio.may_assess(user)
+    ) or (not may_edit and evidence.is_editable and evidence.portfolio.may_work_on(user)):
+        signed_elsewhere = evidence.closed_unit_counting_it()
     mapping_form = mapping_form or (MappingForm(evidence=evidence, user=user) if may_map else None)
     # Claimed, confirmed or shown in another unit too, each criterion and context is named with
     # its unit.
@@ -171,9 +181,10 @@ def evidence_page(
             "portfolio": _portfolio_to_go_back_to(evidence, user),
             "testimony": WitnessTestimony.objects.filter(evidence=evidence).first(),
             "observation": ObservationRecord.objects.filter(evidence=evidence).first(),
-            "may_edit": evidence.may_edit(user),
+            "may_edit": may_edit,
             "may_delete": evidence.may_delete(user),
-            "may_review": evidence.may_review(user),
+            "may_review": may_review,
+            "signed_elsewhere": signed_elsewhere,
             "may_map": may_map,
             "review_form": review_form or ReviewForm(),
             "mapping_form": mapping_form,

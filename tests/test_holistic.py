@@ -512,6 +512,8 @@ class TestSignatures:
             f"/evidence/{item.pk}/edit/", edit_form_data(item, title="Changed")
         )
         assert response.status_code == 403
+        page = as_user(a.learner).get(f"/evidence/{item.pk}/").text
+        assert "also counts in OCR unit C4, which is signed off" in page
         item.refresh_from_db()
         assert item.title == "Late train"
         [row] = signature_rows(a)
@@ -537,6 +539,12 @@ class TestSignatures:
             f"/evidence/{item.pk}/review/", {"decision": "accept", "feedback": ""}
         )
         assert response.status_code == 403
+        page = as_user(b.assessor).get(f"/evidence/{item.pk}/").text
+        assert "Record the review" not in page
+        assert (
+            "'Late train' also counts in OCR unit C4, which is signed off, so it can no longer "
+            "be reviewed or changed." in page
+        )
         item.refresh_from_db()
         assert item.status == "submitted"
         assert not Review.objects.filter(evidence=item).exists()
