@@ -38,7 +38,11 @@ def learner_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
-        request.user, Portfolio.objects.select_related("learner", "unit", "assessor", "iqa"), pk=pk
+        request.user,
+        Portfolio.objects.select_related(
+            "learner", "unit", "assessor", "iqa", "enrolment__qualification"
+        ),
+        pk=pk,
     )
     evidence = (
         EvidenceItem.objects.visible_to(request.user)

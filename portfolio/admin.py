@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from portfolio import services
-from portfolio.models import EqaGrant, Portfolio, User
+from portfolio.models import Enrolment, EqaGrant, Portfolio, User
 
 admin.site.site_header = "Evidence portfolio administration"
 admin.site.site_title = "Evidence portfolio"
@@ -118,6 +118,22 @@ class PortfolioAdmin(admin.ModelAdmin):
         ("Workplace", {"fields": ["organisation", "sector", "job_role"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    """Enrolments are made and their units chosen on the centre's pages, where the rules of
+    combination are checked; here they are looked up, and the start date corrected."""
+
+    list_display = ["learner", "qualification", "start_date", "created_at"]
+    list_filter = ["qualification"]
+    search_fields = ["learner__username", "learner__first_name", "learner__last_name"]
+    list_select_related = ["learner", "qualification"]
+    readonly_fields = ["learner", "qualification", "created_at"]
+    fields = ["learner", "qualification", "start_date", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(EqaGrant)

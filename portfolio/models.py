@@ -207,6 +207,13 @@ def assessed_by(user: User) -> Q:
     return functools.reduce(operator.or_, judgements, Q(assessor=user))
 
 
+class EnrolmentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "EnrolmentQuerySet":
+        """Enrolments with a unit ``user`` may see."""
+        visible = Portfolio.objects.visible_to(user)
+        return self.filter(Exists(visible.filter(enrolment_id=OuterRef("pk"))))
+
+
 class Enrolment(models.Model):
     """A learner registered on a qualification, or on single units, as the awarding body allows:
     one portfolio for each unit taken, and the evidence shared between them. An item of
@@ -214,14 +221,47 @@ class Enrolment(models.Model):
     claimed or mapped in (``EvidenceQuerySet.counting_in``)."""
 
     learner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolments")
+    qualification = models.ForeignKey(
+        "units.Qualification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        help_text="Empty for a learner entered for single units.",
+    )
     start_date = models.DateField(default=timezone.localdate)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EnrolmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.learner} - enrolment {self.pk}"
+        return f"{self.learner} on {self.entered_for}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("enrolment_detail", args=[self.pk])
+
+    @property
+    def entered_for(self) -> str:
+        """What the learner is entered for: "OCR qualification X" or "single units"."""
+        return self.qualification.label if self.qualification_id else "single units"
+
+    def may_change_units(self, user: User) -> bool:
+        """The centre administrator chooses the units; see ``units_fixed``."""
+        return user.is_active and user.is_centre_admin
+
+    def units_fixed(self, portfolios) -> str | None:
+        """Why the choice of units can no longer change, or None: once one of them is signed
+        off, the choice stands."""
+        signed = [p for p in portfolios if p.status != Portfolio.Status.IN_PROGRESS]
+        if signed:
+            return (
+                f"Unit {signed[0].unit.code} is signed off, so the choice of units can no longer "
+                "change."
+            )
+        return None
 
 
 class Portfolio(models.Model):

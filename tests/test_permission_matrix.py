@@ -171,6 +171,17 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "unit_detail": Entry(lambda scene: {"pk": scene.portfolio.unit_id}, SIGNED_IN),
     "qualification_list": Entry(no_kwargs, SIGNED_IN),
     "qualification_detail": Entry(pk_of("qualification"), SIGNED_IN),
+    # Enrolments: whoever sees one of its units sees it; the centre administrator enters
+    # learners and chooses their units
+    "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
+    "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
+        data=lambda scene: {"units": [scene.portfolio.unit_id]},
+    ),
+    "enrolment_new": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
+        data=lambda scene: {"learner": scene.portfolio.learner_id},
+    ),
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
