@@ -59,7 +59,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     waiting = evidence.filter(status__in=EvidenceItem.AWAITING_REVIEW)
     portfolios = (
         Portfolio.objects.in_role(request.user, Role.ASSESSOR)
-        .select_related("learner", "unit", "iqa")
+        .select_related("learner", "unit", "iqa", "workplace")
         .annotate(
             awaiting=Coalesce(
                 Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]), 0

@@ -15,6 +15,7 @@ urlpatterns = [
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
+    path("workplaces/<int:pk>/", views.workplace_detail, name="workplace_detail"),
     path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
     path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
     path(
