@@ -291,7 +291,7 @@ def unit_sign_off(
     becomes "assessed" and its records are locked."""
     with transaction.atomic(), batched():
         # One sign-off at a time per portfolio: a second request waits here, then finds it done.
-        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
+        portfolio = Portfolio.objects.select_related("unit", "workplace").locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.IN_PROGRESS or not portfolio.may_assess(by):
             raise ValidationError("This unit is already signed off.")
         unmet = coverage_for([portfolio])[portfolio.pk].unmet
