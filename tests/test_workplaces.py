@@ -176,6 +176,15 @@ class TestMatching:
             "Hallam Rail, Doncaster",
         )
 
+    def test_portfolios_are_searched_by_their_workplaces_organisation_and_site(self, db):
+        hallam = PortfolioFactory(
+            workplace__organisation="Hallam Rail", workplace__site="Sheffield station"
+        )
+        PortfolioFactory()
+
+        assert list(Portfolio.objects.search("hallam")) == [hallam]
+        assert list(Portfolio.objects.search("sheffield")) == [hallam]
+
     def test_the_old_name_of_the_sectors_still_works(self):
         assert Portfolio.Sector is Sector
         assert Portfolio.Sector.PUBLIC == "public"
@@ -431,6 +440,41 @@ class TestTheAdmin:
         entry = AuditEntry.objects.get(action="admin.added")
         assert entry.actor == admin
         assert entry.data["model"] == "portfolio.workplace"
+        contact = workplace.contacts.get()
+        assert entry.data["changes"]["contacts"] == {
+            "added": [{"id": contact.pk, "name": "Dawn Hargreaves (Station manager)"}]
+        }
+        assert "contacts changed" in entry.summary
+
+    def test_a_contact_changed_or_removed_is_audited(self, client, login, make_user):
+        contact = WorkplaceContactFactory(name="Dawn Hargreaves", job_title="Manager")
+        workplace = contact.workplace
+        login(make_user(centre_admin=True))
+        form = {
+            "organisation": workplace.organisation,
+            "site": "",
+            "sector": workplace.sector,
+            "address": "",
+            "contacts-TOTAL_FORMS": "1",
+            "contacts-INITIAL_FORMS": "1",
+            "contacts-0-id": contact.pk,
+            "contacts-0-workplace": workplace.pk,
+            "contacts-0-name": "Dawn Hargreaves",
+            "contacts-0-job_title": "Manager",
+            "contacts-0-email": "new@example.org",
+            "contacts-0-phone": contact.phone,
+        }
+
+        client.post(f"/admin/portfolio/workplace/{workplace.pk}/change/", form)
+        client.post(
+            f"/admin/portfolio/workplace/{workplace.pk}/change/", form | {"contacts-0-DELETE": "on"}
+        )
+
+        changed, deleted = AuditEntry.objects.filter(action="admin.changed").order_by("pk")
+        shown = {"id": contact.pk, "name": "Dawn Hargreaves (Manager)"}
+        assert changed.data["changes"] == {"contacts": {"changed": [shown | {"fields": ["email"]}]}}
+        assert deleted.data["changes"] == {"contacts": {"deleted": [{"name": shown["name"]}]}}
+        assert not workplace.contacts.exists()
 
     def test_workplaces_are_searched_by_organisation_site_and_contact(
         self, client, login, make_user
