@@ -1,6 +1,6 @@
-"""The learner's side: people and their roles, portfolios (one learner working towards one
-unit), evidence with its files and witness testimonies, notifications, and who may see and do
-what with them."""
+"""The learner's side: people and their roles, workplaces, portfolios (one learner working
+towards one unit), evidence with its files and witness testimonies, notifications, and who may
+see and do what with them."""
 
 import functools
 import operator
