@@ -176,9 +176,16 @@ def _on_portfolio(sender, instance, **kwargs) -> None:
 
 
 def _on_workplace(sender, instance, **kwargs) -> None:
-    # A workplace is shared: a change to it is a change to every portfolio at it.
-    with batched():
-        for portfolio_id in instance.portfolios.values_list("pk", flat=True):
+    # A workplace is shared: a change to it is a change to every portfolio at it, each locked
+    # (in order) as any change to a portfolio's records locks it, so that a change racing it
+    # lands before or after, never half-way.
+    at_workplace = (
+        Portfolio.objects.filter(workplace=instance)
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
+    )
+    with transaction.atomic(), batched():
+        for portfolio_id in at_workplace.values_list("pk", flat=True):
             changed(portfolio_id)
 
 
