@@ -60,9 +60,9 @@ CASES = [
                 "assessments.0007_signable_record",
                 "assessments.0006_audit_and_eqa_grant_moved_out",
                 "records.0001_initial",
-                "portfolio.0015_workplace",
-                "portfolio.0016_workplaces_from_portfolios",
-                "portfolio.0017_portfolio_workplace_required",
+                "portfolio.0019_workplace",
+                "portfolio.0020_workplaces_from_portfolios",
+                "portfolio.0021_portfolio_workplace_required",
             }
         ),
         moved=(

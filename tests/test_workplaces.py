@@ -29,7 +29,7 @@ from tests.factories import (
 )
 
 BEFORE = [("portfolio", "0014_witness_link_opened")]
-TEXT_KEPT = [("portfolio", "0016_workplaces_from_portfolios")]
+TEXT_KEPT = [("portfolio", "0020_workplaces_from_portfolios")]
 
 
 def migrate(targets):
@@ -119,7 +119,7 @@ class TestTheMigration:
         apps = migrator(BEFORE)
         old_portfolios(apps, [("Hallam Rail", "private"), ("Hallam Rail", "private")])
         migrator(TEXT_KEPT)
-        migrator([("portfolio", "0015_workplace")])
+        migrator([("portfolio", "0019_workplace")])
 
         apps = migrator(TEXT_KEPT)
 

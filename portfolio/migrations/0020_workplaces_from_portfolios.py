@@ -32,7 +32,7 @@ def text_from_workplaces(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0015_workplace"),
+        ("portfolio", "0019_workplace"),
     ]
 
     operations = [

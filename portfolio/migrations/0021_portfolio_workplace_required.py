@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0016_workplaces_from_portfolios"),
+        ("portfolio", "0020_workplaces_from_portfolios"),
     ]
 
     operations = [

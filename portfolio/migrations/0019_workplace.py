@@ -13,7 +13,7 @@ SECTORS = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolio", "0014_witness_link_opened"),
+        ("portfolio", "0018_enrolment_qualification"),
     ]
 
     operations = [
