@@ -40,7 +40,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user,
         Portfolio.objects.select_related(
-            "learner", "unit", "assessor", "iqa", "enrolment__qualification"
+            "learner", "unit", "assessor", "iqa", "workplace", "enrolment__qualification"
         ),
         pk=pk,
     )
@@ -50,7 +50,9 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("portfolio__unit")
         .annotate(file_count=Count("files", filter=Q(files__status=EvidenceFile.Status.READY)))
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch(
+                "contexts", EvidenceContext.objects.filter(unit=portfolio.unit).order_by("letter")
+            ),
             Prefetch("claimed_criteria", portfolio.unit.criteria.order_by("position")),
         )
         .order_by("-occurred_on", "-pk")
@@ -90,6 +92,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_eqa_review": portfolio.may_eqa_review(user),
             "is_centre_admin": user.is_centre_admin,
             "is_learner": portfolio.belongs_to(user),
+            "shows_workplace": portfolio.shows_workplace_to(user),
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
         },
@@ -112,10 +115,15 @@ def evidence_page(
         .prefetch_related(
             Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
             "files",
-            Prefetch("claimed_criteria", Criterion.objects.order_by("position")),
+            Prefetch(
+                "claimed_criteria",
+                Criterion.objects.select_related("unit").order_by("unit__code", "position"),
+            ),
             Prefetch(
                 "mappings",
-                Mapping.objects.select_related("criterion").order_by("criterion__position"),
+                Mapping.objects.select_related("criterion__unit").order_by(
+                    "criterion__unit__code", "criterion__position"
+                ),
             ),
             Prefetch("reviews", Review.objects.select_related("assessor")),
         )

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from portfolio import enrolments
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import EnrolmentForm, EnrolmentUnitsForm
-from portfolio.models import Enrolment, Portfolio, Role
+from portfolio.models import Enrolment, Portfolio, Role, Workplace
 from units.combination import rules_in_words
 from units.models import Qualification
 
@@ -21,8 +21,9 @@ def _details(form) -> enrolments.NewUnitDetails:
     return enrolments.NewUnitDetails(
         assessor=data["assessor"],
         iqa=data["iqa"],
-        organisation=data["organisation"],
-        sector=data["sector"],
+        workplace=Workplace.objects.matching(
+            organisation=data["organisation"], site=data["site"], sector=data["sector"]
+        ),
         job_role=data["job_role"],
     )
 

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.utils.text import get_text_list
 
 from audit.chain import record
-from portfolio.models import CRITERION_LINKS, Enrolment, EvidenceItem, Portfolio, User
+from portfolio.models import CRITERION_LINKS, Enrolment, EvidenceItem, Portfolio, User, Workplace
 from portfolio.signable import batched
 from units.combination import problems_with_choice
 from units.models import Qualification, Unit
@@ -23,8 +23,7 @@ class NewUnitDetails:
 
     assessor: User | None
     iqa: User | None
-    organisation: str
-    sector: str
+    workplace: Workplace
     job_role: str
 
 
@@ -129,8 +128,7 @@ def _add_unit(enrolment: Enrolment, unit: Unit, details: NewUnitDetails) -> Port
         unit=unit,
         assessor=details.assessor,
         iqa=details.iqa,
-        organisation=details.organisation,
-        sector=details.sector,
+        workplace=details.workplace,
         job_role=details.job_role,
         start_date=enrolment.start_date,
     )

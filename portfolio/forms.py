@@ -15,7 +15,15 @@ from portfolio.budgets import UploadBudget
 from portfolio.enrolments import choice_problems
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.limits import ShowsLimits
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, User, WitnessTestimony
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Portfolio,
+    Sector,
+    User,
+    WitnessTestimony,
+    Workplace,
+)
 from units.models import Criterion, EvidenceContext, Qualification, Unit
 
 DECLARATION = (
@@ -28,18 +36,60 @@ WITNESS_DECLARATION = (
 )
 
 
-class WorkplaceForm(forms.ModelForm):
+class TypedWorkplaceForm(forms.ModelForm):
+    """A portfolio form on which the workplace is typed as text (organisation, site, sector):
+    ``workplace()`` finds the workplace record with the same text
+    (``Workplace.objects.matching``) or makes one, so that learners at one workplace share it
+    and no form changes a record others share."""
+
+    WORKPLACE_FIELDS = ["organisation", "site", "sector"]
+
+    organisation = forms.CharField(
+        max_length=Workplace._meta.get_field("organisation").max_length,
+        help_text="The organisation where the learner deals with customers.",
+    )
+    site = forms.CharField(
+        max_length=Workplace._meta.get_field("site").max_length,
+        required=False,
+        help_text="The branch, office or site, where the organisation has several.",
+    )
+    sector = forms.ChoiceField(
+        choices=Sector.choices, help_text="The unit accepts evidence from any of these."
+    )
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        if instance is not None and instance.workplace_id:
+            workplace = instance.workplace
+            kwargs["initial"] = {
+                "organisation": workplace.organisation,
+                "site": workplace.site,
+                "sector": workplace.sector,
+                **(kwargs.get("initial") or {}),
+            }
+        super().__init__(*args, **kwargs)
+
+    def workplace(self) -> Workplace:
+        """The workplace record the cleaned form names, found or made."""
+        return Workplace.objects.matching(
+            **{name: self.cleaned_data[name] for name in self.WORKPLACE_FIELDS}
+        )
+
+
+class WorkplaceForm(TypedWorkplaceForm):
+    """The learner's workplace details; the job role is their own, not the workplace's."""
+
     class Meta:
         model = Portfolio
-        fields = ["organisation", "sector", "job_role"]
-        help_texts = {
-            "organisation": "The organisation where you deal with customers.",
-            "sector": "The unit accepts evidence from any of these.",
-            "job_role": "Your job title, paid or voluntary.",
-        }
+        fields = ["job_role"]
+        help_texts = {"job_role": "Your job title, paid or voluntary."}
+
+    field_order = ["organisation", "site", "sector", "job_role"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["organisation"].help_text = "The organisation where you deal with customers."
+        self.fields["site"].help_text = "The branch, office or site you work at, if it has several."
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save workplace"))
 
@@ -421,9 +471,17 @@ class EnrolmentUnitsForm(forms.Form):
         label="IQA",
         help_text="For each unit added; never the assessor.",
     )
-    organisation = forms.CharField(max_length=200, help_text="Where the learner works.")
-    sector = forms.ChoiceField(choices=Portfolio.Sector.choices)
-    job_role = forms.CharField(max_length=200)
+    organisation = forms.CharField(
+        max_length=Workplace._meta.get_field("organisation").max_length,
+        help_text="Where the learner works: an existing workplace typed the same is shared.",
+    )
+    site = forms.CharField(
+        max_length=Workplace._meta.get_field("site").max_length,
+        required=False,
+        help_text="The branch, office or site, where the organisation has several.",
+    )
+    sector = forms.ChoiceField(choices=Sector.choices)
+    job_role = forms.CharField(max_length=Portfolio._meta.get_field("job_role").max_length)
 
     def __init__(self, *args, qualification=None, enrolment=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -471,14 +529,16 @@ class EnrolmentUnitsForm(forms.Form):
         )
         first = None
         if enrolment is not None:
-            current = list(enrolment.portfolios.order_by("pk"))
+            current = list(enrolment.portfolios.select_related("workplace").order_by("pk"))
             first = current[0] if current else None
             self.initial.setdefault("units", [p.unit_id for p in current])
         else:
             self.initial.setdefault("units", mandatory)
         if first is not None:
-            for name in ("assessor", "iqa", "organisation", "sector", "job_role"):
+            for name in ("assessor", "iqa", "job_role"):
                 self.initial.setdefault(name, getattr(first, name))
+            for name in ("organisation", "site", "sector"):
+                self.initial.setdefault(name, getattr(first.workplace, name))
         self.helper = FormHelper()
         self.helper.form_tag = False
 

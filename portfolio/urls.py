@@ -18,6 +18,7 @@ urlpatterns = [
     path("enrolments/<int:pk>/", enrolment_views.enrolment_detail, name="enrolment_detail"),
     path("enrolments/<int:pk>/units/", enrolment_views.enrolment_units, name="enrolment_units"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
+    path("workplaces/<int:pk>/", views.workplace_detail, name="workplace_detail"),
     path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
     path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
     path(

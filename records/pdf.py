@@ -33,7 +33,6 @@ from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
-from units.models import EvidenceContext
 
 FILE_URL = re.compile(r"portfolio-file:(?P<pk>\d+)/(?P<variant>print|original)")
 STATIC_URL = re.compile(r"static:(?P<path>[A-Za-z0-9_./-]+)")
@@ -96,7 +95,7 @@ def _context(portfolio: Portfolio) -> dict:
             "answers_question", "testimony", "observation", "recorded_by", "portfolio__unit"
         )
         .prefetch_related(
-            Prefetch("contexts", EvidenceContext.objects.order_by("letter")),
+            Prefetch("contexts", unit.contexts.order_by("letter")),
             Prefetch("claimed_criteria", unit.criteria.order_by("position")),
             Prefetch("files", EvidenceFile.objects.ready().order_by("pk")),
             Prefetch("mappings", Mapping.objects.filter(criterion__unit=unit).select_related(
@@ -191,9 +190,9 @@ def render_portfolio_pdf(
     """The whole portfolio as PDF bytes, with its files attached up to the size cap (unless
     ``attach`` is false). Without ``images``, the same text with no pictures: the floor the
     export's speed is measured against."""
-    portfolio = Portfolio.objects.select_related("learner", "unit", "assessor", "iqa").get(
-        pk=portfolio.pk
-    )
+    portfolio = Portfolio.objects.select_related(
+        "learner", "unit", "assessor", "iqa", "workplace"
+    ).get(pk=portfolio.pk)
     context = _context(portfolio)
     files = {f.pk: f for item in context["items"] for f in item.files.all()}
     fetcher = PortfolioFetcher(files)

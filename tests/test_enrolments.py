@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from portfolio.enrolments import NewUnitDetails, enrolment_create, enrolment_units_save
-from portfolio.models import Enrolment, Portfolio
+from portfolio.models import Enrolment, Portfolio, Workplace
 from tests.factories import EvidenceFactory, PortfolioFactory, UserFactory
 from tests.test_qualifications import listed, stub_unit_spec
 from units.models import Unit
@@ -65,8 +65,9 @@ def details(people):
     return NewUnitDetails(
         assessor=people["assessor"],
         iqa=people["iqa"],
-        organisation="Northgate Leisure Centre",
-        sector=Portfolio.Sector.PUBLIC,
+        workplace=Workplace.objects.matching(
+            organisation="Northgate Leisure Centre", sector=Portfolio.Sector.PUBLIC
+        ),
         job_role="Receptionist",
     )
 
@@ -89,7 +90,7 @@ def test_a_learner_entered_for_a_qualification_has_one_portfolio_per_chosen_unit
 
     portfolios = enrolment.portfolios.select_related("unit").order_by("unit__code")
     assert [p.unit.code for p in portfolios] == sorted(VALID)
-    assert {(p.learner, p.assessor, p.iqa, p.organisation) for p in portfolios} == {
+    assert {(p.learner, p.assessor, p.iqa, p.workplace.organisation) for p in portfolios} == {
         (people["learner"], people["assessor"], people["iqa"], "Northgate Leisure Centre")
     }
     entry = AuditEntry.objects.get(action="enrolment.created")

@@ -52,11 +52,14 @@ PINNED = {
     "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD,
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
-    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD,
+    # as the learner's, and whether another unit it counts in is signed off (may it be reviewed)
+    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1,
     # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
     # rows, then the coverage
     "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,
     "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
+    # the workplace, its contacts, the portfolios there the assessor sees
+    "assessor: workplace": SIGNED_IN + 3 + UNREAD,
     # the portfolio, the criterion, its mappings, its decisions, the evidence to cite
     "assessor: criterion": SIGNED_IN + 5 + UNREAD,
     # counting the list; plans: rates, ratings, portfolios, samples, assessors; suggestions:
@@ -78,6 +81,8 @@ PINNED = {
     "admin: centre home": SIGNED_IN + 5,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2,
+    # the workplace, its contacts, every portfolio there
+    "admin: workplace": SIGNED_IN + 3,
     # counting the filtered and all users, the page of them
     "admin: users list": SIGNED_IN + 3,
     # the units, assessors and IQAs for the filters, counting the filtered and all portfolios,
