@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from assessments.models import CriterionDecision, Mapping, Review, Signature
 from audit.models import AuditEntry
 from portfolio.models import (
+    Enrolment,
     EvidenceFile,
     EvidenceItem,
     Notification,
@@ -92,6 +93,18 @@ def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict
             **{name: getattr(user, name) for name in PERSONAL_FIELDS},
             "roles": [role.value for role in user.roles],
         },
+        "enrolments": [
+            {
+                "id": enrolment.pk,
+                "entered_for": enrolment.entered_for,
+                "start_date": enrolment.start_date,
+                "portfolios": sorted(p.pk for p in enrolment.portfolios.all()),
+            }
+            for enrolment in Enrolment.objects.filter(learner=user)
+            .select_related("qualification")
+            .prefetch_related("portfolios")
+            .order_by("pk")
+        ],
         "portfolios": _rows(portfolios),
         # Where they work, as the record their portfolios name; not the details of the people
         # there, who are not the person asking.

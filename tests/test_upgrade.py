@@ -199,6 +199,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from assessments.models import Signature
 from assessments.signatures import signature_rows
 from portfolio.models import EvidenceFile, Portfolio
 from records.backup import integrity
@@ -296,6 +297,9 @@ print(json.dumps({
         for export in Export.objects.order_by("pk")
     ],
     "export_table": Export._meta.db_table,
+    "digest_versions": sorted(
+        set(Signature.objects.values_list("digest_version", flat=True))
+    ),
     "enrolments": [
         {"portfolio": p.pk, "learner": p.learner_id, "enrolled": p.enrolment.learner_id,
          "started": str(p.enrolment.start_date), "start_date": str(p.start_date),
@@ -462,6 +466,10 @@ def test_every_file_stored_before_the_upgrade_is_ready_not_being_checked(upgrade
     # Files stored before files were checked in the background were checked when they came.
     files = upgrade.report["evidence_files"]
     assert {f["status"] for f in files} == {"ready"}
+
+
+def test_every_signature_made_before_is_of_the_first_version_of_what_is_signed(upgrade):
+    assert upgrade.report["digest_versions"] == [1]
 
 
 def test_every_portfolio_becomes_a_single_unit_enrolment_of_its_learner(upgrade):
