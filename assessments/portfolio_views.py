@@ -38,7 +38,11 @@ def learner_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
-        request.user, Portfolio.objects.select_related("learner", "unit", "assessor", "iqa"), pk=pk
+        request.user,
+        Portfolio.objects.select_related(
+            "learner", "unit", "assessor", "iqa", "workplace", "enrolment__qualification"
+        ),
+        pk=pk,
     )
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
@@ -86,6 +90,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_eqa_review": portfolio.may_eqa_review(user),
             "is_centre_admin": user.is_centre_admin,
             "is_learner": portfolio.belongs_to(user),
+            "shows_workplace": portfolio.shows_workplace_to(user),
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
         },

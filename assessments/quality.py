@@ -57,7 +57,7 @@ def sample_record(
     """Record and sign a sample. A summative "agree" countersigns (the portfolio is verified);
     a summative "refer back" returns the portfolio to the assessor with the action points."""
     with transaction.atomic(), batched():
-        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
+        portfolio = Portfolio.objects.select_related("unit", "workplace").locked(portfolio.pk)
         if not portfolio.may_quality_assure(iqa):
             if portfolio.iqa_id == iqa.pk and iqa.is_iqa:
                 raise ValidationError("You assessed this portfolio, so you cannot sample it.")

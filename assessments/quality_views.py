@@ -46,7 +46,7 @@ def iqa_home(request: HttpRequest) -> HttpResponse:
         .order_by("updated_at", "pk")
     )
     portfolios = Paginator(
-        mine.select_related("learner", "unit", "assessor", "iqa").order_by(
+        mine.select_related("learner", "unit", "assessor", "iqa", "workplace").order_by(
             "assessor__last_name", "learner__last_name", "pk"
         ),
         25,

@@ -42,6 +42,10 @@ def _open_for_assessing(portfolio_id: int, by: User) -> Portfolio:
     what the assessor signed stays what is there."""
     portfolio = Portfolio.objects.locked(portfolio_id)
     if not portfolio.may_assess(by):
+        if portfolio.status == Portfolio.Status.IN_PROGRESS:
+            raise ValidationError(
+                f"Only the assessor of {portfolio.unit.label} judges its criteria."
+            )
         raise ValidationError("The unit is signed off, so its records can no longer change.")
     return portfolio
 
@@ -333,7 +337,7 @@ def unit_sign_off(
     becomes "assessed" and its records are locked."""
     with transaction.atomic(), batched():
         # One sign-off at a time per portfolio: a second request waits here, then finds it done.
-        portfolio = Portfolio.objects.select_related("unit").locked(portfolio.pk)
+        portfolio = Portfolio.objects.select_related("unit", "workplace").locked(portfolio.pk)
         if portfolio.status != Portfolio.Status.IN_PROGRESS or not portfolio.may_assess(by):
             raise ValidationError("This unit is already signed off.")
         unmet = coverage_for([portfolio])[portfolio.pk].unmet

@@ -24,8 +24,8 @@ from assessments.models import (
     SignableRecord,
 )
 from portfolio import signable
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
-from portfolio.signable import changed
+from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony, Workplace
+from portfolio.signable import batched, changed
 from units.models import Criterion, EvidenceContext
 
 
@@ -120,8 +120,10 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
             "learner": portfolio.learner_id,
             "unit": f"{portfolio.unit.awarding_body} {portfolio.unit.code}",
             "unit_version": portfolio.unit.version,
-            "organisation": portfolio.organisation,
-            "sector": portfolio.sector,
+            # The workplace's since it became a record (0.2), under the keys and with the values
+            # the portfolio's own text had, so that signatures made before still hold.
+            "organisation": portfolio.workplace.organisation,
+            "sector": portfolio.workplace.sector,
             "job_role": portfolio.job_role,
         },
         "evidence": evidence,
@@ -134,7 +136,9 @@ def manifest_for(portfolio: Portfolio) -> dict[str, Any]:
 def refresh(portfolio_id: int, *, create: bool = True) -> SignableRecord | None:
     """Recompute and store the portfolio's signable record; None if the portfolio is gone (or
     has no record and ``create`` is false)."""
-    portfolio = Portfolio.objects.select_related("unit").filter(pk=portfolio_id).first()
+    portfolio = (
+        Portfolio.objects.select_related("unit", "workplace").filter(pk=portfolio_id).first()
+    )
     if portfolio is None:
         return None
     manifest = manifest_for(portfolio)
@@ -191,6 +195,20 @@ def _changed(portfolio_ids, *, deleting: bool = False) -> None:
 
 def _on_portfolio(sender, instance, **kwargs) -> None:
     changed(instance.pk)
+
+
+def _on_workplace(sender, instance, **kwargs) -> None:
+    # A workplace is shared: a change to it is a change to every portfolio at it, each locked
+    # (in order) as any change to a portfolio's records locks it, so that a change racing it
+    # lands before or after, never half-way.
+    at_workplace = (
+        Portfolio.objects.filter(workplace=instance)
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
+    )
+    with transaction.atomic(), batched():
+        for portfolio_id in at_workplace.values_list("pk", flat=True):
+            changed(portfolio_id)
 
 
 def _on_decision(sender, instance, signal, **kwargs) -> None:
@@ -257,6 +275,7 @@ def connect() -> None:
     """Connect the receivers; called once, from the app's ready()."""
     signable.REFRESH[:] = [refresh]
     post_save.connect(_on_portfolio, sender=Portfolio, dispatch_uid="signable-portfolio")
+    post_save.connect(_on_workplace, sender=Workplace, dispatch_uid="signable-workplace")
     for signal in (post_save, post_delete):
         signal.connect(_on_evidence, sender=EvidenceItem, dispatch_uid="signable-EvidenceItem")
         signal.connect(

@@ -59,7 +59,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     waiting = evidence.filter(status__in=EvidenceItem.AWAITING_REVIEW)
     portfolios = (
         Portfolio.objects.in_role(request.user, Role.ASSESSOR)
-        .select_related("learner", "unit", "iqa")
+        .select_related("learner", "unit", "iqa", "workplace")
         .annotate(
             awaiting=Coalesce(
                 Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]), 0
@@ -262,6 +262,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
         EvidenceItem.objects.visible_to(request.user)
         .counting_in(portfolio)
         .exclude(status=EvidenceItem.Status.DRAFT)
+        .select_related("portfolio__unit")
         .prefetch_related(
             Prefetch("contexts", portfolio.unit.contexts.order_by("letter")),
             "claimed_criteria",

@@ -58,6 +58,20 @@ class AuditedAdminMixin:
                 "from": None if add else _shown(_initial(form, name)),
                 "to": _shown(form.cleaned_data.get(name)),
             }
+        # The rows of its inlines (a workplace's contacts), saved by now: which were added,
+        # changed (and which fields) or deleted.
+        for formset in formsets or ():
+            rows = {
+                "added": [_shown(obj) for obj in getattr(formset, "new_objects", [])],
+                "changed": [
+                    {**_shown(obj), "fields": list(fields)}
+                    for obj, fields in getattr(formset, "changed_objects", [])
+                ],
+                # gone from the database, so without their id by now
+                "deleted": [{"name": str(obj)} for obj in getattr(formset, "deleted_objects", [])],
+            }
+            if rows := {what: objects for what, objects in rows.items() if objects}:
+                changes[formset.prefix] = rows
         request._audit_changes = changes
         return super().construct_change_message(request, form, formsets, add)
 

@@ -166,11 +166,13 @@ def record(
     obj: models.Model | None = None,
     portfolio: Any = None,
     data: dict[str, Any] | None = None,
+    learner: Any = None,
 ) -> AuditEntry:
     """Append one entry to its chain. Call it inside the transaction that made the change, after
     any slow work (storage writes): the chain's head stays locked until the transaction ends.
-    A transaction writing to a learner's chain and the centre's writes the learner's first."""
-    chain = chain_for(portfolio)
+    A transaction writing to a learner's chain and the centre's writes the learner's first. An
+    entry about a learner but no one portfolio (their enrolment, say) names the ``learner``."""
+    chain = learner_chain(learner.pk) if portfolio is None and learner else chain_for(portfolio)
     with transaction.atomic():
         head = _locked_heads([chain])[chain]
         entry = AuditEntry(

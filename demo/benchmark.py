@@ -79,6 +79,11 @@ def key_pages() -> list[Page]:
         Page("assessor: tracking matrix", assessor, reverse("matrix", args=[pk])),
         Page("assessor: portfolio", assessor, reverse("portfolio_detail", args=[pk])),
         Page(
+            "assessor: workplace",
+            assessor,
+            reverse("workplace_detail", args=[portfolio.workplace_id]),
+        ),
+        Page(
             "assessor: criterion",
             assessor,
             reverse("criterion_detail", args=[pk, decided.criterion_id]),
@@ -92,6 +97,7 @@ def key_pages() -> list[Page]:
         Page("eqa: portfolio", "eqa1", reverse("portfolio_detail", args=[granted.pk])),
         Page("admin: centre home", admin, reverse("centre_home")),
         Page("admin: EQA visits", admin, reverse("eqa_visits")),
+        Page("admin: workplace", admin, reverse("workplace_detail", args=[portfolio.workplace_id])),
         Page("admin: users list", admin, reverse("admin:portfolio_user_changelist")),
         Page("admin: portfolios list", admin, reverse("admin:portfolio_portfolio_changelist")),
         Page("admin: EQA grants list", admin, reverse("admin:portfolio_eqagrant_changelist")),

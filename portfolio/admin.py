@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from portfolio import services
-from portfolio.models import EqaGrant, Portfolio, User
+from portfolio.forms import TypedWorkplaceForm
+from portfolio.models import Enrolment, EqaGrant, Portfolio, User, Workplace, WorkplaceContact
 
 admin.site.site_header = "Evidence portfolio administration"
 admin.site.site_title = "Evidence portfolio"
@@ -91,14 +92,25 @@ class UserAdmin(DjangoUserAdmin):
         super().delete_queryset(request, queryset)
 
 
+class PortfolioAdminForm(TypedWorkplaceForm):
+    class Meta:
+        model = Portfolio
+        exclude = ["workplace"]
+
+    def save(self, commit=True):
+        self.instance.workplace = self.workplace()
+        return super().save(commit)
+
+
 @admin.register(Portfolio)
 class PortfolioAdmin(admin.ModelAdmin):
-    list_display = ["learner", "unit", "assessor", "iqa", "status", "start_date", "organisation"]
+    form = PortfolioAdminForm
+    list_display = ["learner", "unit", "assessor", "iqa", "status", "start_date", "workplace"]
     # Only the people holding a portfolio in each role, not every user of a large centre.
     list_filter = [
         "status",
         "unit",
-        "sector",
+        "workplace__sector",
         ("assessor", admin.RelatedOnlyFieldListFilter),
         ("iqa", admin.RelatedOnlyFieldListFilter),
     ]
@@ -106,18 +118,57 @@ class PortfolioAdmin(admin.ModelAdmin):
         "learner__username",
         "learner__first_name",
         "learner__last_name",
-        "organisation",
+        "workplace__organisation",
+        "workplace__site",
     ]
-    list_select_related = ["learner", "unit", "assessor", "iqa"]
+    list_select_related = ["learner", "unit", "assessor", "iqa", "workplace"]
     autocomplete_fields = ["learner", "assessor", "iqa"]
     date_hierarchy = "start_date"
     readonly_fields = ["status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["learner", "unit", "start_date", "status"]}),
         ("Assignments", {"fields": ["assessor", "iqa"]}),
-        ("Workplace", {"fields": ["organisation", "sector", "job_role"]}),
+        (
+            "Workplace",
+            {
+                "fields": ["organisation", "site", "sector", "job_role"],
+                "description": "The workplace is found by its organisation, site and sector, "
+                "or made if there is none yet; change a workplace itself under Workplaces.",
+            },
+        ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    """Enrolments are made and their units chosen on the centre's pages, where the rules of
+    combination are checked; here they are looked up, and the start date corrected."""
+
+    list_display = ["learner", "qualification", "start_date", "created_at"]
+    list_filter = ["qualification"]
+    search_fields = ["learner__username", "learner__first_name", "learner__last_name"]
+    list_select_related = ["learner", "qualification"]
+    readonly_fields = ["learner", "qualification", "created_at"]
+    fields = ["learner", "qualification", "start_date", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class WorkplaceContactInline(admin.TabularInline):
+    model = WorkplaceContact
+    extra = 1
+
+
+@admin.register(Workplace)
+class WorkplaceAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "site", "sector", "updated_at"]
+    list_filter = ["sector"]
+    search_fields = ["organisation", "site", "address", "contacts__name"]
+    fields = ["organisation", "site", "sector", "address", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [WorkplaceContactInline]
 
 
 @admin.register(EqaGrant)

@@ -12,10 +12,19 @@ from django.utils.text import get_text_list
 
 from portfolio import limits
 from portfolio.budgets import UploadBudget
+from portfolio.enrolments import choice_problems
 from portfolio.files import ACCEPT_ATTRIBUTE, PreparedFile, prepare_upload
 from portfolio.limits import ShowsLimits
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
-from units.models import Criterion, EvidenceContext
+from portfolio.models import (
+    EvidenceFile,
+    EvidenceItem,
+    Portfolio,
+    Sector,
+    User,
+    WitnessTestimony,
+    Workplace,
+)
+from units.models import Criterion, EvidenceContext, Qualification, Unit
 
 DECLARATION = (
     "I declare that this evidence is my own work, that it comes from dealing with real "
@@ -27,18 +36,60 @@ WITNESS_DECLARATION = (
 )
 
 
-class WorkplaceForm(forms.ModelForm):
+class TypedWorkplaceForm(forms.ModelForm):
+    """A portfolio form on which the workplace is typed as text (organisation, site, sector):
+    ``workplace()`` finds the workplace record with the same text
+    (``Workplace.objects.matching``) or makes one, so that learners at one workplace share it
+    and no form changes a record others share."""
+
+    WORKPLACE_FIELDS = ["organisation", "site", "sector"]
+
+    organisation = forms.CharField(
+        max_length=Workplace._meta.get_field("organisation").max_length,
+        help_text="The organisation where the learner deals with customers.",
+    )
+    site = forms.CharField(
+        max_length=Workplace._meta.get_field("site").max_length,
+        required=False,
+        help_text="The branch, office or site, where the organisation has several.",
+    )
+    sector = forms.ChoiceField(
+        choices=Sector.choices, help_text="The unit accepts evidence from any of these."
+    )
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        if instance is not None and instance.workplace_id:
+            workplace = instance.workplace
+            kwargs["initial"] = {
+                "organisation": workplace.organisation,
+                "site": workplace.site,
+                "sector": workplace.sector,
+                **(kwargs.get("initial") or {}),
+            }
+        super().__init__(*args, **kwargs)
+
+    def workplace(self) -> Workplace:
+        """The workplace record the cleaned form names, found or made."""
+        return Workplace.objects.matching(
+            **{name: self.cleaned_data[name] for name in self.WORKPLACE_FIELDS}
+        )
+
+
+class WorkplaceForm(TypedWorkplaceForm):
+    """The learner's workplace details; the job role is their own, not the workplace's."""
+
     class Meta:
         model = Portfolio
-        fields = ["organisation", "sector", "job_role"]
-        help_texts = {
-            "organisation": "The organisation where you deal with customers.",
-            "sector": "The unit accepts evidence from any of these.",
-            "job_role": "Your job title, paid or voluntary.",
-        }
+        fields = ["job_role"]
+        help_texts = {"job_role": "Your job title, paid or voluntary."}
+
+    field_order = ["organisation", "site", "sector", "job_role"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["organisation"].help_text = "The organisation where you deal with customers."
+        self.fields["site"].help_text = "The branch, office or site you work at, if it has several."
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save workplace"))
 
@@ -408,3 +459,128 @@ class WitnessDeclineForm(ShowsLimits, forms.Form):
         super().__init__(*args, prefix="decline", **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class EnrolmentUnitsForm(forms.Form):
+    """The units chosen for an enrolment, and what a unit added starts with. With a
+    qualification, its loaded units grouped as the qualification groups them (a unit not loaded
+    yet is not offered); for single units, every unit in the catalogue."""
+
+    units = forms.TypedMultipleChoiceField(
+        coerce=int, widget=forms.CheckboxSelectMultiple, label="Units", required=False
+    )
+    assessor = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, help_text="For each unit added."
+    )
+    iqa = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="IQA",
+        help_text="For each unit added; never the assessor.",
+    )
+    organisation = forms.CharField(
+        max_length=Workplace._meta.get_field("organisation").max_length,
+        help_text="Where the learner works: an existing workplace typed the same is shared.",
+    )
+    site = forms.CharField(
+        max_length=Workplace._meta.get_field("site").max_length,
+        required=False,
+        help_text="The branch, office or site, where the organisation has several.",
+    )
+    sector = forms.ChoiceField(choices=Sector.choices)
+    job_role = forms.CharField(max_length=Portfolio._meta.get_field("job_role").max_length)
+
+    def __init__(self, *args, qualification=None, enrolment=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.qualification = qualification
+        self.not_loaded = []
+        if qualification is not None:
+            structured = Qualification.objects.with_structure().get(pk=qualification.pk)
+            self.structure = structured
+            choices = []
+            for group in structured.groups.all():
+                listings = list(group.listings.all())
+                self.not_loaded += [listing for listing in listings if listing.unit_id is None]
+                loaded = [listing for listing in listings if listing.unit_id is not None]
+                if loaded:
+                    choices.append(
+                        (
+                            f"{group.name} ({group.get_kind_display().lower()})",
+                            [(listing.unit_id, _listing_label(listing)) for listing in loaded],
+                        )
+                    )
+            self.units_by_pk = {
+                listing.unit_id: listing.unit
+                for group in structured.groups.all()
+                for listing in group.listings.all()
+                if listing.unit_id
+            }
+            mandatory = [
+                listing.unit_id
+                for group in structured.groups.all()
+                if group.is_mandatory
+                for listing in group.listings.all()
+                if listing.unit_id
+            ]
+        else:
+            catalogue = list(Unit.objects.order_by("awarding_body", "code"))
+            choices = [(unit.pk, f"{unit.label}: {unit.title}") for unit in catalogue]
+            self.units_by_pk = {unit.pk: unit for unit in catalogue}
+            mandatory = []
+        self.fields["units"].choices = choices
+        self.fields["assessor"].queryset = User.objects.filter(
+            is_assessor=True, is_active=True
+        ).order_by("last_name", "first_name", "username")
+        self.fields["iqa"].queryset = User.objects.filter(is_iqa=True, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+        first = None
+        if enrolment is not None:
+            current = list(enrolment.portfolios.select_related("workplace").order_by("pk"))
+            first = current[0] if current else None
+            self.initial.setdefault("units", [p.unit_id for p in current])
+        else:
+            self.initial.setdefault("units", mandatory)
+        if first is not None:
+            for name in ("assessor", "iqa", "job_role"):
+                self.initial.setdefault(name, getattr(first, name))
+            for name in ("organisation", "site", "sector"):
+                self.initial.setdefault(name, getattr(first.workplace, name))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        units = [self.units_by_pk[pk] for pk in cleaned.get("units", [])]
+        cleaned["unit_objects"] = units
+        if problems := choice_problems(self.qualification, units):
+            for problem in problems:
+                self.add_error("units", problem)
+        assessor, iqa = cleaned.get("assessor"), cleaned.get("iqa")
+        if assessor and iqa and assessor == iqa:
+            self.add_error("iqa", "The IQA must not be the assessor.")
+        return cleaned
+
+
+def _listing_label(listing) -> str:
+    return (
+        f"Unit {listing.code}: {listing.title} (level {listing.level}, {listing.credits} credits)"
+    )
+
+
+class EnrolmentForm(EnrolmentUnitsForm):
+    """A learner entered for a qualification or single units, from a date, with the units."""
+
+    learner = forms.ModelChoiceField(queryset=User.objects.none())
+    start_date = forms.DateField(
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    field_order = ["learner", "start_date", "units"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["learner"].queryset = User.objects.filter(
+            is_learner=True, is_active=True
+        ).order_by("last_name", "first_name", "username")
+        self.order_fields(self.field_order)

@@ -1,6 +1,6 @@
-"""The learner's side: people and their roles, portfolios (one learner working towards one
-unit), evidence with its files and witness testimonies, notifications, and who may see and do
-what with them."""
+"""The learner's side: people and their roles, workplaces, portfolios (one learner working
+towards one unit), evidence with its files and witness testimonies, notifications, and who may
+see and do what with them."""
 
 import functools
 import operator
@@ -79,6 +79,89 @@ class User(AbstractUser):
         return bool(getattr(self, ROLE_FLAGS[role]))
 
 
+class Sector(models.TextChoices):
+    PRIVATE = "private", "Private sector"
+    NOT_FOR_PROFIT = "not_for_profit", "Not-for-profit"
+    PUBLIC = "public", "Public services"
+
+
+# The roles of the centre's staff and its external verifiers, who see workplaces.
+STAFF_ROLES = (Role.ASSESSOR, Role.IQA, Role.EQA, Role.CENTRE_ADMIN)
+
+
+class WorkplaceQuerySet(models.QuerySet):
+    def visible_to(self, user: "User") -> "WorkplaceQuerySet":
+        """The workplaces ``user`` may see: staff only (assessor, IQA, EQA, centre
+        administrator), each the workplaces of the portfolios they see in those roles; the
+        centre administrator every one. A learner sees none: their own workplace is shown on
+        their portfolio."""
+        conditions = [
+            condition
+            for role in STAFF_ROLES
+            if (condition := _role_condition(user, role)) is not None
+        ]
+        if not conditions:
+            return self.none()
+        if user.has_role(Role.CENTRE_ADMIN):
+            return self.all()
+        at_workplace = Portfolio.objects.filter(
+            functools.reduce(operator.or_, conditions), workplace=OuterRef("pk")
+        )
+        return self.filter(Exists(at_workplace))
+
+    def matching(self, *, organisation: str, site: str = "", sector: str) -> "Workplace":
+        """The workplace with this organisation, site and sector, comparing the text stripped
+        and regardless of case; made (with the text stripped) when there is none yet."""
+        organisation, site = organisation.strip(), site.strip()
+        found = (
+            self.filter(organisation__iexact=organisation, site__iexact=site, sector=sector)
+            .order_by("pk")
+            .first()
+        )
+        return found or self.create(organisation=organisation, site=site, sector=sector)
+
+
+class Workplace(models.Model):
+    """Where learners work: an employer's organisation, at one of its sites, shared by every
+    learner who works there."""
+
+    organisation = models.CharField(max_length=200, help_text="Where the learner works.")
+    site = models.CharField(
+        max_length=200, blank=True, help_text="The branch, office or site, where it has several."
+    )
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    address = models.TextField(blank=True, max_length=limits.NOTE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkplaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "site", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}, {self.site}" if self.site else self.organisation
+
+    def get_absolute_url(self) -> str:
+        return reverse("workplace_detail", args=[self.pk])
+
+
+class WorkplaceContact(models.Model):
+    """Someone at a workplace the centre deals with, such as a learner's line manager."""
+
+    workplace = models.ForeignKey(Workplace, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    job_title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.job_title})" if self.job_title else self.name
+
+
 class PortfolioQuerySet(models.QuerySet):
     def in_role(self, user: User, role: Role) -> "PortfolioQuerySet":
         """The portfolios ``user`` may see when acting as ``role``."""
@@ -112,7 +195,7 @@ class PortfolioQuerySet(models.QuerySet):
         row shows."""
         return (
             self.in_role(user, role)
-            .select_related("learner", "unit", "assessor", "iqa")
+            .select_related("learner", "unit", "assessor", "iqa", "workplace")
             .order_by(*_HOME_ORDERINGS[role])
         )
 
@@ -135,7 +218,8 @@ class PortfolioQuerySet(models.QuerySet):
             Q(learner__first_name__icontains=text)
             | Q(learner__last_name__icontains=text)
             | Q(learner__username__icontains=text)
-            | Q(organisation__icontains=text)
+            | Q(workplace__organisation__icontains=text)
+            | Q(workplace__site__icontains=text)
         )
 
 
@@ -207,6 +291,13 @@ def assessed_by(user: User) -> Q:
     return functools.reduce(operator.or_, judgements, Q(assessor=user))
 
 
+class EnrolmentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "EnrolmentQuerySet":
+        """Enrolments with a unit ``user`` may see."""
+        visible = Portfolio.objects.visible_to(user)
+        return self.filter(Exists(visible.filter(enrolment_id=OuterRef("pk"))))
+
+
 class Enrolment(models.Model):
     """A learner registered on a qualification, or on single units, as the awarding body allows:
     one portfolio for each unit taken, and the evidence shared between them. An item of
@@ -214,14 +305,47 @@ class Enrolment(models.Model):
     claimed or mapped in (``EvidenceQuerySet.counting_in``)."""
 
     learner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolments")
+    qualification = models.ForeignKey(
+        "units.Qualification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        help_text="Empty for a learner entered for single units.",
+    )
     start_date = models.DateField(default=timezone.localdate)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EnrolmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.learner} - enrolment {self.pk}"
+        return f"{self.learner} on {self.entered_for}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("enrolment_detail", args=[self.pk])
+
+    @property
+    def entered_for(self) -> str:
+        """What the learner is entered for: "OCR qualification X" or "single units"."""
+        return self.qualification.label if self.qualification_id else "single units"
+
+    def may_change_units(self, user: User) -> bool:
+        """The centre administrator chooses the units; see ``units_fixed``."""
+        return user.is_active and user.is_centre_admin
+
+    def units_fixed(self, portfolios) -> str | None:
+        """Why the choice of units can no longer change, or None: once one of them is signed
+        off, the choice stands."""
+        signed = [p for p in portfolios if p.status != Portfolio.Status.IN_PROGRESS]
+        if signed:
+            return (
+                f"Unit {signed[0].unit.code} is signed off, so the choice of units can no longer "
+                "change."
+            )
+        return None
 
 
 class Portfolio(models.Model):
@@ -234,10 +358,8 @@ class Portfolio(models.Model):
         VERIFIED = "verified", "Verified"
         CLAIMED = "claimed", "Claimed"
 
-    class Sector(models.TextChoices):
-        PRIVATE = "private", "Private sector"
-        NOT_FOR_PROFIT = "not_for_profit", "Not-for-profit"
-        PUBLIC = "public", "Public services"
+    # The sector is the workplace's since 0.2; kept here for code and migrations that name it.
+    Sector = Sector
 
     learner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="portfolios")
     enrolment = models.ForeignKey(
@@ -259,8 +381,7 @@ class Portfolio(models.Model):
         blank=True,
         verbose_name="IQA",
     )
-    organisation = models.CharField(max_length=200, help_text="Where the learner works.")
-    sector = models.CharField(max_length=20, choices=Sector.choices)
+    workplace = models.ForeignKey(Workplace, on_delete=models.PROTECT, related_name="portfolios")
     job_role = models.CharField(max_length=200)
     start_date = models.DateField(default=timezone.localdate)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
@@ -354,6 +475,11 @@ class Portfolio(models.Model):
     def may_eqa_review(self, user: User) -> bool:
         """An external quality assurer reviews a portfolio while a grant gives them access."""
         return Portfolio.objects.in_role(user, Role.EQA).filter(pk=self.pk).exists()
+
+    def shows_workplace_to(self, user: User) -> bool:
+        """Whether a page of this portfolio, which ``user`` sees, links to its workplace's page
+        (``WorkplaceQuerySet.visible_to``): for the staff, not the learner."""
+        return not self.belongs_to(user) and any(user.has_role(role) for role in STAFF_ROLES)
 
     @property
     def age_days(self) -> int:

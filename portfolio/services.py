@@ -99,12 +99,15 @@ def refuse_if_signed_elsewhere(evidence: EvidenceItem) -> None:
 
 
 def workplace_save(*, form, by: User) -> None:
-    """Save what changed of the learner's workplace details (the bound, valid form)."""
+    """Save what changed of the learner's workplace details (the bound, valid
+    ``WorkplaceForm``): the portfolio moves to the workplace record its text names, found or
+    made; the record itself, shared with other learners, is never changed here."""
     if not form.has_changed():
         return
     portfolio = form.instance
     with transaction.atomic(), batched():
-        portfolio.save(update_fields=[*form.changed_data, "updated_at"])
+        portfolio.workplace = form.workplace()
+        portfolio.save(update_fields=["workplace", "job_role", "updated_at"])
         record(
             "portfolio.workplace_changed",
             actor=by,

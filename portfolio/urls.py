@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from portfolio import evidence_views, views
+from portfolio import enrolment_views, evidence_views, views
 
 # EQA grants were the admin's "assessments" until 0.1.0: old links to them still arrive.
 _grants_moved = RedirectView.as_view(
@@ -14,7 +14,11 @@ urlpatterns = [
     path("notifications/", evidence_views.notifications, name="notifications"),
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
+    path("enrolments/new/", enrolment_views.enrolment_new, name="enrolment_new"),
+    path("enrolments/<int:pk>/", enrolment_views.enrolment_detail, name="enrolment_detail"),
+    path("enrolments/<int:pk>/units/", enrolment_views.enrolment_units, name="enrolment_units"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
+    path("workplaces/<int:pk>/", views.workplace_detail, name="workplace_detail"),
     path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
     path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
     path(

@@ -1,5 +1,5 @@
 """Where each person lands: the health check, the role homes of the learner's side, the
-workplace details and the lock-out page."""
+workplace details and page, and the lock-out page."""
 
 import datetime
 
@@ -23,7 +23,14 @@ from portfolio import services
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.backends import client_ip
 from portfolio.forms import WorkplaceForm
-from portfolio.models import EqaGrant, EvidenceFile, OutgoingEmail, Portfolio, Role
+from portfolio.models import (
+    EqaGrant,
+    EvidenceFile,
+    OutgoingEmail,
+    Portfolio,
+    Role,
+    Workplace,
+)
 from portfolio.roles import active_role, home_url, set_active_role
 
 PAGE_SIZE = 25
@@ -97,7 +104,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
 def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
         request.user,
-        Portfolio.objects.select_related("learner", "unit"),
+        Portfolio.objects.select_related("learner", "unit", "workplace"),
         may=Portfolio.may_work_on,
         pk=pk,
     )
@@ -107,6 +114,23 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Your workplace details are saved.")
         return redirect(portfolio)
     return render(request, "portfolio/workplace_form.html", {"portfolio": portfolio, "form": form})
+
+
+@login_required
+def workplace_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A workplace for the staff: its contacts and the portfolios there the viewer may see."""
+    workplace = get_for_user(request.user, Workplace.objects.prefetch_related("contacts"), pk=pk)
+    portfolios = (
+        Portfolio.objects.visible_to(request.user)
+        .filter(workplace=workplace)
+        .select_related("learner", "unit", "assessor", "iqa")
+        .order_by("learner__last_name", "learner__first_name", "pk")
+    )
+    return render(
+        request,
+        "portfolio/workplace_detail.html",
+        {"workplace": workplace, "portfolios": portfolios},
+    )
 
 
 def locked_out(request: HttpRequest, response: HttpResponse, credentials: dict | None):

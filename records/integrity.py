@@ -199,7 +199,7 @@ def verify_records(*, progress: Callable[[str], None] = lambda _: None) -> list[
     drifted = []
     for portfolio in Portfolio.objects.select_related("unit").order_by("pk").iterator(500):
         with transaction.atomic():
-            locked = Portfolio.objects.select_related("unit").locked(portfolio.pk)
+            locked = Portfolio.objects.select_related("unit", "workplace").locked(portfolio.pk)
             kept = stored(locked)
             now = digest_of(manifest_for(locked))
             if kept.digest == now:

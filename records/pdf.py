@@ -190,9 +190,9 @@ def render_portfolio_pdf(
     """The whole portfolio as PDF bytes, with its files attached up to the size cap (unless
     ``attach`` is false). Without ``images``, the same text with no pictures: the floor the
     export's speed is measured against."""
-    portfolio = Portfolio.objects.select_related("learner", "unit", "assessor", "iqa").get(
-        pk=portfolio.pk
-    )
+    portfolio = Portfolio.objects.select_related(
+        "learner", "unit", "assessor", "iqa", "workplace"
+    ).get(pk=portfolio.pk)
     context = _context(portfolio)
     files = {f.pk: f for item in context["items"] for f in item.files.all()}
     fetcher = PortfolioFetcher(files)

@@ -10,7 +10,15 @@ from django.forms.models import model_to_dict
 
 from assessments.models import CriterionDecision, Mapping, Review, Signature
 from audit.models import AuditEntry
-from portfolio.models import EvidenceFile, EvidenceItem, Notification, Portfolio, User
+from portfolio.models import (
+    Enrolment,
+    EvidenceFile,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    User,
+    Workplace,
+)
 
 PERSONAL_FIELDS = ["username", "first_name", "last_name", "email", "date_joined", "last_login"]
 
@@ -85,7 +93,24 @@ def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict
             **{name: getattr(user, name) for name in PERSONAL_FIELDS},
             "roles": [role.value for role in user.roles],
         },
+        "enrolments": [
+            {
+                "id": enrolment.pk,
+                "entered_for": enrolment.entered_for,
+                "start_date": enrolment.start_date,
+                "portfolios": sorted(p.pk for p in enrolment.portfolios.all()),
+            }
+            for enrolment in Enrolment.objects.filter(learner=user)
+            .select_related("qualification")
+            .prefetch_related("portfolios")
+            .order_by("pk")
+        ],
         "portfolios": _rows(portfolios),
+        # Where they work, as the record their portfolios name; not the details of the people
+        # there, who are not the person asking.
+        "workplaces": _rows(
+            Workplace.objects.filter(portfolios__in=portfolios).distinct().order_by("pk")
+        ),
         "evidence": _rows(evidence.prefetch_related("contexts", "claimed_criteria")),
         "files": [
             {

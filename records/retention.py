@@ -52,9 +52,11 @@ def purge(portfolio: Portfolio) -> int:
             learner.save()
             # Their name goes from the audit trail too; the chains still verify.
             erase_personal_details(learner_id=learner.pk, user_type=learner._meta.label_lower)
-        portfolio.organisation = portfolio.job_role = REMOVED
+        # The workplace stays: it is the employer's, shared with other learners, not the
+        # learner's personal data. Their job role is theirs.
+        portfolio.job_role = REMOVED
         portfolio.purged_at = now
-        portfolio.save(update_fields=["organisation", "job_role", "purged_at", "updated_at"])
+        portfolio.save(update_fields=["job_role", "purged_at", "updated_at"])
         record(
             "portfolio.purged",
             actor=None,

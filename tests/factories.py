@@ -9,8 +9,11 @@ from portfolio.models import (
     EqaGrant,
     EvidenceItem,
     Portfolio,
+    Sector,
     User,
     WitnessTestimony,
+    Workplace,
+    WorkplaceContact,
 )
 from units.importer import import_unit_file
 from units.models import Unit
@@ -45,6 +48,25 @@ class UserFactory(factory.django.DjangoModelFactory):
         centre_admin = factory.Trait(is_centre_admin=True)
 
 
+class WorkplaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workplace
+
+    organisation = "Riverside Borough Council"
+    sector = Sector.PUBLIC
+
+
+class WorkplaceContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkplaceContact
+
+    workplace = factory.SubFactory(WorkplaceFactory)
+    name = factory.Faker("name")
+    job_title = "Line manager"
+    email = factory.LazyAttribute(lambda contact: "manager@example.org")
+    phone = "0114 496 0123"
+
+
 class PortfolioFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Portfolio
@@ -53,8 +75,7 @@ class PortfolioFactory(factory.django.DjangoModelFactory):
     unit = factory.LazyFunction(c4_unit)
     assessor = factory.SubFactory(UserFactory, assessor=True)
     iqa = factory.SubFactory(UserFactory, iqa=True)
-    organisation = "Riverside Borough Council"
-    sector = Portfolio.Sector.PUBLIC
+    workplace = factory.SubFactory("tests.factories.WorkplaceFactory")
     job_role = "Contact centre adviser"
 
 

@@ -135,7 +135,12 @@ def test_the_owner_can_edit_the_workplace(client, login, portfolio):
 
     assert response.url == f"/portfolios/{portfolio.pk}/"
     portfolio.refresh_from_db()
-    assert (portfolio.organisation, portfolio.sector) == ("Hallam Rail", "private")
+    workplace = portfolio.workplace
+    assert (workplace.organisation, workplace.site, workplace.sector) == (
+        "Hallam Rail",
+        "",
+        "private",
+    )
     entry = AuditEntry.objects.get(action="portfolio.workplace_changed")
     assert entry.data == {
         "organisation": "Hallam Rail",
@@ -157,7 +162,7 @@ def test_a_bad_workplace_keeps_what_was_typed_and_says_why(client, login, portfo
     assert "This field is required" in response.text
     assert 'value="Hallam Rail"' in response.text
     portfolio.refresh_from_db()
-    assert portfolio.organisation == "Riverside Borough Council"
+    assert portfolio.workplace.organisation == "Riverside Borough Council"
 
 
 def test_the_workplace_is_locked_once_the_unit_is_assessed(client, login, portfolio):

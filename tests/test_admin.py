@@ -183,8 +183,8 @@ def test_reassigning_a_portfolios_assessor_and_iqa_is_audited_with_who_from_and_
             "initial-start_date": portfolio.start_date.isoformat(),  # as the page sends it
             "assessor": assessor.pk,
             "iqa": iqa.pk,
-            "organisation": portfolio.organisation,
-            "sector": portfolio.sector,
+            "organisation": portfolio.workplace.organisation,
+            "sector": portfolio.workplace.sector,
             "job_role": portfolio.job_role,
         },
     )

@@ -539,7 +539,7 @@ class TestCaseload:
         assert [row["portfolio"] for row in rows] == [portfolio, idle]
 
     def test_it_filters_and_sorts(self, assessor_client, portfolio):
-        other = PortfolioFactory(assessor=portfolio.assessor, organisation="Hallam Rail")
+        other = PortfolioFactory(assessor=portfolio.assessor, workplace__organisation="Hallam Rail")
         EvidenceFactory(portfolio=portfolio, status="submitted")
 
         waiting = assessor_client.get("/assessor/?waiting=1").context["rows"]

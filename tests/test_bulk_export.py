@@ -80,7 +80,7 @@ def test_a_large_centre_chooses_portfolios_by_search_and_page(client, login, mak
 
     admin = make_user(centre_admin=True)
     PortfolioFactory.create_batch(EXPORT_PAGE_SIZE + 5, status="verified")
-    wanted = PortfolioFactory(organisation="Hallam Rail", status="assessed")
+    wanted = PortfolioFactory(workplace__organisation="Hallam Rail", status="assessed")
     login(admin)
 
     first = client.get("/exports/")

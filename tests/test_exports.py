@@ -303,6 +303,14 @@ class TestMyData:
         records = json.loads(archive.read("records.json"))
         assert records["account"]["username"] == portfolio.learner.username
         assert [e["title"] for e in records["evidence"]] == ["Angry caller"]
+        assert records["enrolments"] == [
+            {
+                "id": portfolio.enrolment_id,
+                "entered_for": "single units",
+                "start_date": str(portfolio.enrolment.start_date),
+                "portfolios": [portfolio.pk],
+            }
+        ]
         assert "MISSING.txt" not in archive.namelist()
         for listed, stored in zip(records["files"], with_files, strict=True):
             assert (

@@ -148,6 +148,11 @@ class TestStoredSignableRecord:
             portfolio.job_role = "Duty manager"
             portfolio.save()
 
+        def workplace_details():
+            workplace = portfolio.workplace
+            workplace.organisation = "Riverside City Council"
+            workplace.save()
+
         def item_deleted():
             EvidenceItem.objects.filter(portfolio=portfolio, title="Added after signing").delete()
 
@@ -190,6 +195,7 @@ class TestStoredSignableRecord:
             ("a decision withdrawn", decision_withdrawn),
             ("a decision deleted", decision_deleted),
             ("the portfolio's details", portfolio_details),
+            ("its workplace's details", workplace_details),
             ("an evidence item deleted", item_deleted),
             ("a draft made and submitted", draft_added_and_changed),
             ("several changes in one block", batched_changes),

@@ -61,6 +61,7 @@ from portfolio.models import (
     Notification,
     Portfolio,
     WitnessTestimony,
+    Workplace,
 )
 from portfolio.services import file_renditions
 from records.models import Export
@@ -171,6 +172,17 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "unit_detail": Entry(lambda scene: {"pk": scene.portfolio.unit_id}, SIGNED_IN),
     "qualification_list": Entry(no_kwargs, SIGNED_IN),
     "qualification_detail": Entry(pk_of("qualification"), SIGNED_IN),
+    # Enrolments: whoever sees one of its units sees it; the centre administrator enters
+    # learners and chooses their units
+    "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
+    "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
+        data=lambda scene: {"units": [scene.portfolio.unit_id]},
+    ),
+    "enrolment_new": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
+        data=lambda scene: {"learner": scene.portfolio.learner_id},
+    ),
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
@@ -214,6 +226,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         data=lambda scene: {"organisation": "Changed", "sector": "private", "job_role": "x"},
     ),
     "portfolio_pdf": Entry(portfolio, VIEWERS),
+    # The portfolio's workplace, which the other portfolio shares: the staff only, each seeing
+    # it through a portfolio there they see.
+    "workplace_detail": Entry(lambda scene: {"pk": scene.portfolio.workplace_id},
+                     (404,   404,    200,     200,   200, 200,    200, 404,    200,  LOGIN)),
     "evidence_new": Entry(portfolio, LEARNER_EDITS),
     "knowledge_list": Entry(portfolio, VIEWERS),
     "knowledge_answer": Entry(
@@ -491,10 +507,12 @@ def _build_world() -> SimpleNamespace:
         sampler=_person("Iris", "Kettering", is_iqa=True),
         tag="self-assessed",
     )
+    # At the main portfolio's workplace: its page shows each reader only their own portfolios.
     other = PortfolioFactory(
         learner=people["other_learner"],
         assessor=people["other_assessor"],
         iqa=_person("Isla", "Jessop", is_iqa=True),
+        workplace=main.portfolio.workplace,
     )
     other_accepted = EvidenceFactory(
         portfolio=other, title="Accepted noisy neighbour complaint (other)", status="accepted"
@@ -685,7 +703,8 @@ def state() -> list:
     """What a refused POST must leave as it was."""
     return [
         AuditEntry.objects.count(),
-        list(Portfolio.objects.values_list("pk", "status", "organisation", "updated_at")),
+        list(Portfolio.objects.values_list("pk", "status", "workplace", "job_role", "updated_at")),
+        list(Workplace.objects.values_list("pk", "organisation", "sector", "updated_at")),
         list(EvidenceItem.objects.values_list("pk", "status", "account", "updated_at")),
         list(EvidenceFile.objects.values_list("pk", "sha256")),
         list(Mapping.objects.values_list("pk", "note")),

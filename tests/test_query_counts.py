@@ -59,6 +59,8 @@ PINNED = {
     # rows, then the coverage
     "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,
     "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
+    # the workplace, its contacts, the portfolios there the assessor sees
+    "assessor: workplace": SIGNED_IN + 3 + UNREAD,
     # the portfolio, the criterion, its mappings, its decisions, the evidence to cite
     "assessor: criterion": SIGNED_IN + 5 + UNREAD,
     # counting the list; plans: rates, ratings, portfolios, samples, assessors; suggestions:
@@ -80,6 +82,8 @@ PINNED = {
     "admin: centre home": SIGNED_IN + 5,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2,
+    # the workplace, its contacts, every portfolio there
+    "admin: workplace": SIGNED_IN + 3,
     # counting the filtered and all users, the page of them
     "admin: users list": SIGNED_IN + 3,
     # the units, assessors and IQAs for the filters, counting the filtered and all portfolios,

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from demo.management.commands.seed_demo import DEMO_PASSWORD
-from portfolio.models import Portfolio, User
+from portfolio.models import Portfolio, User, Workplace
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,21 @@ def test_each_demo_log_in_works(client, c4, username):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
+
+
+def test_two_demo_learners_share_a_workplace_with_a_site(c4):
+    seed()
+
+    first, second, third = (
+        Portfolio.objects.select_related("workplace").get(learner__username=f"learner{n}")
+        for n in (1, 2, 3)
+    )
+    assert first.workplace == second.workplace != third.workplace
+    assert str(first.workplace) == "Northgate Leisure, Northgate Pool"
+    assert first.job_role != second.job_role  # the role is each learner's own
+    assert first.workplace.contacts.get().job_title == "Duty manager"
+    seed()
+    assert Workplace.objects.filter(organisation="Northgate Leisure").count() == 1
 
 
 def test_running_it_again_changes_nothing(c4):

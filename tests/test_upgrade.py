@@ -69,6 +69,9 @@ CASES = [
                 "assessments.0007_signable_record",
                 "assessments.0006_audit_and_eqa_grant_moved_out",
                 "records.0001_initial",
+                "portfolio.0019_workplace",
+                "portfolio.0020_workplaces_from_portfolios",
+                "portfolio.0021_portfolio_workplace_required",
             }
         ),
         moved=(
@@ -86,6 +89,12 @@ CASES = [
                 "portfolio.0015_enrolment",
                 "portfolio.0016_enrolments_from_portfolios",
                 "portfolio.0017_portfolio_enrolment_required",
+                "portfolio.0018_enrolment_qualification",
+                "portfolio.0019_workplace",
+                "portfolio.0020_workplaces_from_portfolios",
+                "portfolio.0021_portfolio_workplace_required",
+                "assessments.0009_signature_digest_version",
+                "units.0002_qualifications",
             }
         ),
         chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},
@@ -102,6 +111,8 @@ class Snapshot:
     rows: dict[str, int]  # table -> row count, for every table but django_migrations
     content_types: dict[int, tuple[str, str]]  # id -> (app_label, model)
     migrations: set[str]  # "app.name"
+    # each portfolio's workplace as text, (organisation, sector), while portfolios held it
+    workplace_text: dict[int, tuple[str, str]]
 
 
 def snapshot(database: Path) -> Snapshot:
@@ -127,8 +138,19 @@ def snapshot(database: Path) -> Snapshot:
             f"{app}.{name}"
             for app, name in connection.execute("SELECT app, name FROM django_migrations")
         }
+        columns = {row[1] for row in connection.execute('PRAGMA table_info("portfolio_portfolio")')}
+        workplace_text = (
+            {
+                pk: (organisation, sector)
+                for pk, organisation, sector in connection.execute(
+                    "SELECT id, organisation, sector FROM portfolio_portfolio"
+                )
+            }
+            if {"organisation", "sector"} <= columns
+            else {}
+        )
     connection.close()
-    return Snapshot(rows, content_types, migrations)
+    return Snapshot(rows, content_types, migrations, workplace_text)
 
 
 def environment(folder: Path) -> dict[str, str]:
@@ -177,6 +199,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from assessments.models import Signature
 from assessments.signatures import signature_rows
 from portfolio.models import EvidenceFile, Portfolio
 from records.backup import integrity
@@ -274,12 +297,18 @@ print(json.dumps({
         for export in Export.objects.order_by("pk")
     ],
     "export_table": Export._meta.db_table,
+    "digest_versions": sorted(
+        set(Signature.objects.values_list("digest_version", flat=True))
+    ),
     "enrolments": [
         {"portfolio": p.pk, "learner": p.learner_id, "enrolled": p.enrolment.learner_id,
          "started": str(p.enrolment.start_date), "start_date": str(p.start_date),
          "units": p.enrolment.portfolios.count()}
         for p in Portfolio.objects.select_related("enrolment").order_by("pk")
     ],
+    "workplaces": {
+        str(pk): workplace for pk, workplace in Portfolio.objects.values_list("pk", "workplace")
+    },
     "models": models,
     "unapplied": [
         f"{migration.app_label}.{migration.name}"
@@ -386,6 +415,19 @@ def test_the_moved_models_reach_their_kept_tables_through_their_new_apps(upgrade
             )
 
 
+def test_every_portfolio_has_a_workplace_shared_by_those_with_the_same_text(upgrade):
+    workplaces = {int(pk): found for pk, found in upgrade.report["workplaces"].items()}
+    assert len(workplaces) == upgrade.before.rows["portfolio_portfolio"]
+    assert all(workplaces.values()), f"portfolios without a workplace: {workplaces}"
+    if not upgrade.before.workplace_text:
+        return  # made by a release that already had workplaces
+    groups: dict[tuple[str, str], set[int]] = {}
+    for pk, (organisation, sector) in upgrade.before.workplace_text.items():
+        groups.setdefault((organisation, sector), set()).add(workplaces[pk])
+    assert all(len(found) == 1 for found in groups.values()), f"the same text split: {groups}"
+    assert len(set(workplaces.values())) == len(groups), f"different text joined: {groups}"
+
+
 def test_every_signature_still_holds_and_the_audit_chain_is_intact(upgrade):
     found, expected = upgrade.report, upgrade.expected
     differs = {
@@ -424,6 +466,10 @@ def test_every_file_stored_before_the_upgrade_is_ready_not_being_checked(upgrade
     # Files stored before files were checked in the background were checked when they came.
     files = upgrade.report["evidence_files"]
     assert {f["status"] for f in files} == {"ready"}
+
+
+def test_every_signature_made_before_is_of_the_first_version_of_what_is_signed(upgrade):
+    assert upgrade.report["digest_versions"] == [1]
 
 
 def test_every_portfolio_becomes_a_single_unit_enrolment_of_its_learner(upgrade):

@@ -32,7 +32,9 @@ def run_worker():
 @pytest.fixture
 def people():
     c4_unit()
-    portfolio = PortfolioFactory(organisation="Hallam Rail", job_role="Ticket office assistant")
+    portfolio = PortfolioFactory(
+        workplace__organisation="Hallam Rail", job_role="Ticket office assistant"
+    )
     return {
         "portfolio": portfolio,
         "learner": portfolio.learner,

@@ -11,7 +11,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def portfolio():
     c4_unit()
-    return PortfolioFactory(organisation="Parkside Housing Association and Community Trust")
+    return PortfolioFactory(
+        workplace__organisation="Parkside Housing Association and Community Trust"
+    )
 
 
 @pytest.mark.parametrize(

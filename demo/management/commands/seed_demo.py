@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from demo.centre import STORIES, seed_centre_records, seed_story
 from demo.volume import seed_volume
-from portfolio.models import Enrolment, Portfolio, User
+from portfolio.models import Enrolment, Portfolio, Sector, User, Workplace
 from units.models import Unit
 
 DEMO_PASSWORD = "demo-portfolio-2026"
@@ -27,16 +27,27 @@ LAST_NAMES = [
     "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Owen", "Patel", "Roberts", "Smith", "Taylor",
     "Walker",
 ]  # fmt: skip
+# (organisation, site, sector, job role): learner1 and learner2 work at the same leisure centre.
 WORKPLACES = [
-    ("Northgate Leisure Centre", Portfolio.Sector.PUBLIC, "Reception assistant"),
-    ("Brightwater Energy", Portfolio.Sector.PRIVATE, "Customer service adviser"),
-    ("Eastfield Citizens Advice", Portfolio.Sector.NOT_FOR_PROFIT, "Volunteer adviser"),
-    ("Parkside Housing Association", Portfolio.Sector.NOT_FOR_PROFIT, "Tenancy officer"),
-    ("Riverside Borough Council", Portfolio.Sector.PUBLIC, "Contact centre adviser"),
-    ("Hallam Rail", Portfolio.Sector.PRIVATE, "Ticket office assistant"),
-    ("City Hospital Trust", Portfolio.Sector.PUBLIC, "Patient services coordinator"),
-    ("Greenway Supermarkets", Portfolio.Sector.PRIVATE, "Customer services desk assistant"),
+    ("Northgate Leisure", "Northgate Pool", Sector.PUBLIC, "Reception assistant"),
+    ("Northgate Leisure", "Northgate Pool", Sector.PUBLIC, "Leisure assistant"),
+    ("Brightwater Energy", "", Sector.PRIVATE, "Customer service adviser"),
+    ("Eastfield Citizens Advice", "", Sector.NOT_FOR_PROFIT, "Volunteer adviser"),
+    ("Parkside Housing Association", "", Sector.NOT_FOR_PROFIT, "Tenancy officer"),
+    ("Riverside Borough Council", "", Sector.PUBLIC, "Contact centre adviser"),
+    ("Hallam Rail", "", Sector.PRIVATE, "Ticket office assistant"),
+    ("City Hospital Trust", "", Sector.PUBLIC, "Patient services coordinator"),
+    ("Greenway Supermarkets", "", Sector.PRIVATE, "Customer services desk assistant"),
 ]
+# The line manager at the shared workplace, as the centre would record them.
+CONTACTS = {
+    ("Northgate Leisure", "Northgate Pool"): {
+        "name": "Dawn Hargreaves",
+        "job_title": "Duty manager",
+        "email": "dawn.hargreaves@example.org",
+        "phone": "0114 496 0000",
+    },
+}
 # Days since the portfolio started, for learner1 (complete), learner2 (half way), learner3 (new).
 STORY_START_DAYS = [150, 75, 6]
 
@@ -138,13 +149,22 @@ class Command(BaseCommand):
             Portfolio.objects.filter(unit=unit).values_list("learner__username", flat=True)
         )
         today = timezone.localdate()
+        workplaces = {}
         new = []
         for n in range(1, learners + 1):
             if f"learner{n}" in has_portfolio:
                 continue
             assessor = (n - 1) % assessors + 1
             iqa = (assessor - 1) % iqas + 1
-            organisation, sector, job_role = WORKPLACES[(n - 1) % len(WORKPLACES)]
+            organisation, site, sector, job_role = WORKPLACES[(n - 1) % len(WORKPLACES)]
+            if (organisation, site) not in workplaces:
+                workplace = Workplace.objects.matching(
+                    organisation=organisation, site=site, sector=sector
+                )
+                contact = CONTACTS.get((organisation, site))
+                if contact and not workplace.contacts.exists():
+                    workplace.contacts.create(**contact)
+                workplaces[organisation, site] = workplace
             days = STORY_START_DAYS[n - 1] if n <= len(STORY_START_DAYS) else 10 + (n * 37) % 300
             new.append(
                 Portfolio(
@@ -152,8 +172,7 @@ class Command(BaseCommand):
                     unit=unit,
                     assessor_id=users[f"assessor{assessor}"],
                     iqa_id=users[f"iqa{iqa}"],
-                    organisation=organisation,
-                    sector=sector,
+                    workplace=workplaces[organisation, site],
                     job_role=job_role,
                     start_date=today - datetime.timedelta(days=days),
                 )
