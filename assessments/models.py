@@ -329,7 +329,11 @@ class EqaVisit(models.Model):
 # them (``portfolio.models.ASSESSOR_JUDGEMENTS``): an IQA never quality-assures a portfolio with
 # one of theirs. Added there when this app loads (``assessments.apps``).
 ASSESSOR_JUDGEMENTS = {
-    "review": lambda user: Review.objects.filter(evidence__portfolio=OuterRef("pk"), assessor=user),
+    # Evidence reviewed once counts in every unit of the enrolment it is claimed in: a review is a
+    # judgement in each unit of the enrolment.
+    "review": lambda user: Review.objects.filter(
+        evidence__portfolio__enrolment_id=OuterRef("enrolment_id"), assessor=user
+    ),
     # A mapping judges the unit of its criterion, wherever in the enrolment its evidence is kept.
     "mapping": lambda user: Mapping.objects.filter(
         evidence__portfolio__enrolment_id=OuterRef("enrolment_id"),

@@ -19,7 +19,7 @@ from assessments.sufficiency import coverage_for
 from audit.models import AuditEntry
 from portfolio import services
 from portfolio.files import atomic_with_files, prepare_upload, store_file
-from portfolio.models import EvidenceItem, Portfolio
+from portfolio.models import EvidenceItem, Portfolio, Role
 from records.pdf import _context as _pdf_context
 from tests import samples
 from tests.assessing import sufficient
@@ -813,3 +813,16 @@ class TestQueryCounts:
             coverage = coverage_for(portfolios)
 
         assert all(len(c.claimed) == 1 for c in coverage.values())
+
+
+def test_whoever_reviewed_evidence_kept_in_one_unit_never_quality_assures_another(a, b):
+    item = EvidenceFactory(portfolio=a, status="accepted", claims=["P1"])
+    claim(item, b, "P2")
+    Review.objects.create(evidence=item, outcome="accepted", feedback="", assessor=a.assessor)
+    Portfolio.objects.filter(pk=b.pk).update(iqa=a.assessor)
+    a.assessor.is_iqa = True
+    a.assessor.save()
+
+    assert not Portfolio.objects.in_role(a.assessor, Role.IQA).filter(pk=b.pk).exists()
+    b.refresh_from_db()
+    assert not b.may_quality_assure(a.assessor)
