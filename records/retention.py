@@ -25,17 +25,32 @@ def due_for_purge(today=None):
     ).select_related("learner", "unit")
 
 
+def released_evidence(portfolio: Portfolio) -> list[int]:
+    """The evidence counting in the portfolio that no other unit still holds: an item shared
+    with a unit not yet purged stays until that unit's purge, wherever it is kept."""
+    return [
+        pk
+        for pk in EvidenceItem.objects.counting_in(portfolio).values_list("pk", flat=True)
+        if not Portfolio.objects.counting(pk)
+        .exclude(pk=portfolio.pk)
+        .filter(purged_at=None)
+        .exists()
+    ]
+
+
 def purge(portfolio: Portfolio) -> int:
-    """Remove the portfolio's files and anonymise its learner; returns the files removed.
-    Decisions, mappings, signatures and the audit trail stay."""
+    """Remove the files of the evidence counting in the portfolio (``released_evidence``) and
+    anonymise its learner; returns the files removed. Decisions, mappings, signatures and the
+    audit trail stay."""
     storage = storages["evidence"]
     now = timezone.now()
     with transaction.atomic():
-        files = list(EvidenceFile.objects.filter(evidence__portfolio=portfolio, purged_at=None))
+        released = released_evidence(portfolio)
+        files = list(EvidenceFile.objects.filter(evidence__in=released, purged_at=None))
         names = [name for f in files for name in f.stored_names()]
         EvidenceFile.objects.filter(pk__in=[f.pk for f in files]).update(purged_at=now)
-        EvidenceItem.objects.filter(portfolio=portfolio).update(account=REMOVED)
-        WitnessTestimony.objects.filter(evidence__portfolio=portfolio).update(
+        EvidenceItem.objects.filter(pk__in=released).update(account=REMOVED)
+        WitnessTestimony.objects.filter(evidence__in=released).update(
             witness_name=REMOVED,
             witness_email="removed@invalid",
             statement=REMOVED,

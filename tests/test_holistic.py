@@ -21,6 +21,7 @@ from portfolio import services
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import EvidenceItem, Portfolio, Role
 from records.pdf import _context as _pdf_context
+from records.retention import REMOVED, purge
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import (
@@ -826,3 +827,24 @@ def test_whoever_reviewed_evidence_kept_in_one_unit_never_quality_assures_anothe
     assert not Portfolio.objects.in_role(a.assessor, Role.IQA).filter(pk=b.pk).exists()
     b.refresh_from_db()
     assert not b.may_quality_assure(a.assessor)
+
+
+def test_shared_evidence_is_purged_with_the_last_unit_that_holds_it(a, b):
+    item = EvidenceFactory(portfolio=a, status="accepted", account="What I did", claims=["P1"])
+    claim(item, b, "P2")
+    photo = attach_photo(item)
+    Portfolio.objects.filter(pk__in=[a.pk, b.pk]).update(
+        status=Portfolio.Status.CLAIMED, retain_until=datetime.date(2020, 1, 1)
+    )
+
+    assert purge(Portfolio.objects.get(pk=a.pk)) == 0
+    item.refresh_from_db()
+    photo.refresh_from_db()
+    assert item.account == "What I did"
+    assert photo.purged_at is None
+
+    assert purge(Portfolio.objects.get(pk=b.pk)) == 1
+    item.refresh_from_db()
+    photo.refresh_from_db()
+    assert item.account == REMOVED
+    assert photo.purged_at is not None
