@@ -478,16 +478,10 @@ class EnrolmentUnitsForm(forms.Form):
         label="IQA",
         help_text="For each unit added; never the assessor.",
     )
-    organisation = forms.CharField(
-        max_length=Workplace._meta.get_field("organisation").max_length,
-        help_text="Where the learner works: an existing workplace typed the same is shared.",
-    )
-    site = forms.CharField(
-        max_length=Workplace._meta.get_field("site").max_length,
-        required=False,
-        help_text="The branch, office or site, where the organisation has several.",
-    )
-    sector = forms.ChoiceField(choices=Sector.choices)
+    # The workplace typed as everywhere else (found or made by Workplace.objects.matching).
+    organisation = TypedWorkplaceForm.base_fields["organisation"]
+    site = TypedWorkplaceForm.base_fields["site"]
+    sector = TypedWorkplaceForm.base_fields["sector"]
     job_role = forms.CharField(max_length=Portfolio._meta.get_field("job_role").max_length)
 
     def __init__(self, *args, qualification=None, enrolment=None, **kwargs):
