@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.utils.text import get_text_list
 
 from audit.chain import record
-from portfolio.models import CRITERION_LINKS, Enrolment, EvidenceItem, Portfolio, User, Workplace
+from portfolio.models import Enrolment, EvidenceItem, Portfolio, User, Workplace
 from portfolio.signable import batched
 from units.combination import problems_with_choice
 from units.models import Qualification, Unit
@@ -51,12 +51,7 @@ def enrolment_create(
     portfolio for each unit. Refused with the rules' reasons, saving nothing."""
     if problems := choice_problems(qualification, units):
         raise ValidationError(problems)
-    taken = Portfolio.objects.filter(learner=learner, unit__in=units).select_related("unit")
-    if taken:
-        raise ValidationError(
-            f"{learner} already has a portfolio for "
-            f"{get_text_list([p.unit.label for p in taken], 'and')}: a unit is taken once."
-        )
+    _refuse_units_taken(learner, units)
     with transaction.atomic(), batched():
         enrolment = Enrolment.objects.create(
             learner=learner, qualification=qualification, start_date=start_date
@@ -95,15 +90,9 @@ def enrolment_units_save(
         wanted = {unit.pk: unit for unit in units}
         added = [unit for pk, unit in wanted.items() if pk not in current]
         removed = [p for pk, p in current.items() if pk not in wanted]
-        taken = Portfolio.objects.filter(learner=enrolment.learner, unit__in=added)
-        if taken.exists():
-            raise ValidationError(
-                f"{enrolment.learner} already has a portfolio for "
-                f"{get_text_list([p.unit.label for p in taken.select_related('unit')], 'and')} "
-                "in another enrolment: a unit is taken once."
-            )
+        _refuse_units_taken(enrolment.learner, added)
         for portfolio in removed:
-            _remove_unit(enrolment, portfolio)
+            _remove_unit(portfolio)
         for unit in added:
             _add_unit(enrolment, unit, details)
         if added or removed:
@@ -119,6 +108,15 @@ def enrolment_units_save(
                 },
             )
     return added, [p.unit for p in removed]
+
+
+def _refuse_units_taken(learner: User, units: list[Unit]) -> None:
+    taken = Portfolio.objects.filter(learner=learner, unit__in=units).select_related("unit")
+    if taken:
+        raise ValidationError(
+            f"{learner} already has a portfolio for "
+            f"{get_text_list([p.unit.label for p in taken], 'and')}: a unit is taken once."
+        )
 
 
 def _add_unit(enrolment: Enrolment, unit: Unit, details: NewUnitDetails) -> Portfolio:
@@ -137,20 +135,13 @@ def _add_unit(enrolment: Enrolment, unit: Unit, details: NewUnitDetails) -> Port
     return portfolio
 
 
-def _remove_unit(enrolment: Enrolment, portfolio: Portfolio) -> None:
+def _remove_unit(portfolio: Portfolio) -> None:
     """Remove a unit's portfolio, refused if anything is recorded in it: evidence kept there,
     claims or mappings of its criteria, or anything else that refers to it."""
-    linked = any(
-        rows()
-        .filter(evidence__portfolio__enrolment=enrolment, criterion__unit_id=portfolio.unit_id)
-        .exists()
-        for rows in CRITERION_LINKS.values()
-    )
-    kept = EvidenceItem.objects.filter(portfolio=portfolio).exists()
     refusal = ValidationError(
         f"Unit {portfolio.unit.code} cannot be taken away: it already holds evidence or records."
     )
-    if kept or linked:
+    if EvidenceItem.objects.counting_in(portfolio).exists():
         raise refusal
     try:
         with transaction.atomic():

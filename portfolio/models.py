@@ -274,13 +274,14 @@ CRITERION_LINKS: dict[str, Callable[[], models.QuerySet]] = {
 }
 
 
-def _linked(**condition) -> Q:
+def _linked(*expressions, **condition) -> Q:
     """Items (``OuterRef("pk")`` unless ``condition`` names the evidence) with a link of any kind
-    matching ``condition``."""
+    matching ``expressions`` and ``condition``."""
     if "evidence_id" not in condition:
         condition.setdefault("evidence", OuterRef("pk"))
     return functools.reduce(
-        operator.or_, [Q(Exists(rows().filter(**condition))) for rows in CRITERION_LINKS.values()]
+        operator.or_,
+        [Q(Exists(rows().filter(*expressions, **condition))) for rows in CRITERION_LINKS.values()],
     )
 
 
@@ -561,24 +562,14 @@ class EvidenceQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         visible = Portfolio.objects.visible_to(user)
-        shared = functools.reduce(
-            operator.or_,
-            [
-                Q(
-                    Exists(
-                        rows().filter(
-                            Exists(
-                                visible.filter(
-                                    enrolment_id=OuterRef("evidence__portfolio__enrolment_id"),
-                                    unit_id=OuterRef("criterion__unit_id"),
-                                )
-                            ),
-                            evidence=OuterRef("pk"),
-                        )
-                    )
+        # Linked to a criterion of a unit of its enrolment that ``user`` may see.
+        shared = _linked(
+            Exists(
+                visible.filter(
+                    enrolment_id=OuterRef("evidence__portfolio__enrolment_id"),
+                    unit_id=OuterRef("criterion__unit_id"),
                 )
-                for rows in CRITERION_LINKS.values()
-            ],
+            )
         )
         return self.filter(Q(portfolio__in=visible) | shared).exclude(
             ~Q(portfolio__learner=user), status=EvidenceItem.Status.DRAFT

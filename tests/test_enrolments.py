@@ -72,10 +72,11 @@ def details(people):
     )
 
 
-def enrol(certificate, people, codes=VALID):
+def enrol(qualification, people, codes=VALID):
+    """``people``'s learner entered for ``qualification`` (None: single units) with ``codes``."""
     return enrolment_create(
         learner=people["learner"],
-        qualification=certificate,
+        qualification=qualification,
         units=units(*codes),
         start_date="2026-09-01",
         details=details(people),
@@ -184,14 +185,7 @@ def test_a_refused_choice_on_the_page_keeps_what_was_typed(certificate, people, 
 
 
 def test_single_units_are_any_units_of_the_catalogue(certificate, people):
-    enrolment = enrolment_create(
-        learner=people["learner"],
-        qualification=None,
-        units=units("O3"),
-        start_date="2026-09-01",
-        details=details(people),
-        by=people["admin"],
-    )
+    enrolment = enrol(None, people, ["O3"])
 
     assert enrolment.entered_for == "single units"
     assert [p.unit.code for p in enrolment.portfolios.all()] == ["O3"]
@@ -201,14 +195,7 @@ def test_a_unit_is_taken_once_even_across_enrolments(certificate, people):
     enrol(certificate, people)
 
     with pytest.raises(ValidationError, match="already has a portfolio for OCR unit O3"):
-        enrolment_create(
-            learner=people["learner"],
-            qualification=None,
-            units=units("O3"),
-            start_date="2026-09-01",
-            details=details(people),
-            by=people["admin"],
-        )
+        enrol(None, people, ["O3"])
 
 
 def test_the_choice_changes_while_no_unit_is_signed_off(certificate, people):
@@ -304,14 +291,7 @@ def _enrolled_on(count: int, tmp_path, people) -> Enrolment:
         path = tmp_path / f"{code}.yaml"
         path.write_text(yaml.safe_dump(stub_unit_spec(code, f"Stub {code}", 2, 3)))
         call_command("import_unit", str(path), stdout=StringIO())
-    return enrolment_create(
-        learner=people["learner"],
-        qualification=None,
-        units=units(*codes),
-        start_date="2026-09-01",
-        details=details(people),
-        by=people["admin"],
-    )
+    return enrol(None, people, codes)
 
 
 # What each page runs for a single-unit enrolment, whatever its number of units.
