@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -32,56 +33,168 @@ class _Form(ShowsLimits, forms.Form):
         self.helper.form_tag = False
 
 
-class ReviewForm(_Form):
-    decision = forms.ChoiceField(
-        choices=[("accept", "Accept"), ("refer_back", "Refer back to the learner")],
-        widget=forms.RadioSelect,
+DECISIONS = [("accept", "Accept"), ("refer_back", "Refer back to the learner")]
+
+
+@dataclass
+class CriterionRow:
+    """One criterion on the review screen: its tick, where it is shown, whether it is claimed."""
+
+    criterion: Criterion
+    label: str
+    tick: forms.BoundField
+    note: forms.BoundField
+    claimed: bool
+
+
+@dataclass
+class CriterionGroup:
+    """The criteria of one learning outcome of one unit on the review screen."""
+
+    heading: str
+    rows: list[CriterionRow]
+
+    @property
+    def ticked(self) -> int:
+        return sum(bool(row.tick.value()) for row in self.rows)
+
+
+class EvidenceReviewForm(_Form):
+    """The assessor's review of one item in one screen, saved in one post: accept or refer back
+    (while it awaits review), the criteria it shows in any unit of the learner's enrolment that
+    they assess, each with where it is shown (its own note, or the note for all), and the
+    feedback. A criterion confirmed before and unticked here is no longer confirmed. Referred
+    back, the criteria ticked are kept with the review and offered ticked again when the
+    evidence returns."""
+
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Where it is shown",
+        max_length=limits.NOTE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with every criterion ticked that has no note of its own. For example: "
+        "'second paragraph: lets the customer finish before replying'.",
     )
     feedback = forms.CharField(
         max_length=limits.COMMENT,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text="Required when referring back: say what the learner needs to do.",
     )
 
+    def __init__(self, *args, evidence: EvidenceItem, user, reviewing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence, self.reviewing = evidence, reviewing
+        if not reviewing:
+            del self.fields["decision"]
+        # The units of the enrolment this assessor assesses: one item can show several.
+        self.criteria = list(
+            Criterion.objects.filter(unit_id__in=evidence.units_assessed_by(user).values("unit_id"))
+            .select_related("unit", "outcome")
+            .order_by("unit__code", "position")
+        )
+        self.unit_ids = {c.unit_id for c in self.criteria}
+        self.several_units = len(self.unit_ids) > 1 or self.unit_ids - {evidence.portfolio.unit_id}
+        # Prefetched by the evidence page.
+        self.confirmed = {m.criterion_id: m for m in evidence.mappings.all()}
+        self.claimed = {c.pk for c in evidence.claimed_criteria.all()}
+        reviews = list(evidence.reviews.all())
+        proposed = {}
+        if reviews and reviews[-1].outcome == reviews[-1].Outcome.REFERRED_BACK:
+            proposed = dict(reviews[-1].proposed_mappings)
+        for criterion in self.criteria:
+            label = self.label(criterion)
+            self.fields[f"map_{criterion.pk}"] = forms.BooleanField(
+                required=False,
+                label=f"{label} {criterion.wording}",
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input map-tick"}),
+            )
+            self.fields[f"note_{criterion.pk}"] = forms.CharField(
+                required=False,
+                max_length=limits.NOTE,
+                label=f"Where {label} is shown",
+                widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            )
+            mapping = self.confirmed.get(criterion.pk)
+            note = mapping.note if mapping else proposed.get(criterion.pk)
+            if note is not None and not self.is_bound:
+                self.initial[f"map_{criterion.pk}"] = True
+                self.initial[f"note_{criterion.pk}"] = note
+
+    def label(self, criterion: Criterion) -> str:
+        return criterion.label_with_unit if self.several_units else criterion.label
+
+    def _groups(self, criteria: list[Criterion]) -> list[CriterionGroup]:
+        groups: dict = {}
+        for criterion in criteria:
+            outcome = criterion.outcome
+            heading = f"{outcome.number} {outcome.title}"
+            if self.several_units:
+                heading = f"Unit {criterion.unit.code}: {heading}"
+            groups.setdefault((criterion.unit_id, outcome.pk), CriterionGroup(heading, []))
+            groups[criterion.unit_id, outcome.pk].rows.append(
+                CriterionRow(
+                    criterion,
+                    self.label(criterion),
+                    self[f"map_{criterion.pk}"],
+                    self[f"note_{criterion.pk}"],
+                    criterion.pk in self.claimed,
+                )
+            )
+        return list(groups.values())
+
+    def _offered_first(self, criterion: Criterion) -> bool:
+        return (
+            criterion.pk in self.claimed
+            or criterion.pk in self.confirmed
+            or bool(self[f"map_{criterion.pk}"].value())
+        )
+
+    def first_groups(self) -> list[CriterionGroup]:
+        """The learner's claims, and whatever is confirmed or ticked already, by outcome."""
+        return self._groups([c for c in self.criteria if self._offered_first(c)])
+
+    def other_groups(self) -> list[tuple[str, int, list[CriterionGroup]]]:
+        """Every other criterion, one fold per unit: (the unit's name, how many, its groups)."""
+        rest = [c for c in self.criteria if not self._offered_first(c)]
+        units = dict.fromkeys(c.unit for c in rest)
+        return [
+            (unit.label, len(in_unit), self._groups(in_unit))
+            for unit in units
+            for in_unit in [[c for c in rest if c.unit_id == unit.pk]]
+        ]
+
     def clean(self):
         cleaned = super().clean()
-        refused = "feedback" in self.errors  # too long: that message is the one to show
+        decision = cleaned.get("decision")
         if (
-            cleaned.get("decision") == "refer_back"
-            and not refused
+            decision == "refer_back"
+            and "feedback" not in self.errors  # too long: that message is the one to show
             and not cleaned.get("feedback", "").strip()
         ):
             self.add_error("feedback", "Say what the learner needs to do: feedback is required.")
+        shared = cleaned.get("note", "").strip()
+        mappings, removed = {}, []
+        for criterion in self.criteria:
+            name = f"note_{criterion.pk}"
+            if not cleaned.get(f"map_{criterion.pk}"):
+                if criterion.pk in self.confirmed:
+                    removed.append(criterion)
+                continue
+            note = cleaned.get(name, "").strip() or shared
+            if note:
+                mappings[criterion] = note
+            elif name not in self.errors and "note" not in self.errors:
+                self.add_error(
+                    name,
+                    f"Say where {self.label(criterion)} is shown, here or once under "
+                    "'Where it is shown'.",
+                )
+        if not self.reviewing and not mappings and not removed:
+            raise forms.ValidationError("Tick the criteria this evidence shows.")
+        cleaned["mappings"], cleaned["removed"] = mappings, removed
         return cleaned
-
-
-class MappingForm(_Form):
-    criterion = forms.ModelChoiceField(queryset=Criterion.objects.none())
-    note = forms.CharField(
-        label="Where it is shown",
-        max_length=limits.NOTE,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For example: 'second paragraph: lets the customer finish before replying'.",
-    )
-
-    def __init__(self, *args, evidence: EvidenceItem, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["criterion"]
-        # Any unit of the enrolment this assessor assesses: one observation can show several.
-        units = evidence.units_assessed_by(user).values("unit_id")
-        criteria = Criterion.objects.filter(unit_id__in=units).select_related("unit")
-        field.queryset = criteria.order_by("unit__code", "position")
-        offered = list(field.queryset)
-        if len({c.unit_id for c in offered}) > 1:
-            field.label_from_instance = lambda c: f"{c.label_with_unit} {c.wording}"
-        else:
-            field.label_from_instance = lambda c: f"{c.label} {c.wording}"
-        self.unit_ids = {c.unit_id for c in offered}
-        offered = {c.pk for c in offered}
-        claimed = [c.pk for c in evidence.claimed_criteria.all() if c.pk in offered]
-        if claimed and not self.is_bound:
-            self.initial.setdefault("criterion", claimed[0])
 
 
 class AssessorRecordForm(ShowsLimits, forms.ModelForm):

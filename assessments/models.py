@@ -48,6 +48,10 @@ class Review(models.Model):
     feedback = models.TextField(blank=True, max_length=limits.COMMENT)
     assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Referring back, the criteria the assessor had ticked, as [[criterion id, note], ...]: they
+    # are offered ticked again when the evidence comes back, so nothing typed is lost. Not a
+    # judgement (only accepted evidence is mapped), so not part of what is signed.
+    proposed_mappings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

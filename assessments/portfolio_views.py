@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from assessments.forms import ClaimForm, EqaReviewForm, MappingForm, ReviewForm
+from assessments.forms import ClaimForm, EqaReviewForm, EvidenceReviewForm
 from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
 from assessments.signable import stored
 from assessments.signatures import signature_rows
@@ -119,12 +119,10 @@ def _portfolio_to_go_back_to(evidence: EvidenceItem, user) -> Portfolio:
     )
 
 
-def evidence_page(
-    request: HttpRequest, evidence: EvidenceItem, *, review_form=None, mapping_form=None
-) -> HttpResponse:
-    """The evidence page for whoever may see it, with the actions their role allows; a form
-    passed in (bound, with errors) is shown as it was filled in."""
-    evidence = (
+def with_judgements(pk: int) -> EvidenceItem:
+    """The item as the evidence page shows it, with its contexts, files, claims, mappings and
+    reviews, each in the order shown."""
+    return (
         EvidenceItem.objects.for_pages()
         .prefetch_related(
             Prefetch(
@@ -144,11 +142,18 @@ def evidence_page(
             ),
             Prefetch("reviews", Review.objects.select_related("assessor")),
         )
-        .get(pk=evidence.pk)
+        .get(pk=pk)
     )
+
+
+def evidence_page(
+    request: HttpRequest, evidence: EvidenceItem, *, review_form: EvidenceReviewForm | None = None
+) -> HttpResponse:
+    """The evidence page for whoever may see it, with the actions their role allows; a review
+    form passed in (bound, with errors) is shown as it was filled in."""
+    evidence = review_form.evidence if review_form else with_judgements(evidence.pk)
     user = request.user
     may_map = evidence.may_map(user)
-    invalid = review_form or mapping_form  # a form passed in was posted with errors
     may_review, may_edit = evidence.may_review(user), evidence.may_edit(user)
     # Its assessor or learner is told why it is no longer reviewed or changed: another unit it
     # counts in is signed off (asked again only then).
@@ -159,7 +164,8 @@ def evidence_page(
         and evidence.portfolio.may_assess(user)
     ) or (not may_edit and evidence.is_editable and evidence.portfolio.may_work_on(user)):
         signed_elsewhere = evidence.closed_unit_counting_it()
-    mapping_form = mapping_form or (MappingForm(evidence=evidence, user=user) if may_map else None)
+    if review_form is None and (may_review or may_map):
+        review_form = EvidenceReviewForm(evidence=evidence, user=user, reviewing=may_review)
     # Claimed, confirmed or shown in another unit too, each criterion and context is named with
     # its unit.
     units = (
@@ -191,13 +197,10 @@ def evidence_page(
             "may_review": may_review,
             "signed_elsewhere": signed_elsewhere,
             "may_map": may_map,
-            "review_form": review_form or ReviewForm(),
-            "mapping_form": mapping_form,
-            # The mappings this reader may remove: those of the units they map in.
-            "removable_units": mapping_form.unit_ids if mapping_form else set(),
+            "review_form": review_form,
             "several_units": several_units,
             "is_learner": evidence.portfolio.belongs_to(user),
             "file_checks": file_checks,
         },
-        status=400 if invalid else 200,
+        status=400 if review_form and review_form.is_bound else 200,
     )

@@ -79,9 +79,16 @@ def _unit_portfolio(evidence: EvidenceItem, criterion: Criterion, by: User) -> P
 
 
 def evidence_review(
-    *, evidence: EvidenceItem, by: User, accept: bool, feedback: str, site_url: str
+    *,
+    evidence: EvidenceItem,
+    by: User,
+    accept: bool,
+    feedback: str,
+    site_url: str,
+    proposed: dict[Criterion, str] | None = None,
 ) -> Review:
-    """Accept submitted evidence (it is then locked) or refer it back with feedback."""
+    """Accept submitted evidence (it is then locked) or refer it back with feedback; referred
+    back, the criteria the assessor had ticked (``proposed``) are kept with the review."""
     if not accept and not feedback.strip():
         raise ValidationError("Say what the learner needs to do: feedback is required.")
     outcome = Review.Outcome.ACCEPTED if accept else Review.Outcome.REFERRED_BACK
@@ -98,7 +105,11 @@ def evidence_review(
         )
         evidence.save(update_fields=["status", "updated_at"])
         review = Review.objects.create(
-            evidence=evidence, outcome=outcome, feedback=feedback.strip(), assessor=by
+            evidence=evidence,
+            outcome=outcome,
+            feedback=feedback.strip(),
+            assessor=by,
+            proposed_mappings=[] if accept else [[c.pk, n] for c, n in (proposed or {}).items()],
         )
         verb = "accepted" if accept else "referred back"
         record(
@@ -174,6 +185,56 @@ def mapping_remove(*, mapping: Mapping, by: User) -> None:
             data={"criterion": mapping.criterion.nos_code},
         )
         mapping.delete()
+
+
+def evidence_assess(
+    *,
+    evidence: EvidenceItem,
+    by: User,
+    accept: bool | None,
+    feedback: str,
+    mappings: dict[Criterion, str],
+    removed: list[Criterion],
+    site_url: str,
+) -> tuple[Review | None, int]:
+    """The review in one screen, all of it or none: accept or refer back (``accept`` None for
+    evidence already accepted), then confirm each criterion in ``mappings`` where its note says
+    and stop confirming those ``removed``, each in its own unit (``mapping_save``). Returns the
+    review and how many criteria changed."""
+    with transaction.atomic(), batched():
+        review = None
+        if accept is not None:
+            review = evidence_review(
+                evidence=evidence,
+                by=by,
+                accept=accept,
+                feedback=feedback,
+                site_url=site_url,
+                proposed=mappings,
+            )
+            if not accept:
+                return review, 0
+            evidence = review.evidence  # accepted now
+        existing = {m.criterion_id: m for m in Mapping.objects.filter(evidence=evidence)}
+        changed = 0
+        for criterion in removed:
+            if mapping := existing.get(criterion.pk):
+                mapping_remove(mapping=mapping, by=by)
+                changed += 1
+        for criterion, note in mappings.items():
+            mapping = existing.get(criterion.pk)
+            if mapping is not None and mapping.note == note:
+                continue
+            mapping_save(
+                evidence=evidence,
+                criterion=criterion,
+                note=note,
+                by=by,
+                # A discussion's times in its recording stay as they were.
+                recording_seconds=mapping.recording_seconds if mapping else None,
+            )
+            changed += 1
+    return review, changed
 
 
 def assessor_record_save(

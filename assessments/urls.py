@@ -31,11 +31,9 @@ urlpatterns = [
     path("decisions/<int:pk>/withdraw/", views.decision_withdraw, name="decision_withdraw"),
     path("evidence/<int:pk>/", portfolio_views.evidence_detail, name="evidence_detail"),
     path("evidence/<int:pk>/review/", views.evidence_review, name="evidence_review"),
-    path("evidence/<int:pk>/mappings/", views.mapping_add, name="mapping_add"),
     path(
         "evidence/<int:pk>/confirm-observation/",
         views.observation_confirm,
         name="observation_confirm",
     ),
-    path("mappings/<int:pk>/remove/", views.mapping_remove, name="mapping_remove"),
 ]

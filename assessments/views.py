@@ -16,13 +16,12 @@ from assessments.forms import (
     AssessorRecordForm,
     DecisionForm,
     DiscussionForm,
-    MappingForm,
-    ReviewForm,
+    EvidenceReviewForm,
     SignForm,
     WithdrawForm,
 )
 from assessments.models import CriterionDecision, Mapping, ObservationRecord
-from assessments.portfolio_views import evidence_page
+from assessments.portfolio_views import evidence_page, with_judgements
 from assessments.sufficiency import coverage_for
 from portfolio.access import (
     already_saved,
@@ -139,59 +138,47 @@ def _evidence_for(request: HttpRequest, pk: int, may) -> EvidenceItem:
 @login_required
 @require_POST
 def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = _evidence_for(request, pk, EvidenceItem.may_review)
-    form = ReviewForm(request.POST)
+    """The review in one screen, saved once: accept or refer back, the criteria it shows with
+    where, and the feedback. Refused, everything typed comes back."""
+    evidence = _evidence_for(
+        request, pk, lambda item, user: item.may_review(user) or item.may_map(user)
+    )
+    evidence = with_judgements(evidence.pk)
+    reviewing = evidence.may_review(request.user)
+    form = EvidenceReviewForm(
+        request.POST, evidence=evidence, user=request.user, reviewing=reviewing
+    )
     if not form.is_valid():
         return evidence_page(request, evidence, review_form=form)
+    accept = form.cleaned_data["decision"] == "accept" if reviewing else None
     try:
-        services.evidence_review(
+        _, changed = services.evidence_assess(
             evidence=evidence,
             by=request.user,
-            accept=form.cleaned_data["decision"] == "accept",
+            accept=accept,
             feedback=form.cleaned_data["feedback"],
+            mappings=form.cleaned_data["mappings"],
+            removed=form.cleaned_data["removed"],
             site_url=site_url(request),
         )
     except ValidationError as error:
-        error_messages(request, error)
-        return redirect(evidence)
-    verb = "accepted" if form.cleaned_data["decision"] == "accept" else "referred back"
-    messages.success(request, f"'{evidence.title}' is {verb}; the learner has been told.")
+        for message in error.messages:
+            form.add_error(None, message)
+        return evidence_page(request, evidence, review_form=form)
+    criteria = f"{changed} criteri{'on' if changed == 1 else 'a'}"
+    if accept is None:
+        done = f"On '{evidence.title}', {criteria} confirmed or changed." if changed else ""
+        messages.success(request, done or "Nothing changed.")
+    elif accept:
+        confirmed = f", with {criteria} confirmed" if changed else ""
+        messages.success(
+            request, f"'{evidence.title}' is accepted{confirmed}; the learner has been told."
+        )
+    else:
+        messages.success(
+            request, f"'{evidence.title}' is referred back; the learner has been told."
+        )
     return redirect(evidence)
-
-
-@login_required
-@require_POST
-def mapping_add(request: HttpRequest, pk: int) -> HttpResponse:
-    evidence = _evidence_for(request, pk, EvidenceItem.may_map)
-    form = MappingForm(request.POST, evidence=evidence, user=request.user)
-    if form.is_valid():
-        criterion = form.cleaned_data["criterion"]
-        try:
-            services.mapping_save(
-                evidence=evidence,
-                criterion=criterion,
-                note=form.cleaned_data["note"],
-                by=request.user,
-            )
-        except ValidationError as error:
-            error_messages(request, error)
-        else:
-            messages.success(request, f"{criterion.label} is confirmed on this evidence.")
-        return redirect(f"{evidence.get_absolute_url()}#mapping")
-    return evidence_page(request, evidence, mapping_form=form)
-
-
-@login_required
-@require_POST
-def mapping_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    mapping = get_object_or_404(Mapping.objects.select_related("evidence", "criterion"), pk=pk)
-    evidence = _evidence_for(request, mapping.evidence_id, EvidenceItem.may_map)
-    try:
-        services.mapping_remove(mapping=mapping, by=request.user)
-        messages.success(request, f"{mapping.criterion.label} is no longer confirmed here.")
-    except ValidationError as error:
-        error_messages(request, error)
-    return redirect(f"{evidence.get_absolute_url()}#mapping")
 
 
 def _record_new(request: HttpRequest, pk: int, form_class, template: str) -> HttpResponse:

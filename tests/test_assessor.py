@@ -35,7 +35,7 @@ class TestReviewing:
 
         assert submitted.account in page
         assert "1.1 (P1)" in page
-        assert page.index("Record the review") > page.index(submitted.account)  # read, then judge
+        assert page.index("Save the review") > page.index(submitted.account)  # read, then judge
         assert f"<title>{submitted.title} ·" in page
 
     def test_accepting_locks_the_evidence_and_tells_the_learner(
@@ -150,7 +150,14 @@ class TestReviewing:
         accepted = EvidenceFactory(portfolio=portfolio, status="accepted")
 
         assert assessor_client.post(f"/evidence/{draft.pk}/review/", {}).status_code == 404
-        assert assessor_client.post(f"/evidence/{accepted.pk}/review/", {}).status_code == 403
+        # Accepted, it is no longer judged, only mapped: a decision posted is not one.
+        response = assessor_client.post(
+            f"/evidence/{accepted.pk}/review/", {"decision": "refer_back"}
+        )
+        assert response.status_code == 400
+        assert "Tick the criteria this evidence shows." in response.text
+        accepted.refresh_from_db()
+        assert accepted.status == "accepted"
 
 
 class TestMapping:
@@ -159,8 +166,8 @@ class TestMapping:
         p8 = portfolio.unit.criteria.get(nos_code="P8")
 
         assessor_client.post(
-            f"/evidence/{evidence.pk}/mappings/",
-            {"criterion": p8.pk, "note": "Third paragraph: let her finish"},
+            f"/evidence/{evidence.pk}/review/",
+            {f"map_{p8.pk}": "on", f"note_{p8.pk}": "Third paragraph: let her finish"},
         )
 
         mapping = Mapping.objects.get()
@@ -172,27 +179,46 @@ class TestMapping:
         p8 = portfolio.unit.criteria.get(nos_code="P8")
 
         response = assessor_client.post(
-            f"/evidence/{evidence.pk}/mappings/", {"criterion": p8.pk, "note": ""}
+            f"/evidence/{evidence.pk}/review/", {f"map_{p8.pk}": "on", f"note_{p8.pk}": " "}
         )
 
         assert response.status_code == 400
+        assert (
+            "Say where 2.1 (P8) is shown, here or once under &#x27;Where it is shown&#x27;."
+            in response.text
+        )
         assert not Mapping.objects.exists()
 
-    def test_only_accepted_evidence_is_mapped(self, assessor_client, submitted, portfolio):
+    def test_evidence_referred_back_is_not_mapped(self, assessor_client, submitted, portfolio):
         p8 = portfolio.unit.criteria.get(nos_code="P8")
 
         response = assessor_client.post(
-            f"/evidence/{submitted.pk}/mappings/", {"criterion": p8.pk, "note": "x"}
+            f"/evidence/{submitted.pk}/review/",
+            {
+                "decision": "refer_back",
+                "feedback": "Add the date.",
+                f"map_{p8.pk}": "on",
+                f"note_{p8.pk}": "x",
+            },
         )
 
-        assert response.status_code == 403
+        assert response.status_code == 302
+        assert not Mapping.objects.exists()
 
     def test_a_mapping_cited_by_a_decision_cannot_be_removed(self, assessor_client, portfolio):
         sufficient(portfolio)
         mapping = Mapping.objects.filter(criterion__nos_code="P1").first()
 
-        assessor_client.post(f"/mappings/{mapping.pk}/remove/", follow=True)
+        # Every criterion confirmed on it stays ticked but P1's.
+        data = {
+            f"{field}_{m.criterion_id}": value
+            for m in mapping.evidence.mappings.exclude(pk=mapping.pk)
+            for field, value in (("map", "on"), ("note", m.note))
+        }
+        response = assessor_client.post(f"/evidence/{mapping.evidence_id}/review/", data)
 
+        assert response.status_code == 400
+        assert "withdraw the decision first" in response.text
         assert Mapping.objects.filter(pk=mapping.pk).exists()
 
 
@@ -386,7 +412,7 @@ class TestSigningOff:
         p1 = portfolio.unit.criteria.get(nos_code="P1")
         assert (
             assessor_client.post(
-                f"/evidence/{accepted.pk}/mappings/", {"criterion": p1.pk, "note": "x"}
+                f"/evidence/{accepted.pk}/review/", {f"map_{p1.pk}": "on", f"note_{p1.pk}": "x"}
             ).status_code
             == 403
         )

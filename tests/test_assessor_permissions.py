@@ -36,10 +36,14 @@ def world(portfolio):
             "a": accepted.pk,
             "m": mapping.pk,
             "c": p1.pk,
+            "c2": p2.pk,
             "d": decision.pk,
         },
     }
 
+
+# P1's note changed, P2 left as it is (a decision cites it).
+MAPPED = {"map_{c}": "on", "note_{c}": "z", "map_{c2}": "on", "note_{c2}": "y"}
 
 # (method, url, data, what the assigned assessor gets, what the learner gets)
 ASSESSOR_URLS = [
@@ -53,8 +57,7 @@ ASSESSOR_URLS = [
     ("get", "/portfolios/{p}/sign-off/", {}, 200, 403),
     ("get", "/evidence/{s}/", {}, 200, 200),
     ("post", "/evidence/{s}/review/", {"decision": "accept"}, 302, 403),
-    ("post", "/evidence/{a}/mappings/", {"criterion": "{c}", "note": "z"}, 302, 403),
-    ("post", "/mappings/{m}/remove/", {}, 302, 403),
+    ("post", "/evidence/{a}/review/", MAPPED, 302, 403),
     ("post", "/decisions/{d}/withdraw/", {"reason": "r"}, 302, 403),
 ]
 
@@ -70,7 +73,7 @@ def test_assessor_url_matrix(
     if user is not None:
         login(user)
     ids = world["ids"]
-    data = {key: value.format(**ids) for key, value in data.items()}
+    data = {key.format(**ids): value.format(**ids) for key, value in data.items()}
 
     response = getattr(client, method)(url.format(**ids), data)
 

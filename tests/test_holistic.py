@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from assessments import services as assessor_services
-from assessments.forms import MappingForm
+from assessments.forms import EvidenceReviewForm
 from assessments.models import CriterionDecision, Mapping, Review, Signature
+from assessments.portfolio_views import with_judgements
 from assessments.signable import DIGEST_VERSION, digest_of, manifest_for, stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
@@ -35,6 +36,10 @@ from tests.factories import (
 from units.importer import import_unit_file
 
 pytestmark = pytest.mark.django_db
+
+
+def review_form(item, user):
+    return EvidenceReviewForm(evidence=with_judgements(item.pk), user=user, reviewing=False)
 
 
 @pytest.fixture
@@ -225,8 +230,8 @@ class TestMapping:
             )
 
     def test_the_form_offers_only_the_units_the_user_assesses(self, a, b, item):
-        for_b = MappingForm(evidence=item, user=b.assessor).fields["criterion"].queryset
-        for_a = MappingForm(evidence=item, user=a.assessor).fields["criterion"].queryset
+        for_b = review_form(item, b.assessor).criteria
+        for_a = review_form(item, a.assessor).criteria
 
         assert {c.unit for c in for_b} == {b.unit}
         assert {c.unit for c in for_a} == {a.unit}
@@ -235,10 +240,10 @@ class TestMapping:
         b.assessor = a.assessor
         b.save()
 
-        field = MappingForm(evidence=item, user=a.assessor).fields["criterion"]
+        form = review_form(item, a.assessor)
 
-        assert {c.unit for c in field.queryset} == {a.unit, b.unit}
-        labels = [label for _, label in field.choices][1:]
+        assert {c.unit for c in form.criteria} == {a.unit, b.unit}
+        labels = [field.label for name, field in form.fields.items() if name.startswith("map_")]
         assert any(label.startswith("C4 1.1 (P1) ") for label in labels)
         assert any(label.startswith("C5 1.1 (P1) ") for label in labels)
 
@@ -247,18 +252,20 @@ class TestMapping:
         client = as_user(b.assessor)
 
         page = client.get(f"/evidence/{item.pk}/")
+        a_p2, b_p2 = criterion(a, "P2").pk, criterion(b, "P2").pk
         refused = client.post(
-            f"/evidence/{item.pk}/mappings/",
-            {"criterion": criterion(a, "P2").pk, "note": "Second paragraph"},
+            f"/evidence/{item.pk}/review/",
+            {f"map_{a_p2}": "on", f"note_{a_p2}": "Second paragraph"},
         )
         confirmed = client.post(
-            f"/evidence/{item.pk}/mappings/",
-            {"criterion": criterion(b, "P2").pk, "note": "Second paragraph"},
+            f"/evidence/{item.pk}/review/",
+            {f"map_{b_p2}": "on", f"note_{b_p2}": "Second paragraph"},
         )
 
         assert page.status_code == 200
-        assert 'name="criterion"' in page.text
-        assert refused.status_code == 400
+        assert f'name="map_{b_p2}"' in page.text
+        assert f'name="map_{a_p2}"' not in page.text
+        assert refused.status_code == 400  # A's criteria are not B's assessor's to map
         assert confirmed.status_code == 302
         assert list(Mapping.objects.values_list("criterion__unit", flat=True)) == [b.unit.pk]
 
@@ -355,9 +362,14 @@ class TestPages:
         assert '<span class="criterion-code">C5 1.2 (P2)</span>' in page
         assert "<div>Unit C4: b " in page
         assert "<div>Unit C5: c " in page
-        # B's assessor may remove B's mapping only.
-        assert page.count("/remove/") == 1
-        assert f"/mappings/{item.mappings.get(criterion__unit=b.unit).pk}/remove/" in page
+        # B's assessor may change B's mapping only: it is ticked on the review form, A's is not
+        # offered.
+        b_p2 = criterion(b, "P2").pk
+        assert (
+            f'name="map_{b_p2}" class="form-check-input map-tick" id="id_map_{b_p2}" checked'
+            in page
+        )
+        assert f'name="map_{criterion(a, "P1").pk}"' not in page
 
     def test_an_unshared_items_page_names_no_unit(self, a):
         item = EvidenceFactory(portfolio=a, status="accepted", contexts="b", claims=["P1"])

@@ -52,9 +52,10 @@ PINNED = {
     "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD,
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
-    # as the learner's, and whether another unit the item counts in is signed off (it may no
-    # longer be reviewed then)
-    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1,
+    # as the learner's, whether another unit the item counts in is signed off (it may no longer
+    # be reviewed then), and the criteria of the units of the enrolment the assessor assesses,
+    # offered on the review form
+    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1 + 1,
     # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
     # rows, then the coverage
     "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,

@@ -8,7 +8,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from assessments.forms import DiscussionForm, ReviewForm, SampleForm
+from assessments.forms import DiscussionForm, EvidenceReviewForm, SampleForm
+from assessments.portfolio_views import with_judgements
 from portfolio import limits
 from portfolio.forms import EvidenceForm
 from portfolio.models import EvidenceItem
@@ -78,7 +79,13 @@ def test_a_line_break_counts_as_one_character_as_the_browser_counts_it(portfolio
 
 
 def test_the_assessors_forms_have_their_limits_too():
-    review = ReviewForm({"decision": "refer_back", "feedback": "x" * (limits.COMMENT + 1)})
+    item = EvidenceFactory(status="submitted")
+    review = EvidenceReviewForm(
+        {"decision": "refer_back", "feedback": "x" * (limits.COMMENT + 1)},
+        evidence=with_judgements(item.pk),
+        user=item.portfolio.assessor,
+        reviewing=True,
+    )
 
     assert not review.is_valid()
     assert review.errors["feedback"] == [
