@@ -2,13 +2,34 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.factories import PASSWORD, EqaGrantFactory, PortfolioFactory, UserFactory, c4_unit
+from tests.factories import (
+    C4_SPEC,
+    PASSWORD,
+    EqaGrantFactory,
+    PortfolioFactory,
+    UserFactory,
+    c4_unit,
+)
+from units.importer import import_unit_file
 
 
 @pytest.fixture
 def c4(db):
     return c4_unit()
+
+
+@pytest.fixture
+def c5(c4, tmp_path):
+    """A second unit, C5, loaded from a copy of C4's file: unlike C4 it allows simulation."""
+    spec = yaml.safe_load(C4_SPEC.read_text())
+    spec["unit"]["code"] = "C5"
+    spec["unit"]["title"] = "Deliver customer service in a simulated setting"
+    spec["sufficiency"]["simulation_allowed_for_performance"] = True
+    path = tmp_path / "ocr-c5.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return import_unit_file(path).unit
 
 
 @pytest.fixture

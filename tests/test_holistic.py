@@ -5,7 +5,6 @@ import datetime
 import hashlib
 
 import pytest
-import yaml
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
@@ -26,32 +25,18 @@ from records.retention import REMOVED, purge
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import (
-    C4_SPEC,
     EvidenceFactory,
     PortfolioFactory,
     WitnessFactory,
     edit_form_data,
     evidence_form_data,
 )
-from units.importer import import_unit_file
 
 pytestmark = pytest.mark.django_db
 
 
 def review_form(item, user):
     return EvidenceReviewForm(evidence=with_judgements(item.pk), user=user, reviewing=False)
-
-
-@pytest.fixture
-def c5(c4, tmp_path):
-    """A second unit, C5, loaded from a copy of C4's file: unlike C4 it allows simulation."""
-    spec = yaml.safe_load(C4_SPEC.read_text())
-    spec["unit"]["code"] = "C5"
-    spec["unit"]["title"] = "Deliver customer service in a simulated setting"
-    spec["sufficiency"]["simulation_allowed_for_performance"] = True
-    path = tmp_path / "ocr-c5.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return import_unit_file(path).unit
 
 
 @pytest.fixture
