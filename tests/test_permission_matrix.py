@@ -274,15 +274,17 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         Entry(pk_of("submitted"), VIEWERS),
         Entry(pk_of("draft"), DRAFT),
     ),
-    "evidence_review": Entry(
-        pk_of("submitted"), POST_ONLY, post=ASSESSOR_POSTS,
-        data=lambda scene: {"decision": "accept"},
+    # Reviewing what is submitted; confirming criteria on what is accepted.
+    "evidence_review": (
+        Entry(
+            pk_of("submitted"), POST_ONLY, post=ASSESSOR_POSTS,
+            data=lambda scene: {"decision": "accept"},
+        ),
+        Entry(
+            pk_of("accepted"), POST_ONLY, post=ASSESSOR_POSTS,
+            data=lambda scene: {f"map_{scene.p3.pk}": "on", f"note_{scene.p3.pk}": "Refused"},
+        ),
     ),
-    "mapping_add": Entry(
-        pk_of("accepted"), POST_ONLY, post=ASSESSOR_POSTS,
-        data=lambda scene: {"criterion": scene.p3.pk, "note": "Refused"},
-    ),
-    "mapping_remove": Entry(pk_of("mapping"), POST_ONLY, post=ASSESSOR_POSTS),
     "observation_confirm": Entry(pk_of("observation"), POST_ONLY, post=LEARNER_POSTS),
     "evidence_edit": Entry(pk_of("referred"), LEARNER_EDITS),
     "evidence_delete": Entry(pk_of("draft"), DRAFT),
