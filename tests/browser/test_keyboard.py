@@ -6,6 +6,8 @@ import pytest
 from assessments.models import Mapping
 from portfolio.models import EvidenceItem
 from tests import samples
+from tests.browser.conftest import has_horizontal_scroll
+from tests.browser.test_accessibility import violations
 from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory, c4_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -100,26 +102,52 @@ def test_a_learner_adds_and_submits_evidence_without_a_mouse(page, live_server, 
     assert evidence.files.count() == 1
 
 
-def test_an_assessor_reviews_and_maps_without_a_mouse(page, live_server):
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_an_assessor_reviews_and_maps_in_one_post_without_a_mouse(browser, live_server, viewport):
     c4_unit()
     evidence = EvidenceFactory(
-        portfolio=PortfolioFactory(), status="submitted", contexts="b", claims=["P8"]
+        portfolio=PortfolioFactory(), status="submitted", contexts="b", claims=["P8", "P17"]
     )
+    page = browser.new_context(viewport=viewport).new_page()
+    page.set_default_timeout(10_000)
     sign_in_by_keyboard(page, live_server.url, evidence.portfolio.assessor)
+    posts = []
+    page.on("request", lambda request: request.method != "GET" and posts.append(request.url))
     page.goto(f"{live_server.url}/evidence/{evidence.pk}/")
+    assert violations(page) == []
+    assert not has_horizontal_scroll(page)
 
     tab_to(page, page.get_by_label("Accept"))
     page.keyboard.press("Space")
-    tab_to(page, page.get_by_role("button", name="Record the review"))
-    page.keyboard.press("Enter")
-    page.get_by_text("is accepted").wait_for()
-
-    tab_to(page, page.get_by_label("Criterion"))  # the learner's claim, P8, is chosen already
-    tab_to(page, page.get_by_label("Where it is shown"))
+    tab_to(page, page.get_by_label("2.1 (P8) Listen patiently"))
+    page.keyboard.press("Space")
+    # Where it is shown is asked once the criterion is ticked, right after it.
+    page.keyboard.press("Tab")
     page.keyboard.type("Second paragraph: lets him finish")
-    tab_to(page, page.get_by_role("button", name="Confirm this criterion"))
+    tab_to(page, page.locator("summary", has_text="Other criteria of OCR unit C4"))
     page.keyboard.press("Enter")
-    page.get_by_text("2.1 (P8) is confirmed on this evidence.").wait_for()
+    tab_to(page, page.get_by_role("checkbox", name="1.2 (P2) "))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Where it is shown", exact=True))
+    page.keyboard.type("Throughout the account")
+    tab_to(page, page.get_by_label("Feedback"))
+    page.keyboard.type("Clear and calm.")
+    tab_to(page, page.get_by_role("button", name="Save the review"))
+    page.keyboard.press("Enter")
+    page.get_by_text("is accepted, with 2 criteria confirmed").wait_for()
 
-    mapping = Mapping.objects.get()
-    assert (mapping.criterion.nos_code, mapping.note) == ("P8", "Second paragraph: lets him finish")
+    assert len(posts) == 1
+    assert dict(Mapping.objects.values_list("criterion__nos_code", "note")) == {
+        "P8": "Second paragraph: lets him finish",
+        "P2": "Throughout the account",
+    }
+    evidence.refresh_from_db()
+    assert evidence.status == "accepted"
+    # Accepted, the same form confirms more or changes a note, and passes axe too.
+    assert violations(page) == []
+    assert page.get_by_role("button", name="Save the criteria").is_visible()
+    page.context.close()
