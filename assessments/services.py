@@ -2,6 +2,8 @@
 
 Every one of them writes the audit trail, in the same transaction as the change it records."""
 
+from collections import defaultdict
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -309,34 +311,7 @@ def decision_mark_met(
     *, portfolio: Portfolio, criterion: Criterion, cited: list[EvidenceItem], by: User
 ) -> CriterionDecision:
     """Mark a criterion met, citing accepted evidence on which it is confirmed."""
-    if not cited:
-        raise ValidationError("Cite at least one piece of accepted evidence that shows it.")
-    with transaction.atomic(), batched():
-        _open_for_assessing(portfolio.pk, by)
-        confirmed = set(
-            Mapping.objects.filter(
-                criterion=criterion,
-                evidence__in=EvidenceItem.objects.counting_in(portfolio),
-                evidence__status=EvidenceItem.Status.ACCEPTED,
-            ).values_list("evidence_id", flat=True)
-        )
-        if any(item.pk not in confirmed for item in cited):
-            raise ValidationError(f"Cite only evidence on which {criterion.label} is confirmed.")
-        if CriterionDecision.objects.active().filter(portfolio=portfolio, criterion=criterion):
-            raise ValidationError(f"{criterion.label} is already marked met.")
-        decision = CriterionDecision.objects.create(
-            portfolio=portfolio, criterion=criterion, decided_by=by
-        )
-        decision.cited.set(cited)
-        record(
-            "decision.met",
-            actor=by,
-            obj=decision,
-            portfolio=portfolio,
-            summary=f"{by} marked {criterion.label} met",
-            data={"criterion": criterion.nos_code, "cited": [item.pk for item in cited]},
-        )
-    return decision
+    return decisions_mark_met(portfolio=portfolio, chosen=[(criterion, cited)], by=by)[0]
 
 
 def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> None:
@@ -359,6 +334,68 @@ def decision_withdraw(*, decision: CriterionDecision, reason: str, by: User) -> 
             summary=f"{by} withdrew the decision that {decision.criterion.label} is met",
             data={"criterion": decision.criterion.nos_code, "reason": decision.withdrawal_reason},
         )
+
+
+def decisions_mark_met(
+    *,
+    portfolio: Portfolio,
+    chosen: list[tuple[Criterion, list[EvidenceItem]]],
+    by: User,
+) -> list[CriterionDecision]:
+    """Mark each chosen criterion of the portfolio's unit met, citing accepted evidence counting
+    in the portfolio on which it is confirmed; one decision and one audit entry each. All in one
+    transaction: if any is refused, none is marked, and the error gives every reason."""
+    if not chosen:
+        raise ValidationError("Choose at least one criterion to mark met.")
+    with transaction.atomic(), batched():
+        _open_for_assessing(portfolio.pk, by)
+        criteria = [criterion for criterion, _ in chosen]
+        confirmed = defaultdict(set)  # criterion id -> evidence it may cite
+        for criterion_id, evidence_id in Mapping.objects.filter(
+            criterion__in=criteria,
+            evidence__in=EvidenceItem.objects.counting_in(portfolio),
+            evidence__status=EvidenceItem.Status.ACCEPTED,
+        ).values_list("criterion_id", "evidence_id"):
+            confirmed[criterion_id].add(evidence_id)
+        already = set(
+            CriterionDecision.objects.active()
+            .filter(portfolio=portfolio, criterion__in=criteria)
+            .values_list("criterion_id", flat=True)
+        )
+        problems, seen = [], set()
+        for criterion, cited in chosen:
+            if criterion.unit_id != portfolio.unit_id:
+                problems.append(
+                    f"{criterion.label_with_unit} is not a criterion of {portfolio.unit.label}: "
+                    "it is decided in its own unit."
+                )
+            elif criterion.pk in already or criterion.pk in seen:
+                problems.append(f"{criterion.label} is already marked met.")
+            elif not cited:
+                problems.append(
+                    f"Cite at least one piece of accepted evidence that shows {criterion.label}."
+                )
+            elif any(item.pk not in confirmed[criterion.pk] for item in cited):
+                problems.append(f"Cite only evidence on which {criterion.label} is confirmed.")
+            seen.add(criterion.pk)
+        if problems:
+            raise ValidationError(problems)
+        decisions = []
+        for criterion, cited in chosen:
+            decision = CriterionDecision.objects.create(
+                portfolio=portfolio, criterion=criterion, decided_by=by
+            )
+            decision.cited.set(cited)
+            record(
+                "decision.met",
+                actor=by,
+                obj=decision,
+                portfolio=portfolio,
+                summary=f"{by} marked {criterion.label} met",
+                data={"criterion": criterion.nos_code, "cited": [item.pk for item in cited]},
+            )
+            decisions.append(decision)
+    return decisions
 
 
 def portfolio_sign(

@@ -119,10 +119,16 @@ class Coverage:
         """The same, addressed to the learner, in the unit's own words."""
         return self._unmet(to_learner=True)
 
-    def _unmet(self, *, to_learner: bool) -> list[str]:
+    @property
+    def unmet_besides_decisions(self) -> list[str]:
+        """``unmet`` without the criteria not yet marked met: what marking criteria met does
+        not settle (evidence from real work, contexts, thresholds)."""
+        return self._unmet(to_learner=False, undecided=False)
+
+    def _unmet(self, *, to_learner: bool, undecided: bool = True) -> list[str]:
         lines = []
         not_met = [c for c in self.criteria if c.pk not in self.met]
-        if not_met:
+        if not_met and undecided:
             whose = "your" if to_learner else "the"
             lines.append(f"Not yet marked met by {whose} assessor: {_join(not_met)}.")
         simulated = [

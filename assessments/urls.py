@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments import portfolio_views, quality_views, views
+from assessments import decision_views, portfolio_views, quality_views, views
 
 urlpatterns = [
     path("learner/", portfolio_views.learner_home, name="learner_home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("portfolios/<int:pk>/observations/new/", views.observation_new, name="observation_new"),
     path("portfolios/<int:pk>/discussions/new/", views.discussion_new, name="discussion_new"),
+    path("portfolios/<int:pk>/decisions/", decision_views.decisions, name="decisions"),
     path("portfolios/<int:pk>/sign-off/", views.sign_off, name="sign_off"),
     path("portfolios/<int:pk>/declaration/", views.declaration, name="declaration"),
     path("portfolios/<int:pk>/samples/new/", quality_views.sample_new, name="sample_new"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import services
+from assessments.decision_views import SIGNED_OFF, awaiting_witnesses
 from assessments.forms import (
     AssessorRecordForm,
     DecisionForm,
@@ -34,7 +35,7 @@ from portfolio.access import (
 )
 from portfolio.files import STORE_FAILED, StoreFailed
 from portfolio.forms import submitted_key
-from portfolio.models import EvidenceItem, Portfolio, Role, WitnessTestimony
+from portfolio.models import EvidenceItem, Portfolio, Role
 from portfolio.roles import set_active_role
 from portfolio.services import AlreadySaved, saved_from
 from units.models import Criterion
@@ -405,20 +406,8 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         sign=lambda: services.unit_sign_off(
             portfolio=portfolio, by=request.user, site_url=site_url(request)
         ),
-        done_message="The unit is signed off. The portfolio is assessed and its records locked.",
-        context={
-            "coverage": coverage,
-            # Their links close at the sign-off, so the assessor is told before signing.
-            "awaiting_witnesses": list(
-                WitnessTestimony.objects.filter(
-                    evidence__in=EvidenceItem.objects.counting_in(portfolio),
-                    status=WitnessTestimony.Status.SENT,
-                    expires_at__gt=timezone.now(),
-                )
-                .select_related("evidence")
-                .order_by("evidence__occurred_on", "pk")
-            ),
-        },
+        done_message=SIGNED_OFF,
+        context={"coverage": coverage, "awaiting_witnesses": list(awaiting_witnesses(portfolio))},
     )
 
 
