@@ -242,6 +242,15 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         post=ASSESSOR_POSTS,
         data=lambda scene: {"cited": [scene.accepted.pk]},
     ),
+    # The decisions page: marking met in bulk, withdrawing, signing off, for the assessor only
+    "decisions": Entry(
+        portfolio, ASSESSOR_ACTS,
+        data=lambda scene: {
+            "action": "mark",
+            f"met_{scene.p1.pk}": "on",
+            f"cited_{scene.p1.pk}": [scene.accepted.pk],
+        },
+    ),
     "observation_new": Entry(portfolio, ASSESSOR_ACTS),
     "discussion_new": Entry(portfolio, ASSESSOR_ACTS),
     "sign_off": Entry(portfolio, ASSESSOR_ACTS, data=lambda scene: {"password": PASSWORD}),
