@@ -34,7 +34,6 @@ class BulkDecisionForm(_Form):
     all = forms.BooleanField(
         required=False,
         label="Mark every criterion listed met",
-        help_text="Each with the evidence ticked under it.",
         widget=forms.CheckboxInput(attrs={"data-mark-all": ""}),
     )
 
