@@ -37,6 +37,8 @@ class BulkDecisionForm(_Form):
         widget=forms.CheckboxInput(attrs={"data-mark-all": ""}),
     )
 
+    nothing_ticked = False  # of the criteria listed
+
     def __init__(self, *args, candidates: list[Candidate], portfolio_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = candidates
@@ -91,6 +93,7 @@ class BulkDecisionForm(_Form):
                 continue
             chosen.append((criterion, [self.evidence[criterion.pk][pk] for pk in cited]))
         if not self.errors and not chosen:
+            self.nothing_ticked = True
             raise forms.ValidationError("Tick “Mark met” on at least one criterion.")
         cleaned["chosen"] = chosen
         return cleaned

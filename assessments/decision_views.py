@@ -111,7 +111,7 @@ def decisions(request: HttpRequest, pk: int) -> HttpResponse:
     sign_form = SignForm(data if action == "sign" else None, request=request)
     failed = None
     if action == "mark":
-        failed = _mark(request, portfolio, mark_form)
+        failed = _mark(request, portfolio, mark_form, listed.met)
     elif action == "withdraw":
         bound = next((form for form in withdraw_forms if form.is_bound), None)
         if bound is None:
@@ -144,9 +144,15 @@ def decisions(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _mark(request, portfolio, form) -> BulkDecisionForm | None:
+def _mark(request, portfolio, form, met) -> BulkDecisionForm | None:
     """Mark the ticked criteria met; the form back if anything is refused (nothing is marked)."""
     if not form.is_valid():
+        # The same form sent twice: the first marked them, so the second ticks none listed.
+        repeated = [d.criterion.label for d in met if f"met_{d.criterion_id}" in request.POST]
+        if form.nothing_ticked and repeated:
+            verb = "is" if len(repeated) == 1 else "are"
+            messages.info(request, f"{get_text_list(repeated, 'and')} {verb} already marked met.")
+            return None
         return form
     try:
         done = services.decisions_mark_met(

@@ -258,6 +258,17 @@ class TestMarking:
         met = CriterionDecision.objects.active().values_list("criterion__nos_code", flat=True)
         assert sorted(met) == ["P1", "P2", "P3", "P5"]
 
+    def test_the_same_form_sent_twice_marks_them_once(self, assessor, portfolio, items):
+        data = ticks(portfolio, {"P1": [items["first"]], "P2": [items["first"]]})
+
+        assessor.post(url(portfolio), data)
+        again = assessor.post(url(portfolio), data, follow=True)
+
+        assert again.redirect_chain == [(url(portfolio), 302)]
+        assert "1.1 (P1) and 1.2 (P2) are already marked met." in again.text
+        assert CriterionDecision.objects.active().count() == 3  # with P3's, from before
+        assert AuditEntry.objects.filter(action="decision.met").count() == 2
+
     def test_nothing_ticked_is_refused_with_a_message(self, assessor, portfolio, items):
         response = assessor.post(url(portfolio), {"action": "mark"})
 
