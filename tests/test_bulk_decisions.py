@@ -19,7 +19,6 @@ from audit.models import AuditEntry
 from portfolio.models import Portfolio, WitnessTestimony
 from tests.assessing import sufficient
 from tests.factories import (
-    C4_SPEC,
     PASSWORD,
     EvidenceFactory,
     PortfolioFactory,
@@ -487,17 +486,6 @@ class TestSigningOff:
         assert not Signature.objects.exists()
         ready.refresh_from_db()
         assert ready.status == Portfolio.Status.IN_PROGRESS
-
-
-@pytest.fixture
-def c5(c4, tmp_path):
-    """A second unit, C5, loaded from a copy of C4's file."""
-    spec = yaml.safe_load(C4_SPEC.read_text())
-    spec["unit"]["code"] = "C5"
-    spec["unit"]["title"] = "Deliver customer service in a simulated setting"
-    path = tmp_path / "ocr-c5.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return import_unit_file(path).unit
 
 
 class TestSharedEvidence:
