@@ -107,6 +107,7 @@ PAGES = {
         "/evidence/{submitted}/",
         "/portfolios/{l2}/",
         "/portfolios/{l2}/sign-off/",
+        "/portfolios/{l2}/decisions/",
         "/portfolios/{l2}/observations/new/",
         "/portfolios/{l2}/discussions/new/",
         "/portfolios/{l1}/criteria/{k1}/",
