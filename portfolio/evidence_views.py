@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -26,6 +28,7 @@ from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
     SubmitEvidenceForm,
+    SubmitManyForm,
     WitnessConfirmForm,
     WitnessDeclineForm,
     WitnessTestimonyForm,
@@ -49,7 +52,7 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
         may=Portfolio.may_work_on,
         pk=pk,
     )
-    form = EvidenceForm(*posted(request), portfolio=portfolio)
+    form = EvidenceForm(*posted(request), portfolio=portfolio, submitting=_submitting(request))
     form.instance.portfolio = portfolio
     # The same form posted again goes to what it made, before its files are even checked.
     if request.method == "POST" and (
@@ -72,12 +75,47 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
             return render(
                 request, "portfolio/evidence_form.html", {"form": form, "portfolio": portfolio}
             )
-        messages.success(
-            request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
-        )
         removal_messages(request, form.cleaned_data["files"])
+        if form.submitting:
+            _submit_saved(request, evidence)
+        else:
+            messages.success(
+                request, f"'{evidence.title}' is saved as a draft. Submit it when it is ready."
+            )
         return redirect(evidence)
-    return render(request, "portfolio/evidence_form.html", {"form": form, "portfolio": portfolio})
+    return render(
+        request,
+        "portfolio/evidence_form.html",
+        {"form": form, "portfolio": portfolio},
+        status=_refused_status(form),
+    )
+
+
+def _submitting(request: HttpRequest) -> bool:
+    """Whether the form was sent with its "submit" button rather than "Save draft"."""
+    return request.method == "POST" and "submit" in request.POST
+
+
+def _refused_status(form: EvidenceForm) -> int:
+    # A form sent to be submitted and refused comes back as a bad request.
+    return 400 if form.is_bound and form.submitting else 200
+
+
+def _submit_saved(request: HttpRequest, evidence: EvidenceItem) -> None:
+    """Submit evidence just saved from its form with the declaration ticked, or say why it stays
+    a draft for now and where it can be submitted from once it can."""
+    try:
+        services.evidence_submit(evidence=evidence, by=request.user, site_url=site_url(request))
+    except ValidationError as error:
+        messages.warning(
+            request,
+            f"'{evidence.title}' is saved as a draft but not submitted: "
+            + " ".join(error.messages)
+            + " Submit it from this page, or with your other drafts from 'Submit drafts', once "
+            "it can be.",
+        )
+        return
+    messages.success(request, f"'{evidence.title}' is saved and submitted to your assessor.")
 
 
 @login_required
@@ -87,7 +125,12 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if evidence.is_knowledge_answer:
         return redirect("knowledge_answer", evidence.portfolio_id, evidence.answers_question_id)
-    form = EvidenceForm(*posted(request), instance=evidence, portfolio=evidence.portfolio)
+    form = EvidenceForm(
+        *posted(request),
+        instance=evidence,
+        portfolio=evidence.portfolio,
+        submitting=_submitting(request),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.evidence_save(
@@ -103,8 +146,11 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except StoreFailed:
             form.add_error(None, STORE_FAILED)
         else:
-            messages.success(request, f"'{evidence.title}' is saved.")
             removal_messages(request, form.cleaned_data["files"])
+            if form.submitting:
+                _submit_saved(request, evidence)
+            else:
+                messages.success(request, f"'{evidence.title}' is saved.")
             return redirect(evidence)
     return render(
         request,
@@ -115,6 +161,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": evidence,
             "files": evidence.files.all(),
         },
+        status=_refused_status(form),
     )
 
 
@@ -151,6 +198,80 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"'{evidence.title}' is submitted to your assessor.")
         return redirect(evidence)
     return render(request, "portfolio/evidence_submit.html", {"evidence": evidence, "form": form})
+
+
+@login_required
+def evidence_submit_many(request: HttpRequest, pk: int) -> HttpResponse:
+    """The learner's drafts and referred-back items counting in a portfolio, submitted together
+    with one declaration, recorded on each."""
+    portfolio = get_for_user(
+        request.user,
+        Portfolio.objects.select_related("unit", "learner"),
+        may=Portfolio.may_work_on,
+        pk=pk,
+    )
+    waiting = list(
+        EvidenceItem.objects.counting_in(portfolio)
+        .filter(portfolio__learner=portfolio.learner_id, status__in=EvidenceItem.EDITABLE)
+        .select_related("portfolio__unit")
+        .prefetch_related(Prefetch("files", EvidenceFile.objects.order_by("pk")))
+        .order_by("-occurred_on", "-pk")
+    )
+    form = SubmitManyForm(
+        posted(request)[0], waiting=waiting, problems=_submit_problems(portfolio, waiting)
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["evidence"]
+        try:
+            services.evidence_submit_many(
+                evidence=chosen, by=request.user, site_url=site_url(request)
+            )
+        except ValidationError as error:
+            for message in [*error.messages, "Nothing was submitted."]:
+                form.add_error(None, message)
+        else:
+            titles = get_text_list([f"'{item.title}'" for item in chosen], "and")
+            messages.success(
+                request,
+                f"{len(chosen)} item{pluralize(len(chosen))} submitted to your assessor: {titles}.",
+            )
+            return redirect(portfolio)
+    return render(
+        request,
+        "portfolio/evidence_submit_many.html",
+        {"portfolio": portfolio, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _submit_problems(portfolio: Portfolio, waiting: list[EvidenceItem]) -> dict[int, str]:
+    """Why each waiting item that cannot be submitted yet cannot, in a few words, by its id:
+    the checks ``SubmitEvidenceForm`` makes, from the files already fetched."""
+    problems = {}
+    for item in waiting:
+        files = list(item.files.all())
+        checking = [f.original_name for f in files if f.status == EvidenceFile.Status.CHECKING]
+        if checking:
+            problems[item.pk] = (
+                f"{get_text_list(checking, 'and')} {'is' if len(checking) == 1 else 'are'} still "
+                "being checked. Submit it once the check is done."
+            )
+        elif not item.account.strip() and not any(f.is_ready for f in files):
+            problems[item.pk] = "there is nothing to assess yet: add a file or write what happened."
+    # Another unit of the enrolment signed off may hold some of them: only then is each asked.
+    if (
+        Portfolio.objects.filter(enrolment_id=portfolio.enrolment_id)
+        .exclude(status=Portfolio.Status.IN_PROGRESS)
+        .exists()
+    ):
+        for item in waiting:
+            closed = item.closed_unit_counting_it(drafts_too=True)
+            if closed is not None and item.pk not in problems:
+                problems[item.pk] = (
+                    f"it also counts in {closed.unit.label}, which is signed off, so it can no "
+                    "longer change."
+                )
+    return problems
 
 
 @login_required
@@ -222,12 +343,27 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(evidence)
     form = WitnessTestimonyForm(posted(request)[0], instance=testimony)
     if request.method == "POST" and form.is_valid():
+        sending = "send" in request.POST
         try:
-            services.witness_save(form=form, evidence=evidence, by=request.user)
+            if sending:
+                testimony = services.witness_save_and_invite(
+                    form=form, evidence=evidence, by=request.user, site_url=site_url(request)
+                )
+            else:
+                services.witness_save(form=form, evidence=evidence, by=request.user)
         except ValidationError as error:
             error_messages(request, error)
             return redirect(evidence)
-        messages.success(request, "The witness details are saved. Send the statement when ready.")
+        if sending:
+            messages.success(
+                request,
+                f"The witness details are saved and the statement is e-mailed to "
+                f"{testimony.witness_name} at {testimony.witness_email}.",
+            )
+        else:
+            messages.success(
+                request, "The witness details are saved. Send the statement when ready."
+            )
         return redirect(evidence)
     return render(
         request,
@@ -390,29 +526,59 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
     if existing is not None and not existing.may_edit(request.user):
         messages.info(request, "This answer is with your assessor and cannot change now.")
         return redirect(existing)
+    submitting = _submitting(request)
     form = KnowledgeAnswerForm(
-        posted(request)[0], initial={"answer": existing.account if existing else ""}
+        posted(request)[0],
+        initial={"answer": existing.account if existing else ""},
+        submitting=submitting,
     )
     if request.method == "POST" and form.is_valid():
+        answer = {
+            "portfolio": portfolio,
+            "criterion": criterion,
+            "answer": form.cleaned_data["answer"],
+            "by": request.user,
+        }
         try:
-            evidence = services.knowledge_answer_save(
-                portfolio=portfolio,
-                criterion=criterion,
-                answer=form.cleaned_data["answer"],
-                by=request.user,
-            )
+            if submitting:
+                services.knowledge_answer_submit(**answer, site_url=site_url(request))
+            else:
+                services.knowledge_answer_save(**answer)
         except ValidationError as error:
             error_messages(request, error)
             return redirect("knowledge_list", portfolio.pk)
-        if "submit" in request.POST:
-            return redirect("evidence_submit", evidence.pk)
-        messages.success(request, f"Your answer for {criterion.label} is saved as a draft.")
-        return redirect("knowledge_list", portfolio.pk)
+        if not submitting:
+            messages.success(request, f"Your answer for {criterion.label} is saved as a draft.")
+            return redirect("knowledge_list", portfolio.pk)
+        following = _next_question(portfolio, criterion)
+        done = f"Your answer for {criterion.label} is submitted to your assessor."
+        if following is None:
+            messages.success(request, f"{done} Every question has an answer with your assessor.")
+            return redirect("knowledge_list", portfolio.pk)
+        messages.success(request, f"{done} Next, the question for {following.label}.")
+        return redirect("knowledge_answer", portfolio.pk, following.pk)
     return render(
         request,
         "portfolio/knowledge_answer.html",
         {"portfolio": portfolio, "criterion": criterion, "form": form, "evidence": existing},
+        status=400 if form.is_bound else 200,
     )
+
+
+def _next_question(portfolio: Portfolio, after: Criterion) -> Criterion | None:
+    """The knowledge question after ``after`` (going round to the first) whose answer is not
+    yet with the assessor: not written, a draft, or referred back; None if there is none."""
+    put_forward = set(
+        EvidenceItem.objects.filter(portfolio=portfolio, answers_question__isnull=False)
+        .exclude(status__in=EvidenceItem.EDITABLE)
+        .values_list("answers_question_id", flat=True)
+    )
+    questions = list(
+        portfolio.unit.criteria.filter(kind=Criterion.Kind.KNOWLEDGE).order_by("position")
+    )
+    later = [q for q in questions if q.position > after.position]
+    earlier = [q for q in questions if q.position < after.position]
+    return next((q for q in later + earlier if q.pk not in put_forward), None)
 
 
 @login_required

@@ -1,8 +1,9 @@
+import dataclasses
 import re
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Field, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.db.models import Q
@@ -34,6 +35,23 @@ WITNESS_DECLARATION = (
     "I confirm that this statement is a true account of what I saw, and that I am not a "
     "relative of the learner."
 )
+
+
+def declaration_field(**kwargs) -> forms.BooleanField:
+    """The learner's declaration, ticked to submit evidence."""
+    return forms.BooleanField(
+        label=DECLARATION,
+        error_messages={"required": "Tick the declaration to submit this evidence."},
+        **kwargs,
+    )
+
+
+def ask_declaration(form: forms.BaseForm, *, submitting: bool, refusal: str) -> None:
+    """Make a form's optional declaration required when the person submits, with ``refusal``
+    as its error: a draft is saved without it."""
+    declaration = form.fields["declaration"]
+    declaration.required = submitting
+    declaration.error_messages["required"] = refusal
 
 
 class TypedWorkplaceForm(forms.ModelForm):
@@ -198,11 +216,85 @@ def refuse_repeated_files(portfolio: Portfolio, files: list[PreparedFile]) -> li
     return files
 
 
+@dataclasses.dataclass
+class CriteriaGroup:
+    """One folded group of criteria to tick: a learning outcome's criteria of one kind."""
+
+    title: str
+    options: list  # the field's BoundWidgets, one per criterion
+    open: bool = False
+
+    @property
+    def ticked(self) -> int:
+        return sum(1 for option in self.options if option.data["selected"])
+
+
+@dataclasses.dataclass
+class CriteriaSection:
+    """The groups of one kind of criterion: performance, or knowledge and understanding."""
+
+    legend: str
+    groups: list[CriteriaGroup] = dataclasses.field(default_factory=list)
+
+
+KIND_LEGENDS = {
+    Criterion.Kind.PERFORMANCE: "Performance: what you did",
+    Criterion.Kind.KNOWLEDGE: "Knowledge: what you know and understand",
+}
+
+
 class CriterionChoiceField(forms.ModelMultipleChoiceField):
+    """Criteria to tick. Given their ``units`` (in the order shown), here or later by
+    ``arrange``, they are grouped for ``includes/criteria_groups.html``: performance and
+    knowledge apart, each grouped by unit (where there are several) and learning outcome,
+    every group folded with the count ticked in it."""
+
     widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, queryset, *, units: list[Unit] | None = None, **kwargs):
+        super().__init__(queryset, **kwargs)
+        # (kind, group title) -> the criteria's ids, in the order shown.
+        self.groups: dict[tuple[str, str], list[int]] = {}
+        if units is not None:
+            self.arrange(units)
+
+    def arrange(self, units: list[Unit]) -> None:
+        """Group the criteria of the field's queryset, which are of ``units``."""
+        order = {unit.pk: index for index, unit in enumerate(units)}
+        criteria = sorted(
+            self.queryset.select_related("outcome", "unit"),
+            key=lambda c: (c.kind != Criterion.Kind.PERFORMANCE, order[c.unit_id], c.position),
+        )
+        several = len(units) > 1
+        self.groups = {}
+        for criterion in criteria:
+            outcome = criterion.outcome
+            title = f"Unit {criterion.unit.code}: " * several + f"{outcome.number} {outcome.title}"
+            self.groups.setdefault((criterion.kind, title), []).append(criterion.pk)
+        labels = {c.pk: self.label_from_instance(c) for c in criteria}
+        self.choices = [
+            (f"{KIND_LEGENDS[kind]}. {title}", [(pk, labels[pk]) for pk in pks])
+            for (kind, title), pks in self.groups.items()
+        ]
 
     def label_from_instance(self, criterion: Criterion) -> str:
         return f"{criterion.label} {criterion.wording}"
+
+    def sections(self, bound_field: forms.BoundField) -> list[CriteriaSection]:
+        """The bound field's checkboxes in their sections and groups. A group holding a tick
+        is open, and every group is when the field has an error but nothing is ticked."""
+        options = {option.data["value"]: option for option in bound_field.subwidgets}
+        sections: dict[str, CriteriaSection] = {}
+        for (kind, title), pks in self.groups.items():
+            section = sections.setdefault(kind, CriteriaSection(KIND_LEGENDS[kind]))
+            group = CriteriaGroup(title, [options[pk] for pk in pks])
+            group.open = group.ticked > 0
+            section.groups.append(group)
+        groups = [group for section in sections.values() for group in section.groups]
+        if bound_field.errors and not any(group.open for group in groups):
+            for group in groups:
+                group.open = True
+        return list(sections.values())
 
 
 def not_in_future(day):
@@ -216,11 +308,15 @@ _CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
 
 
 class EvidenceForm(ShowsLimits, forms.ModelForm):
+    """The learner's evidence, new or changed; ``submitting`` (the "Save and submit" button)
+    asks for the declaration too."""
+
     files = EvidenceFilesField(
         label="Add files",
         help_text="Photos, documents, recordings or videos; on a phone you can use the camera "
         "or recorder. Remove customers' personal details first.",
     )
+    declaration = declaration_field(required=False)
 
     class Meta:
         model = EvidenceItem
@@ -250,9 +346,16 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
             "account": "In your own words: what happened, what you did and why.",
         }
 
-    def __init__(self, *args, portfolio: Portfolio, **kwargs):
+    def __init__(self, *args, portfolio: Portfolio, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.portfolio = portfolio
+        self.submitting = submitting
+        ask_declaration(
+            self,
+            submitting=submitting,
+            refusal="Tick the declaration to submit this evidence, or choose Save draft to keep "
+            "it as a draft. Nothing was saved.",
+        )
         self.fields["files"].person_id = portfolio.learner_id
         # One item can show criteria of every open unit of the enrolment: this one first.
         open_units = Portfolio.objects.filter(
@@ -271,24 +374,14 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
             if several
             else (lambda c: f"{c.letter} {c.description}")
         )
-        claimed = CriterionChoiceField(
+        # Grouped and folded, so 27 boxes read as a few short lists opened one at a time.
+        self.fields["claimed_criteria"] = CriterionChoiceField(
             queryset=Criterion.objects.filter(unit__in=units),
+            units=units,
             required=False,
             label="Criteria you believe it covers",
-            help_text="Your assessor decides which criteria it really shows.",
+            help_text="Tick those it shows; your assessor decides.",
         )
-        # Grouped under their learning outcomes, so 27 boxes read as three short lists; with
-        # several units, each unit's outcomes in turn.
-        criteria = list(claimed.queryset.select_related("outcome", "unit").order_by("position"))
-        claimed.choices = [
-            (
-                f"Unit {unit.code}: " * several + f"{outcome.number} {outcome.title}",
-                [(c.pk, claimed.label_from_instance(c)) for c in criteria if c.outcome == outcome],
-            )
-            for unit in units
-            for outcome in dict.fromkeys(c.outcome for c in criteria if c.unit_id == unit.pk)
-        ]
-        self.fields["claimed_criteria"] = claimed
         self.fields["method"].choices = [
             choice
             for choice in EvidenceItem.Method.choices
@@ -302,6 +395,14 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
             add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *(
+                Field(name, template="includes/criteria_groups.html")
+                if name == "claimed_criteria"
+                else name
+                for name in self.fields
+            )
+        )
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
@@ -362,23 +463,29 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
 
 
 class KnowledgeAnswerForm(ShowsLimits, forms.Form):
+    """An answer to a knowledge question; ``submitting`` asks for the declaration too."""
+
     answer = forms.CharField(
         max_length=EvidenceItem._meta.get_field("account").max_length,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Answer in your own words, with examples from your job where you can.",
     )
+    declaration = declaration_field(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        ask_declaration(
+            self,
+            submitting=submitting,
+            refusal="Tick the declaration to submit your answer, or choose Save draft to keep "
+            "it as a draft. Nothing was saved.",
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
 
 
 class SubmitEvidenceForm(forms.Form):
-    declaration = forms.BooleanField(
-        label=DECLARATION,
-        error_messages={"required": "Tick the declaration to submit this evidence."},
-    )
+    declaration = declaration_field()
 
     def __init__(self, *args, evidence: EvidenceItem, **kwargs):
         super().__init__(*args, **kwargs)
@@ -388,15 +495,74 @@ class SubmitEvidenceForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        evidence = self.evidence
-        if problem := evidence.checking_problem():
+        if problem := self.evidence.submit_problem():
             raise forms.ValidationError(problem)
-        if not evidence.account.strip() and not evidence.files.ready().exists():
-            raise forms.ValidationError(
-                "Add a file or write what happened before submitting: there is nothing to "
-                "assess yet."
-            )
         return cleaned
+
+
+class SubmitManyForm(forms.Form):
+    """Several of the learner's items that count in a portfolio, submitted with one declaration.
+
+    ``waiting`` is every item of theirs there that is a draft or referred back; ``problems``
+    says, for those that cannot be submitted yet, why not (they are shown without a box, and
+    refused if ticked all the same)."""
+
+    evidence = forms.ModelMultipleChoiceField(
+        queryset=EvidenceItem.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Tick the evidence to submit: nothing is ticked, so nothing was submitted.",
+            "invalid_choice": "Nothing was submitted: one of the ticked items is not a draft or "
+            "referred-back item of yours in this portfolio (it may have been submitted from "
+            "another tab). The list below is as it is now.",
+            "invalid_pk_value": "Nothing was submitted: one of the ticked items is not evidence "
+            "of this portfolio.",
+        },
+    )
+    declaration = declaration_field()
+
+    def __init__(self, *args, waiting: list[EvidenceItem], problems: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waiting = waiting
+        self.problems = problems
+        self.fields["evidence"].queryset = EvidenceItem.objects.filter(
+            pk__in=[item.pk for item in waiting]
+        ).select_related("portfolio__learner", "portfolio__assessor")
+        self.fields["declaration"].error_messages["required"] = (
+            "Tick the declaration to submit the evidence: nothing was submitted."
+        )
+
+    def ticked(self) -> set[int]:
+        """The items ticked: as posted, or, before a post, every one that can be submitted."""
+        if not self.is_bound:
+            return {item.pk for item in self.waiting if item.pk not in self.problems}
+        ticked = set()
+        for value in self.data.getlist("evidence"):
+            try:
+                ticked.add(int(value))
+            except ValueError:
+                continue
+        return ticked
+
+    def rows(self) -> list[tuple[EvidenceItem, str | None, bool]]:
+        """Each waiting item, why it cannot be submitted yet (or None), and whether it is
+        ticked."""
+        ticked = self.ticked()
+        return [(item, self.problems.get(item.pk), item.pk in ticked) for item in self.waiting]
+
+    def clean_evidence(self):
+        chosen = list(self.cleaned_data["evidence"])
+        refused = [
+            f"'{item.title}' cannot be submitted yet: {self.problems[item.pk]}"
+            for item in chosen
+            if item.pk in self.problems
+        ]
+        if refused:
+            raise forms.ValidationError(
+                [*refused, "Nothing was submitted: untick it, or put it right first."]
+            )
+        order = {item.pk: index for index, item in enumerate(self.waiting)}
+        return sorted(chosen, key=lambda item: order[item.pk])
 
 
 class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
@@ -421,6 +587,9 @@ class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
         )
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save witness details"))
+        self.helper.add_input(
+            Submit("send", "Save and e-mail it to the witness", css_class="btn-outline-primary")
+        )
 
 
 class WitnessConfirmForm(forms.Form):

@@ -769,6 +769,18 @@ class EvidenceItem(models.Model):
             "is done (this evidence page shows it); nothing was changed."
         )
 
+    def submit_problem(self) -> str | None:
+        """Why the learner cannot submit this evidence yet, or None: a file still being checked
+        in the background, or nothing to assess (no file ready and nothing written)."""
+        if problem := self.checking_problem():
+            return problem
+        if not self.account.strip() and not self.files.ready().exists():
+            return (
+                f"Add a file or write what happened before submitting '{self.title}': there is "
+                "nothing to assess yet."
+            )
+        return None
+
     def witness_problem(self) -> str | None:
         """Why this witness-testimony evidence cannot be accepted yet, or None: what makes it
         evidence is the witness confirming the statement."""

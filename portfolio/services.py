@@ -507,32 +507,57 @@ def evidence_delete(*, evidence: EvidenceItem, by: User) -> None:
 
 def evidence_submit(*, evidence: EvidenceItem, by: User, site_url: str) -> None:
     """The learner declares the evidence their own and puts it forward for assessment."""
+    with transaction.atomic(), batched():
+        verb = _submit(evidence, by=by, now=timezone.now())
+        _tell_assessor(evidence, verb=verb, site_url=site_url)
+
+
+def evidence_submit_many(*, evidence: list[EvidenceItem], by: User, site_url: str) -> None:
+    """The learner declares several items their own with one declaration and puts them all
+    forward in one transaction: each is declared, submitted and audited as ``evidence_submit``
+    does it, and if one cannot be submitted (a ValidationError saying why), none is. Each
+    assessor is told of each item in the app, and by one e-mail for them all."""
     now = timezone.now()
     with transaction.atomic(), batched():
-        # Submitted twice at once (two tabs): the second finds it submitted.
-        status = _changeable(
-            evidence, by, refusal="'{title}' is already submitted.", submitting=True
-        ).status
-        # A file added from another tab may still be being checked.
-        if problem := evidence.checking_problem():
-            raise ValidationError(problem)
-        resubmission = status == EvidenceItem.Status.REFERRED_BACK
-        evidence.status = (
-            EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
+        # Every unit the items may count in (those of their enrolments), locked in one order
+        # before any item is read again, so two such submissions never lock them in opposite
+        # orders.
+        kept_in = Portfolio.objects.filter(evidence__in=[item.pk for item in evidence])
+        list(
+            Portfolio.objects.filter(enrolment_id__in=kept_in.values("enrolment_id"))
+            .select_for_update(no_key=True, of=("self",))
+            .order_by("pk")
+            .values("pk")
         )
-        evidence.declared_at = now
-        evidence.submitted_at = now
-        evidence.save(update_fields=["status", "declared_at", "submitted_at", "updated_at"])
-        verb = "resubmitted" if resubmission else "submitted"
-        record(
-            f"evidence.{verb}",
-            actor=by,
-            obj=evidence,
-            portfolio=evidence.portfolio,
-            summary=f"{by} declared '{evidence.title}' their own work and {verb} it",
-            data={**_evidence_data(evidence), "declared_at": now.isoformat()},
-        )
-        _tell_assessor(evidence, verb=verb, site_url=site_url)
+        verbs = [_submit(item, by=by, now=now) for item in evidence]
+        _tell_assessors(list(zip(evidence, verbs, strict=True)), site_url=site_url)
+
+
+def _submit(evidence: EvidenceItem, *, by: User, now) -> str:
+    """Declare and submit one item (inside the caller's transaction); return the verb audited:
+    "submitted", or "resubmitted" for an item referred back."""
+    # Submitted twice at once (two tabs): the second finds it submitted.
+    current = _changeable(evidence, by, refusal="'{title}' is already submitted.", submitting=True)
+    # A file added from another tab may still be being checked, or removed, leaving nothing.
+    if problem := current.submit_problem():
+        raise ValidationError(problem)
+    resubmission = current.status == EvidenceItem.Status.REFERRED_BACK
+    evidence.status = (
+        EvidenceItem.Status.RESUBMITTED if resubmission else EvidenceItem.Status.SUBMITTED
+    )
+    evidence.declared_at = now
+    evidence.submitted_at = now
+    evidence.save(update_fields=["status", "declared_at", "submitted_at", "updated_at"])
+    verb = "resubmitted" if resubmission else "submitted"
+    record(
+        f"evidence.{verb}",
+        actor=by,
+        obj=evidence,
+        portfolio=evidence.portfolio,
+        summary=f"{by} declared '{evidence.title}' their own work and {verb} it",
+        data={**_evidence_data(evidence), "declared_at": now.isoformat()},
+    )
+    return verb
 
 
 def notify(
@@ -616,6 +641,37 @@ def email_send(*, email_id: int) -> None:
     email.delete()
 
 
+def _tell_assessors(submitted: list[tuple[EvidenceItem, str]], *, site_url: str) -> None:
+    """Tell each assessor, in the app, of each item submitted (with its verb), and by one
+    e-mail of them all."""
+    by_assessor: dict[int, list[tuple[EvidenceItem, str]]] = {}
+    for evidence, verb in submitted:
+        if evidence.portfolio.assessor_id is not None:
+            by_assessor.setdefault(evidence.portfolio.assessor_id, []).append((evidence, verb))
+    for items in by_assessor.values():
+        if len(items) == 1:
+            _tell_assessor(items[0][0], verb=items[0][1], site_url=site_url)
+            continue
+        assessor = items[0][0].portfolio.assessor
+        learner = items[0][0].portfolio.learner
+        for evidence, verb in items:
+            Notification.objects.create(
+                recipient=assessor,
+                evidence=evidence,
+                message=f"{learner} {verb} '{evidence.title}'",
+            )
+        if assessor.email:
+            lines = "\n".join(
+                f"- {evidence.title} ({verb}): {site_url}{evidence.get_absolute_url()}"
+                for evidence, verb in items
+            )
+            email_queue(
+                to=assessor.email,
+                subject=f"New evidence from {learner}: {len(items)} items",
+                body=f"{learner} submitted {len(items)} items of evidence.\n\n{lines}\n",
+            )
+
+
 def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
     assessor = evidence.portfolio.assessor
     if assessor is None:
@@ -667,6 +723,19 @@ def knowledge_answer_save(
             f"for {criterion.label}",
             data={**_evidence_data(evidence), "criterion": criterion.nos_code},
         )
+    return evidence
+
+
+def knowledge_answer_submit(
+    *, portfolio, criterion: Criterion, answer: str, by: User, site_url: str
+) -> EvidenceItem:
+    """Save the learner's answer to a knowledge question, declare it and submit it, in one
+    transaction: the audit trail and the assessor hear of it as if saved, then submitted."""
+    with transaction.atomic(), batched():
+        evidence = knowledge_answer_save(
+            portfolio=portfolio, criterion=criterion, answer=answer, by=by
+        )
+        evidence_submit(evidence=evidence, by=by, site_url=site_url)
     return evidence
 
 
@@ -760,6 +829,17 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
                 "in. You do not need an account.\n"
             ),
         )
+
+
+def witness_save_and_invite(
+    *, form, evidence: EvidenceItem, by: User, site_url: str
+) -> WitnessTestimony:
+    """Save the witness's details and e-mail the witness the link, in one transaction: if the
+    e-mail cannot be asked for, nothing is saved."""
+    with transaction.atomic(), batched():
+        testimony = witness_save(form=form, evidence=evidence, by=by)
+        witness_invite(testimony=testimony, by=by, site_url=site_url)
+    return testimony
 
 
 def _unanswered(pk: int) -> WitnessTestimony:

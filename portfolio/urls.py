@@ -20,6 +20,11 @@ urlpatterns = [
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
     path("workplaces/<int:pk>/", views.workplace_detail, name="workplace_detail"),
     path("portfolios/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence_new"),
+    path(
+        "portfolios/<int:pk>/submit/",
+        evidence_views.evidence_submit_many,
+        name="evidence_submit_many",
+    ),
     path("portfolios/<int:pk>/knowledge/", evidence_views.knowledge_list, name="knowledge_list"),
     path(
         "portfolios/<int:pk>/knowledge/<int:criterion_pk>/",

@@ -52,16 +52,6 @@ def test_changing_an_answer_keeps_one_item(learner_client, portfolio):
     assert EvidenceItem.objects.get().account == "Second try"
 
 
-def test_save_and_submit_goes_to_the_declaration(learner_client, portfolio):
-    k1 = portfolio.unit.criteria.get(nos_code="K1")
-
-    response = learner_client.post(
-        f"/portfolios/{portfolio.pk}/knowledge/{k1.pk}/", {"answer": "Shouting", "submit": ""}
-    )
-
-    assert response.url == f"/evidence/{EvidenceItem.objects.get().pk}/submit/"
-
-
 def test_an_empty_answer_is_refused(learner_client, portfolio):
     k1 = portfolio.unit.criteria.get(nos_code="K1")
 

@@ -231,6 +231,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "workplace_detail": Entry(lambda scene: {"pk": scene.portfolio.workplace_id},
                      (404,   404,    200,     200,   200, 200,    200, 404,    200,  LOGIN)),
     "evidence_new": Entry(portfolio, LEARNER_EDITS),
+    "evidence_submit_many": Entry(
+        portfolio, LEARNER_EDITS,
+        data=lambda scene: {"evidence": [scene.referred.pk], "declaration": "on"},
+    ),
     "knowledge_list": Entry(portfolio, VIEWERS),
     "knowledge_answer": Entry(
         lambda scene: {"pk": scene.portfolio.pk, "criterion_pk": scene.k1.pk}, LEARNER_EDITS,
