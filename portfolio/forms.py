@@ -3,7 +3,7 @@ import re
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Layout, Submit
+from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.db.models import Q
@@ -307,14 +307,36 @@ def not_in_future(day):
 _CONTACT_DETAILS = re.compile(r"@|(?:\d[\s().-]*){7,}")
 
 
+def _evidence_layout(fields) -> Layout:
+    """How the evidence form shows its fields: the criteria grouped and folded, short choices
+    in two columns on a phone and the customer beside their reference, so that the form fits
+    two phone screens until a group of criteria is opened."""
+    shown = []
+    for name in fields:
+        if name == "claimed_criteria":
+            shown.append(Field(name, template="includes/criteria_groups.html"))
+        elif name in ("method", "setting"):
+            shown.append(Field(name, wrapper_class="choice-columns"))
+        elif name == "customer":
+            shown.append(
+                Div(
+                    Div("customer", css_class="col-6"),
+                    Div("customer_reference", css_class="col-6"),
+                    css_class="row g-2",
+                )
+            )
+        elif name != "customer_reference":
+            shown.append(name)
+    return Layout(*shown)
+
+
 class EvidenceForm(ShowsLimits, forms.ModelForm):
     """The learner's evidence, new or changed; ``submitting`` (the "Save and submit" button)
     asks for the declaration too."""
 
     files = EvidenceFilesField(
         label="Add files",
-        help_text="Photos, documents, recordings or videos; on a phone you can use the camera "
-        "or recorder. Remove customers' personal details first.",
+        help_text="",
     )
     declaration = declaration_field(required=False)
 
@@ -332,18 +354,20 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
             "claimed_criteria",
         ]
         widgets = {
+            "title": forms.TextInput(attrs={"placeholder": "e.g. Angry caller about a refund"}),
             "method": forms.RadioSelect,
             "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "contexts": forms.CheckboxSelectMultiple,
             "setting": forms.RadioSelect,
             "customer": forms.RadioSelect,
-            "account": forms.Textarea(attrs={"rows": 8}),
+            "account": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {"customer": "Customer"}
         help_texts = {
-            "title": "A few words you will recognise, e.g. 'Angry caller about a missed refund'.",
-            "contexts": "The circumstances this evidence shows. Performance evidence needs at "
-            "least one.",
-            "account": "In your own words: what happened, what you did and why.",
+            "title": "",
+            "contexts": "",
+            "customer_reference": "Your own label, never their name or details.",
+            "account": "What you did and why.",
         }
 
     def __init__(self, *args, portfolio: Portfolio, submitting: bool = False, **kwargs):
@@ -395,14 +419,7 @@ class EvidenceForm(ShowsLimits, forms.ModelForm):
             add_submission_key(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            *(
-                Field(name, template="includes/criteria_groups.html")
-                if name == "claimed_criteria"
-                else name
-                for name in self.fields
-            )
-        )
+        self.helper.layout = _evidence_layout(self.fields)
 
     def clean_occurred_on(self):
         return not_in_future(self.cleaned_data["occurred_on"])
