@@ -141,8 +141,8 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         learner.get_by_role("link", name=f"Answer {label}", exact=True).click()
         log.check(learner)
         learner.get_by_label("Answer").fill(f"My answer about {code}, with an example from work.")
-        learner.get_by_role("button", name="Save and submit").click()
-        submit_with_declaration(learner, log)
+        # Written, declared and submitted in one post.
+        submit_with_declaration(learner)
 
     # The witness confirms through the link in their e-mail, with no account.
     [invitation] = [m for m in mail.outbox if m.to == ["sam@example.org"]]

@@ -33,6 +33,8 @@ def test_a_learner_adds_a_photo_and_submits_it_from_a_phone(open_page, portfolio
     page.get_by_label("External customer").check()
     page.get_by_label("Customer reference").fill("Customer 12")
     page.get_by_label("What happened").fill("She was angry; I listened and agreed a new slot.")
+    # On a phone the criteria are folded by learning outcome.
+    page.locator("summary", has_text="Deal with difficult customers").click()
     page.get_by_label("2.1 (P8) Listen patiently").check()
     page.get_by_label("Add files").set_input_files(str(photo))
     page.get_by_role("button", name="Save draft").click()
