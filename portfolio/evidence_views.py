@@ -553,7 +553,7 @@ def knowledge_answer(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
         following = _next_question(portfolio, criterion)
         done = f"Your answer for {criterion.label} is submitted to your assessor."
         if following is None:
-            messages.success(request, f"{done} Every question has an answer with your assessor.")
+            messages.success(request, f"{done} No knowledge question is left to answer.")
             return redirect("knowledge_list", portfolio.pk)
         messages.success(request, f"{done} Next, the question for {following.label}.")
         return redirect("knowledge_answer", portfolio.pk, following.pk)

@@ -604,9 +604,7 @@ class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
         )
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save witness details"))
-        self.helper.add_input(
-            Submit("send", "Save and e-mail it to the witness", css_class="btn-outline-primary")
-        )
+        self.helper.add_input(Submit("send", "Save and e-mail it to the witness"))
 
 
 class WitnessConfirmForm(forms.Form):

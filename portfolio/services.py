@@ -261,7 +261,11 @@ def evidence_save(
             obj=evidence,
             portfolio=evidence.portfolio,
             summary=f"{by} {verb} evidence '{evidence.title}'",
-            data={**_evidence_data(evidence), "changed": form.changed_data},
+            data={
+                **_evidence_data(evidence),
+                # The declaration is recorded by the submission, if one follows.
+                "changed": [name for name in form.changed_data if name != "declaration"],
+            },
         )
         for prepared, evidence_file in zip(files, stored, strict=True):
             file_stored(evidence, prepared, evidence_file, by=by, site_url=site_url)

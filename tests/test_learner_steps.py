@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from portfolio import services
@@ -518,3 +520,17 @@ def test_groups_with_an_error_open_and_keep_their_ticks(learner_client, portfoli
     # P1 and P8 claimed: their two outcomes' groups open, each with one claimed.
     assert page.count("data-criteria-group open>") == 2
     assert page.count("1 claimed") == 2
+
+
+def test_the_submit_together_page_runs_as_many_queries_for_many_items(learner_client, portfolio):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert learner_client.get(f"/portfolios/{portfolio.pk}/submit/").status_code == 200
+        return len(captured)
+
+    EvidenceFactory.create_batch(2, portfolio=portfolio)
+    few = queries()
+    EvidenceFactory.create_batch(6, portfolio=portfolio)
+    checking_file(EvidenceFactory(portfolio=portfolio))
+
+    assert queries() == few
