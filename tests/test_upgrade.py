@@ -94,6 +94,7 @@ CASES = [
                 "portfolio.0020_workplaces_from_portfolios",
                 "portfolio.0021_portfolio_workplace_required",
                 "assessments.0009_signature_digest_version",
+                "assessments.0010_review_proposed_mappings",
                 "units.0002_qualifications",
             }
         ),
