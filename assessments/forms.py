@@ -95,7 +95,8 @@ class EvidenceReviewForm(_Form):
             .order_by("unit__code", "position")
         )
         self.unit_ids = {c.unit_id for c in self.criteria}
-        self.several_units = len(self.unit_ids) > 1 or self.unit_ids - {evidence.portfolio.unit_id}
+        # Named by unit when any unit but the item's own is offered.
+        self.several_units = bool(self.unit_ids - {evidence.portfolio.unit_id})
         # Prefetched by the evidence page.
         self.confirmed = {m.criterion_id: m for m in evidence.mappings.all()}
         self.claimed = {c.pk for c in evidence.claimed_criteria.all()}
