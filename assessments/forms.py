@@ -54,10 +54,6 @@ class CriterionGroup:
     heading: str
     rows: list[CriterionRow]
 
-    @property
-    def ticked(self) -> int:
-        return sum(bool(row.tick.value()) for row in self.rows)
-
 
 class EvidenceReviewForm(_Form):
     """The assessor's review of one item in one screen, saved in one post: accept or refer back
