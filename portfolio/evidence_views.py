@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -213,6 +213,9 @@ def evidence_submit_many(request: HttpRequest, pk: int) -> HttpResponse:
     waiting = list(
         EvidenceItem.objects.counting_in(portfolio)
         .filter(portfolio__learner=portfolio.learner_id, status__in=EvidenceItem.EDITABLE)
+        # When it was last reviewed: an item referred back and not changed since is not ticked
+        # for the learner.
+        .annotate(reviewed_at=Max("reviews__created_at"))
         .select_related("portfolio__unit")
         .prefetch_related(Prefetch("files", EvidenceFile.objects.order_by("pk")))
         .order_by("-occurred_on", "-pk")

@@ -549,10 +549,25 @@ class SubmitManyForm(forms.Form):
             "Tick the declaration to submit the evidence: nothing was submitted."
         )
 
+    @staticmethod
+    def unchanged(item: EvidenceItem) -> bool:
+        """Referred back and not changed since (``reviewed_at``, annotated by the page)."""
+        reviewed_at = getattr(item, "reviewed_at", None)
+        return (
+            item.status == EvidenceItem.Status.REFERRED_BACK
+            and reviewed_at is not None
+            and item.updated_at <= reviewed_at
+        )
+
     def ticked(self) -> set[int]:
-        """The items ticked: as posted, or, before a post, every one that can be submitted."""
+        """The items ticked: as posted, or, before a post, every one that can be submitted,
+        except an item referred back that the learner has not changed since."""
         if not self.is_bound:
-            return {item.pk for item in self.waiting if item.pk not in self.problems}
+            return {
+                item.pk
+                for item in self.waiting
+                if item.pk not in self.problems and not self.unchanged(item)
+            }
         ticked = set()
         for value in self.data.getlist("evidence"):
             try:
@@ -561,11 +576,14 @@ class SubmitManyForm(forms.Form):
                 continue
         return ticked
 
-    def rows(self) -> list[tuple[EvidenceItem, str | None, bool]]:
-        """Each waiting item, why it cannot be submitted yet (or None), and whether it is
-        ticked."""
+    def rows(self) -> list[tuple[EvidenceItem, str | None, bool, bool]]:
+        """Each waiting item, why it cannot be submitted yet (or None), whether it is ticked,
+        and whether it is referred back and unchanged since."""
         ticked = self.ticked()
-        return [(item, self.problems.get(item.pk), item.pk in ticked) for item in self.waiting]
+        return [
+            (item, self.problems.get(item.pk), item.pk in ticked, self.unchanged(item))
+            for item in self.waiting
+        ]
 
     def clean_evidence(self):
         chosen = list(self.cleaned_data["evidence"])

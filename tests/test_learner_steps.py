@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessments.models import Review
 from audit.models import AuditEntry
 from portfolio import services
 from portfolio.models import EvidenceFile, EvidenceItem, Notification, OutgoingEmail
@@ -201,6 +202,28 @@ def submit_many(client, portfolio, *items, declaration=True):
 
 
 class TestSubmittingTogether:
+    def test_an_item_referred_back_and_unchanged_since_is_not_ticked_until_it_changes(
+        self, learner_client, portfolio, waiting
+    ):
+        referred = waiting["referred"]
+        Review.objects.create(
+            evidence=referred,
+            outcome=Review.Outcome.REFERRED_BACK,
+            feedback="Say what you said.",
+            assessor=portfolio.assessor,
+        )
+        url = f"/portfolios/{portfolio.pk}/submit/"
+
+        before = text(learner_client.get(url))
+        referred.account = "I said: I can see why this is frustrating."
+        referred.save()
+        after = text(learner_client.get(url))
+
+        assert f'id="id_evidence_{referred.pk}">' in before  # offered, not ticked
+        assert "Not changed since your assessor referred it back" in before
+        assert f'id="id_evidence_{referred.pk}" checked' in after
+        assert "Not changed since your assessor referred it back" not in after
+
     def test_the_page_ticks_what_can_be_submitted_and_says_why_the_rest_cannot(
         self, learner_client, portfolio, waiting
     ):
