@@ -120,29 +120,30 @@ def _portfolio_to_go_back_to(evidence: EvidenceItem, user) -> Portfolio:
 
 
 def with_judgements(pk: int) -> EvidenceItem:
-    """The item as the evidence page shows it, with its contexts, files, claims, mappings and
+    """The item as the evidence page shows it (``judged_items``)."""
+    return judged_items().get(pk=pk)
+
+
+def judged_items():
+    """Evidence as the evidence page shows it, with its contexts, files, claims, mappings and
     reviews, each in the order shown."""
-    return (
-        EvidenceItem.objects.for_pages()
-        .prefetch_related(
-            Prefetch(
-                "contexts",
-                EvidenceContext.objects.select_related("unit").order_by("unit__code", "letter"),
+    return EvidenceItem.objects.for_pages().prefetch_related(
+        Prefetch(
+            "contexts",
+            EvidenceContext.objects.select_related("unit").order_by("unit__code", "letter"),
+        ),
+        "files",
+        Prefetch(
+            "claimed_criteria",
+            Criterion.objects.select_related("unit").order_by("unit__code", "position"),
+        ),
+        Prefetch(
+            "mappings",
+            Mapping.objects.select_related("criterion__unit").order_by(
+                "criterion__unit__code", "criterion__position"
             ),
-            "files",
-            Prefetch(
-                "claimed_criteria",
-                Criterion.objects.select_related("unit").order_by("unit__code", "position"),
-            ),
-            Prefetch(
-                "mappings",
-                Mapping.objects.select_related("criterion__unit").order_by(
-                    "criterion__unit__code", "criterion__position"
-                ),
-            ),
-            Prefetch("reviews", Review.objects.select_related("assessor")),
-        )
-        .get(pk=pk)
+        ),
+        Prefetch("reviews", Review.objects.select_related("assessor")),
     )
 
 

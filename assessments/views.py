@@ -22,7 +22,7 @@ from assessments.forms import (
     WithdrawForm,
 )
 from assessments.models import CriterionDecision, Mapping, ObservationRecord
-from assessments.portfolio_views import evidence_page, with_judgements
+from assessments.portfolio_views import evidence_page, judged_items
 from assessments.sufficiency import coverage_for
 from portfolio.access import (
     already_saved,
@@ -141,10 +141,12 @@ def _evidence_for(request: HttpRequest, pk: int, may) -> EvidenceItem:
 def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The review in one screen, saved once: accept or refer back, the criteria it shows with
     where, and the feedback. Refused, everything typed comes back."""
-    evidence = _evidence_for(
-        request, pk, lambda item, user: item.may_review(user) or item.may_map(user)
+    evidence = get_for_user(
+        request.user,
+        judged_items(),
+        may=lambda item, user: item.may_review(user) or item.may_map(user),
+        pk=pk,
     )
-    evidence = with_judgements(evidence.pk)
     reviewing = evidence.may_review(request.user)
     form = EvidenceReviewForm(
         request.POST, evidence=evidence, user=request.user, reviewing=reviewing
