@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "portfolio",
     "assessments",
     "records",
+    "people",
     "audit.apps.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("portfolio.urls")),
     path("", include("assessments.urls")),
     path("", include("records.urls")),
+    path("people/", include("people.urls")),
     path("units/", include("units.urls")),
     # Django's sign-in pages, the password reset throttled (portfolio.views).
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),

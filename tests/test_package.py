@@ -22,7 +22,7 @@ import pytest
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_PACKAGES = ["config", "units", "audit", "portfolio", "assessments", "records"]
+PRODUCT_PACKAGES = ["config", "units", "audit", "portfolio", "assessments", "records", "people"]
 
 # Left out of the copy the wheel is built from: what a build, a virtual environment or a tool
 # leaves in the working tree (a stale build/lib would otherwise slip into the wheel).
