@@ -1,6 +1,27 @@
-"""Headers the whole site sends: what browsers may keep of a page, and what a page may use."""
+"""Headers the whole site sends (what browsers may keep of a page, and what a page may use), and
+the proxy headers it believes."""
 
 from django.conf import settings
+
+from portfolio.backends import scheme_header_trusted
+
+
+def proxy_headers_from_proxies_only(get_response):
+    """Forget ``SECURE_PROXY_SSL_HEADER`` (X-Forwarded-Proto) on a connection that is not
+    from a trusted proxy, before anything reads it: a client reaching the web process directly
+    cannot claim HTTPS (and so get secure cookies and skip the redirect) over plain HTTP."""
+
+    def middleware(request):
+        header = settings.SECURE_PROXY_SSL_HEADER
+        if (
+            header
+            and header[0] in request.META
+            and not scheme_header_trusted(request.META.get("REMOTE_ADDR", ""))
+        ):
+            del request.META[header[0]]
+        return get_response(request)
+
+    return middleware
 
 
 def no_store_when_signed_in(get_response):

@@ -116,6 +116,7 @@ if DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "config.middleware.proxy_headers_from_proxies_only",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -401,7 +402,8 @@ PERMISSIONS_POLICY["fullscreen"] = ["self"]
 
 # Outside debug the site is served over HTTPS only. Behind a reverse proxy that ends TLS, set
 # SECURE_PROXY_SSL_HEADER to the header it sets to "https" (e.g. X-Forwarded-Proto), and make
-# sure the proxy always sets or strips it.
+# sure the proxy always sets or strips it. It is believed only on connections from
+# TRUSTED_PROXIES (none listed: from this machine's loopback addresses).
 if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     if SESSION_COOKIE_SECURE:

@@ -29,7 +29,10 @@ class CentreAdministratorBackend(BaseBackend):
         )
 
 
-def _trusted_proxy(address: str) -> bool:
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _trusted_proxy(address: str, proxies=None) -> bool:
     # A connection over a Unix socket has no address: only processes on this machine can open
     # it, so it comes from the proxy (gunicorn trusts it the same way).
     if not address:
@@ -37,7 +40,15 @@ def _trusted_proxy(address: str) -> bool:
     if not _is_address(address):
         return False
     peer = ipaddress.ip_address(address)
-    return any(peer in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+    listed = tuple(settings.TRUSTED_PROXIES if proxies is None else proxies)
+    return any(peer in network for network in _networks(listed))
+
+
+def scheme_header_trusted(address: str) -> bool:
+    """Whether a connection from ``address`` may say the visitor used HTTPS
+    (``SECURE_PROXY_SSL_HEADER``): one from ``TRUSTED_PROXIES``, or, when none are listed, from
+    this machine (the loopback addresses, which gunicorn believes by default too)."""
+    return _trusted_proxy(address, settings.TRUSTED_PROXIES or LOOPBACK)
 
 
 @functools.cache

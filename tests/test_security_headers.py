@@ -351,6 +351,34 @@ class TestHttps:
 
         assert response.status_code == 200
 
+    @pytest.mark.parametrize(
+        ("proxies", "peer", "believed"),
+        [
+            ([], "127.0.0.1", True),  # none listed: a proxy on this machine
+            ([], "::1", True),
+            ([], "203.0.113.9", False),  # a visitor reaching gunicorn directly
+            (["10.0.0.0/24"], "10.0.0.7", True),
+            (["10.0.0.0/24"], "127.0.0.1", False),  # listed proxies replace the loopback default
+            (["10.0.0.0/24"], "203.0.113.9", False),
+        ],
+    )
+    def test_the_proxys_https_header_is_believed_only_from_a_trusted_proxy(
+        self, client, db, settings, proxies, peer, believed
+    ):
+        settings.SECURE_SSL_REDIRECT = True
+        settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        settings.TRUSTED_PROXIES = proxies
+
+        response = client.get(
+            "/accounts/login/", headers={"X-Forwarded-Proto": "https"}, REMOTE_ADDR=peer
+        )
+
+        if believed:
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 301
+            assert response.url == "https://testserver/accounts/login/"
+
     def test_cookies_are_sent_only_over_https(self, client, portfolio, settings):
         settings.SESSION_COOKIE_SECURE = True
         settings.CSRF_COOKIE_SECURE = True
