@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import ipaddress
 import logging
 import secrets
 from collections.abc import Iterator
@@ -134,12 +135,30 @@ def user_save(*, user: User, by: User) -> None:
 PASSWORD_RESET_WINDOW = datetime.timedelta(hours=1)
 
 
+def _reset_counted_address(address: str | None) -> str | None:
+    """The address password resets are counted under: an IPv4 address itself, and for IPv6 its
+    /64 network, which one household or phone is given whole (so changing the last 64 bits,
+    which costs nothing, does not reset the count)."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
+
+
 def password_reset_refusal(*, email: str, address: str | None) -> str | None:
     """Count a password reset asked for the e-mail address ``email`` from ``address``; None if it
     may go ahead, else why not. The answer is the same whether or not an account has that
     e-mail address, so it tells nobody which addresses have accounts."""
     now = timezone.now()
     email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    address = _reset_counted_address(address)
     with transaction.atomic():
         # Requests at the same moment count one after another, or each would see room left.
         # SQLite's transactions take its write lock as they begin; PostgreSQL's need a lock.

@@ -93,3 +93,27 @@ def test_the_address_counted_is_the_one_the_lock_out_uses(ask, client, settings)
         "203.0.113.1",
         "203.0.113.2",
     }
+
+
+def test_an_ipv6_visitor_is_counted_by_their_64_network(ask, settings):
+    # A household or phone is given a whole /64: changing the last 64 bits costs nothing, so
+    # each address in it counts as the same visitor; another /64 is another visitor.
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+
+    answers = [ask(f"person{n}@example.org", address=f"2001:db8:1:2::{n + 1:x}") for n in range(4)]
+    elsewhere = ask("person9@example.org", address="2001:db8:1:3::1")
+
+    assert [a.status_code for a in answers] == [302, 302, 302, 429]
+    assert elsewhere.status_code == 302
+    assert set(PasswordResetRequest.objects.values_list("address", flat=True)) == {
+        "2001:db8:1:2::",
+        "2001:db8:1:3::",
+    }
+
+
+def test_an_ipv4_address_written_as_ipv6_is_counted_as_itself(ask, settings):
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 1
+
+    assert ask("a@example.org", address="::ffff:192.0.2.10").status_code == 302
+    assert ask("b@example.org", address="192.0.2.10").status_code == 429
+    assert ask("c@example.org", address="::ffff:192.0.2.11").status_code == 302
