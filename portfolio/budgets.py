@@ -1,9 +1,10 @@
 """Budgets on uploads: the megabytes and decoded photo pixels one save, and one person in any
 24 hours, may add.
 
-What a person has added in the last day is read from the database (their files' sizes and
-pixels), so every web worker counts the same; a file past a budget is refused, saying which
-file, what the budget is and when there will be room for it."""
+What a person has added in the last day is read from the database (``UploadUsage``, a row for
+each file stored, kept for a day even if the file is deleted), so every web worker counts the
+same; a file past a budget is refused, saying which file, what the budget is and when there
+will be room for it."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 
-from portfolio.models import EvidenceFile
+from portfolio.models import UploadUsage
 
 DAY = timedelta(hours=24)
 
@@ -24,7 +25,7 @@ def _megapixels(pixels: int) -> str:
 
 
 _MEASURES = {
-    # measure: (the EvidenceFile field it is counted in, how an amount reads, what is counted)
+    # measure: (the UploadUsage field it is counted in, how an amount reads, what is counted)
     "size": ("size", filesizeformat, "files"),
     "pixels": ("pixels", _megapixels, "photos"),
 }
@@ -80,13 +81,15 @@ class UploadBudget:
         """What the person added in the last 24 hours, read once per save."""
         if self._day is None:
             self._since = timezone.now() - DAY
+            # What is over a day old counts no more: nothing needs it.
+            UploadUsage.objects.filter(person_id=self.person_id, at__lt=self._since).delete()
             totals = self._recent().aggregate(size=Sum("size"), pixels=Sum("pixels"))
             self._day = {measure: totals[measure] or 0 for measure in _MEASURES}
         return self._day
 
     def _recent(self):
-        return EvidenceFile.objects.filter(
-            uploaded_by_id=self.person_id, uploaded_at__gte=self._since or timezone.now() - DAY
+        return UploadUsage.objects.filter(
+            person_id=self.person_id, at__gte=self._since or timezone.now() - DAY
         )
 
     def _check_day(self, name: str, measure: str, amount: int) -> None:
@@ -119,9 +122,9 @@ class UploadBudget:
         """When enough of the last day's uploads will be over 24 hours old to leave ``excess``
         more room; None if they are not enough."""
         freed = 0
-        rows = self._recent().exclude(**{f"{column}__isnull": True}).order_by("uploaded_at")
-        for uploaded_at, amount in rows.values_list("uploaded_at", column).iterator():
+        rows = self._recent().exclude(**{f"{column}__isnull": True}).order_by("at")
+        for at, amount in rows.values_list("at", column).iterator():
             freed += amount
             if freed >= excess:
-                return uploaded_at + DAY
+                return at + DAY
         return None

@@ -39,7 +39,7 @@ from PIL import Image, ImageFile, ImageOps
 from portfolio.budgets import UploadBudget
 from portfolio.documents import Cleaned, check_pdf, check_text, clean_office
 from portfolio.media import clean_media
-from portfolio.models import EvidenceFile, EvidenceItem, User
+from portfolio.models import EvidenceFile, EvidenceItem, UploadUsage, User
 from portfolio.signable import batched
 
 pillow_heif.register_heif_opener()
@@ -595,6 +595,9 @@ def store_file(
     record.file.name = save_whole(storage, f"{folder}/{key}{prepared.extension}", prepared.content)
     written.append(record.file.name)
     record.save()
+    UploadUsage.objects.create(
+        person=by, file=record, size=prepared.size, pixels=prepared.pixels, at=record.uploaded_at
+    )
     return record
 
 

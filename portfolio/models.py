@@ -1015,6 +1015,26 @@ class Notification(models.Model):
         return self.message
 
 
+class UploadUsage(models.Model):
+    """What one stored upload took from its person's daily budget (``portfolio.budgets``): its
+    megabytes and, for a photo, its pixels. Kept for a day whatever becomes of the file, so
+    deleting evidence gives no room back."""
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    file = models.ForeignKey(
+        EvidenceFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    size = models.PositiveBigIntegerField()
+    pixels = models.PositiveBigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "at"])]
+
+    def __str__(self) -> str:
+        return f"An upload of {self.size} bytes at {self.at:%Y-%m-%d %H:%M}"
+
+
 class PasswordResetRequest(models.Model):
     """A password reset asked for, kept for an hour to throttle them per address and per e-mail
     address typed (held only as a hash: it may belong to no account)."""

@@ -7,6 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
@@ -15,7 +17,7 @@ from PIL import Image
 from assessments import signable
 from assessments.signable import stored as signable_record
 from portfolio.files import atomic_with_files, prepare_upload, store_file
-from portfolio.models import EvidenceFile
+from portfolio.models import EvidenceFile, UploadUsage
 from portfolio.services import file_renditions
 from records.pdf import PortfolioFetcher
 from tests import samples
@@ -43,12 +45,12 @@ def upload_to(client, login, draft):
     return post
 
 
-def _store(evidence, name: str, data: bytes) -> EvidenceFile:
+def _store(evidence, name: str, data: bytes, by=None) -> EvidenceFile:
     with atomic_with_files() as written:
         return store_file(
             evidence,
             prepare_upload(samples.upload(name, data)),
-            by=evidence.portfolio.learner,
+            by=by or evidence.portfolio.learner,
             written=written,
         )
 
@@ -224,11 +226,9 @@ def test_the_pixel_budget_is_read_from_the_header_before_decoding(upload_to, dra
 
 
 def _added_earlier(draft, *, hours_ago: float, size: int = 0, pixels: int | None = None, by=None):
-    earlier = _store(draft, "earlier.pdf", samples.pdf())
+    earlier = _store(draft, "earlier.pdf", samples.pdf(), by=by)
     when = timezone.now() - datetime.timedelta(hours=hours_ago)
-    EvidenceFile.objects.filter(pk=earlier.pk).update(
-        uploaded_at=when, size=size, pixels=pixels, uploaded_by=by or draft.portfolio.learner
-    )
+    UploadUsage.objects.filter(file=earlier).update(at=when, size=size, pixels=pixels)
     return when
 
 
@@ -272,6 +272,28 @@ def test_a_persons_pixels_in_a_day_are_budgeted(upload_to, draft, settings):
     assert f"from {_moment(first + datetime.timedelta(hours=24))}" in errors
 
 
+def test_deleting_what_was_added_gives_no_room_back(upload_to, draft, settings):
+    settings.EVIDENCE_MAX_PIXELS_PER_DAY = 15_000
+    assert upload_to(samples.upload("till.jpg", samples.jpeg(100, 100))).status_code == 302
+    draft.files.get().delete()  # the learner removes the photo and tries another
+
+    errors = _refused(upload_to(samples.upload("again.jpg", samples.jpeg(100, 100))))
+
+    assert "would bring the photos you have added in the last 24 hours to 20,000 pixels" in errors
+    assert not draft.files.exists()
+
+
+def test_what_was_added_over_a_day_ago_is_forgotten(upload_to, draft, settings):
+    _added_earlier(draft, hours_ago=30, size=1)
+    _added_earlier(draft, hours_ago=2, size=1)
+
+    assert upload_to(samples.upload("till.jpg", samples.jpeg(100, 100))).status_code == 302
+
+    day_ago = timezone.now() - datetime.timedelta(hours=24)
+    assert UploadUsage.objects.count() == 2  # two hours ago, and now
+    assert not UploadUsage.objects.filter(at__lt=day_ago).exists()
+
+
 def test_only_the_persons_own_uploads_count_against_their_day(upload_to, draft, settings):
     settings.EVIDENCE_MAX_PIXELS_PER_DAY = 25_000
     _added_earlier(draft, hours_ago=1, pixels=20_000, by=draft.portfolio.assessor)
@@ -298,3 +320,30 @@ def test_make_renditions_catches_up_on_photos_without_them(portfolio):
     assert not letter.screen
     call_command("make_renditions", stdout=out)
     assert out.getvalue().endswith("0 photo(s) given their renditions.\n")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_counts_the_files_of_the_last_day_against_their_person(portfolio):
+    item = EvidenceFactory(portfolio=portfolio, contexts="a", claims=["P1"])
+    recent = _store(item, "recent.jpg", samples.jpeg(100, 100))
+    old = _store(item, "old.pdf", samples.pdf())
+    EvidenceFile.objects.filter(pk=old.pk).update(
+        uploaded_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(
+        [("portfolio", "0021_portfolio_workplace_required")]
+    )  # before the budget kept its own rows
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(leaves)
+
+    usage = UploadUsage.objects.get()
+    assert (usage.person, usage.file, usage.size, usage.pixels) == (
+        portfolio.learner,
+        recent,
+        recent.size,
+        10_000,
+    )
+    assert usage.at == recent.uploaded_at
