@@ -7,6 +7,10 @@ Behind a reverse proxy that terminates TLS and buffers uploads (see docs/deploym
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
+from config.logs import HideSecretLinks
+
 wsgi_app = "config.wsgi:application"
 
 # BIND (e.g. "0.0.0.0:8000" or "unix:/run/portfolio/web.sock") or else the loopback address on
@@ -34,6 +38,19 @@ max_requests_jitter = 50
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+class LoggerHidingSecretLinks(Logger):
+    """gunicorn's logs without the secret of a witness's, a password reset's or an invitation's
+    link: the request line and the path of the access log, and the error log's messages."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            log.addFilter(HideSecretLinks())
+
+
+logger_class = LoggerHidingSecretLinks
 
 # Workers' heartbeat files in memory, not on a disk that may stall.
 if os.path.isdir("/dev/shm"):

@@ -107,6 +107,20 @@ def test_gunicorn_serves_the_sign_in_page_and_static_files(gunicorn):
     assert '"GET /accounts/login/ HTTP/1.1" 200' in log.read()  # the access log
 
 
+def test_gunicorns_logs_hold_no_secret_of_a_link(gunicorn):
+    base, log = gunicorn
+
+    fetch(f"{base}/witness/a-witness-token-0123456789/")
+    fetch(f"{base}/accounts/reset/MQ/a-reset-token-0123456789/")
+    time.sleep(0.5)  # the access log is written once the response is sent
+
+    log.seek(0)
+    written = log.read()
+    assert '"GET /witness/[hidden]/ HTTP/1.1" 404' in written
+    assert '"GET /accounts/reset/MQ/[hidden]/ HTTP/1.1"' in written
+    assert "0123456789" not in written
+
+
 def test_a_page_that_needs_signing_in_redirects_to_the_sign_in_page(gunicorn):
     base, _ = gunicorn
     request = urllib.request.Request(f"{base}/learner/", headers={"X-Forwarded-Proto": "https"})
