@@ -97,8 +97,9 @@ def exports_fail_stale(exports=None, *, now: datetime.datetime | None = None) ->
 
 
 def export_handed_out(*, export: Export, by: User) -> None:
-    """Audit a download of a portfolio's PDF as an export by whoever downloads it (a ready
-    file handed out again is exported again)."""
+    """Audit each download: of a portfolio's PDF, as an export of the portfolio by whoever
+    downloads it (a ready file handed out again is exported again); of a ZIP of portfolios or
+    a person's data, as a download of that export."""
     if export.kind == Export.Kind.PDF:
         record(
             "portfolio.exported",
@@ -108,3 +109,11 @@ def export_handed_out(*, export: Export, by: User) -> None:
             summary=f"{by} exported the portfolio as a PDF",
             data={"bytes": export.size, "export": export.pk},
         )
+        return
+    record(
+        "export.downloaded",
+        actor=by,
+        obj=export,
+        summary=f"{by} downloaded {_what(export)}",
+        data={"kind": export.kind, "portfolios": export.portfolios_in, "bytes": export.size},
+    )

@@ -49,6 +49,12 @@ def test_an_eqa_exports_the_granted_portfolios_as_one_zip(client, login, make_gr
     assert len(names) == 2
     assert all(archive.read(name).startswith(b"%PDF") for name in names)
     assert AuditEntry.objects.filter(action="export.finished").exists()
+    downloaded = AuditEntry.objects.get(action="export.downloaded")  # each download is audited
+    assert downloaded.actor == grant.eqa
+    assert downloaded.data["kind"] == "bulk"
+    assert sorted(downloaded.data["portfolios"]) == sorted(p.pk for p in granted)
+    export.refresh_from_db()
+    assert downloaded.data["bytes"] == export.size > 0
 
 
 def test_only_eqas_and_administrators_export_in_bulk(client, login, portfolio):

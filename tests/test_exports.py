@@ -356,6 +356,8 @@ class TestMyData:
             assert client.get(f"/exports/{export.pk}/download/").status_code == 404
         login(portfolio.learner)
         assert client.get(f"/exports/{export.pk}/download/").status_code == 200
+        downloaded = AuditEntry.objects.get(action="export.downloaded")
+        assert (downloaded.actor, downloaded.data["kind"]) == (portfolio.learner, "data")
 
     def test_a_second_request_goes_to_the_one_under_way(self, client, login, portfolio):
         login(portfolio.learner)
