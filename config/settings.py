@@ -456,6 +456,8 @@ for _proxy in TRUSTED_PROXIES:
 AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
 # Password resets asked for in an hour, from one address and for one e-mail address typed,
 # before more are refused (whether or not an account has that e-mail address).
+# An invitation's link (people/tokens.py) lives this many days, apart from PASSWORD_RESET_TIMEOUT.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 20)
 PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
 

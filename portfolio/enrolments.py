@@ -2,6 +2,7 @@
 checked against the qualification's rules of combination (``units.combination``)."""
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -46,9 +47,11 @@ def enrolment_create(
     start_date: datetime.date,
     details: NewUnitDetails,
     by: User,
+    per_unit: Mapping[int, NewUnitDetails] | None = None,
 ) -> Enrolment:
     """Enter ``learner`` for ``qualification`` (or single units) with ``units`` chosen: one
-    portfolio for each unit. Refused with the rules' reasons, saving nothing."""
+    portfolio for each unit, starting with ``details`` or, for a unit whose pk ``per_unit``
+    holds, with its own. Refused with the rules' reasons, saving nothing."""
     if problems := choice_problems(qualification, units):
         raise ValidationError(problems)
     _refuse_units_taken(learner, units)
@@ -57,7 +60,7 @@ def enrolment_create(
             learner=learner, qualification=qualification, start_date=start_date
         )
         for unit in units:
-            _add_unit(enrolment, unit, details)
+            _add_unit(enrolment, unit, (per_unit or {}).get(unit.pk, details))
         record(
             "enrolment.created",
             actor=by,

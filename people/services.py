@@ -1,0 +1,470 @@
+"""The centre administrator's work on people, taking plain cleaned values (the pages and the CSV
+import both call these): a person added, a learner registered and entered in one step, staff and
+their roles, invitations to set a password, and EQA access granted and ended.
+
+Each refuses with a ``ValidationError`` whose messages are keyed by the field they are about
+(``email``, ``roles``, ``units``, ``assessor``, ``iqa``, ``assessor_<unit pk>``, ...), saving
+nothing; changing a superuser, or making one, is refused with ``PermissionDenied``
+(``User.may_manage``, ``portfolio.services.user_save``)."""
+
+import datetime
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.text import get_text_list
+
+from audit.chain import record
+from people.models import Invitation
+from people.tokens import invitation_tokens
+from portfolio.enrolments import NewUnitDetails, choice_problems, enrolment_create
+from portfolio.models import (
+    ROLE_FLAGS,
+    Enrolment,
+    EqaGrant,
+    Portfolio,
+    Role,
+    Sector,
+    User,
+    Workplace,
+)
+from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
+from units.models import Qualification, Unit
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """Someone not yet known to the centre: an account is made for them, with no password until
+    they accept their invitation."""
+
+    first_name: str
+    last_name: str
+    email: str
+    username: str = ""
+
+
+@dataclass(frozen=True)
+class UnitStaff:
+    """Who assesses and who quality-assures a unit."""
+
+    assessor: User | None
+    iqa: User | None
+
+
+class Refusal:
+    """Messages gathered by field, raised together as one ValidationError."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str | None, message: str) -> None:
+        self.errors.setdefault(field or NON_FIELD_ERRORS, []).append(message)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _chain(user: User) -> dict:
+    # A learner's account is audited on their own chain (with their enrolments), staff on the
+    # centre's.
+    return {"learner": user} if user.is_learner and user.pk else {}
+
+
+def email_problem(email: str, *, user: User | None = None) -> str | None:
+    """Why ``email`` cannot be this person's address: not an address, or another's already
+    (compared regardless of case)."""
+    email = email.strip()
+    if not email:
+        return "Enter the person's e-mail address: their invitation is sent to it."
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"'{email}' is not an e-mail address."
+    others = User.objects.filter(email__iexact=email)
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    if other := others.first():
+        return f"{other} already has the e-mail address {other.email}: a person is added once."
+    return None
+
+
+def username_for(email: str) -> str:
+    """A username for a new person: their e-mail address in lower case, or with a number after
+    it where that is taken."""
+    base = email.strip().lower()[: User._meta.get_field("username").max_length - 4]
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{base}-{n}"
+    return username
+
+
+def _name_problems(refusal: Refusal, first_name: str, last_name: str) -> None:
+    if not first_name.strip():
+        refusal.add("first_name", "Enter the person's first name.")
+    if not last_name.strip():
+        refusal.add("last_name", "Enter the person's last name.")
+
+
+def person_create(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    roles: Collection[Role],
+    by: User,
+    username: str = "",
+) -> User:
+    """Add a person with ``roles`` and no usable password (they set one from their invitation).
+    Refused if a name is missing, the e-mail address is not one or is another person's, or the
+    username is taken."""
+    refusal = Refusal()
+    _name_problems(refusal, first_name, last_name)
+    if problem := email_problem(email):
+        refusal.add("email", problem)
+    if username and User.objects.filter(username__iexact=username).exists():
+        refusal.add("username", f"The username {username} is taken.")
+    refusal.raise_any()
+    user = User(
+        username=username or username_for(email),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email.strip(),
+        **{ROLE_FLAGS[role]: True for role in roles},
+    )
+    user.set_unusable_password()
+    with transaction.atomic():
+        user_save(user=user, by=by)
+        record(
+            "person.created",
+            actor=by,
+            obj=user,
+            summary=f"{by} added {user}",
+            data={"username": user.username, "roles": sorted(user.roles)},
+            **_chain(user),
+        )
+    return user
+
+
+def invitation_link(user: User, site_url: str) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = invitation_tokens.make_token(user)
+    return site_url + reverse("invitation", args=[uid, token])
+
+
+def invitation_send(*, user: User, by: User, site_url: str) -> Invitation:
+    """E-mail ``user`` a new link to set their password and sign in (sent by the background
+    worker once the transaction commits), and record when. Earlier links keep working until a
+    password is set. Refused for a superuser (unless ``by`` is one), and for an account that is
+    not active or has no e-mail address."""
+    if not by.may_manage(user):
+        raise PermissionDenied("Only a superuser may invite a superuser.")
+    if not user.is_active:
+        raise ValidationError(f"{user}'s account is not active: make it active first.")
+    if not user.email:
+        raise ValidationError(f"{user} has no e-mail address to send the invitation to.")
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(user=user).first()
+        resent = invitation is not None
+        if invitation is None:
+            invitation = Invitation(user=user, times_sent=0)
+        invitation.sent_at = timezone.now()
+        invitation.sent_by = by
+        invitation.times_sent += 1
+        invitation.save()
+        email_queue(
+            to=user.email,
+            subject="Your account on the evidence portfolio",
+            body=render_to_string(
+                "people/invitation_email.txt",
+                {
+                    "user": user,
+                    "by": by,
+                    "link": invitation_link(user, site_url),
+                    "days": invitation_tokens.timeout_seconds // 86400,
+                },
+            ),
+        )
+        record(
+            "person.invitation_resent" if resent else "person.invited",
+            actor=by,
+            obj=user,
+            summary=f"{by} {'sent again' if resent else 'sent'} {user} an invitation to sign in",
+            data={"times_sent": invitation.times_sent},
+            **_chain(user),
+        )
+    return invitation
+
+
+def invitation_accepted(*, user: User) -> None:
+    """Record that ``user`` set their password from an invitation."""
+    with transaction.atomic():
+        Invitation.objects.filter(user=user).update(accepted_at=timezone.now())
+        record(
+            "person.invitation_accepted",
+            actor=user,
+            obj=user,
+            summary=f"{user} set their password from their invitation",
+            **_chain(user),
+        )
+
+
+def _staff_problems(
+    refusal: Refusal, staff: UnitStaff, learner: User | None, unit: Unit | None = None
+) -> None:
+    """Each person offered in the role, and the IQA never the assessor: messages under
+    ``assessor`` and ``iqa``, or ``assessor_<pk>`` and ``iqa_<pk>`` for one unit's own."""
+    suffix = f" for unit {unit.code}" if unit else ""
+    key = f"_{unit.pk}" if unit else ""
+    assessor, iqa = staff.assessor, staff.iqa
+    if assessor is not None:
+        if not (assessor.is_assessor and assessor.is_active):
+            refusal.add(f"assessor{key}", f"{assessor} does not hold the assessor role{suffix}.")
+        elif learner is not None and assessor.pk == learner.pk:
+            refusal.add(f"assessor{key}", "A learner cannot assess their own portfolio.")
+    if iqa is not None:
+        if not (iqa.is_iqa and iqa.is_active):
+            refusal.add(
+                f"iqa{key}", f"{iqa} does not hold the internal quality assurer role{suffix}."
+            )
+        elif assessor is not None and iqa.pk == assessor.pk:
+            refusal.add(f"iqa{key}", f"The IQA must not be the assessor{suffix}.")
+        elif learner is not None and iqa.pk == learner.pk:
+            refusal.add(f"iqa{key}", "A learner cannot quality-assure their own portfolio.")
+
+
+def learner_register(
+    *,
+    learner: User | NewPerson,
+    qualification: Qualification | None,
+    units: list[Unit],
+    staff: UnitStaff,
+    per_unit: Mapping[int, UnitStaff] | None = None,
+    organisation: str,
+    site: str = "",
+    sector: str = "",
+    job_role: str = "",
+    start_date: datetime.date,
+    by: User,
+    site_url: str,
+) -> Enrolment:
+    """Enter a learner (``NewPerson``: added with the learner role and invited by e-mail) for
+    ``qualification`` or single units, one portfolio for each of ``units``, assessed and
+    quality-assured by ``staff`` or, for a unit whose pk ``per_unit`` holds, by its own, at the
+    workplace named (found or made, ``Workplace.objects.matching``). All of it or, refused with
+    every reason by field, none of it."""
+    per_unit = per_unit or {}
+    refusal = Refusal()
+    existing = learner if isinstance(learner, User) else None
+    if existing is None:
+        _name_problems(refusal, learner.first_name, learner.last_name)
+        if problem := email_problem(learner.email):
+            refusal.add("email", problem)
+    elif not (existing.is_learner and existing.is_active):
+        refusal.add("learner", f"{existing} is not an active learner.")
+    for problem in choice_problems(qualification, units):
+        refusal.add("units", problem)
+    if not organisation.strip():
+        refusal.add("organisation", "Enter the organisation where the learner works.")
+    if sector and sector not in Sector.values:
+        refusal.add("sector", f"'{sector}' is not a sector.")
+    _staff_problems(refusal, staff, existing)
+    for unit in units:
+        if unit.pk in per_unit:
+            _staff_problems(refusal, per_unit[unit.pk], existing, unit)
+    if existing is not None:
+        taken = Portfolio.objects.filter(learner=existing, unit__in=units).select_related("unit")
+        if taken:
+            refusal.add(
+                "units",
+                f"{existing} already has a portfolio for "
+                f"{get_text_list([p.unit.label for p in taken], 'and')}: a unit is taken once.",
+            )
+    refusal.raise_any()
+    with transaction.atomic():
+        if existing is None:
+            person = person_create(
+                first_name=learner.first_name,
+                last_name=learner.last_name,
+                email=learner.email,
+                username=learner.username,
+                roles=[Role.LEARNER],
+                by=by,
+            )
+        else:
+            person = existing
+        workplace = Workplace.objects.matching(organisation=organisation, site=site, sector=sector)
+
+        def details(each: UnitStaff) -> NewUnitDetails:
+            return NewUnitDetails(
+                assessor=each.assessor, iqa=each.iqa, workplace=workplace, job_role=job_role
+            )
+
+        enrolment = enrolment_create(
+            learner=person,
+            qualification=qualification,
+            units=units,
+            start_date=start_date,
+            details=details(staff),
+            per_unit={pk: details(each) for pk, each in per_unit.items()},
+            by=by,
+        )
+        if existing is None:
+            invitation_send(user=person, by=by, site_url=site_url)
+    return enrolment
+
+
+def _caseload_problems(refusal: Refusal, user: User, roles: Collection[Role], is_active: bool):
+    in_progress = Portfolio.objects.filter(status=Portfolio.Status.IN_PROGRESS)
+    held = {
+        Role.ASSESSOR: (in_progress.filter(assessor=user), "assesses"),
+        Role.IQA: (in_progress.filter(iqa=user), "quality-assures"),
+    }
+    for role, (portfolios, verb) in held.items():
+        if user.has_role(role) and (role not in roles or not is_active):
+            count = portfolios.count()
+            if count:
+                what = "deactivated" if role in roles else f"lose the {role.label.lower()} role"
+                refusal.add(
+                    "roles" if role not in roles else "is_active",
+                    ValidationError(
+                        f"{user} still {verb} {count} portfolio{'s' if count > 1 else ''} in "
+                        f"progress, so cannot be {what}: move their caseload first.",
+                        code="caseload",
+                    ),
+                )
+    if user.has_role(Role.LEARNER) and Role.LEARNER not in roles and user.portfolios.exists():
+        refusal.add("roles", f"{user} has portfolios, so keeps the learner role.")
+
+
+def staff_save(
+    *,
+    user: User | None,
+    first_name: str,
+    last_name: str,
+    email: str,
+    roles: Collection[Role],
+    is_active: bool = True,
+    by: User,
+    site_url: str,
+) -> User:
+    """Add a person (``user`` None: made with ``roles`` and invited by e-mail) or change one's
+    name, e-mail address, roles and whether their account is active. Refused for a superuser's
+    account (unless ``by`` is one); refused if they would lose a role, or their account, while
+    they still assess or quality-assure a portfolio in progress (their caseload is moved
+    first)."""
+    if user is None:
+        with transaction.atomic():
+            person = person_create(
+                first_name=first_name, last_name=last_name, email=email, roles=roles, by=by
+            )
+            if not is_active:
+                person.is_active = False
+                user_save(user=person, by=by)
+            else:
+                invitation_send(user=person, by=by, site_url=site_url)
+        return person
+    stored = User.objects.get(pk=user.pk)
+    if not by.may_manage(stored):
+        raise PermissionDenied("Only a superuser may change a superuser's account.")
+    refusal = Refusal()
+    _name_problems(refusal, first_name, last_name)
+    if problem := email_problem(email, user=stored):
+        refusal.add("email", problem)
+    if stored.pk == by.pk and Role.CENTRE_ADMIN not in roles:
+        refusal.add("roles", "You cannot take the centre administrator role from yourself.")
+    if stored.pk == by.pk and not is_active:
+        refusal.add("is_active", "You cannot deactivate your own account.")
+    _caseload_problems(refusal, stored, roles, is_active)
+    refusal.raise_any()
+    new = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "email": email.strip(),
+        "is_active": is_active,
+        **{flag: role in roles for role, flag in ROLE_FLAGS.items()},
+    }
+    changed = sorted(name for name, value in new.items() if getattr(stored, name) != value)
+    if not changed:
+        return stored
+    for name in changed:
+        setattr(stored, name, new[name])
+    with transaction.atomic():
+        user_save(user=stored, by=by)
+        record(
+            "person.changed",
+            actor=by,
+            obj=stored,
+            summary=f"{by} changed {stored}'s account",
+            data={"changed": changed, "roles": sorted(stored.roles), "active": is_active},
+            **_chain(stored),
+        )
+    return stored
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """When ``day`` ends in the centre's time zone: the first moment of the next day."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    )
+
+
+def eqa_grant_save(
+    *,
+    grant: EqaGrant | None,
+    eqa: User,
+    whole_centre: bool,
+    portfolios: Collection[Portfolio],
+    until: datetime.date,
+    reason: str = "",
+    by: User,
+    site_url: str,
+) -> EqaGrant:
+    """Give (``grant`` None) or change an EQA's read-only access, to the whole centre or to
+    ``portfolios``, until the end of ``until`` in the centre's time zone; the EQA is told in the
+    app and by e-mail."""
+    refusal = Refusal()
+    if not (eqa.is_eqa and eqa.is_active):
+        refusal.add("eqa", f"{eqa} does not hold the external quality assurer role.")
+    if not whole_centre and not portfolios:
+        refusal.add("portfolios", "Choose the portfolios, or the whole centre.")
+    if until < timezone.localdate() and (grant is None or end_of_day(until) != grant.expires_at):
+        refusal.add("until", "The access must last until today or a later day.")
+    refusal.raise_any()
+    created = grant is None
+    grant = grant or EqaGrant(granted_by=by)
+    grant.eqa = eqa
+    grant.whole_centre = whole_centre
+    grant.expires_at = end_of_day(until)
+    grant.reason = reason.strip()
+    with transaction.atomic():
+        grant.save()
+        grant.portfolios.set([] if whole_centre else portfolios)
+        eqa_grant_recorded(grant=grant, by=by, created=created)
+        scope = "the whole centre" if whole_centre else f"{len(portfolios)} portfolios"
+        notify(
+            eqa,
+            f"You have read-only access to {scope} until the end of {until:%-d %B %Y}"
+            if created
+            else f"Your access is now to {scope} until the end of {until:%-d %B %Y}",
+            evidence=None,
+            link=site_url + reverse("eqa_home"),
+        )
+    return grant
+
+
+def eqa_grant_end(*, grant: EqaGrant, by: User) -> EqaGrant:
+    """End an EQA's access now."""
+    with transaction.atomic():
+        grant.expires_at = min(grant.expires_at, timezone.now())
+        grant.save(update_fields=["expires_at"])
+        eqa_grant_recorded(grant=grant, by=by, created=False)
+    return grant
