@@ -683,8 +683,16 @@ class EnrolmentUnitsForm(forms.Form):
     # The workplace typed as everywhere else (found or made by Workplace.objects.matching).
     organisation = TypedWorkplaceForm.base_fields["organisation"]
     site = TypedWorkplaceForm.base_fields["site"]
-    sector = TypedWorkplaceForm.base_fields["sector"]
-    job_role = forms.CharField(max_length=Portfolio._meta.get_field("job_role").max_length)
+    sector = forms.ChoiceField(
+        choices=[("", "Not known yet"), *Sector.choices],
+        required=False,
+        help_text="The unit accepts evidence from any of these.",
+    )
+    job_role = forms.CharField(
+        max_length=Portfolio._meta.get_field("job_role").max_length,
+        required=False,
+        help_text="The learner's job title, paid or voluntary, if known.",
+    )
 
     def __init__(self, *args, qualification=None, enrolment=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -129,7 +129,7 @@ class Workplace(models.Model):
     site = models.CharField(
         max_length=200, blank=True, help_text="The branch, office or site, where it has several."
     )
-    sector = models.CharField(max_length=20, choices=Sector.choices)
+    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
     address = models.TextField(blank=True, max_length=limits.NOTE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -383,7 +383,7 @@ class Portfolio(models.Model):
         verbose_name="IQA",
     )
     workplace = models.ForeignKey(Workplace, on_delete=models.PROTECT, related_name="portfolios")
-    job_role = models.CharField(max_length=200)
+    job_role = models.CharField(max_length=200, blank=True)
     start_date = models.DateField(default=timezone.localdate)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
     claimed_at = models.DateTimeField(null=True, blank=True)
