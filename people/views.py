@@ -175,8 +175,8 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@role_required(Role.CENTRE_ADMIN)
 @require_POST
+@role_required(Role.CENTRE_ADMIN)
 def person_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a person a new invitation to set their password."""
     person = _manageable(request, pk)
@@ -296,8 +296,8 @@ def eqa_access_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@role_required(Role.CENTRE_ADMIN)
 @require_POST
+@role_required(Role.CENTRE_ADMIN)
 def eqa_access_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End a grant now."""
     grant = get_object_or_404(EqaGrant, pk=pk)

@@ -53,13 +53,17 @@ from assessments.models import (
     StandardisationMeeting,
 )
 from audit.models import AuditEntry
+from people.models import Invitation
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import (
+    ROLE_FLAGS,
+    Enrolment,
     EqaGrant,
     EvidenceFile,
     EvidenceItem,
     Notification,
     Portfolio,
+    User,
     WitnessTestimony,
     Workplace,
 )
@@ -151,6 +155,9 @@ ASSESSOR_POSTS = (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 
 EQA_POSTS =      (403,   404,    403,     404,   403, 403,    ACTS, 404,   403,  LOGIN)
 ADMIN_POSTS =    (403,   404,    403,     404,   403, 403,    403, 404,    ACTS, LOGIN)
 STAFF_ONLY =     (ADMIN_LOGIN,) * 8 + (200, ADMIN_LOGIN)
+# Pages of no portfolio that only the centre administrator opens, and their POST-only URLs.
+ADMIN_ONLY =     (403,) * 8 + (200, LOGIN)
+ADMIN_ONLY_POSTS = (403,) * 8 + (ACTS, LOGIN)
 
 MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # Role homes and the person's own things
@@ -183,6 +190,53 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
         data=lambda scene: {"learner": scene.portfolio.learner_id},
     ),
+    # The people pages: the centre administrator's only. No one else reaches them, and a
+    # centre administrator neither changes nor invites a superuser through them.
+    "people": Entry(no_kwargs, ADMIN_ONLY),
+    "learner_new": Entry(no_kwargs, ADMIN_ONLY,
+        data=lambda scene: {
+            "first_name": "Refused", "last_name": "Person", "email": "refused@example.org",
+            "units": [scene.portfolio.unit_id], "organisation": "Refused",
+        },
+    ),
+    "staff_new": Entry(no_kwargs, ADMIN_ONLY,
+        data=lambda scene: {
+            "first_name": "Refused", "last_name": "Staff", "email": "refused@example.org",
+            "roles": ["assessor"], "is_active": "on",
+        },
+    ),
+    "person_edit": (
+        Entry(lambda scene: {"pk": scene.portfolio.learner_id}, ADMIN_ONLY,
+            data=lambda scene: {"first_name": "Refused", "roles": ["learner", "centre_admin"]},
+        ),
+        Entry(pk_of("superuser"),
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403,  LOGIN),
+            data=lambda scene: {
+                "first_name": "Taken", "last_name": "Over", "email": "x@example.org",
+                "roles": ["eqa"],
+            },
+        ),
+    ),
+    "person_invite": (
+        Entry(lambda scene: {"pk": scene.portfolio.learner_id}, POST_ONLY, post=ADMIN_ONLY_POSTS),
+        Entry(pk_of("superuser"), POST_ONLY,
+            post=    (403,   403,    403,     403,   403, 403,    403, 403,    403,  LOGIN),
+        ),
+    ),
+    # The invitation's link needs no account: a link not valid says so to anyone.
+    "invitation": Entry(
+        lambda scene: {"uidb64": "MQ", "token": "not-a-valid-token"}, EVERYONE
+    ),
+    "eqa_access": Entry(no_kwargs, ADMIN_ONLY),
+    "eqa_access_new": Entry(no_kwargs, ADMIN_ONLY,
+        data=lambda scene: {"eqa": scene.grant.eqa_id, "whole_centre": "on",
+                            "until": "2099-01-01"},
+    ),
+    "eqa_access_edit": Entry(pk_of("grant"), ADMIN_ONLY,
+        data=lambda scene: {"eqa": scene.grant.eqa_id, "whole_centre": "on",
+                            "until": "2099-01-01"},
+    ),
+    "eqa_access_end": Entry(pk_of("grant"), POST_ONLY, post=ADMIN_ONLY_POSTS),
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
@@ -538,7 +592,10 @@ def _build_world() -> SimpleNamespace:
         discussed="What counts as systems letting the learner down.",
         recorded_by=other.iqa,
     ).evidence.set([main.accepted, other_accepted])
-    EqaGrantFactory(eqa=people["eqa"], portfolios=[main.portfolio])
+    main.grant = EqaGrantFactory(eqa=people["eqa"], portfolios=[main.portfolio])
+    main.superuser = _person("Sam", "Root", is_superuser=True)
+    assessed_by_the_iqa.grant = main.grant
+    assessed_by_the_iqa.superuser = main.superuser
     EqaGrantFactory(
         eqa=people["expired_eqa"],
         portfolios=[main.portfolio],
@@ -734,6 +791,13 @@ def state() -> list:
         list(EqaReview.objects.values_list("pk")),
         list(EqaGrant.objects.values_list("pk", "expires_at")),
         list(StandardisationMeeting.objects.values_list("pk")),
+        list(
+            User.objects.values_list(
+                "pk", "first_name", "email", "is_active", "is_superuser", *ROLE_FLAGS.values()
+            )
+        ),
+        list(Invitation.objects.values_list("pk", "sent_at")),
+        list(Enrolment.objects.values_list("pk")),
         list(Export.objects.values_list("pk")),
     ]
 
