@@ -11,6 +11,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -623,3 +625,24 @@ def test_the_grant_form_shows_portfolios_grouped_by_learner_and_filters_them(cli
     assert "<legend" in every.text
     assert "Quentin" in every.text
     assert [p.pk for p in found.context["portfolios"]] == [first.pk]
+
+
+def test_the_list_and_the_grant_form_run_the_same_queries_for_any_number_of_people(
+    client, staff, c4
+):
+    def counted(n):
+        for _ in range(n):
+            person = PortfolioFactory().learner
+            Invitation.objects.create(user=person, sent_at=timezone.now())
+        grant = EqaGrant.objects.create(eqa=UserFactory(eqa=True), expires_at=timezone.now())
+        grant.portfolios.set(Portfolio.objects.all())
+        counts = []
+        for url in (reverse("people"), reverse("eqa_access"), reverse("eqa_access_new")):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+        return counts
+
+    client.force_login(staff["admin"])
+
+    assert counted(2) == counted(12)
