@@ -175,7 +175,10 @@ class EqaGrantForm(forms.Form):
                 "eqa": grant.eqa_id,
                 "whole_centre": grant.whole_centre,
                 "portfolios": [p.pk for p in grant.portfolios.all()],
-                "until": timezone.localtime(grant.expires_at).date() - datetime.timedelta(days=1),
+                # The day it ends at the end of (or ended on, if ended early).
+                "until": (
+                    timezone.localtime(grant.expires_at) - datetime.timedelta(microseconds=1)
+                ).date(),
                 "reason": grant.reason,
             }
         super().__init__(*args, **kwargs)

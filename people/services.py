@@ -452,9 +452,9 @@ def eqa_grant_save(
         scope = "the whole centre" if whole_centre else f"{len(portfolios)} portfolios"
         notify(
             eqa,
-            f"You have read-only access to {scope} until the end of {until:%-d %B %Y}"
+            f"You have read-only access to {scope} until the end of {until.day} {until:%B %Y}"
             if created
-            else f"Your access is now to {scope} until the end of {until:%-d %B %Y}",
+            else f"Your access is now to {scope} until the end of {until.day} {until:%B %Y}",
             evidence=None,
             link=site_url + reverse("eqa_home"),
         )

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,15 +88,17 @@ def learner_new(request: HttpRequest) -> HttpResponse:
     qualification = get_object_or_404(Qualification, pk=chosen) if chosen.isdigit() else None
     form = RegistrationForm(posted(request)[0], qualification=qualification)
     if request.method == "POST" and form.is_valid():
+        values = form.registration()
         try:
             enrolment = services.learner_register(
-                **form.registration(), by=request.user, site_url=site_url(request)
+                **values, by=request.user, site_url=site_url(request)
             )
         except ValidationError as error:
             refused(form, error)
         else:
             learner = enrolment.learner
-            invited = f" and invited by e-mail to {learner.email}" if not learner.last_login else ""
+            new = isinstance(values["learner"], services.NewPerson)
+            invited = f" and invited by e-mail to {learner.email}" if new else ""
             messages.success(
                 request, f"{learner} is registered for {enrolment.entered_for}{invited}."
             )
@@ -205,8 +208,9 @@ class InvitationView(auth_views.PasswordResetConfirmView):
         return user if user is not None and user.is_active else None
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.invitation_accepted(user=form.user)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.invitation_accepted(user=form.user)
         messages.success(self.request, "Your password is set and you are signed in.")
         return response
 

@@ -602,9 +602,11 @@ def test_a_grant_is_changed_ended_and_listed_as_ended(client, staff, c4, commit)
     )
     ended = client.post(reverse("eqa_access_end", args=[grant.pk]))
     listing = client.get(reverse("eqa_access"))
+    ended_edit = client.get(reverse("eqa_access_edit", args=[grant.pk]))
 
     grant.refresh_from_db()
     assert edit.context["form"]["until"].value() == timezone.localdate()
+    assert ended_edit.context["form"]["until"].value() == timezone.localdate()  # ended today
     assert changed.status_code == 302
     assert ended.status_code == 302
     assert grant.whole_centre
