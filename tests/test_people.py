@@ -648,3 +648,27 @@ def test_the_list_and_the_grant_form_run_the_same_queries_for_any_number_of_peop
     client.force_login(staff["admin"])
 
     assert counted(2) == counted(12)
+
+
+def test_an_invitation_stops_working_once_the_account_is_deactivated(client, staff, commit):
+    person = UserFactory(learner=True)
+    commit(services.invitation_send, user=person, by=staff["admin"], site_url=SITE)
+    person.is_active = False
+    person.save()
+
+    opened = client.get(link_in(mail.outbox[0]), follow=True)
+
+    assert "This invitation has been used or has expired" in opened.text
+    assert "new_password1" not in opened.text
+
+
+def test_the_list_offers_no_edit_or_invitation_for_a_superuser(client, staff):
+    root = UserFactory(is_superuser=True, first_name="Root")
+    client.force_login(staff["admin"])
+
+    page = client.get(reverse("people"))
+
+    row = re.search(r"<tr>\s*<td[^>]*>Root.*?</tr>", page.text, re.S).group(0)
+    assert "Managed by a superuser" in row
+    assert reverse("person_edit", args=[root.pk]) not in row
+    assert reverse("person_invite", args=[root.pk]) not in row
