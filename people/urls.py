@@ -1,9 +1,9 @@
 """The centre administrator's pages for people: learners registered and invited, staff and their
 roles, caseloads moved, EQA access granted, and people imported from a CSV file."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from people import views
+from people import import_views, views
 
 urlpatterns = [
     path("", views.people, name="people"),
@@ -15,6 +15,13 @@ urlpatterns = [
         "invitation/<uidb64>/<token>/",
         views.InvitationView.as_view(),
         name="invitation",
+    ),
+    path("import/", import_views.people_import, name="people_import"),
+    path("import/confirm/", import_views.people_import_confirm, name="people_import_confirm"),
+    re_path(
+        r"^import/(?P<kind>learners|staff)\.csv$",
+        import_views.people_import_example,
+        name="people_import_example",
     ),
     path("eqa-access/", views.eqa_access, name="eqa_access"),
     path("eqa-access/new/", views.eqa_access_new, name="eqa_access_new"),
