@@ -348,6 +348,13 @@ class TestTheFile:
 
         assert "at most 1024 KB can be imported at once" in page.context["form"].errors["file"][0]
 
+    def test_a_file_of_too_many_rows_is_refused_whole(self, client, centre, monkeypatch):
+        monkeypatch.setattr(imports, "MAX_ROWS", 2)
+
+        page = preview(client, csv_file(LEARNER_HEADER, [learner_row(n) for n in range(3)]))
+
+        assert page.context["form"].errors["file"] == ["The file has more than 2 rows: split it."]
+
     def test_excels_ways_of_saving_are_read(self, client, centre):
         # Semicolons (a European Excel), a byte-order mark, Windows' own encoding.
         upload = csv_file(
