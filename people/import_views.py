@@ -55,8 +55,8 @@ def people_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@role_required(Role.CENTRE_ADMIN)
 @require_POST
+@role_required(Role.CENTRE_ADMIN)
 def people_import_confirm(request: HttpRequest) -> HttpResponse:
     """Import the file previewed: every row, or, if one is refused now, none."""
     form = ImportForm()

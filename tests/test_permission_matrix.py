@@ -227,6 +227,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "invitation": Entry(
         lambda scene: {"uidb64": "MQ", "token": "not-a-valid-token"}, EVERYONE
     ),
+    # A CSV import: its preview writes nothing; only the centre administrator imports.
+    "people_import": Entry(no_kwargs, ADMIN_ONLY, data=lambda scene: {"kind": "staff"}),
+    "people_import_confirm": Entry(no_kwargs, POST_ONLY, post=ADMIN_ONLY_POSTS),
+    "people_import_example": Entry(lambda scene: {"kind": "learners"}, ADMIN_ONLY),
     "eqa_access": Entry(no_kwargs, ADMIN_ONLY),
     "eqa_access_new": Entry(no_kwargs, ADMIN_ONLY,
         data=lambda scene: {"eqa": scene.grant.eqa_id, "whole_centre": "on",
