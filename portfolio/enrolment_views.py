@@ -6,11 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from portfolio import enrolments
 from portfolio.access import get_for_user, posted, role_required
-from portfolio.forms import EnrolmentForm, EnrolmentUnitsForm
+from portfolio.forms import EnrolmentUnitsForm
 from portfolio.models import Enrolment, Portfolio, Role, Workplace
 from units.combination import rules_in_words
 from units.models import Qualification
@@ -106,36 +107,7 @@ def enrolment_units(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@role_required(Role.CENTRE_ADMIN)
 def enrolment_new(request: HttpRequest) -> HttpResponse:
-    """Enter a learner for a qualification, or for single units (not both, as the awarding
-    body requires): the qualification is chosen first, then its units."""
-    qualifications = Qualification.objects.order_by("awarding_body", "code")
-    chosen = request.GET.get("qualification") or request.POST.get("qualification") or ""
-    qualification = get_object_or_404(Qualification, pk=chosen) if chosen.isdigit() else None
-    form = EnrolmentForm(posted(request)[0], qualification=qualification)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            enrolment = enrolments.enrolment_create(
-                learner=data["learner"],
-                qualification=qualification,
-                units=data["unit_objects"],
-                start_date=data["start_date"],
-                details=_details(form),
-                by=request.user,
-            )
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            messages.success(
-                request, f"{enrolment.learner} is entered for {enrolment.entered_for}."
-            )
-            return redirect(enrolment)
-    return render(
-        request,
-        "portfolio/enrolment_new.html",
-        {"form": form, "qualification": qualification, "qualifications": qualifications},
-        status=400 if form.is_bound and form.errors else 200,
-    )
+    """Where a learner was entered before the people pages: registering one is there now."""
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("learner_new") + (f"?{query}" if query else ""), permanent=True)

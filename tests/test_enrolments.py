@@ -124,7 +124,7 @@ def test_a_choice_against_the_rules_is_refused_in_plain_words_and_saves_nothing(
 def test_a_unit_not_loaded_yet_is_not_offered_and_is_named_as_waiting(certificate, people, client):
     client.force_login(people["admin"])
 
-    page = client.get(reverse("enrolment_new"), {"qualification": certificate.pk})
+    page = client.get(reverse("learner_new"), {"qualification": certificate.pk})
 
     offered = {
         value: label
@@ -141,7 +141,7 @@ def test_the_centre_administrator_enters_a_learner_from_the_page(certificate, pe
     chosen = units(*VALID)
 
     answer = client.post(
-        reverse("enrolment_new"),
+        reverse("learner_new"),
         {
             "qualification": certificate.pk,
             "learner": people["learner"].pk,
@@ -162,11 +162,20 @@ def test_the_centre_administrator_enters_a_learner_from_the_page(certificate, pe
     assert enrolment.portfolios.count() == len(VALID)
 
 
+def test_the_old_address_of_entering_a_learner_leads_to_registering_one(people, client):
+    client.force_login(people["admin"])
+
+    answer = client.get("/enrolments/new/?qualification=7")
+
+    assert answer.status_code == 301
+    assert answer.url == "/people/learners/new/?qualification=7"
+
+
 def test_a_refused_choice_on_the_page_keeps_what_was_typed(certificate, people, client):
     client.force_login(people["admin"])
 
     answer = client.post(
-        reverse("enrolment_new"),
+        reverse("learner_new"),
         {
             "qualification": certificate.pk,
             "learner": people["learner"].pk,

@@ -186,10 +186,8 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
         data=lambda scene: {"units": [scene.portfolio.unit_id]},
     ),
-    "enrolment_new": Entry(no_kwargs,
-                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
-        data=lambda scene: {"learner": scene.portfolio.learner_id},
-    ),
+    # The address entering a learner had before the people pages: it leads there.
+    "enrolment_new": Entry(no_kwargs, (301,) * 10),
     # The people pages: the centre administrator's only. No one else reaches them, and a
     # centre administrator neither changes nor invites a superuser through them.
     "people": Entry(no_kwargs, ADMIN_ONLY),
