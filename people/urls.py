@@ -3,7 +3,7 @@ roles, caseloads moved, EQA access granted, and people imported from a CSV file.
 
 from django.urls import path, re_path
 
-from people import import_views, views
+from people import caseload_views, import_views, views
 
 urlpatterns = [
     path("", views.people, name="people"),
@@ -27,4 +27,5 @@ urlpatterns = [
     path("eqa-access/new/", views.eqa_access_new, name="eqa_access_new"),
     path("eqa-access/<int:pk>/edit/", views.eqa_access_edit, name="eqa_access_edit"),
     path("eqa-access/<int:pk>/end/", views.eqa_access_end, name="eqa_access_end"),
+    path("caseload/", caseload_views.caseload_move, name="caseload_move"),
 ]

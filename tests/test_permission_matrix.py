@@ -239,6 +239,14 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                             "until": "2099-01-01"},
     ),
     "eqa_access_end": Entry(pk_of("grant"), POST_ONLY, post=ADMIN_ONLY_POSTS),
+    # Moving a caseload
+    "caseload_move": Entry(no_kwargs, ADMIN_ONLY,
+        data=lambda scene: {
+            "to_person": scene.portfolio.iqa_id,
+            "portfolios": [scene.portfolio.pk],
+            "reason": "Refused",
+        },
+    ),
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
@@ -777,7 +785,11 @@ def state() -> list:
     """What a refused POST must leave as it was."""
     return [
         AuditEntry.objects.count(),
-        list(Portfolio.objects.values_list("pk", "status", "workplace", "job_role", "updated_at")),
+        list(
+            Portfolio.objects.values_list(
+                "pk", "status", "assessor", "iqa", "workplace", "job_role", "updated_at"
+            )
+        ),
         list(Workplace.objects.values_list("pk", "organisation", "sector", "updated_at")),
         list(EvidenceItem.objects.values_list("pk", "status", "account", "updated_at")),
         list(EvidenceFile.objects.values_list("pk", "sha256")),
