@@ -3,10 +3,21 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 
 from portfolio import services
 from portfolio.forms import TypedWorkplaceForm
-from portfolio.models import Enrolment, EqaGrant, Portfolio, User, Workplace, WorkplaceContact
+from portfolio.models import (
+    ROLE_FLAGS,
+    Enrolment,
+    EqaGrant,
+    Portfolio,
+    Role,
+    Sector,
+    User,
+    Workplace,
+    WorkplaceContact,
+)
 
 admin.site.site_header = "Evidence portfolio administration"
 admin.site.site_title = "Evidence portfolio"
@@ -93,9 +104,32 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class PortfolioAdminForm(TypedWorkplaceForm):
+    """The people are chosen from lists of the active people holding each role (and whoever is
+    chosen already): a plain select carries its label for assistive technology, which the
+    search-as-you-type box does not. The sector may be left empty where the model allows it."""
+
+    # Each person's field and the role its list offers.
+    PEOPLE = {"learner": Role.LEARNER, "assessor": Role.ASSESSOR, "iqa": Role.IQA}
+
     class Meta:
         model = Portfolio
         exclude = ["workplace"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, role in self.PEOPLE.items():
+            if field := self.fields.get(name):
+                chosen = Q(pk=getattr(self.instance, f"{name}_id"))
+                field.queryset = User.objects.filter(
+                    Q(is_active=True, **{ROLE_FLAGS[role]: True}) | chosen
+                )
+                field.error_messages["invalid_choice"] = (
+                    f"Choose someone from the list: only active people holding the "
+                    f"{role.label.lower()} role are offered."
+                )
+        if Workplace._meta.get_field("sector").blank:
+            self.fields["sector"].required = False
+            self.fields["sector"].choices = [("", "Not known yet"), *Sector.choices]
 
     def save(self, commit=True):
         self.instance.workplace = self.workplace()
@@ -122,7 +156,6 @@ class PortfolioAdmin(admin.ModelAdmin):
         "workplace__site",
     ]
     list_select_related = ["learner", "unit", "assessor", "iqa", "workplace"]
-    autocomplete_fields = ["learner", "assessor", "iqa"]
     date_hierarchy = "start_date"
     readonly_fields = ["status", "created_at", "updated_at"]
     fieldsets = [

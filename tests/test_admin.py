@@ -55,8 +55,41 @@ def test_an_assignment_to_someone_without_the_role_is_refused(
     )
 
     assert response.status_code == 200
-    assert f"{not_an_assessor} does not hold the assessor role." in response.text
+    assert (
+        "Choose someone from the list: only active people holding the assessor role are offered."
+        in response.text
+    )
     assert not Portfolio.objects.exists()
+
+
+def test_the_add_portfolio_form_offers_the_active_people_holding_each_role(
+    client, login, centre_admin, make_user, c4
+):
+    learner, assessor, iqa = (
+        make_user(learner=True),
+        make_user(assessor=True),
+        make_user(iqa=True),
+    )
+    left = make_user(assessor=True, is_active=False)
+    login(centre_admin)
+
+    form = client.get("/admin/portfolio/portfolio/add/").context["adminform"].form
+
+    offered = {name: set(form.fields[name].queryset) for name in ["learner", "assessor", "iqa"]}
+    assert offered == {"learner": {learner}, "assessor": {assessor}, "iqa": {iqa}}
+    assert left not in offered["assessor"]
+
+
+def test_a_portfolio_changed_in_the_admin_keeps_its_inactive_assessor_on_offer(
+    client, login, centre_admin, portfolio
+):
+    portfolio.assessor.is_active = False
+    portfolio.assessor.save()
+    login(centre_admin)
+
+    response = client.get(f"/admin/portfolio/portfolio/{portfolio.pk}/change/")
+
+    assert portfolio.assessor in response.context["adminform"].form.fields["assessor"].queryset
 
 
 def test_a_centre_administrator_registers_a_learner_on_the_unit(
