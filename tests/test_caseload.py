@@ -381,3 +381,21 @@ def test_the_page_is_the_centre_administrators(people, anns, login, who):
     )
     assert response.status_code == 403
     assert holders(anns) == [people["ann"].pk] * 3
+
+
+@pytest.mark.parametrize("more", [0, 10])
+def test_the_page_runs_the_same_queries_for_any_caseload(
+    people, anns, login, django_assert_num_queries, more
+):
+    for _ in range(more):
+        PortfolioFactory(assessor=people["ann"])
+    client = login(people["admin"])
+    query = {"role": "assessor", "from_person": people["ann"].pk}
+    client.get(URL, query)
+
+    # Expect 9 queries: the session and its user, the person moved from (checked, then the list
+    # to choose from), their portfolios with the people and unit each row shows, the people who
+    # may take them with what each holds, and saving the session (a savepoint, the update, its
+    # release)
+    with django_assert_num_queries(9):
+        assert client.get(URL, query).status_code == 200
