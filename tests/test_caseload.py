@@ -2,8 +2,12 @@
 audited per portfolio and once for the centre, the new person told once, and refused, moving
 nothing, where an IQA would quality-assure what they assessed."""
 
+import threading
+import time
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -399,3 +403,40 @@ def test_the_page_runs_the_same_queries_for_any_caseload(
     # release)
     with django_assert_num_queries(9):
         assert client.get(URL, query).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are real on PostgreSQL")
+def test_a_move_racing_a_sign_off_waits_for_it_and_then_refuses_the_signed_off_unit(people, anns):
+    locked, outcome = threading.Event(), {}
+
+    def sign_off():
+        try:
+            with transaction.atomic():
+                Portfolio.objects.locked(anns[0].pk)
+                locked.set()
+                time.sleep(0.5)
+                Portfolio.objects.filter(pk=anns[0].pk).update(status=Portfolio.Status.ASSESSED)
+        finally:
+            connections.close_all()
+
+    def moving():
+        locked.wait()
+        try:
+            move(people, anns)
+        except ValidationError as error:
+            outcome["refused"] = error.messages
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_off), threading.Thread(target=moving)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcome["refused"] == [
+        "Amy Learner, unit C4 stays with Ann Bramwell: it is assessed: the unit is signed off, "
+        "and the assessor's sign-off stays theirs."
+    ]
+    assert holders(anns) == [people["ann"].pk] * 3
