@@ -119,18 +119,17 @@ def caseload_move(
                     "reason": reason,
                 },
             )
-        # The centre's chain is never erased, so it names no learner: the portfolios by number.
+        # The centre's chain is never erased, so it names no learner: the portfolios by number,
+        # and the reason (which may name one) only on the learners' chains.
         record(
             "caseload.moved",
             actor=by,
-            summary=f"{by} moved {count_of(locked)} from {from_person} to {to_person} as "
-            f"{title}: {reason}",
+            summary=f"{by} moved {count_of(locked)} from {from_person} to {to_person} as {title}",
             data={
                 "role": role.value,
                 "from": from_person.pk,
                 "to": to_person.pk,
                 "portfolios": sorted(wanted),
-                "reason": reason,
             },
         )
         _tell(role, to_person, locked, from_person=from_person, by=by, site_url=site_url)

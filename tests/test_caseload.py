@@ -119,9 +119,16 @@ def test_it_audits_each_portfolio_on_its_learners_chain_and_the_move_once_for_th
     }
     [summary] = AuditEntry.objects.filter(action="caseload.moved")
     assert summary.chain == CENTRE
-    assert summary.data["portfolios"] == sorted(p.pk for p in anns[:2])
-    # The centre's chain is never erased: it names no learner.
-    assert "Learner" not in summary.summary
+    assert (
+        summary.summary
+        == "Cora Hartigan moved 2 portfolios from Ann Bramwell to Bob Crofton as assessor"
+    )
+    assert summary.data == {
+        "role": "assessor",
+        "from": people["ann"].pk,
+        "to": people["bob"].pk,
+        "portfolios": sorted(p.pk for p in anns[:2]),
+    }
     assert verify_chains().broken is None
 
 
