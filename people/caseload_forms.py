@@ -3,7 +3,7 @@ there are before anything is posted), then who takes them, which ones and why.""
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from people.caseload import FIELDS
 from portfolio import limits
@@ -33,8 +33,8 @@ class CaseloadChooseForm(forms.Form):
     )
     from_person = _PersonField(
         queryset=User.objects.filter(
-            Q(assessed_portfolios__isnull=False) | Q(quality_assured_portfolios__isnull=False)
-        ).distinct(),
+            Exists(Portfolio.objects.filter(Q(assessor=OuterRef("pk")) | Q(iqa=OuterRef("pk"))))
+        ),
         label="From",
         help_text="Everyone who assesses or quality-assures a portfolio now.",
         error_messages={

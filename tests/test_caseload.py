@@ -317,6 +317,19 @@ def test_the_page_lists_the_portfolios_all_ticked_and_says_how_many_will_move(pe
     assert "Bob Crofton (holds 1 now)" in page
 
 
+def test_the_page_offers_everyone_holding_portfolios_to_move_from_those_who_left_too(
+    people, anns, login
+):
+    people["ann"].is_active = False
+    people["ann"].save()
+
+    response = login(people["admin"]).get(URL)
+
+    offered = set(response.context["choose"].fields["from_person"].queryset)
+    assert offered == {people["ann"], people["bob"], people["ida"]}
+    assert "Ann Bramwell (account not active)" in response.content.decode()
+
+
 def test_one_post_moves_the_ticked_portfolios(people, anns, login):
     client = login(people["admin"])
     query = f"?role=assessor&from_person={people['ann'].pk}"
