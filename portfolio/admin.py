@@ -6,14 +6,13 @@ from django.db import models
 from django.db.models import Q
 
 from portfolio import services
-from portfolio.forms import TypedWorkplaceForm
+from portfolio.forms import EnrolmentUnitsForm, TypedWorkplaceForm
 from portfolio.models import (
     ROLE_FLAGS,
     Enrolment,
     EqaGrant,
     Portfolio,
     Role,
-    Sector,
     User,
     Workplace,
     WorkplaceContact,
@@ -106,10 +105,13 @@ class UserAdmin(DjangoUserAdmin):
 class PortfolioAdminForm(TypedWorkplaceForm):
     """The people are chosen from lists of the active people holding each role (and whoever is
     chosen already): a plain select carries its label for assistive technology, which the
-    search-as-you-type box does not. The sector may be left empty where the model allows it."""
+    search-as-you-type box does not. The sector and the job role may be left empty."""
 
     # Each person's field and the role its list offers.
     PEOPLE = {"learner": Role.LEARNER, "assessor": Role.ASSESSOR, "iqa": Role.IQA}
+
+    # Not always known when a learner starts: "Not known yet", as on the enrolment's form.
+    sector = EnrolmentUnitsForm.base_fields["sector"]
 
     class Meta:
         model = Portfolio
@@ -127,9 +129,6 @@ class PortfolioAdminForm(TypedWorkplaceForm):
                     f"Choose someone from the list: only active people holding the "
                     f"{role.label.lower()} role are offered."
                 )
-        if Workplace._meta.get_field("sector").blank:
-            self.fields["sector"].required = False
-            self.fields["sector"].choices = [("", "Not known yet"), *Sector.choices]
 
     def save(self, commit=True):
         self.instance.workplace = self.workplace()

@@ -122,6 +122,29 @@ def test_a_centre_administrator_registers_a_learner_on_the_unit(
     assert portfolio.status == Portfolio.Status.IN_PROGRESS
 
 
+def test_the_sector_and_job_role_may_be_left_empty_in_the_admin(
+    client, login, centre_admin, make_user, c4
+):
+    login(centre_admin)
+
+    response = client.post(
+        "/admin/portfolio/portfolio/add/",
+        {
+            "learner": make_user(learner=True).pk,
+            "unit": c4.pk,
+            "start_date": "2026-09-01",
+            "organisation": "Hallam Rail",
+            "sector": "",
+            "job_role": "",
+        },
+    )
+
+    assert response.status_code == 302
+    portfolio = Portfolio.objects.get()
+    assert (portfolio.workplace.organisation, portfolio.workplace.sector) == ("Hallam Rail", "")
+    assert portfolio.job_role == ""
+
+
 def test_units_are_read_only_in_the_admin(client, login, centre_admin, c4):
     login(centre_admin)
 
