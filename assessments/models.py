@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef
+from django.urls import reverse
 
 from portfolio import limits
 
@@ -229,6 +230,9 @@ class IqaSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} sample of {self.portfolio}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sample_detail", args=[self.pk])
 
 
 class SampleItem(models.Model):

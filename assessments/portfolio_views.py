@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from assessments import waiting
 from assessments.forms import ClaimForm, EqaReviewForm, EvidenceReviewForm
 from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
 from assessments.signable import stored
@@ -32,7 +33,11 @@ def learner_home(request: HttpRequest) -> HttpResponse:
     page = role_home_page(request, Role.LEARNER)
     coverage = coverage_for(list(page))
     rows = [(portfolio, coverage[portfolio.pk]) for portfolio in page]
-    return render(request, "assessments/learner_home.html", {"page": page, "rows": rows})
+    return render(
+        request,
+        "assessments/learner_home.html",
+        {"page": page, "rows": rows, "waiting_for_you": waiting.for_learner(request.user)},
+    )
 
 
 @login_required

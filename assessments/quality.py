@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from assessments.models import (
@@ -21,7 +22,8 @@ from assessments.models import (
 )
 from assessments.services import portfolio_sign
 from audit.chain import record
-from portfolio.models import EvidenceItem, Portfolio, Role, User
+from portfolio.models import EvidenceItem, Notification, Portfolio, Role, User
+from portfolio.services import notify
 from portfolio.signable import batched
 
 COUNTERSIGNATURE = (
@@ -104,6 +106,16 @@ def sample_record(
             summary=f"{iqa} recorded a {label} sample: {IqaSample.Outcome(outcome).label.lower()}",
             data={"stage": stage, "outcome": outcome, "items": len(items), "actions": len(actions)},
         )
+        if actions and portfolio.assessor_id is not None:
+            count = len(actions)
+            notify(
+                portfolio.assessor,
+                f"{iqa} raised {count} action point{pluralize(count)} for you on "
+                f"{portfolio.learner}'s unit {portfolio.unit.code}, the first due "
+                f"{min(due for _, due in actions):%d %b %Y}",
+                kind=Notification.Kind.ACTION_RAISED,
+                link=sample.get_absolute_url(),
+            )
         if summative and outcome == IqaSample.Outcome.AGREE:
             portfolio_sign(
                 portfolio=portfolio,
@@ -156,6 +168,34 @@ def action_close(*, action: ActionPoint, response: str, by: User) -> None:
             summary=f"{by} closed an action point: {action.text[:80]}",
             data={"response": action.response},
         )
+
+
+def action_points_due_notify(*, today: datetime.date | None = None) -> int:
+    """Tell the assessor of each open action point falling due today (or since, if a day's run
+    was missed), once. Returns how many were told."""
+    today = today or timezone.localdate()
+    told = 0
+    due = (
+        ActionPoint.objects.filter(closed_at__isnull=True, due_on__lte=today)
+        .select_related("sample__portfolio__assessor", "sample__portfolio__learner")
+        .select_related("sample__portfolio__unit", "sample__assessor")
+        .order_by("due_on", "pk")
+    )
+    for action in due:
+        portfolio = action.sample.portfolio
+        assessor = portfolio.assessor or action.sample.assessor
+        with transaction.atomic():
+            notification = notify(
+                assessor,
+                f"An action point on {portfolio.learner}'s unit {portfolio.unit.code} is due "
+                f"{'today' if action.due_on == today else f'since {action.due_on:%d %b %Y}'}: "
+                f"{action.text}",
+                kind=Notification.Kind.ACTION_DUE,
+                link=action.sample.get_absolute_url(),
+                once_key=f"action_due:{action.pk}",
+            )
+            told += notification is not None
+    return told
 
 
 def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> None:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments import quality, sampling
+from assessments import waiting as waiting_for
 from assessments.forms import (
     ActionCloseForm,
     ClaimForm,
@@ -64,6 +65,7 @@ def iqa_home(request: HttpRequest) -> HttpResponse:
             .order_by("-created_at", "-pk")[:20],
             "page": portfolios,
             "ratings": PlanForm.base_fields["rating"].choices,
+            "waiting_for_you": waiting_for.for_iqa(request.user),
         },
     )
 

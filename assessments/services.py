@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_text_list
 
@@ -14,7 +15,7 @@ from assessments.signable import DIGEST_VERSION, stored
 from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, store_file
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, Role, User
+from portfolio.models import EvidenceFile, EvidenceItem, Notification, Portfolio, Role, User
 from portfolio.services import (
     AlreadySaved,
     file_stored,
@@ -125,6 +126,9 @@ def evidence_review(
         notify(
             evidence.portfolio.learner,
             f"{by} {verb} '{evidence.title}'",
+            kind=Notification.Kind.EVIDENCE_ACCEPTED
+            if accept
+            else Notification.Kind.EVIDENCE_REFERRED_BACK,
             evidence=evidence,
             link=site_url + evidence.get_absolute_url(),
         )
@@ -287,6 +291,17 @@ def assessor_record_save(
             mapping_save(
                 evidence=evidence, criterion=criterion, note=note, by=by, recording_seconds=seconds
             )
+        if evidence.method == EvidenceItem.Method.OBSERVATION:
+            message = f"{by} recorded an observation, '{evidence.title}': read it and confirm it"
+        else:
+            message = f"{by} recorded a {kind}, '{evidence.title}': read what was recorded"
+        notify(
+            portfolio.learner,
+            message,
+            kind=Notification.Kind.RECORD_TO_CONFIRM,
+            evidence=evidence,
+            link=evidence.get_absolute_url(),
+        )
     return evidence
 
 
@@ -429,10 +444,11 @@ def portfolio_sign(
 
 
 def unit_sign_off(
-    *, portfolio: Portfolio, by: User, site_url: str = "", tell_learner: bool = True
+    *, portfolio: Portfolio, by: User, site_url: str = "", tell: bool = True
 ) -> Signature:
     """The assessor signs the unit off; refused while anything is insufficient. The portfolio
-    becomes "assessed" and its records are locked."""
+    becomes "assessed" and its records are locked; the learner is told, and the IQA that it
+    waits for their sample (unless ``tell`` is false, as when the demo is seeded)."""
     with transaction.atomic(), batched():
         # One sign-off at a time per portfolio: a second request waits here, then finds it done.
         portfolio = Portfolio.objects.select_related("unit", "workplace").locked(portfolio.pk)
@@ -472,12 +488,20 @@ def unit_sign_off(
             portfolio=portfolio,
             summary=f"{by} signed the unit off: the portfolio is assessed",
         )
-        if tell_learner:
+        if tell:
             notify(
                 portfolio.learner,
                 f"{by} signed off your unit {portfolio.unit.code}",
-                evidence=None,
+                kind=Notification.Kind.UNIT_SIGNED_OFF,
                 link=site_url + portfolio.get_absolute_url(),
+            )
+        if tell and portfolio.iqa_id is not None:
+            notify(
+                portfolio.iqa,
+                f"{portfolio.learner}'s unit {portfolio.unit.code} is signed off by {by} and "
+                "waits for your sample",
+                kind=Notification.Kind.AWAITING_SAMPLE,
+                link=site_url + reverse("sample_new", args=[portfolio.pk]),
             )
     return signature
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import services
+from assessments import waiting as waiting_for
 from assessments.decision_views import SIGNED_OFF, awaiting_witnesses
 from assessments.forms import (
     AssessorRecordForm,
@@ -121,6 +122,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "query": query,
             "status": status,
             "waiting_only": bool(request.GET.get("waiting")),
+            "waiting_for_you": waiting_for.for_assessor(request.user),
             "statuses": Portfolio.Status.choices,
             "filters": filters.urlencode(),
         },

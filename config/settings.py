@@ -325,6 +325,11 @@ BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
 EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
+# This site's address for links in e-mails made outside a request (the daily notifications, the
+# admin site's EQA grants), e.g. https://portfolio.example.org
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# An EQA is told this many days before their access ends (send_daily_notifications).
+EQA_EXPIRY_NOTICE_DAYS = env_int("EQA_EXPIRY_NOTICE_DAYS", 7)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -288,7 +288,7 @@ def _sign(portfolio: Portfolio, criteria) -> None:
             cited=confirmed[criterion.pk][:2],
             by=portfolio.assessor,
         )
-    unit_sign_off(portfolio=portfolio, by=portfolio.assessor, tell_learner=False)
+    unit_sign_off(portfolio=portfolio, by=portfolio.assessor, tell=False)
     learner_declaration_sign(portfolio=portfolio, by=portfolio.learner)
     _countersign(portfolio)
 

@@ -27,6 +27,7 @@ from portfolio.files import STORE_FAILED, StoreFailed, stored_file_response
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
+    NotificationSettingsForm,
     SubmitEvidenceForm,
     SubmitManyForm,
     WitnessConfirmForm,
@@ -586,8 +587,7 @@ def _next_question(portfolio: Portfolio, after: Criterion) -> Criterion | None:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """What is new for this person, newest first: submissions for an assessor, reviews for a
-    learner."""
+    """What is new for this person, newest first, in any of their roles."""
     unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
     if request.method == "POST":
         unread.update(read_at=timezone.now())
@@ -595,7 +595,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
         return redirect("notifications")
     items = (
         Notification.objects.filter(recipient=request.user)
-        .select_related("evidence__portfolio__learner")
+        .select_related("evidence")
         .order_by("-created_at", "-pk")[:100]
     )
     return render(
@@ -603,3 +603,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
         "portfolio/notifications.html",
         {"notifications": items, "unread_count": unread.aggregate(n=Count("pk"))["n"]},
     )
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The person's own choice of how their messages are e-mailed."""
+    form = NotificationSettingsForm(posted(request)[0], instance=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            services.notifications_setting_save(
+                user=request.user, choice=form.cleaned_data["notification_email"]
+            )
+            messages.success(request, "Your choice is saved.")
+            return redirect("notification_settings")
+        status = 400
+    return render(request, "portfolio/notification_settings.html", {"form": form}, status=status)

@@ -788,3 +788,23 @@ class EnrolmentForm(EnrolmentUnitsForm):
             is_learner=True, is_active=True
         ).order_by("last_name", "first_name", "username")
         self.order_fields(self.field_order)
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    """How a person has their messages e-mailed; every message is in the app whatever they
+    choose."""
+
+    class Meta:
+        model = User
+        fields = ["notification_email"]
+        widgets = {"notification_email": forms.RadioSelect}
+        labels = {"notification_email": "E-mail me"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notification_email"].help_text = (
+            "Every message is shown on your Messages page whatever you choose. The digest comes "
+            "once a day, listing what arrived since the last one."
+        )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save"))

@@ -53,6 +53,19 @@ class User(AbstractUser):
         help_text="Sees everything read-only, manages users and assignments in the admin.",
     )
 
+    class NotificationEmail(models.TextChoices):
+        EACH = "each", "An e-mail for each message"
+        DIGEST = "digest", "One daily digest of the day's messages"
+        NONE = "none", "No e-mail: messages in the app only"
+
+    notification_email = models.CharField(
+        "e-mail for messages",
+        max_length=10,
+        choices=NotificationEmail.choices,
+        default=NotificationEmail.EACH,
+        help_text="Every message is shown in the app; this is how it is also e-mailed.",
+    )
+
     class Meta:
         ordering = ["last_name", "first_name", "username"]
 
@@ -992,27 +1005,74 @@ class WitnessTestimony(models.Model):
 
 
 class Notification(models.Model):
-    """Something for a person to look at, shown in the app (and usually also e-mailed)."""
+    """Something for a person to look at, shown in the app (and e-mailed, each or in a daily
+    digest, as the person chose: ``User.notification_email``)."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
+        EVIDENCE_REFERRED_BACK = "evidence_referred_back", "Evidence referred back"
+        EVIDENCE_ACCEPTED = "evidence_accepted", "Evidence accepted"
+        WITNESS_ANSWERED = "witness_answered", "Witness answered"
+        RECORD_TO_CONFIRM = "record_to_confirm", "Observation or discussion to confirm"
+        ACTION_RAISED = "action_raised", "Action point raised"
+        ACTION_DUE = "action_due", "Action point due"
+        AWAITING_SAMPLE = "awaiting_sample", "Portfolio waiting for a sample"
+        EQA_GRANTED = "eqa_granted", "EQA access given"
+        EQA_EXPIRING = "eqa_expiring", "EQA access about to expire"
+        INVITATION_UNUSED = "invitation_unused", "Invitation not yet used"
+        FILE_CHECK = "file_check", "File check"
+        UNIT_SIGNED_OFF = "unit_signed_off", "Unit signed off"
+        OTHER = "other", "Other"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     evidence = models.ForeignKey(
         EvidenceItem, on_delete=models.CASCADE, null=True, related_name="notifications"
     )
     message = models.CharField(max_length=300)
+    link = models.CharField(
+        max_length=500, blank=True, help_text="The page it is about, on this site (a path)."
+    )
     file_check = models.BooleanField(
         default=False,
         help_text="How a file's check in the background ended: shown on its evidence page "
         "until read.",
+    )
+    # Made once only: a notice from the daily checks names what it is about (e.g. an action
+    # point falling due), so running them again finds it made already.
+    once_key = models.CharField(max_length=100, blank=True)
+    digest_pending = models.BooleanField(
+        default=False, help_text="Waiting for the recipient's next daily digest e-mail."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(digest_pending=True),
+                name="notification_digest_pending",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "once_key"],
+                condition=~models.Q(once_key=""),
+                name="notification_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def url(self) -> str:
+        if self.link:
+            return self.link
+        return self.evidence.get_absolute_url() if self.evidence_id else ""
 
 
 class UploadUsage(models.Model):

@@ -48,6 +48,6 @@ def role_context(request: HttpRequest) -> dict:
     current = active_role(request)
     context["active_role"] = current
     context["other_roles"] = [(role, home_url(role)) for role in user.roles if role != current]
-    if current in {Role.ASSESSOR, Role.LEARNER}:
+    if current is not None:
         context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count
     return context

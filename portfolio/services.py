@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -190,8 +191,9 @@ def password_reset_refusal(*, email: str, address: str | None) -> str | None:
 
 
 def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
-    """Write to the audit trail the access a grant now gives (the admin site saves grants)."""
-    scope = "the whole centre" if grant.whole_centre else f"{grant.portfolios.count()} portfolios"
+    """Write to the audit trail the access a grant now gives (the admin site saves grants), and
+    tell the EQA of a new grant. Every page saving a grant calls this, in its transaction."""
+    scope = _grant_scope(grant)
     record(
         "eqa.granted" if created else "eqa.grant_changed",
         actor=by,
@@ -204,6 +206,14 @@ def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
             "expires_at": grant.expires_at.isoformat(),
         },
     )
+    if created:
+        notify(
+            grant.eqa,
+            f"{by} gave you access to {scope} until "
+            f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}",
+            kind=Notification.Kind.EQA_GRANTED,
+            link=reverse("eqa_home"),
+        )
 
 
 class AlreadySaved(Exception):
@@ -482,9 +492,9 @@ def _tell_of_check(evidence_file: EvidenceFile, message: str, *, site_url: str) 
     notify(
         evidence_file.uploaded_by,
         Truncator(message).chars(Notification._meta.get_field("message").max_length),
+        kind=Notification.Kind.FILE_CHECK,
         evidence=evidence,
         link=site_url + evidence.get_absolute_url(),
-        file_check=True,
     )
 
 
@@ -587,21 +597,131 @@ def notify(
     user: User,
     message: str,
     *,
-    evidence: EvidenceItem | None,
+    kind: str = Notification.Kind.OTHER,
+    evidence: EvidenceItem | None = None,
     link: str,
     subject: str | None = None,
     file_check: bool = False,
-) -> None:
-    """Tell ``user`` in the app, and by e-mail from the background worker."""
-    Notification.objects.create(
-        recipient=user, evidence=evidence, message=message, file_check=file_check
+    once_key: str = "",
+) -> Notification | None:
+    """Tell ``user`` in the app, and by e-mail as they chose (``User.notification_email``): one
+    now from the background worker once the transaction commits, or in their next daily digest
+    (``digests_send``), or none. ``link`` is the page's address, full or a path on this site
+    (then e-mailed under ``SITE_URL``). With a ``once_key`` a person is told of a thing once:
+    None if they were told before."""
+    if once_key and Notification.objects.filter(recipient=user, once_key=once_key).exists():
+        return None
+    parts = urlsplit(link)
+    path = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    choice = user.notification_email
+    notification = Notification.objects.create(
+        recipient=user,
+        kind=kind,
+        evidence=evidence,
+        message=Truncator(message).chars(Notification._meta.get_field("message").max_length),
+        link=path,
+        file_check=file_check or kind == Notification.Kind.FILE_CHECK,
+        once_key=once_key,
+        digest_pending=bool(user.email) and choice == User.NotificationEmail.DIGEST,
     )
-    if user.email:
+    if user.email and choice == User.NotificationEmail.EACH:
         email_queue(
             to=user.email,
             subject=subject or message[:78],
-            body=f"{message}.\n\nOpen it: {link}\n",
+            body=f"{message}.\n\nOpen it: {_absolute(link)}\n",
         )
+    return notification
+
+
+def _absolute(link: str) -> str:
+    return link if urlsplit(link).netloc else settings.SITE_URL + link
+
+
+def notifications_setting_save(*, user: User, choice: str) -> None:
+    """Save how ``user`` has their messages e-mailed: each, in a daily digest, or not at all."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.notification_email == choice:
+            return
+        before = user.notification_email
+        user.notification_email = choice
+        user.save(update_fields=["notification_email"])
+        record(
+            "notifications.email_chosen",
+            actor=user,
+            obj=user,
+            learner=user if user.is_learner else None,
+            summary=f"{user} chose: {user.get_notification_email_display().lower()}",
+            data={"before": before, "after": choice},
+        )
+
+
+def digests_send() -> int:
+    """E-mail each person with messages waiting for their digest one e-mail of them all, oldest
+    first, and mark them sent: run again, it sends nothing twice. Returns how many were sent."""
+    sent = 0
+    waiting = (
+        Notification.objects.filter(digest_pending=True)
+        .values_list("recipient", flat=True)
+        .distinct()
+        .order_by("recipient")
+    )
+    for recipient_id in list(waiting):
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=recipient_id)
+            pending = list(
+                Notification.objects.filter(recipient=user, digest_pending=True).order_by(
+                    "created_at", "pk"
+                )
+            )
+            if not pending:
+                continue  # another run sent them meanwhile
+            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(digest_pending=False)
+            if not user.email or user.notification_email == User.NotificationEmail.NONE:
+                continue
+            lines = "\n".join(
+                f"- {timezone.localtime(n.created_at):%d %b %H:%M} {n.message}"
+                + (f": {_absolute(n.url)}" if n.url else "")
+                for n in pending
+            )
+            count = len(pending)
+            email_queue(
+                to=user.email,
+                subject=f"Your daily digest: {count} message{'' if count == 1 else 's'}",
+                body=f"Since your last digest:\n\n{lines}\n\nAll your messages: "
+                f"{_absolute(reverse('notifications'))}\nChoose how you are e-mailed: "
+                f"{_absolute(reverse('notification_settings'))}\n",
+            )
+            sent += 1
+    return sent
+
+
+def eqa_expiry_notify(*, now: datetime.datetime | None = None) -> int:
+    """Tell each EQA, once, that their access ends within ``EQA_EXPIRY_NOTICE_DAYS`` (once per
+    expiry: a grant extended is told of again). Returns how many were told."""
+    now = now or timezone.now()
+    soon = now + datetime.timedelta(days=settings.EQA_EXPIRY_NOTICE_DAYS)
+    told = 0
+    grants = EqaGrant.objects.filter(expires_at__gt=now, expires_at__lte=soon).select_related("eqa")
+    for grant in grants.order_by("expires_at", "pk"):
+        with transaction.atomic():
+            notification = notify(
+                grant.eqa,
+                f"Your access to {_grant_scope(grant)} ends on "
+                f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}",
+                kind=Notification.Kind.EQA_EXPIRING,
+                link=reverse("eqa_home"),
+                once_key=f"eqa_expiring:{grant.pk}:{grant.expires_at:%Y%m%d%H%M}",
+            )
+            told += notification is not None
+    return told
+
+
+def _grant_scope(grant: EqaGrant) -> str:
+    if grant.whole_centre:
+        return "the whole centre"
+    count = grant.portfolios.count()
+    return f"{count} portfolio{'' if count == 1 else 's'}"
 
 
 def email_queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
@@ -677,13 +797,17 @@ def _tell_assessors(submitted: list[tuple[EvidenceItem, str]], *, site_url: str)
             continue
         assessor = items[0][0].portfolio.assessor
         learner = items[0][0].portfolio.learner
+        digest = assessor.notification_email == User.NotificationEmail.DIGEST
         for evidence, verb in items:
             Notification.objects.create(
                 recipient=assessor,
+                kind=Notification.Kind.EVIDENCE_SUBMITTED,
                 evidence=evidence,
+                link=evidence.get_absolute_url(),
                 message=f"{learner} {verb} '{evidence.title}'",
+                digest_pending=digest and bool(assessor.email),
             )
-        if assessor.email:
+        if assessor.email and assessor.notification_email == User.NotificationEmail.EACH:
             lines = "\n".join(
                 f"- {evidence.title} ({verb}): {site_url}{evidence.get_absolute_url()}"
                 for evidence, verb in items
@@ -703,6 +827,7 @@ def _tell_assessor(evidence: EvidenceItem, *, verb: str, site_url: str) -> None:
     notify(
         assessor,
         f"{learner} {verb} '{evidence.title}'",
+        kind=Notification.Kind.EVIDENCE_SUBMITTED,
         evidence=evidence,
         link=site_url + evidence.get_absolute_url(),
         subject=f"New evidence from {learner}",
@@ -976,5 +1101,22 @@ def witness_respond(
                 "statement_sha256": hashlib.sha256(locked.statement.encode()).hexdigest(),
             },
         )
+        evidence = locked.evidence
+        notify(
+            portfolio.learner,
+            f"Witness {locked.witness_name} {verb} the statement on '{evidence.title}'",
+            kind=Notification.Kind.WITNESS_ANSWERED,
+            evidence=evidence,
+            link=evidence.get_absolute_url(),
+        )
+        if portfolio.assessor_id is not None:
+            notify(
+                portfolio.assessor,
+                f"Witness {locked.witness_name} {verb} the statement on {portfolio.learner}'s "
+                f"'{evidence.title}'",
+                kind=Notification.Kind.WITNESS_ANSWERED,
+                evidence=evidence,
+                link=evidence.get_absolute_url(),
+            )
     testimony.refresh_from_db()
     return None

@@ -12,6 +12,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("notifications/", evidence_views.notifications, name="notifications"),
+    path(
+        "notifications/settings/",
+        evidence_views.notification_settings,
+        name="notification_settings",
+    ),
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
     path("enrolments/new/", enrolment_views.enrolment_new, name="enrolment_new"),

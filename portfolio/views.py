@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from portfolio import services
+from portfolio import services, waiting
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.backends import client_ip
 from portfolio.forms import WorkplaceForm
@@ -67,7 +67,12 @@ def eqa_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portfolio/eqa_home.html",
-        {"page": role_home_page(request, Role.EQA), "grants": grants, "now": timezone.now()},
+        {
+            "page": role_home_page(request, Role.EQA),
+            "grants": grants,
+            "now": timezone.now(),
+            "waiting_for_you": waiting.for_eqa(request.user),
+        },
     )
 
 
@@ -96,6 +101,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
             "unsent_email_count": unsent.count(),
             "unsent_emails": unsent[:20],
             "unsent_email_days": settings.EMAIL_FAILED_KEEP_DAYS,
+            "waiting_for_you": waiting.for_centre_admin(),
         },
     )
 

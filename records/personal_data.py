@@ -20,7 +20,15 @@ from portfolio.models import (
     Workplace,
 )
 
-PERSONAL_FIELDS = ["username", "first_name", "last_name", "email", "date_joined", "last_login"]
+PERSONAL_FIELDS = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "date_joined",
+    "last_login",
+    "notification_email",
+]
 
 
 def _rows(queryset, exclude=()) -> list[dict]:

@@ -218,7 +218,7 @@ def test_the_assessor_sees_new_submissions_in_the_app(client, login, portfolio):
 
     page = client.get("/notifications/")
     assert "Ann submitted &#x27;Refund&#x27;" in page.text
-    assert 'New submissions <span class="badge text-bg-light">1<span' in page.text
+    assert 'Messages <span class="badge text-bg-light">1<span' in page.text
 
     client.post("/notifications/")
     assert "Nothing new" not in client.get("/notifications/").text

@@ -174,6 +174,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "centre_home": Entry(no_kwargs,
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
     "notifications": Entry(no_kwargs, SIGNED_IN),
+    "notification_settings": Entry(no_kwargs, SIGNED_IN),  # each person's own choice
     "my_data": Entry(no_kwargs, SIGNED_IN),
     "unit_list": Entry(no_kwargs, SIGNED_IN),
     "unit_detail": Entry(lambda scene: {"pk": scene.portfolio.unit_id}, SIGNED_IN),

@@ -23,7 +23,14 @@ COVERAGE = 8
 # The session and the session user; then saving the session, which moves its expiry on at
 # every request: a savepoint, the update, its release.
 SIGNED_IN = 2 + 3
-UNREAD = 1  # counting the unread notifications in the header
+UNREAD = 1  # counting the unread notifications in the header, in every role
+# What waits for the person on their home (``portfolio/waiting.py``, ``assessments/waiting.py``):
+# one query for each kind of thing listed
+WAITING_LEARNER = 2  # evidence referred back, observation records to confirm
+WAITING_ASSESSOR = 2  # evidence awaiting review, open action points
+WAITING_IQA = 2  # portfolios waiting for a sample, action points past due
+WAITING_EQA = 1  # the grants open now
+WAITING_ADMIN = 2  # e-mails given up, people never signed in
 # Whether each signature still holds: the portfolio's stored signable record, and its files
 # found changed or missing on storage.
 SIGNED = 2
@@ -36,7 +43,7 @@ PINNED = {
     # nothing: an anonymous visitor has no session yet
     LAYOUT: 0,
     # counting the learner's portfolios, the page of them, their coverage
-    "learner: home": SIGNED_IN + 2 + COVERAGE + UNREAD,
+    "learner: home": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_LEARNER,
     # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
     # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
     # the contexts and criteria for the filters, the records' digest and files changed on storage
@@ -48,8 +55,8 @@ PINNED = {
     # the portfolio, its answers, the knowledge criteria
     "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
     # counting the caseload, counting what awaits review, the page's coverage
-    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + UNREAD,
-    "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD,
+    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_ASSESSOR,
+    "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_ASSESSOR,
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
     # as the learner's, whether another unit the item counts in is signed off (it may no longer
@@ -69,22 +76,22 @@ PINNED = {
     # their methods, contexts and mappings, the items, the criteria not sampled yet, by name
     # (every assessor has been sampled, so no assessors' names are looked up); the recent
     # samples, the waiting portfolios, the page of the list
-    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3,
+    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + UNREAD + WAITING_IQA,
     # the portfolio, whether the IQA has assessed it, its evidence, its decisions
-    "iqa: new sample": SIGNED_IN + 4,
+    "iqa: new sample": SIGNED_IN + 4 + UNREAD,
     # the portfolio, counting its entries, the page of entries, the learner's and the centre's
     # chain as of their last entry that records no copy (one each), the stored signable record
-    "iqa: audit trail": SIGNED_IN + 6,
+    "iqa: audit trail": SIGNED_IN + 6 + UNREAD,
     # counting the meetings, the page of them, their attendees, and the evidence the reader may
     # see with its portfolios and learners
-    "iqa: standardisation": SIGNED_IN + 4,
+    "iqa: standardisation": SIGNED_IN + 4 + UNREAD,
     # counting all portfolios and those unclaimed, the page of them, counting files found changed
     # or missing on storage, the e-mails given up
-    "admin: centre home": SIGNED_IN + 5,
+    "admin: centre home": SIGNED_IN + 5 + UNREAD + WAITING_ADMIN,
     # counting the visits, the page of them
-    "admin: EQA visits": SIGNED_IN + 2,
+    "admin: EQA visits": SIGNED_IN + 2 + UNREAD,
     # the workplace, its contacts, every portfolio there
-    "admin: workplace": SIGNED_IN + 3,
+    "admin: workplace": SIGNED_IN + 3 + UNREAD,
     # counting the filtered and all users, the page of them
     "admin: users list": SIGNED_IN + 3,
     # the units, assessors and IQAs for the filters, counting the filtered and all portfolios,
@@ -94,12 +101,22 @@ PINNED = {
     "admin: EQA grants list": SIGNED_IN + 4,
     # the sample, its items, their evidence (its items are all evidence, so no decisions are
     # looked up), the action points, the portfolio
-    "iqa: sample": SIGNED_IN + 5,
+    "iqa: sample": SIGNED_IN + 5 + UNREAD,
     # counting the granted portfolios, the grants, the page of portfolios, recording the visit
-    "eqa: home": SIGNED_IN + 4,
-    # as the learner's portfolio page, with the EQA's grant in place of the unread count, and
-    # recording the visit
-    "eqa: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + 1 + 3 + 1 + 2 + 1 + INTEGRITY,
+    "eqa: home": SIGNED_IN + 4 + UNREAD + WAITING_EQA,
+    # as the learner's portfolio page, with the EQA's grant, and recording the visit
+    "eqa: portfolio": SIGNED_IN
+    + 2
+    + SIGNED
+    + COVERAGE
+    + 1
+    + UNREAD
+    + 1
+    + 3
+    + 1
+    + 2
+    + 1
+    + INTEGRITY,
 }
 
 

@@ -72,6 +72,7 @@ CASES = [
                 "portfolio.0019_workplace",
                 "portfolio.0020_workplaces_from_portfolios",
                 "portfolio.0021_portfolio_workplace_required",
+                "portfolio.0023_notification_kinds",
             }
         ),
         moved=(
@@ -96,6 +97,7 @@ CASES = [
                 "assessments.0009_signature_digest_version",
                 "assessments.0010_review_proposed_mappings",
                 "units.0002_qualifications",
+                "portfolio.0023_notification_kinds",
             }
         ),
         chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},
@@ -198,11 +200,12 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 from django.db.migrations.executor import MigrationExecutor
 
 from assessments.models import Signature
 from assessments.signatures import signature_rows
-from portfolio.models import EvidenceFile, Portfolio
+from portfolio.models import EvidenceFile, Notification, Portfolio
 from records.backup import integrity
 from records.models import Export
 
@@ -309,6 +312,10 @@ print(json.dumps({
     ],
     "workplaces": {
         str(pk): workplace for pk, workplace in Portfolio.objects.values_list("pk", "workplace")
+    },
+    "notification_kinds": {
+        row["kind"]: row["n"]
+        for row in Notification.objects.values("kind").annotate(n=Count("pk")).order_by("kind")
     },
     "models": models,
     "unapplied": [
@@ -480,6 +487,13 @@ def test_every_portfolio_becomes_a_single_unit_enrolment_of_its_learner(upgrade)
         assert row["enrolled"] == row["learner"], row
         assert row["started"] == row["start_date"], row
         assert row["units"] == 1, row
+
+
+def test_every_notification_is_kept_with_the_kind_its_message_says(upgrade):
+    kinds = upgrade.report["notification_kinds"]
+    assert sum(kinds.values()) == upgrade.before.rows["portfolio_notification"]
+    assert kinds, "the fixture has no notifications to upgrade"
+    assert "other" not in kinds, kinds  # every message the old services wrote has its kind
 
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):
