@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from assessments import quality
@@ -387,3 +388,30 @@ class TestWaitingForYou:
 
         assert "Review the whole centre" in page
         assert "Visit in March" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_each_message_and_gives_it_the_kind_it_says(make_user):
+    person = make_user()
+    before, after = ("portfolio", "0022_upload_usage"), ("portfolio", "0023_notification_kinds")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps.get_model("portfolio", "Notification")
+    messages = {
+        "Pat Lee submitted 'Refund'": "evidence_submitted",
+        "Pat Lee resubmitted 'Refund'": "evidence_submitted",
+        "Sam Roy referred back 'Refund'": "evidence_referred_back",
+        "Sam Roy accepted 'Refund'": "evidence_accepted",
+        "Sam Roy signed off your unit C4": "unit_signed_off",
+        "Something else": "other",
+    }
+    for message in messages:
+        old.objects.create(recipient_id=person.pk, message=message)
+    old.objects.create(recipient_id=person.pk, message="A file was not added", file_check=True)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([after])
+
+    kinds = dict(Notification.objects.values_list("message", "kind"))
+    assert kinds == {**messages, "A file was not added": "file_check"}

@@ -200,12 +200,11 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count
 from django.db.migrations.executor import MigrationExecutor
 
 from assessments.models import Signature
 from assessments.signatures import signature_rows
-from portfolio.models import EvidenceFile, Notification, Portfolio
+from portfolio.models import EvidenceFile, Portfolio
 from records.backup import integrity
 from records.models import Export
 
@@ -312,10 +311,6 @@ print(json.dumps({
     ],
     "workplaces": {
         str(pk): workplace for pk, workplace in Portfolio.objects.values_list("pk", "workplace")
-    },
-    "notification_kinds": {
-        row["kind"]: row["n"]
-        for row in Notification.objects.values("kind").annotate(n=Count("pk")).order_by("kind")
     },
     "models": models,
     "unapplied": [
@@ -487,13 +482,6 @@ def test_every_portfolio_becomes_a_single_unit_enrolment_of_its_learner(upgrade)
         assert row["enrolled"] == row["learner"], row
         assert row["started"] == row["start_date"], row
         assert row["units"] == 1, row
-
-
-def test_every_notification_is_kept_with_the_kind_its_message_says(upgrade):
-    kinds = upgrade.report["notification_kinds"]
-    assert sum(kinds.values()) == upgrade.before.rows["portfolio_notification"]
-    assert kinds, "the fixture has no notifications to upgrade"
-    assert "other" not in kinds, kinds  # every message the old services wrote has its kind
 
 
 def test_the_upgraded_models_need_no_further_migrations(upgrade):
