@@ -191,8 +191,9 @@ def password_reset_refusal(*, email: str, address: str | None) -> str | None:
 
 
 def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
-    """Write to the audit trail the access a grant now gives (the admin site saves grants), and
-    tell the EQA of a new grant. Every page saving a grant calls this, in its transaction."""
+    """Write to the audit trail the access a grant now gives, and tell the EQA (given, changed
+    or ended). Every place that saves a grant calls this, in its transaction, and tells the EQA
+    nothing itself."""
     scope = _grant_scope(grant)
     record(
         "eqa.granted" if created else "eqa.grant_changed",
@@ -206,14 +207,14 @@ def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
             "expires_at": grant.expires_at.isoformat(),
         },
     )
+    until = f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}"
     if created:
-        notify(
-            grant.eqa,
-            f"{by} gave you access to {scope} until "
-            f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}",
-            kind=Notification.Kind.EQA_GRANTED,
-            link=reverse("eqa_home"),
-        )
+        message = f"{by} gave you read-only access to {scope} until {until}"
+    elif grant.expires_at > timezone.now():
+        message = f"{by} changed your access: now to {scope} until {until}"
+    else:
+        message = f"{by} ended your access to {scope}"
+    notify(grant.eqa, message, kind=Notification.Kind.EQA_GRANTED, link=reverse("eqa_home"))
 
 
 class AlreadySaved(Exception):

@@ -149,11 +149,26 @@ class TestEachEvent:
         grant = make_grant(whole_centre=True)
 
         commit(lambda: services.eqa_grant_recorded(grant=grant, by=admin, created=True))
-        commit(lambda: services.eqa_grant_recorded(grant=grant, by=admin, created=False))
 
         [notification] = told(grant.eqa, Kind.EQA_GRANTED)
-        assert "access to the whole centre" in notification.message
+        assert f"{admin} gave you read-only access to the whole centre" in notification.message
         assert len(mails_to(grant.eqa)) == 1
+
+    def test_an_eqa_grant_changed_or_ended_tells_the_eqa_once_each(
+        self, make_user, make_grant, commit
+    ):
+        admin = make_user(centre_admin=True)
+        grant = make_grant(whole_centre=True)
+
+        commit(lambda: services.eqa_grant_recorded(grant=grant, by=admin, created=False))
+        grant.expires_at = timezone.now() - datetime.timedelta(minutes=1)
+        grant.save()
+        commit(lambda: services.eqa_grant_recorded(grant=grant, by=admin, created=False))
+
+        changed, ended = told(grant.eqa, Kind.EQA_GRANTED)[::-1]
+        assert "changed your access: now to the whole centre" in changed.message
+        assert f"{admin} ended your access to the whole centre" == ended.message
+        assert len(mails_to(grant.eqa)) == 2
 
     def test_an_eqa_grant_about_to_expire_is_told_once_per_expiry(
         self, settings, make_grant, daily
