@@ -293,6 +293,26 @@ class TestDigest:
         assert "'Second'" in two.body
         assert "'First'" not in two.body
 
+    def test_evidence_submitted_together_goes_in_the_digest_not_in_its_own_email(
+        self, portfolio, commit, daily
+    ):
+        assessor = portfolio.assessor
+        assessor.notification_email = User.NotificationEmail.DIGEST
+        assessor.save()
+        items = EvidenceFactory.create_batch(2, portfolio=portfolio, contexts="a", claims=["P1"])
+
+        commit(
+            lambda: services.evidence_submit_many(evidence=items, by=portfolio.learner, site_url="")
+        )
+        assert len(told(assessor, Kind.EVIDENCE_SUBMITTED)) == 2
+        assert mails_to(assessor) == []
+        daily()
+
+        [digest] = mails_to(assessor)
+        assert digest.subject == "Your daily digest: 2 messages"
+        for item in items:
+            assert f"/evidence/{item.pk}/" in digest.body
+
     def test_no_email_keeps_the_message_in_the_app_only(self, portfolio, commit, daily):
         learner = portfolio.learner
         learner.notification_email = User.NotificationEmail.NONE
