@@ -3,6 +3,7 @@ records (``portfolio.waiting`` holds the EQA's and the centre administrator's, a
 every list keeps: a fixed number of queries, at most ``SHOWN`` things)."""
 
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import ActionPoint, ObservationRecord
@@ -104,7 +105,7 @@ def for_iqa(user: User) -> list[Waiting]:
             Waiting(
                 since=portfolio.updated_at,
                 text=f"Sample {portfolio.learner}'s unit {portfolio.unit.code}",
-                url=portfolio.get_absolute_url(),
+                url=reverse("sample_new", args=[portfolio.pk]),
                 detail="signed off by the assessor",
             )
             for portfolio in to_sample

@@ -400,6 +400,7 @@ class TestWaitingForYou:
 
         section = page[page.index("Waiting for you") :]
         assert f"Sample {portfolio.learner}&#x27;s unit C4" in section
+        assert f"/portfolios/{portfolio.pk}/samples/new/" in section
         assert "action point on" in section
         assert "is past due" in section
 

@@ -94,6 +94,7 @@ PAGES = {
         "/portfolios/{l2}/evidence/new/",
         "/portfolios/{l2}/knowledge/",
         "/notifications/",
+        "/notifications/settings/",
         "/units/{unit}/",
         "/evidence/{draft}/",
         "/evidence/{draft}/submit/",
