@@ -89,11 +89,12 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 16 queries: the session, the session user, counting unread messages for the menu,
+    # Expect 18 queries: the session, the session user, counting unread messages for the menu,
     # counting portfolios for the pager, the page of portfolios; coverage: criteria, contexts,
-    # evidence, claims, evidence contexts, mappings, decisions, cited evidence; saving the session
-    # (a savepoint, the update, the release)
-    with django_assert_num_queries(16):
+    # evidence, claims, evidence contexts, mappings, decisions, cited evidence; what waits for the
+    # learner: evidence referred back, observation records to confirm; saving the session (a
+    # savepoint, the update, the release)
+    with django_assert_num_queries(18):
         client.get("/learner/")
 
 

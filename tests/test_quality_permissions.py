@@ -112,13 +112,14 @@ def test_the_iqa_home_runs_a_fixed_number_of_queries(
     login(iqa)
     client.get("/iqa/")
 
-    # Expect 28 queries: the session, the session user, counting the portfolio list; plans: the
+    # Expect 31 queries: the session, the session user, counting the portfolio list; plans: the
     # rates, the ratings, the portfolios, the samples, the assessors; suggestions: the distinct
     # assessors, methods, contexts and criteria of all accepted evidence and of what was looked
     # at (8), the candidates, their methods, contexts and mappings, the assessors' names, the
-    # items; the recent samples, the waiting portfolios, the page of the portfolio list; saving
-    # the session (a savepoint, the update, the release)
-    with django_assert_num_queries(28):
+    # items; the recent samples, the waiting portfolios, the page of the portfolio list; what
+    # waits for the IQA: portfolios to sample, action points past due; counting unread messages
+    # for the menu; saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(31):
         client.get("/iqa/")
 
 
@@ -130,10 +131,11 @@ def test_the_eqa_home_runs_a_fixed_number_of_queries(
     login(grant.eqa)
     client.get("/eqa/")
 
-    # Expect 9 queries: the session, the session user, counting the granted portfolios, the grants
-    # with their portfolio counts, the page of portfolios, recording the visit; saving the session
+    # Expect 11 queries: the session, the session user, counting the granted portfolios, the
+    # grants with their portfolio counts, the page of portfolios, recording the visit; what waits
+    # for the EQA: the grants open now; counting unread messages for the menu; saving the session
     # (a savepoint, the update, the release)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         client.get("/eqa/")
 
 
