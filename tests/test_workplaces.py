@@ -15,7 +15,7 @@ from assessments.models import SignableRecord
 from assessments.signable import digest_of, manifest_for
 from assessments.signatures import signature_rows
 from audit.models import AuditEntry
-from portfolio.models import Portfolio, Sector, User, Workplace
+from portfolio.models import Portfolio, Sector, Workplace
 from records.personal_data import personal_data_zip
 from records.retention import REMOVED, purge
 from tests.assessing import sufficient
@@ -52,10 +52,11 @@ def old_portfolios(apps, rows):
     """Portfolios as 0018 held them, with their workplace as text: (organisation, sector)."""
     OldPortfolio = apps.get_model("portfolio", "Portfolio")
     OldEnrolment = apps.get_model("portfolio", "Enrolment")
+    OldUser = apps.get_model("portfolio", "User")  # the account's columns as they were then
     unit = c4_unit()
     made = []
     for n, (organisation, sector) in enumerate(rows):
-        learner = User.objects.create(username=f"old-learner{n}", is_learner=True)
+        learner = OldUser.objects.create(username=f"old-learner{n}", is_learner=True)
         made.append(
             OldPortfolio.objects.create(
                 learner_id=learner.pk,
@@ -409,9 +410,10 @@ class TestThePage:
             PortfolioFactory(workplace=portfolio.workplace)
             WorkplaceContactFactory(workplace=portfolio.workplace)
 
-        # Expect 8 queries: the session, the session user, saving the session (a savepoint,
-        # the update, its release), the workplace, its contacts, its portfolios
-        with django_assert_num_queries(8):
+        # Expect 9 queries: the session, the session user, saving the session (a savepoint,
+        # the update, its release), the workplace, its contacts, its portfolios, counting unread
+        # messages for the menu
+        with django_assert_num_queries(9):
             response = client.get(self.url(portfolio))
         assert response.text.count("/portfolios/") == 5
 
