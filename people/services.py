@@ -35,7 +35,7 @@ from portfolio.models import (
     User,
     Workplace,
 )
-from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
+from portfolio.services import email_queue, eqa_grant_recorded, user_save
 from units.models import Qualification, Unit
 
 
@@ -448,16 +448,7 @@ def eqa_grant_save(
     with transaction.atomic():
         grant.save()
         grant.portfolios.set([] if whole_centre else portfolios)
-        eqa_grant_recorded(grant=grant, by=by, created=created)
-        scope = "the whole centre" if whole_centre else f"{len(portfolios)} portfolios"
-        notify(
-            eqa,
-            f"You have read-only access to {scope} until the end of {until.day} {until:%B %Y}"
-            if created
-            else f"Your access is now to {scope} until the end of {until.day} {until:%B %Y}",
-            evidence=None,
-            link=site_url + reverse("eqa_home"),
-        )
+        eqa_grant_recorded(grant=grant, by=by, created=created)  # which tells the EQA
     return grant
 
 

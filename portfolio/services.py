@@ -209,11 +209,11 @@ def eqa_grant_recorded(*, grant: EqaGrant, by: User, created: bool) -> None:
     )
     until = f"{timezone.localtime(grant.expires_at):%d %b %Y %H:%M}"
     if created:
-        message = f"{by} gave you read-only access to {scope} until {until}"
+        message = f"You have read-only access to {scope} until {until}, given by {by}"
     elif grant.expires_at > timezone.now():
-        message = f"{by} changed your access: now to {scope} until {until}"
+        message = f"Your access is now to {scope} until {until}, changed by {by}"
     else:
-        message = f"{by} ended your access to {scope}"
+        message = f"Your access to {scope} was ended by {by}"
     notify(grant.eqa, message, kind=Notification.Kind.EQA_GRANTED, link=reverse("eqa_home"))
 
 

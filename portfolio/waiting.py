@@ -49,9 +49,9 @@ def for_eqa(user: User) -> list[Waiting]:
 
 
 def not_signed_in_url(person: User) -> str:
-    """Where the centre administrator follows up a person who has not signed in yet: the
-    person's account (the place to send an invitation again, once the people pages have one)."""
-    return reverse("admin:portfolio_user_change", args=[person.pk])
+    """Where the centre administrator follows up a person who has not signed in yet: their page
+    among the people pages, which sends the invitation again."""
+    return reverse("person_edit", args=[person.pk])
 
 
 def for_centre_admin() -> list[Waiting]:

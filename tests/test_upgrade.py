@@ -72,7 +72,7 @@ CASES = [
                 "portfolio.0019_workplace",
                 "portfolio.0020_workplaces_from_portfolios",
                 "portfolio.0021_portfolio_workplace_required",
-                "portfolio.0023_notification_kinds",
+                "portfolio.0024_notification_kinds",
             }
         ),
         moved=(
@@ -97,7 +97,7 @@ CASES = [
                 "assessments.0009_signature_digest_version",
                 "assessments.0010_review_proposed_mappings",
                 "units.0002_qualifications",
-                "portfolio.0023_notification_kinds",
+                "portfolio.0024_notification_kinds",
             }
         ),
         chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},

@@ -24,7 +24,7 @@ def kinds_from_messages(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0022_upload_usage'),
+        ('portfolio', '0023_job_role_and_sector_optional'),
     ]
 
     operations = [
