@@ -303,8 +303,9 @@ def _enrolled_on(count: int, tmp_path, people) -> Enrolment:
     return enrol(None, people, codes)
 
 
-# What each page runs for a single-unit enrolment, whatever its number of units.
-PAGE_QUERIES = {"enrolment_detail": 8, "enrolment_units": 13}
+# What each page runs for a single-unit enrolment, whatever its number of units (counting the
+# unread messages for the menu among them).
+PAGE_QUERIES = {"enrolment_detail": 9, "enrolment_units": 14}
 
 
 @pytest.mark.parametrize("name", ["enrolment_detail", "enrolment_units"])
