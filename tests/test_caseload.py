@@ -417,11 +417,11 @@ def test_the_page_runs_the_same_queries_for_any_caseload(
     query = {"role": "assessor", "from_person": people["ann"].pk}
     client.get(URL, query)
 
-    # Expect 9 queries: the session and its user, the person moved from (checked, then the list
+    # Expect 10 queries: the session and its user, the person moved from (checked, then the list
     # to choose from), their portfolios with the people and unit each row shows, the people who
-    # may take them with what each holds, and saving the session (a savepoint, the update, its
-    # release)
-    with django_assert_num_queries(9):
+    # may take them with what each holds, counting unread messages for the menu, and saving the
+    # session (a savepoint, the update, its release)
+    with django_assert_num_queries(10):
         assert client.get(URL, query).status_code == 200
 
 
