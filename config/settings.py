@@ -459,10 +459,12 @@ for _proxy in TRUSTED_PROXIES:
             f"127.0.0.1,10.0.0.0/24), not {_proxy!r}."
         ) from None
 AXES_CLIENT_IP_CALLABLE = "portfolio.backends.client_ip"
+# An invitation's link (people/tokens.py) lives this many days, apart from PASSWORD_RESET_TIMEOUT;
+# whoever sent one is told once it has gone unused this many days (send_daily_notifications).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+INVITATION_REMINDER_DAYS = env_int("INVITATION_REMINDER_DAYS", 3)
 # Password resets asked for in an hour, from one address and for one e-mail address typed,
 # before more are refused (whether or not an account has that e-mail address).
-# An invitation's link (people/tokens.py) lives this many days, apart from PASSWORD_RESET_TIMEOUT.
-INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 20)
 PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
 

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -29,13 +30,14 @@ from portfolio.models import (
     ROLE_FLAGS,
     Enrolment,
     EqaGrant,
+    Notification,
     Portfolio,
     Role,
     Sector,
     User,
     Workplace,
 )
-from portfolio.services import email_queue, eqa_grant_recorded, user_save
+from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
 from units.models import Qualification, Unit
 
 
@@ -459,3 +461,43 @@ def eqa_grant_end(*, grant: EqaGrant, by: User) -> EqaGrant:
         grant.save(update_fields=["expires_at"])
         eqa_grant_recorded(grant=grant, by=by, created=False)
     return grant
+
+
+def invitations_unused_notify(*, now: datetime.datetime | None = None) -> int:
+    """Tell whoever sent an invitation (or, if they no longer administer the centre, every
+    centre administrator), once per invitation sent, that it has gone unused for
+    ``INVITATION_REMINDER_DAYS``: the person has not set a password or signed in. Returns how
+    many were told."""
+    now = now or timezone.now()
+    unused = Invitation.objects.filter(
+        accepted_at__isnull=True,
+        sent_at__lte=now - datetime.timedelta(days=settings.INVITATION_REMINDER_DAYS),
+        user__is_active=True,
+        user__last_login__isnull=True,
+    ).select_related("user", "sent_by")
+    administrators = None
+    told = 0
+    for invitation in unused.order_by("sent_at", "pk"):
+        sender = invitation.sent_by
+        if sender is not None and sender.is_active and sender.is_centre_admin:
+            recipients = [sender]
+        else:
+            if administrators is None:
+                administrators = list(User.objects.filter(is_centre_admin=True, is_active=True))
+            recipients = administrators
+        person = invitation.user
+        sent = timezone.localtime(invitation.sent_at)
+        for recipient in recipients:
+            with transaction.atomic():
+                told += (
+                    notify(
+                        recipient,
+                        f"{person} has not used the invitation sent on {sent:%-d %B %Y}: send "
+                        f"it again, or check their e-mail address ({person.email})",
+                        kind=Notification.Kind.INVITATION_UNUSED,
+                        link=reverse("person_edit", args=[person.pk]),
+                        once_key=f"invitation_unused:{invitation.pk}:{sent:%Y%m%d%H%M%S}",
+                    )
+                    is not None
+                )
+    return told

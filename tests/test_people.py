@@ -672,3 +672,81 @@ def test_the_list_offers_no_edit_or_invitation_for_a_superuser(client, staff):
     assert "Managed by a superuser" in row
     assert reverse("person_edit", args=[root.pk]) not in row
     assert reverse("person_invite", args=[root.pk]) not in row
+
+
+class TestInvitationsNotYetUsed:
+    @pytest.fixture
+    def invited(self, staff, commit):
+        person = services.person_create(
+            first_name="Pat",
+            last_name="Quinn",
+            email="pat@example.org",
+            roles=[Role.LEARNER],
+            by=staff["admin"],
+        )
+        commit(services.invitation_send, user=person, by=staff["admin"], site_url=SITE)
+        return person
+
+    def days_later(self, days):
+        return timezone.now() + datetime.timedelta(days=days)
+
+    def unused_notices(self):
+        return list(
+            Notification.objects.filter(kind=Notification.Kind.INVITATION_UNUSED).values_list(
+                "recipient__username", "message", "link"
+            )
+        )
+
+    def test_whoever_sent_it_is_told_once_when_it_has_gone_unused(self, staff, invited, commit):
+        mail.outbox.clear()
+        assert commit(services.invitations_unused_notify, now=self.days_later(2)) == 0
+
+        assert commit(services.invitations_unused_notify, now=self.days_later(3.1)) == 1
+        assert commit(services.invitations_unused_notify, now=self.days_later(4)) == 0
+
+        sent = timezone.localtime(invited.invitation.sent_at)
+        assert self.unused_notices() == [
+            (
+                staff["admin"].username,
+                f"Pat Quinn has not used the invitation sent on {sent:%-d %B %Y}: send it again, "
+                "or check their e-mail address (pat@example.org)",
+                reverse("person_edit", args=[invited.pk]),
+            )
+        ]
+        assert [message.to for message in mail.outbox] == [[staff["admin"].email]]
+
+    def test_an_invitation_taken_up_or_an_account_closed_is_not_chased(
+        self, staff, invited, commit
+    ):
+        Invitation.objects.filter(user=invited).update(accepted_at=timezone.now())
+        assert commit(services.invitations_unused_notify, now=self.days_later(5)) == 0
+        Invitation.objects.filter(user=invited).update(accepted_at=None)
+        User.objects.filter(pk=invited.pk).update(is_active=False)
+        assert commit(services.invitations_unused_notify, now=self.days_later(5)) == 0
+
+    def test_one_sent_again_is_chased_again_and_one_whose_sender_left_goes_to_every_admin(
+        self, staff, invited, commit, settings
+    ):
+        commit(services.invitations_unused_notify, now=self.days_later(4))
+        other_admin = UserFactory(centre_admin=True)
+        Invitation.objects.filter(user=invited).update(
+            sent_at=timezone.now() + datetime.timedelta(days=4)  # sent again then
+        )
+        User.objects.filter(pk=staff["admin"].pk).update(is_active=False)
+
+        assert commit(services.invitations_unused_notify, now=self.days_later(8)) == 1
+
+        assert sorted(row[0] for row in self.unused_notices()) == sorted(
+            [staff["admin"].username, other_admin.username]
+        )
+
+    def test_the_daily_command_chases_them(self, staff, invited, commit):
+        Invitation.objects.filter(user=invited).update(
+            sent_at=timezone.now() - datetime.timedelta(days=3, minutes=1)
+        )
+        out = StringIO()
+
+        commit(call_command, "send_daily_notifications", stdout=out)
+
+        assert "invitations not yet used: 1" in out.getvalue()
+        assert len(self.unused_notices()) == 1

@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand
 
 from assessments.quality import action_points_due_notify
+from people.services import invitations_unused_notify
 from portfolio.services import digests_send, eqa_expiry_notify
 
 
 class Command(BaseCommand):
     help = (
-        "Once a day: tell each assessor of the action points falling due and each EQA whose "
-        "access ends within EQA_EXPIRY_NOTICE_DAYS (once each), then e-mail each person who "
+        "Once a day: tell each assessor of the action points falling due, each EQA whose "
+        "access ends within EQA_EXPIRY_NOTICE_DAYS and whoever sent an invitation unused for "
+        "INVITATION_REMINDER_DAYS (once each), then e-mail each person who "
         "chose the daily digest one message of what arrived since their last. Run twice, it "
         "sends nothing twice."
     )
@@ -15,7 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         due = action_points_due_notify()
         expiring = eqa_expiry_notify()
+        unused = invitations_unused_notify()
         digests = digests_send()
         self.stdout.write(
-            f"Action points due: {due}; EQA access ending soon: {expiring}; digests: {digests}"
+            f"Action points due: {due}; EQA access ending soon: {expiring}; invitations not "
+            f"yet used: {unused}; digests: {digests}"
         )
