@@ -115,45 +115,25 @@ def learner_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CENTRE_ADMIN)
 def staff_new(request: HttpRequest) -> HttpResponse:
     """Add a member of staff (or any person) with their roles, invited by e-mail."""
-    form = StaffForm(posted(request)[0])
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            person = services.staff_save(
-                user=None,
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                roles=data["roles"],
-                is_active=data["is_active"],
-                by=request.user,
-                site_url=site_url(request),
-            )
-        except ValidationError as error:
-            refused(form, error)
-        else:
-            invited = " and invited by e-mail" if person.is_active else ""
-            messages.success(request, f"{person} is added{invited}.")
-            return redirect("people")
-    return render(
-        request,
-        "people/person_form.html",
-        {"form": form, "person": None},
-        status=400 if form.is_bound and form.errors else 200,
-    )
+    return _person_page(request, None)
 
 
 @login_required
 @role_required(Role.CENTRE_ADMIN)
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a person's name, e-mail address, roles and whether they may sign in."""
-    person = _manageable(request, pk)
+    return _person_page(request, _manageable(request, pk))
+
+
+def _person_page(request: HttpRequest, person: User | None) -> HttpResponse:
+    """The form of a person's account: a new one (``person`` None, invited once added) or
+    theirs."""
     form = StaffForm(posted(request)[0], user=person)
     caseload = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.staff_save(
+            saved = services.staff_save(
                 user=person,
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -167,7 +147,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             refused(form, error)
             caseload = _caseload_refused(error)
         else:
-            messages.success(request, f"{person} is saved.")
+            if person is None:
+                invited = " and invited by e-mail" if saved.is_active else ""
+                messages.success(request, f"{saved} is added{invited}.")
+            else:
+                messages.success(request, f"{saved} is saved.")
             return redirect("people")
     return render(
         request,
