@@ -326,8 +326,13 @@ EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 # This site's address for links in e-mails made outside a request (the daily notifications, the
-# admin site's EQA grants), e.g. https://portfolio.example.org
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# admin site's EQA grants), e.g. https://portfolio.example.org; by default the first of
+# ALLOWED_HOSTS over HTTPS (plain HTTP on a developer's machine).
+_first_host = next((host.lstrip(".") for host in ALLOWED_HOSTS if host != "*"), "")
+SITE_URL = env_str(
+    "SITE_URL",
+    "http://127.0.0.1:8000" if DEBUG else (f"https://{_first_host}" if _first_host else ""),
+).rstrip("/")
 # An EQA is told this many days before their access ends (send_daily_notifications).
 EQA_EXPIRY_NOTICE_DAYS = env_int("EQA_EXPIRY_NOTICE_DAYS", 7)
 

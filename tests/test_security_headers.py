@@ -429,6 +429,7 @@ SHOWN = [
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_PROXY_SSL_HEADER",
+    "SITE_URL",
 ]
 
 
@@ -466,6 +467,8 @@ def test_production_sends_cookies_over_https_only_and_keeps_browsers_to_https():
         "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60,
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
         "SECURE_PROXY_SSL_HEADER": None,
+        # Links in e-mails sent outside a request: the site's first host name, over HTTPS.
+        "SITE_URL": "https://portfolio.example.org",
     }
 
 
