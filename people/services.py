@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import get_text_list
 
 from audit.chain import record
+from people.caseload import FIELDS, MOVABLE
 from people.models import Invitation
 from people.tokens import invitation_tokens
 from portfolio.enrolments import NewUnitDetails, choice_problems, enrolment_create
@@ -325,21 +326,24 @@ def learner_register(
 
 
 def _caseload_problems(refusal: Refusal, user: User, roles: Collection[Role], is_active: bool):
-    in_progress = Portfolio.objects.filter(status=Portfolio.Status.IN_PROGRESS)
+    # What a caseload move would take (people/caseload.py): the assessor's portfolios in
+    # progress, the IQA's also those waiting for their summative sample.
     held = {
-        Role.ASSESSOR: (in_progress.filter(assessor=user), "assesses"),
-        Role.IQA: (in_progress.filter(iqa=user), "quality-assures"),
+        Role.ASSESSOR: ("assesses", "in progress"),
+        Role.IQA: ("quality-assures", "in progress or waiting for a sample"),
     }
-    for role, (portfolios, verb) in held.items():
+    for role, (verb, which) in held.items():
         if user.has_role(role) and (role not in roles or not is_active):
-            count = portfolios.count()
+            count = Portfolio.objects.filter(
+                **{FIELDS[role]: user}, status__in=MOVABLE[role], purged_at__isnull=True
+            ).count()
             if count:
-                what = "deactivated" if role in roles else f"lose the {role.label.lower()} role"
+                what = "be deactivated" if role in roles else f"lose the {role.label.lower()} role"
                 refusal.add(
                     "roles" if role not in roles else "is_active",
                     ValidationError(
-                        f"{user} still {verb} {count} portfolio{'s' if count > 1 else ''} in "
-                        f"progress, so cannot be {what}: move their caseload first.",
+                        f"{user} still {verb} {count} portfolio{'s' if count > 1 else ''} "
+                        f"{which}, so cannot {what}: move their caseload first.",
                         code="caseload",
                     ),
                 )

@@ -462,6 +462,27 @@ def test_a_role_held_on_a_portfolio_in_progress_is_not_taken_away(client, staff,
     assert portfolio.assessor == staff["both"]
 
 
+def test_an_iqa_keeps_the_role_while_a_unit_waits_for_their_sample(staff, c4):
+    PortfolioFactory(iqa=staff["iqa"], status=Portfolio.Status.ASSESSED)
+    PortfolioFactory(iqa=staff["iqa"], status=Portfolio.Status.VERIFIED)  # theirs for good
+
+    with pytest.raises(ValidationError) as refused:
+        services.staff_save(
+            user=staff["iqa"],
+            first_name=staff["iqa"].first_name,
+            last_name=staff["iqa"].last_name,
+            email=staff["iqa"].email,
+            roles=[Role.ASSESSOR],
+            by=staff["admin"],
+            site_url=SITE,
+        )
+
+    assert refused.value.message_dict["roles"] == [
+        f"{staff['iqa']} still quality-assures 1 portfolio in progress or waiting for a sample, "
+        "so cannot lose the internal quality assurer role: move their caseload first."
+    ]
+
+
 def test_someone_with_a_caseload_is_not_deactivated(staff, c4):
     PortfolioFactory(iqa=staff["iqa"])
 
