@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -216,10 +216,13 @@ class PortfolioQuerySet(models.QuerySet):
         """The portfolios an item of evidence counts in: the one it is kept in, and each other
         unit of its enrolment it is claimed or mapped in."""
         item = EvidenceItem.objects.filter(pk=evidence_id)
+        # Each is a unit of the item's enrolment: said first, so the database looks only there.
         return self.filter(
-            Q(Exists(item.filter(portfolio_id=OuterRef("pk"))))
-            | Q(Exists(item.filter(portfolio__enrolment_id=OuterRef("enrolment_id"))))
-            & _linked(evidence_id=evidence_id, criterion__unit_id=OuterRef("unit_id"))
+            Q(enrolment_id=Subquery(item.values("portfolio__enrolment_id")[:1]))
+            & (
+                Q(Exists(item.filter(portfolio_id=OuterRef("pk"))))
+                | _linked(evidence_id=evidence_id, criterion__unit_id=OuterRef("unit_id"))
+            )
         )
 
     def search(self, text: str) -> "PortfolioQuerySet":
