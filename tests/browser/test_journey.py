@@ -258,16 +258,17 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     admin = as_person(people["admin"], "admin")
     admin.goto(f"{base}/centre/")
     log.check(admin)
+    admin.get_by_role("link", name="EQA access").click()
     admin.get_by_role("link", name="Grant an EQA access").click()
-    admin.get_by_label("Expires at").wait_for()
+    admin.get_by_label("Until the end of").wait_for()
     log.check(admin)
     admin.get_by_label("External quality assurer").select_option(label=str(people["eqa"]))
-    admin.get_by_label("Whole centre").check()
-    admin.get_by_label("Expires at").fill(
-        f"{timezone.localdate() + datetime.timedelta(days=30)}T17:00"
+    admin.get_by_label("The whole centre").check()
+    admin.get_by_label("Until the end of").fill(
+        f"{timezone.localdate() + datetime.timedelta(days=30)}"
     )
-    admin.locator("input[name=_save]").click()
-    admin.get_by_text("was added successfully").wait_for()
+    admin.get_by_role("button", name="Grant access").click()
+    admin.get_by_text("has access and is told so.").wait_for()
 
     # The EQA reviews the portfolio and downloads its PDF.
     eqa = as_person(people["eqa"], "eqa")
@@ -300,8 +301,8 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
     assert "Sound, well-evidenced assessment." in text
     assert "Confirmed by the witness" in text
     assert len(reader.attachments) == 4  # the four photos
-    # Every page of the journey meets WCAG 2.2 A and AA; Django's own admin form is our
-    # administrator's tool and is checked too.
+    # Every page of the journey meets WCAG 2.2 A and AA, the administrator's people pages
+    # included.
     assert log.problems == {}
     assert {
         "portfolios/N/evidence/new/",
@@ -312,7 +313,7 @@ def test_the_whole_journey(as_person, live_server, people, tmp_path):
         "portfolios/N/decisions/",
         "portfolios/N/declaration/",
         "portfolios/N/samples/new/",
-        "admin/portfolio/eqagrant/add/",
+        "people/eqa-access/new/",
     } <= log.seen
     assert any(path.startswith("witness/") for path in log.seen)
     # The whole portfolio, 14 items and 27 criteria, in these many posts by each person (the
