@@ -22,6 +22,20 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
+def new_page(browser):
+    """A page in a browser context of its own, closed with its connections after the test."""
+    contexts = []
+
+    def new(viewport):
+        contexts.append(browser.new_context(viewport=viewport))
+        return contexts[-1].new_page()
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def centre():
     c4_unit()
     return {
@@ -34,10 +48,10 @@ def centre():
 
 
 def test_a_learner_is_registered_invited_and_signs_in_for_the_first_time(
-    browser, live_server, centre
+    new_page, live_server, centre
 ):
     base = live_server.url
-    admin = browser.new_context(viewport=DESKTOP).new_page()
+    admin = new_page(DESKTOP)
     admin.set_default_timeout(15_000)
     sign_in(admin, base, "centreadmin")
     posts = []
@@ -65,7 +79,7 @@ def test_a_learner_is_registered_invited_and_signs_in_for_the_first_time(
     run_worker()
     [invitation] = [m for m in mail.outbox if m.to == ["ada@example.org"]]
     link = re.search(r"http://\S+/people/invitation/\S+/", invitation.body).group(0)
-    learner = browser.new_context(viewport=PHONE_390).new_page()
+    learner = new_page(PHONE_390)
     learner.set_default_timeout(15_000)
     learner.goto(link.replace("http://testserver", base))
     learner.get_by_role("heading", name="Choose your password").wait_for()
@@ -79,7 +93,7 @@ def test_a_learner_is_registered_invited_and_signs_in_for_the_first_time(
     assert ada.last_login is not None
 
     # Signed out, the learner signs in with the new password and lands on their home.
-    again = browser.new_context(viewport=DESKTOP).new_page()
+    again = new_page(DESKTOP)
     sign_in(again, base, ada.username, "a-long-new-pass-phrase")
     assert again.url.rstrip("/").endswith("/learner")
 
@@ -90,10 +104,10 @@ def test_a_learner_is_registered_invited_and_signs_in_for_the_first_time(
 
 
 def test_a_member_of_staff_is_added_and_an_eqa_given_access_until_a_day(
-    browser, live_server, centre
+    new_page, live_server, centre
 ):
     base = live_server.url
-    admin = browser.new_context(viewport=DESKTOP).new_page()
+    admin = new_page(DESKTOP)
     admin.set_default_timeout(15_000)
     sign_in(admin, base, "centreadmin")
     admin.goto(f"{base}/people/")
@@ -127,14 +141,14 @@ def test_a_member_of_staff_is_added_and_an_eqa_given_access_until_a_day(
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE_390], ids=["desktop", "390px"])
-def test_every_people_page_passes_axe(browser, live_server, centre, viewport):
+def test_every_people_page_passes_axe(new_page, live_server, centre, viewport):
     base = live_server.url
     grant = EqaGrant.objects.create(
         eqa=centre["eqa"], expires_at=timezone.now() + datetime.timedelta(days=3)
     )
     grant.portfolios.set([centre["portfolio"]])
     invited = UserFactory(learner=True, first_name="Nell")
-    page = browser.new_context(viewport=viewport).new_page()
+    page = new_page(viewport)
     page.set_default_timeout(15_000)
     sign_in(page, base, "centreadmin")
     problems = {}
