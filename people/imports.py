@@ -147,6 +147,7 @@ class Row:
     values: dict[str, str]
     person: str = ""
     action: str = ""
+    invited: bool = False
     problems: list[str] = field(default_factory=list)
 
 
@@ -162,7 +163,7 @@ class Outcome:
 
     @property
     def invited(self) -> int:
-        return sum(1 for row in self.rows if "invited" in row.action)
+        return sum(1 for row in self.rows if row.invited)
 
 
 def _key(header: str) -> str:
@@ -246,7 +247,7 @@ def run(kind: str, rows: list[Row], *, by: User, site_url: str, commit: bool) ->
                         else:
                             _staff(row, by=by, site_url=site_url)
                 except ValidationError as error:
-                    row.problems += _messages(error)
+                    row.problems += error.messages
                 except PermissionDenied as error:
                     row.problems.append(str(error))
             if commit and not outcome.bad:
@@ -269,12 +270,6 @@ def run(kind: str, rows: list[Row], *, by: User, site_url: str, commit: bool) ->
 
 class _RolledBack(Exception):
     pass
-
-
-def _messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [message for errors in error.message_dict.values() for message in errors]
-    return list(error.messages)
 
 
 def _refuse_repeats(rows: list[Row]) -> None:
@@ -382,6 +377,7 @@ def _learner(row: Row, people: _People, *, by: User, site_url: str) -> None:
     what = qualification.title if qualification else "single units"
     codes = get_text_list([unit.code for unit in units], "and")
     if existing is None:
+        row.invited = True
         row.action = f"Added as a learner and invited by e-mail; entered for {what}: {codes}"
     else:
         row.action = f"Already registered: entered for {what}: {codes}"
@@ -423,6 +419,7 @@ def _staff(row: Row, *, by: User, site_url: str) -> None:
     )
     shown = get_text_list([Role(role).label for role in roles], "and")
     if existing is None:
+        row.invited = saved.is_active
         invited = " and invited by e-mail" if saved.is_active else " (not active)"
         row.action = f"Added as {shown}{invited}"
     elif _account(saved) != before:

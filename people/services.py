@@ -39,6 +39,7 @@ from portfolio.models import (
     Workplace,
 )
 from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
+from portfolio.waiting import start_of
 from units.models import Qualification, Unit
 
 
@@ -418,9 +419,7 @@ def staff_save(
 
 def end_of_day(day: datetime.date) -> datetime.datetime:
     """When ``day`` ends in the centre's time zone: the first moment of the next day."""
-    return timezone.make_aware(
-        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
-    )
+    return start_of(day + datetime.timedelta(days=1))
 
 
 def eqa_grant_save(

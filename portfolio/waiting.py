@@ -28,6 +28,7 @@ def oldest_first(*groups: list[Waiting]) -> list[Waiting]:
 
 
 def start_of(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the centre's time zone."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
