@@ -375,6 +375,9 @@ class Portfolio(models.Model):
         VERIFIED = "verified", "Verified"
         CLAIMED = "claimed", "Claimed"
 
+    # A unit counts towards its qualification once the IQA has verified it.
+    ACHIEVED = (Status.VERIFIED, Status.CLAIMED)
+
     # The sector is the workplace's since 0.2; kept here for code and migrations that name it.
     Sector = Sector
 

@@ -35,6 +35,8 @@ class Export(models.Model):
         BULK = "bulk", "Portfolio PDFs as one ZIP"
         PDF = "pdf", "Portfolio PDF"
         DATA = "data", "Everything held about you"
+        QUALIFICATION = "qualification", "Qualification PDF"
+        CLAIMS = "claims", "Claims for the awarding body"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -46,14 +48,20 @@ class Export(models.Model):
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
     STOPPED = "the worker stopped while building it; start it again"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BULK)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BULK)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     portfolio = models.ForeignKey(
         "portfolio.Portfolio", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    enrolment = models.ForeignKey(
+        "portfolio.Enrolment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     portfolio_ids = models.JSONField(default=list, help_text="The portfolios of a bulk export.")
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="What was asked for, where a kind takes a choice."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=1)
