@@ -20,7 +20,7 @@ from portfolio.forms import (
     refuse_repeated_files,
 )
 from portfolio.limits import ShowsLimits
-from portfolio.models import EvidenceItem, Portfolio, User
+from portfolio.models import Claim, EvidenceItem, Portfolio, User
 from units.models import Criterion
 
 
@@ -514,6 +514,57 @@ class EqaReviewForm(_Form):
 class ClaimForm(_Form):
     reference = forms.CharField(
         label="Claim reference", max_length=100, help_text="As given by the awarding body."
+    )
+
+
+class EnrolmentClaimForm(_Form):
+    """The claim for an enrolment: the full award, or the verified units ticked."""
+
+    kind = forms.ChoiceField(
+        label="Claim for", choices=Claim.Kind.choices, widget=forms.RadioSelect
+    )
+    units = forms.ModelMultipleChoiceField(
+        queryset=Portfolio.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="The units to claim on their own",
+    )
+    reference = forms.CharField(
+        label="Claim reference",
+        max_length=Claim._meta.get_field("reference").max_length,
+        required=False,
+        help_text="As given by the awarding body; it may be added later.",
+    )
+
+    def __init__(self, *args, claimable, **kwargs):
+        super().__init__(*args, **kwargs)
+        refusals = {
+            Claim.Kind.FULL_AWARD: claimable.award_refusal,
+            Claim.Kind.UNITS: claimable.units_refusal,
+        }
+        self.offered = [(kind, label) for kind, label in Claim.Kind.choices if not refusals[kind]]
+        self.fields["kind"].choices = self.offered
+        self.fields["kind"].error_messages["invalid_choice"] = (
+            "That claim cannot be made now: the page says why."
+        )
+        if self.offered:
+            self.fields["kind"].initial = self.offered[0][0]
+        self.fields["units"].queryset = Portfolio.objects.filter(
+            pk__in=[p.pk for p in claimable.verified]
+        ).select_related("unit")
+        self.fields["units"].label_from_instance = lambda p: f"Unit {p.unit.code} {p.unit.title}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Claim.Kind.UNITS and not cleaned.get("units"):
+            self.add_error("units", "Tick at least one unit to claim on its own.")
+        return cleaned
+
+
+class ClaimReferenceForm(_Form):
+    reference = forms.CharField(
+        label="The awarding body's reference",
+        max_length=Claim._meta.get_field("reference").max_length,
     )
 
 

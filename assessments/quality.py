@@ -3,6 +3,8 @@ the certification claim and unlocking signed records. Each one writes the audit 
 sample next is worked out in ``assessments.sampling``."""
 
 import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,9 +24,19 @@ from assessments.models import (
 )
 from assessments.services import portfolio_sign
 from audit.chain import record
-from portfolio.models import EvidenceItem, Notification, Portfolio, Role, User
+from portfolio.models import (
+    Claim,
+    Enrolment,
+    EvidenceItem,
+    Notification,
+    Portfolio,
+    Role,
+    User,
+)
 from portfolio.services import notify
 from portfolio.signable import batched
+from units.combination import achievement_gaps
+from units.models import Qualification
 
 COUNTERSIGNATURE = (
     "I have sampled this portfolio and agree with the assessor's decisions: the unit is "
@@ -198,28 +210,271 @@ def action_points_due_notify(*, today: datetime.date | None = None) -> int:
     return told
 
 
-def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> None:
-    """Record the certification claim for a verified portfolio and set its retention date."""
+def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> Claim:
+    """Record the certification claim for one verified unit (a units claim, ``claim_record``)."""
+    return claim_record(
+        enrolment=portfolio.enrolment,
+        kind=Claim.Kind.UNITS,
+        portfolios=[portfolio],
+        reference=reference,
+        by=by,
+    )
+
+
+@dataclass(frozen=True)
+class Claimable:
+    """What an enrolment may be claimed for now: the full award (when ``award_gaps`` is empty
+    and no unit has been claimed on its own) or the verified units not yet claimed, with why
+    not where it may not."""
+
+    enrolment: Enrolment
+    qualification: Qualification | None  # with its structure
+    portfolios: list[Portfolio]  # every unit of the enrolment, with its unit and claim
+    award_claim: Claim | None  # the full award's claim, once made
+    award_gaps: list[str]  # what the award still lacks: empty when it is achieved
+
+    @property
+    def achieved(self) -> list[Portfolio]:
+        return [p for p in self.portfolios if p.status in Portfolio.ACHIEVED]
+
+    @property
+    def verified(self) -> list[Portfolio]:
+        """The units achieved and not yet claimed."""
+        return [p for p in self.portfolios if p.status == Portfolio.Status.VERIFIED]
+
+    @property
+    def units_claimed(self) -> list[Portfolio]:
+        """Units claimed on their own."""
+        return [
+            p
+            for p in self.portfolios
+            if p.status == Portfolio.Status.CLAIMED
+            and not (self.award_claim and p.claim_id == self.award_claim.pk)
+        ]
+
+    @property
+    def award_refusal(self) -> str | None:
+        """Why the full award cannot be claimed now, or None."""
+        learner = self.enrolment.learner
+        if self.qualification is None:
+            return f"{learner} is entered for single units: there is no full award to claim."
+        if self.award_claim is not None:
+            return (
+                f"{learner} was claimed for the full award of {self.qualification.label} on "
+                f"{timezone.localtime(self.award_claim.claimed_at):%d %b %Y}."
+            )
+        if claimed := self.units_claimed:
+            many = len(claimed) > 1
+            codes = ", ".join(p.unit.code for p in claimed)
+            return (
+                f"{'Units' if many else 'Unit'} {codes} of {learner}'s enrolment "
+                f"{'were' if many else 'was'} claimed on {'their' if many else 'its'} own, so the "
+                "full award cannot be claimed as well: the awarding body allows a claim for the "
+                "full award or for single units, never both for one learner."
+            )
+        if self.award_gaps:
+            return (
+                f"The qualification is not achieved yet: {'; '.join(self.award_gaps)}. Units "
+                "count once the IQA has verified them."
+            )
+        return None
+
+    @property
+    def units_refusal(self) -> str | None:
+        """Why no unit can be claimed on its own now, or None."""
+        if self.award_claim is not None:
+            return (
+                f"{self.enrolment.learner} was claimed for the full award of "
+                f"{self.qualification.label} on "
+                f"{timezone.localtime(self.award_claim.claimed_at):%d %b %Y}, so no unit can be "
+                "claimed on its own as well: the awarding body allows a claim for the full award "
+                "or for single units, never both for one learner."
+            )
+        if not self.verified:
+            return (
+                "No unit is verified and not yet claimed: a unit is claimed once the IQA has "
+                "verified it."
+            )
+        return None
+
+
+def claimable(enrolment: Enrolment, portfolios: list[Portfolio] | None = None) -> Claimable:
+    """What ``enrolment`` may be claimed for (``portfolios``: its units, if already loaded)."""
+    if portfolios is None:
+        portfolios = list(
+            Portfolio.objects.filter(enrolment=enrolment)
+            .select_related("unit", "claim")
+            .order_by("unit__code", "pk")
+        )
+    qualification = None
+    gaps: list[str] = []
+    if enrolment.qualification_id:
+        qualification = Qualification.objects.with_structure().get(pk=enrolment.qualification_id)
+        gaps = achievement_gaps(
+            qualification, [p.unit for p in portfolios if p.status in Portfolio.ACHIEVED]
+        )
+    award = next(
+        (p.claim for p in portfolios if p.claim and p.claim.kind == Claim.Kind.FULL_AWARD), None
+    )
+    return Claimable(enrolment, qualification, portfolios, award, gaps)
+
+
+def claim_record(
+    *,
+    enrolment: Enrolment,
+    kind: str,
+    portfolios: Collection[Portfolio] = (),
+    reference: str = "",
+    by: User,
+) -> Claim:
+    """Record the certification claim for ``enrolment``: the full award (once its verified units
+    satisfy the qualification's rule; it claims every unit achieved) or the verified units
+    ``portfolios`` not yet claimed. Never both for one learner: the full award is refused once
+    a unit has been claimed on its own, and units once the full award has been claimed. Each
+    unit claimed is kept for ``RETENTION_YEARS`` from today. Refused with the reason, saving
+    nothing."""
+    if not (by.is_active and by.is_centre_admin):
+        raise ValidationError("Only the centre administrator records a claim.")
+    wanted = {p.pk for p in portfolios}
     with transaction.atomic(), batched():
-        portfolio = Portfolio.objects.locked(portfolio.pk)
-        if portfolio.status != Portfolio.Status.VERIFIED:
-            raise ValidationError("Only a verified portfolio can be claimed.")
+        # Every unit of the enrolment locked, in one order: two claims for one learner are made
+        # one after the other, the second seeing the first.
+        locked = list(
+            Portfolio.objects.filter(enrolment=enrolment)
+            .select_for_update(no_key=True, of=("self",))
+            .order_by("pk")
+        )
+        units = {
+            p.pk: p
+            for p in Portfolio.objects.filter(pk__in=[p.pk for p in locked]).select_related(
+                "unit", "claim"
+            )
+        }
+        enrolment = Enrolment.objects.select_related("learner", "qualification").get(
+            pk=enrolment.pk
+        )
+        now_claimable = claimable(
+            enrolment, sorted(units.values(), key=lambda p: (p.unit.code, p.pk))
+        )
+        if kind == Claim.Kind.FULL_AWARD:
+            if refusal := now_claimable.award_refusal:
+                raise ValidationError(refusal)
+            claimed = now_claimable.verified
+        elif kind == Claim.Kind.UNITS:
+            if now_claimable.award_claim is not None:
+                raise ValidationError(now_claimable.units_refusal)
+            if not wanted:
+                raise ValidationError("Choose at least one verified unit to claim.")
+            if wanted - units.keys():
+                raise ValidationError("Only units of this enrolment can be claimed with it.")
+            claimed = [p for p in now_claimable.portfolios if p.pk in wanted]
+            for portfolio in claimed:
+                if portfolio.status == Portfolio.Status.CLAIMED:
+                    raise ValidationError(f"Unit {portfolio.unit.code} is already claimed.")
+                if portfolio.status != Portfolio.Status.VERIFIED:
+                    raise ValidationError(
+                        "Only a verified portfolio can be claimed: unit "
+                        f"{portfolio.unit.code} is {portfolio.get_status_display().lower()}."
+                    )
+        else:
+            raise ValidationError(f"'{kind}' is not a kind of claim.")
         now = timezone.now()
-        portfolio.status = Portfolio.Status.CLAIMED
-        portfolio.claimed_at = now
-        portfolio.claim_reference = reference.strip()
-        portfolio.retain_until = _years_after(timezone.localdate(now), settings.RETENTION_YEARS)
-        portfolio.save(
-            update_fields=["status", "claimed_at", "claim_reference", "retain_until", "updated_at"]
+        reference = reference.strip()
+        claim = Claim.objects.create(
+            enrolment=enrolment, kind=kind, reference=reference, claimed_at=now, claimed_by=by
+        )
+        retain_until = _years_after(timezone.localdate(now), settings.RETENTION_YEARS)
+        for portfolio in claimed:
+            portfolio.status = Portfolio.Status.CLAIMED
+            portfolio.claim = claim
+            portfolio.claimed_at = now
+            portfolio.claim_reference = reference
+            portfolio.retain_until = retain_until
+            portfolio.save(
+                update_fields=[
+                    "status",
+                    "claim",
+                    "claimed_at",
+                    "claim_reference",
+                    "retain_until",
+                    "updated_at",
+                ]
+            )
+        codes = [p.unit.code for p in claimed]
+        what = (
+            f"the full award of {enrolment.qualification.label}"
+            if kind == Claim.Kind.FULL_AWARD
+            else f"unit{pluralize(len(codes))} {', '.join(codes)}"
         )
         record(
-            "portfolio.claimed",
+            "claim.recorded",
             actor=by,
-            obj=portfolio,
-            portfolio=portfolio,
-            summary=f"{by} recorded the certification claim {portfolio.claim_reference}",
-            data={"reference": portfolio.claim_reference, "retain_until": portfolio.retain_until},
+            obj=claim,
+            learner=enrolment.learner,
+            summary=f"{by} recorded the claim for {what}"
+            + (f", reference {reference}" if reference else ""),
+            data={
+                "kind": kind,
+                "enrolment": enrolment.pk,
+                "portfolios": [p.pk for p in claimed],
+                "units": codes,
+                "reference": reference,
+                "retain_until": retain_until,
+            },
         )
+        for portfolio in claimed:
+            record(
+                "portfolio.claimed",
+                actor=by,
+                obj=portfolio,
+                portfolio=portfolio,
+                summary=f"{by} recorded the certification claim"
+                + (f" {reference}" if reference else f" for {what}"),
+                data={
+                    "claim": claim.pk,
+                    "kind": kind,
+                    "reference": reference,
+                    "retain_until": retain_until,
+                },
+            )
+    return claim
+
+
+def claim_reference_record(*, claim: Claim, reference: str, by: User) -> Claim:
+    """Record the awarding body's reference for a claim made without one (or correct it), on
+    the claim and on each unit it claimed."""
+    reference = reference.strip()
+    if not (by.is_active and by.is_centre_admin):
+        raise ValidationError("Only the centre administrator records a claim's reference.")
+    if not reference:
+        raise ValidationError("Give the claim reference from the awarding body.")
+    with transaction.atomic(), batched():
+        claim = (
+            Claim.objects.select_for_update().select_related("enrolment__learner").get(pk=claim.pk)
+        )
+        before = claim.reference
+        if before == reference:
+            return claim
+        claim.reference = reference
+        claim.save(update_fields=["reference"])
+        portfolios = list(claim.portfolios.order_by("pk"))
+        for portfolio in portfolios:
+            portfolio.claim_reference = reference
+            portfolio.save(update_fields=["claim_reference", "updated_at"])
+        record(
+            "claim.reference_recorded",
+            actor=by,
+            obj=claim,
+            learner=claim.enrolment.learner,
+            summary=f"{by} recorded the awarding body's reference {reference} for a claim"
+            + (f" (was {before})" if before else ""),
+            data={
+                "reference": reference,
+                "before": before,
+                "portfolios": [p.pk for p in portfolios],
+            },
+        )
+    return claim
 
 
 def _years_after(day: datetime.date, years: int) -> datetime.date:

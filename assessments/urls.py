@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments import decision_views, portfolio_views, quality_views, views
+from assessments import claim_views, decision_views, portfolio_views, quality_views, views
 
 urlpatterns = [
     path("learner/", portfolio_views.learner_home, name="learner_home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("samples/<int:pk>/", quality_views.sample_detail, name="sample_detail"),
     path("actions/<int:pk>/close/", quality_views.action_close, name="action_close"),
     path("centre/eqa-visits/", quality_views.eqa_visits, name="eqa_visits"),
+    path("enrolments/<int:pk>/claim/", claim_views.enrolment_claim, name="enrolment_claim"),
+    path("claims/<int:pk>/reference/", claim_views.claim_reference, name="claim_reference"),
     path("portfolios/<int:pk>/", portfolio_views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/matrix/", views.matrix, name="matrix"),
     path(

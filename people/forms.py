@@ -5,14 +5,39 @@ from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
-from people.services import NewPerson, UnitStaff, email_problem
+from people.services import LearnerDetails, NewPerson, UnitStaff, email_problem
 from portfolio.forms import EnrolmentForm
 from portfolio.models import ROLE_FLAGS, EqaGrant, Portfolio, Role, User
+from portfolio.uln import normalise
 
 NAME_MAX = User._meta.get_field("first_name").max_length
 
 
-class RegistrationForm(EnrolmentForm):
+class LearnerDetailsFields(forms.Form):
+    """A learner's Unique Learner Number and date of birth, for the awarding body's claims."""
+
+    uln = forms.CharField(
+        label="Unique Learner Number (ULN)",
+        required=False,
+        max_length=20,  # spaces typed inside it are taken out
+        help_text="10 digits, from the Learning Records Service; leave empty if not known.",
+    )
+    date_of_birth = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Sent with the claim to the awarding body, if the centre holds it.",
+    )
+
+    def clean_uln(self) -> str:
+        return normalise(self.cleaned_data["uln"])
+
+    def learner_details(self) -> LearnerDetails:
+        return LearnerDetails(
+            uln=self.cleaned_data["uln"], date_of_birth=self.cleaned_data["date_of_birth"]
+        )
+
+
+class RegistrationForm(LearnerDetailsFields, EnrolmentForm):
     """A learner registered in one post: a new person (invited by e-mail) or one already
     known, entered for a qualification or single units (the enrolment form's choice of units),
     with an assessor and an IQA for every unit and, where a unit differs, its own."""
@@ -50,7 +75,15 @@ class RegistrationForm(EnrolmentForm):
             )
             self.unit_fields += [f"assessor_{pk}", f"iqa_{pk}"]
         self.helper.layout = Layout(
-            Fieldset("The learner", "learner", "first_name", "last_name", "email"),
+            Fieldset(
+                "The learner",
+                "learner",
+                "first_name",
+                "last_name",
+                "email",
+                "uln",
+                "date_of_birth",
+            ),
             Fieldset("What they are entered for", "start_date", "units"),
             Fieldset(
                 "Who assesses and quality-assures",
@@ -108,11 +141,13 @@ class RegistrationForm(EnrolmentForm):
             "sector": data["sector"],
             "job_role": data["job_role"],
             "start_date": data["start_date"],
+            "details": self.learner_details(),
         }
 
 
-class StaffForm(forms.Form):
-    """A person's name, e-mail address, roles and whether their account is active."""
+class StaffForm(LearnerDetailsFields):
+    """A person's name, e-mail address, roles and whether their account is active, and a
+    learner's ULN and date of birth."""
 
     first_name = forms.CharField(max_length=NAME_MAX)
     last_name = forms.CharField(max_length=NAME_MAX)
@@ -140,10 +175,21 @@ class StaffForm(forms.Form):
                 "email": user.email,
                 "roles": [role.value for role in user.roles],
                 "is_active": user.is_active,
+                "uln": user.uln,
+                "date_of_birth": user.date_of_birth,
             }
         super().__init__(*args, **kwargs)
+        self.order_fields(["first_name", "last_name", "email", "roles", "is_active"])
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "first_name",
+            "last_name",
+            "email",
+            "roles",
+            "is_active",
+            Fieldset("For a learner: what the awarding body's claims need", "uln", "date_of_birth"),
+        )
 
 
 class EqaGrantForm(forms.Form):

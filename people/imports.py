@@ -24,7 +24,13 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from audit.chain import record
-from people.services import NewPerson, UnitStaff, learner_register, staff_save
+from people.services import (
+    LearnerDetails,
+    NewPerson,
+    UnitStaff,
+    learner_register,
+    staff_save,
+)
 from portfolio.models import Role, Sector, User
 from units.models import Qualification, Unit
 
@@ -90,6 +96,21 @@ LEARNER_COLUMNS = (
         "The day the learner starts, as 2026-09-01 or 01/09/2026 (empty: today).",
         "2026-09-01",
         ("start date", "start"),
+    ),
+    Column(
+        "uln",
+        False,
+        "Their Unique Learner Number: 10 digits, from the Learning Records Service (empty if not "
+        "known).",
+        "",
+        ("unique learner number", "learner number"),
+    ),
+    Column(
+        "date_of_birth",
+        False,
+        "Their date of birth, as 2008-04-30 or 30/04/2008 (empty if not held).",
+        "",
+        ("date of birth", "dob", "birth date"),
     ),
 )
 
@@ -347,6 +368,12 @@ def _learner(row: Row, people: _People, *, by: User, site_url: str) -> None:
         problems.append(
             f"'{values['start_date']}' is not a date: write it as 2026-09-01 or 01/09/2026."
         )
+    born = _date(values["date_of_birth"]) if values["date_of_birth"] else None
+    if values["date_of_birth"] and born is None:
+        problems.append(
+            f"'{values['date_of_birth']}' under date_of_birth is not a date: write it as "
+            "2008-04-30 or 30/04/2008."
+        )
     existing = User.objects.filter(email__iexact=values["email"]).first()
     if existing is not None and not existing.is_learner:
         problems.append(
@@ -373,6 +400,7 @@ def _learner(row: Row, people: _People, *, by: User, site_url: str) -> None:
         start_date=start,
         by=by,
         site_url=site_url,
+        details=LearnerDetails(uln=values["uln"], date_of_birth=born),
     )
     what = qualification.title if qualification else "single units"
     codes = get_text_list([unit.code for unit in units], "and")

@@ -39,8 +39,22 @@ from portfolio.models import (
     Workplace,
 )
 from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
+from portfolio.uln import normalise, uln_problem
 from portfolio.waiting import start_of
 from units.models import Qualification, Unit
+
+
+@dataclass(frozen=True)
+class LearnerDetails:
+    """What the awarding body's claims need of a learner: their Unique Learner Number and date
+    of birth ("" and None where the centre holds neither). Personal data: the personal-data
+    export holds them and the retention purge removes them."""
+
+    uln: str = ""
+    date_of_birth: datetime.date | None = None
+
+    def normalised(self) -> "LearnerDetails":
+        return LearnerDetails(uln=normalise(self.uln), date_of_birth=self.date_of_birth)
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class NewPerson:
     last_name: str
     email: str
     username: str = ""
+    details: LearnerDetails = LearnerDetails()
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,40 @@ def username_for(email: str) -> str:
     return username
 
 
+def _details_problems(refusal: Refusal, details: LearnerDetails, user: User | None = None) -> None:
+    """A Unique Learner Number that fails its check digit or is another person's, and a date of
+    birth that cannot be one: messages under ``uln`` and ``date_of_birth``."""
+    if problem := uln_problem(details.uln):
+        refusal.add("uln", problem)
+    elif details.uln:
+        others = User.objects.filter(uln=details.uln)
+        if user is not None and user.pk:
+            others = others.exclude(pk=user.pk)
+        if other := others.first():
+            refusal.add(
+                "uln",
+                f"{other} already has the Unique Learner Number {details.uln}: each learner has "
+                "their own.",
+            )
+    born = details.date_of_birth
+    if born is not None and born > timezone.localdate():
+        refusal.add(
+            "date_of_birth", f"{born:%d/%m/%Y} is after today: it cannot be a date of birth."
+        )
+    elif born is not None and born.year < 1900:
+        refusal.add("date_of_birth", f"{born:%d/%m/%Y} is too long ago to be a date of birth.")
+
+
+def _details_changed(user: User, details: LearnerDetails) -> list[str]:
+    """Set ``details`` on ``user``; the names of the fields that changed."""
+    changed = []
+    for name, value in (("uln", details.uln), ("date_of_birth", details.date_of_birth)):
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    return changed
+
+
 def _name_problems(refusal: Refusal, first_name: str, last_name: str) -> None:
     if not first_name.strip():
         refusal.add("first_name", "Enter the person's first name.")
@@ -126,12 +175,15 @@ def person_create(
     roles: Collection[Role],
     by: User,
     username: str = "",
+    details: LearnerDetails | None = None,
 ) -> User:
     """Add a person with ``roles`` and no usable password (they set one from their invitation).
-    Refused if a name is missing, the e-mail address is not one or is another person's, or the
-    username is taken."""
+    Refused if a name is missing, the e-mail address is not one or is another person's, the
+    username is taken, or the learner's ``details`` are refused (``_details_problems``)."""
+    details = (details or LearnerDetails()).normalised()
     refusal = Refusal()
     _name_problems(refusal, first_name, last_name)
+    _details_problems(refusal, details)
     if problem := email_problem(email):
         refusal.add("email", problem)
     if username and User.objects.filter(username__iexact=username).exists():
@@ -142,6 +194,8 @@ def person_create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         email=email.strip(),
+        uln=details.uln,
+        date_of_birth=details.date_of_birth,
         **{ROLE_FLAGS[role]: True for role in roles},
     )
     user.set_unusable_password()
@@ -259,21 +313,32 @@ def learner_register(
     start_date: datetime.date,
     by: User,
     site_url: str,
+    details: LearnerDetails | None = None,
 ) -> Enrolment:
     """Enter a learner (``NewPerson``: added with the learner role and invited by e-mail) for
     ``qualification`` or single units, one portfolio for each of ``units``, assessed and
     quality-assured by ``staff`` or, for a unit whose pk ``per_unit`` holds, by its own, at the
-    workplace named (found or made, ``Workplace.objects.matching``). All of it or, refused with
-    every reason by field, none of it."""
+    workplace named (found or made, ``Workplace.objects.matching``). ``details`` (a ULN, a date
+    of birth) are a new person's, or replace a known learner's where given (empty ones keep
+    what is held). All of it or, refused with every reason by field, none of it."""
     per_unit = per_unit or {}
     refusal = Refusal()
     existing = learner if isinstance(learner, User) else None
     if existing is None:
+        details = (details or learner.details).normalised()
         _name_problems(refusal, learner.first_name, learner.last_name)
         if problem := email_problem(learner.email):
             refusal.add("email", problem)
+        _details_problems(refusal, details)
     elif not (existing.is_learner and existing.is_active):
         refusal.add("learner", f"{existing} is not an active learner.")
+    else:
+        given = (details or LearnerDetails()).normalised()
+        details = LearnerDetails(
+            uln=given.uln or existing.uln,
+            date_of_birth=given.date_of_birth or existing.date_of_birth,
+        )
+        _details_problems(refusal, details, existing)
     for problem in choice_problems(qualification, units):
         refusal.add("units", problem)
     if not organisation.strip():
@@ -302,9 +367,20 @@ def learner_register(
                 username=learner.username,
                 roles=[Role.LEARNER],
                 by=by,
+                details=details,
             )
         else:
             person = existing
+            if changed := _details_changed(person, details):
+                user_save(user=person, by=by)
+                record(
+                    "person.changed",
+                    actor=by,
+                    obj=person,
+                    summary=f"{by} changed {person}'s account",
+                    data={"changed": changed, "roles": sorted(person.roles), "active": True},
+                    **_chain(person),
+                )
         workplace = Workplace.objects.matching(organisation=organisation, site=site, sector=sector)
 
         def details(each: UnitStaff) -> NewUnitDetails:
@@ -362,16 +438,23 @@ def staff_save(
     is_active: bool = True,
     by: User,
     site_url: str,
+    details: LearnerDetails | None = None,
 ) -> User:
     """Add a person (``user`` None: made with ``roles`` and invited by e-mail) or change one's
     name, e-mail address, roles and whether their account is active. Refused for a superuser's
     account (unless ``by`` is one); refused if they would lose a role, or their account, while
     they still assess or quality-assure a portfolio in progress (their caseload is moved
-    first)."""
+    first). ``details`` (a learner's ULN and date of birth) replace what is held; None keeps
+    what is held."""
     if user is None:
         with transaction.atomic():
             person = person_create(
-                first_name=first_name, last_name=last_name, email=email, roles=roles, by=by
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                roles=roles,
+                by=by,
+                details=details,
             )
             if not is_active:
                 person.is_active = False
@@ -391,6 +474,9 @@ def staff_save(
     if stored.pk == by.pk and not is_active:
         refusal.add("is_active", "You cannot deactivate your own account.")
     _caseload_problems(refusal, stored, roles, is_active)
+    if details is not None:
+        details = details.normalised()
+        _details_problems(refusal, details, stored)
     refusal.raise_any()
     new = {
         "first_name": first_name.strip(),
@@ -399,6 +485,8 @@ def staff_save(
         "is_active": is_active,
         **{flag: role in roles for role, flag in ROLE_FLAGS.items()},
     }
+    if details is not None:
+        new |= {"uln": details.uln, "date_of_birth": details.date_of_birth}
     changed = sorted(name for name, value in new.items() if getattr(stored, name) != value)
     if not changed:
         return stored

@@ -142,6 +142,7 @@ def _person_page(request: HttpRequest, person: User | None) -> HttpResponse:
                 is_active=data["is_active"],
                 by=request.user,
                 site_url=site_url(request),
+                details=form.learner_details(),
             )
         except ValidationError as error:
             refused(form, error)

@@ -39,7 +39,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin", "is_active"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        ("Personal details", {"fields": ["first_name", "last_name", "email"]}),
+        (
+            "Personal details",
+            {"fields": ["first_name", "last_name", "email", "uln", "date_of_birth"]},
+        ),
         (
             "Roles",
             {

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from portfolio import limits
+from portfolio.uln import validate_uln
 
 
 def _evidence_storage():
@@ -65,9 +66,23 @@ class User(AbstractUser):
         default=NotificationEmail.EACH,
         help_text="Every message is shown in the app; this is how it is also e-mailed.",
     )
+    # What the awarding body's claims need of a learner; personal data, removed by the purge.
+    uln = models.CharField(
+        "Unique Learner Number",
+        max_length=10,
+        blank=True,
+        validators=[validate_uln],
+        help_text="The learner's ULN from the Learning Records Service: 10 digits.",
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uln"], condition=~Q(uln=""), name="one_person_per_uln"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -411,6 +426,10 @@ class Portfolio(models.Model):
         null=True, blank=True, help_text="After this date the records may be purged."
     )
     purged_at = models.DateTimeField(null=True, blank=True)
+    # The claim that claimed it; its status, claimed_at and claim_reference are kept in step.
+    claim = models.ForeignKey(
+        "Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="portfolios"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -504,6 +523,65 @@ class Portfolio(models.Model):
     @property
     def age_days(self) -> int:
         return (timezone.localdate() - self.start_date).days
+
+
+class ClaimQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ClaimQuerySet":
+        """Claims of enrolments ``user`` may see."""
+        return self.filter(
+            Exists(Enrolment.objects.visible_to(user).filter(pk=OuterRef("enrolment")))
+        )
+
+    def made_between(self, start=None, end=None) -> "ClaimQuerySet":
+        """Claims made from the day ``start`` to the day ``end``, both included, as the days are
+        at the centre; either may be None (no bound)."""
+        claims = self
+        if start is not None:
+            claims = claims.filter(claimed_at__date__gte=start)
+        if end is not None:
+            claims = claims.filter(claimed_at__date__lte=end)
+        return claims
+
+
+class Claim(models.Model):
+    """The certification claim sent to the awarding body for an enrolment: the full award (every
+    unit achieved) or single units, never both for one learner. Its units are the portfolios it
+    claimed (``portfolios``); the rules are ``assessments.quality.claim_record``'s."""
+
+    class Kind(models.TextChoices):
+        FULL_AWARD = "full_award", "Full award"
+        UNITS = "units", "Units"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="claims")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="The awarding body's reference, once given."
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a claim recorded before claims were kept, by someone not known.",
+    )
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-claimed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(kind="full_award"),
+                name="one_full_award_claim_per_enrolment",
+            ),
+        ]
+        indexes = [models.Index(fields=["claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} claim for {self.enrolment}"
 
 
 class EqaGrantQuerySet(models.QuerySet):

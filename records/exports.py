@@ -18,6 +18,7 @@ from django.utils import timezone
 from assessments.signable import stored
 from audit.chain import proof_for
 from portfolio.models import Portfolio, User
+from records.claims import claims_asked, write_claims_csv
 from records.models import Export
 from records.pdf import render_portfolio_pdf
 from records.personal_data import personal_data_zip
@@ -161,5 +162,37 @@ register(
         content_type="application/zip",
         filename=lambda export: f"my-portfolio-data-{export.requested_by.username}.zip",
         may_see=lambda export, user: export.requested_by_id == user.pk,
+    ),
+)
+
+
+# The claims list for the awarding body's system, for the days asked.
+
+
+def _build_claims(export: Export, progress: Progress, handle: IO[bytes]) -> None:
+    claims = list(claims_asked(export.parameters))
+    progress(0, max(len(claims), 1))
+    # The portfolios it holds, so that a purge removes the file with them.
+    export.portfolio_ids = sorted(p.pk for claim in claims for p in claim.portfolios.all())
+    Export.objects.filter(pk=export.pk).update(portfolio_ids=export.portfolio_ids)
+    write_claims_csv(claims, handle, progress)
+    progress(max(len(claims), 1))
+
+
+def _claims_filename(export: Export) -> str:
+    start, end = export.parameters.get("from", ""), export.parameters.get("to", "")
+    if not (start or end):
+        return "claims-all.csv"
+    return f"claims-{start or 'start'}-to-{end or 'now'}.csv"
+
+
+register(
+    Export.Kind.CLAIMS,
+    Builder(
+        build=_build_claims,
+        extension="csv",
+        content_type="text/csv; charset=utf-8",
+        filename=_claims_filename,
+        may_see=lambda export, user: user.is_active and user.is_centre_admin,
     ),
 )

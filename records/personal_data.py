@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from assessments.models import CriterionDecision, Mapping, Review, Signature
 from audit.models import AuditEntry
 from portfolio.models import (
+    Claim,
     Enrolment,
     EvidenceFile,
     EvidenceItem,
@@ -28,6 +29,8 @@ PERSONAL_FIELDS = [
     "date_joined",
     "last_login",
     "notification_email",
+    "uln",
+    "date_of_birth",
 ]
 
 
@@ -114,6 +117,7 @@ def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict
             .order_by("pk")
         ],
         "portfolios": _rows(portfolios),
+        "claims": _rows(Claim.objects.filter(enrolment__learner=user).order_by("pk")),
         # Where they work, as the record their portfolios name; not the details of the people
         # there, who are not the person asking.
         "workplaces": _rows(

@@ -62,6 +62,7 @@ def purge(portfolio: Portfolio) -> int:
             learner.username = f"former-learner-{learner.pk}"
             learner.first_name, learner.last_name = "Former", "learner"
             learner.email = ""
+            learner.uln, learner.date_of_birth = "", None
             learner.is_active = False
             learner.password = make_password(None)
             learner.save()

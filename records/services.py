@@ -19,18 +19,22 @@ def export_request(
     by: User,
     portfolio: Portfolio | None = None,
     portfolio_ids: list[int] | None = None,
+    parameters: dict | None = None,
 ) -> Export:
-    """Queue a record of ``kind`` to be made for ``by`` (who may see what it holds). If one for
-    the same person and portfolio is already waiting or being built, that one is returned; if a
+    """Queue a record of ``kind`` to be made for ``by`` (who may see what it holds), with what
+    was asked (``parameters``, for a kind that takes a choice). If one for the same person,
+    portfolio and parameters is already waiting or being built, that one is returned; if a
     ready file shows exactly what this one would, a new ready row hands it out at once."""
     one_at_a_time = kind != Export.Kind.BULK
-    if one_at_a_time and (running := _unfinished(kind, by, portfolio)) is not None:
+    parameters = parameters or {}
+    if one_at_a_time and (running := _unfinished(kind, by, portfolio, parameters)) is not None:
         return running
     export = Export(
         kind=kind,
         requested_by=by,
         portfolio=portfolio,
         portfolio_ids=portfolio_ids or [],
+        parameters=parameters,
         total=len(portfolio_ids) if portfolio_ids else 1,
     )
     builder = builder_for(export)
@@ -51,6 +55,7 @@ def export_request(
                 data={
                     "kind": kind,
                     "portfolios": export.portfolios_in,
+                    **({"parameters": parameters} if parameters else {}),
                 },
             )
             if ready is not None:
@@ -61,16 +66,17 @@ def export_request(
                 build_export.enqueue(export.pk)
     except IntegrityError:
         # Another request for the same started a moment ago.
-        if one_at_a_time and (running := _unfinished(kind, by, portfolio)) is not None:
+        if one_at_a_time and (running := _unfinished(kind, by, portfolio, parameters)):
             return running
         raise
     return export
 
 
-def _unfinished(kind: str, by: User, portfolio: Portfolio | None) -> Export | None:
-    return (
-        Export.objects.unfinished().filter(kind=kind, requested_by=by, portfolio=portfolio).first()
-    )
+def _unfinished(
+    kind: str, by: User, portfolio: Portfolio | None, parameters: dict
+) -> Export | None:
+    unfinished = Export.objects.unfinished().filter(kind=kind, requested_by=by, portfolio=portfolio)
+    return next((each for each in unfinished if each.parameters == parameters), None)
 
 
 def _what(export: Export) -> str:

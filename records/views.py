@@ -7,14 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from portfolio.access import get_for_user
+from portfolio.access import get_for_user, role_required
 from portfolio.files import stored_file_response
-from portfolio.models import Portfolio
+from portfolio.models import Claim, Portfolio, Role
 from records import services
 from records.exports import builder_for
+from records.forms import ClaimsFilterForm
 from records.models import Export
 from records.tasks import export_fail
 
@@ -88,6 +90,41 @@ def bulk_export_new(request: HttpRequest) -> HttpResponse:
             "statuses": Portfolio.Status.choices,
             "exports": Export.objects.filter(kind=Export.Kind.BULK, requested_by=request.user)[:10],
         },
+    )
+
+
+@login_required
+@role_required(Role.CENTRE_ADMIN)
+def claims(request: HttpRequest) -> HttpResponse:
+    """The claims recorded, from one day to another; a POST exports them for the awarding
+    body's system as CSV, built in the background."""
+    form = ClaimsFilterForm(request.POST if request.method == "POST" else request.GET or None)
+    start = end = None
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        if request.method == "POST":
+            export = services.export_request(
+                kind=Export.Kind.CLAIMS, by=request.user, parameters=form.parameters()
+            )
+            return redirect(export)
+    shown = (
+        Claim.objects.made_between(start, end)
+        .select_related("enrolment__learner", "enrolment__qualification", "claimed_by")
+        .prefetch_related(
+            Prefetch("portfolios", Portfolio.objects.select_related("unit").order_by("unit__code"))
+        )
+    )
+    return render(
+        request,
+        "records/claims.html",
+        {
+            "form": form,
+            "page": Paginator(shown, EXPORT_PAGE_SIZE).get_page(request.GET.get("page")),
+            "exports": Export.objects.filter(kind=Export.Kind.CLAIMS, requested_by=request.user)[
+                :5
+            ],
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
