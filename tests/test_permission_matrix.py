@@ -57,6 +57,7 @@ from people.models import Invitation
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import (
     ROLE_FLAGS,
+    Claim,
     Enrolment,
     EqaGrant,
     EvidenceFile,
@@ -275,6 +276,8 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
         Entry(pk_of("data_export"),
                      (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+        Entry(pk_of("claims_export"),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
     ),
     "export_download": (
         Entry(pk_of("export"),
@@ -283,7 +286,17 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
         Entry(pk_of("data_export"),
                      (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+        Entry(pk_of("claims_export"),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
     ),
+    # Claims to the awarding body: the centre administrator's
+    "enrolment_claim": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, ADMIN_ONLY,
+        data=lambda scene: {"kind": "units", "units": [scene.portfolio.pk]},
+    ),
+    "claim_reference": Entry(pk_of("claim"), POST_ONLY, post=ADMIN_ONLY_POSTS,
+        data=lambda scene: {"reference": "Refused"},
+    ),
+    "claims": Entry(no_kwargs, ADMIN_ONLY, data=lambda scene: {"start": "", "end": ""}),
     # One portfolio
     "portfolio_detail": Entry(portfolio, VIEWERS),
     "portfolio_workplace": Entry(
@@ -640,6 +653,19 @@ def _build_world() -> SimpleNamespace:
         finished_at=timezone.now(),
         file=main.export.file.name,
     )
+    main.claims_export = Export.objects.create(
+        kind=Export.Kind.CLAIMS,
+        requested_by=people["admin"],
+        status=Export.Status.DONE,
+        done=1,
+        finished_at=timezone.now(),
+        file=main.export.file.name,
+    )
+    main.claim = Claim.objects.create(
+        enrolment=main.portfolio.enrolment, kind=Claim.Kind.UNITS, claimed_by=people["admin"]
+    )
+    assessed_by_the_iqa.claims_export = main.claims_export
+    assessed_by_the_iqa.claim = main.claim
     assessed_by_the_iqa.export = main.export
     assessed_by_the_iqa.pdf_export = main.pdf_export
     assessed_by_the_iqa.data_export = main.data_export
