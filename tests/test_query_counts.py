@@ -13,8 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from assessments.quality import portfolio_claim
 from demo.benchmark import FLOOR, LAYOUT, key_pages
-from portfolio.models import User
+from portfolio.models import Portfolio, User
+from tests.factories import PortfolioFactory, UserFactory
 
 # Coverage of one or more portfolios is worked out in 8 queries: the unit's criteria and
 # contexts, the evidence, its claims, its contexts, the mappings, the decisions, the evidence
@@ -145,3 +147,23 @@ def test_every_pinned_page_is_a_key_page(c4):
     call_command("seed_demo", learners=4, stdout=io.StringIO())
 
     assert {page.label for page in key_pages()} == set(PINNED)
+
+
+@pytest.mark.parametrize("claims", [2, 10])
+def test_the_claims_list_runs_the_same_queries_however_many_claims(c4, claims):
+    admin = UserFactory(centre_admin=True)
+    for _ in range(claims):
+        portfolio = PortfolioFactory(status=Portfolio.Status.VERIFIED)
+        portfolio_claim(portfolio=portfolio, reference="", by=admin)
+    client = Client()
+    client.force_login(admin)
+    assert client.get("/centre/claims/").status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/centre/claims/", {"start": "2020-01-01"})
+
+    assert response.status_code == 200
+    assert f"{claims} claims" in response.text
+    # Counting the claims, the page of them with their learners, qualifications and who claimed,
+    # their units, the person's recent exports of the list
+    assert len(queries) == SIGNED_IN + UNREAD + 4

@@ -73,6 +73,8 @@ CASES = [
                 "portfolio.0020_workplaces_from_portfolios",
                 "portfolio.0021_portfolio_workplace_required",
                 "portfolio.0024_notification_kinds",
+                "portfolio.0025_uln_date_of_birth_and_claims",
+                "portfolio.0026_claims_from_claimed_portfolios",
             }
         ),
         moved=(
@@ -98,6 +100,8 @@ CASES = [
                 "assessments.0010_review_proposed_mappings",
                 "units.0002_qualifications",
                 "portfolio.0024_notification_kinds",
+                "portfolio.0025_uln_date_of_birth_and_claims",
+                "portfolio.0026_claims_from_claimed_portfolios",
             }
         ),
         chains={"centre": 4, "learner-4": 84, "learner-5": 24, "learner-6": 2},
@@ -564,3 +568,61 @@ def test_an_old_audit_entry_changed_after_the_upgrade_is_reported(upgrade, tmp_p
     # The centre's chain is verified first, then each learner's.
     before = 6 + (upgrade.case.chains["centre"] if upgrade.case.tamper != "centre" else 0)
     assert f"{before} entries before it are intact" in verified.stderr
+
+
+# Run by the new code on a copy upgraded from a release that claimed portfolios one by one.
+CLAIMS = """
+import json
+
+import django
+
+django.setup()
+
+from portfolio.models import Claim, Portfolio
+
+print(json.dumps([
+    {"portfolio": p.pk, "status": p.status, "kind": p.claim.kind, "reference": p.claim.reference,
+     "claimed_at": p.claim.claimed_at.isoformat(), "by": p.claim.claimed_by_id,
+     "enrolment": p.claim.enrolment_id == p.enrolment_id,
+     "units": list(p.claim.portfolios.values_list("pk", flat=True))}
+    for p in Portfolio.objects.filter(claim__isnull=False).select_related("claim")
+] + [{"claims": Claim.objects.count(), "unclaimed_with_claim": Portfolio.objects.exclude(
+    status="claimed").filter(claim__isnull=False).count()}]))
+"""
+
+
+def test_a_portfolio_claimed_before_claims_were_kept_gets_a_units_claim_of_its_own(tmp_path):
+    with tarfile.open(FIXTURES / "demo-centre-be10aa0.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
+        (verified,) = connection.execute(
+            "SELECT id FROM portfolio_portfolio WHERE status = 'verified'"
+        ).fetchone()
+        # As that release's claim left it (its audit entry aside: the chain is not rewritten).
+        connection.execute(
+            "UPDATE portfolio_portfolio SET status = 'claimed', claim_reference = 'OCR-2025-1', "
+            "claimed_at = '2025-06-01 10:00:00' WHERE id = ?",
+            [verified],
+        )
+    connection.close()
+    env = environment(tmp_path)
+
+    migrated = run(env, "manage.py", "migrate", "--no-input")
+    assert migrated.returncode == 0, output(migrated)
+    found = run(env, "-c", CLAIMS)
+    assert found.returncode == 0, output(found)
+
+    *claimed, totals = json.loads(found.stdout.strip().splitlines()[-1])
+    assert claimed == [
+        {
+            "portfolio": verified,
+            "status": "claimed",
+            "kind": "units",
+            "reference": "OCR-2025-1",
+            "claimed_at": "2025-06-01T10:00:00+00:00",
+            "by": None,  # no portfolio.claimed entry names who claimed it
+            "enrolment": True,
+            "units": [verified],
+        }
+    ]
+    assert totals == {"claims": 1, "unclaimed_with_claim": 0}
