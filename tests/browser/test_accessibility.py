@@ -58,6 +58,7 @@ def demo(db):
         "sample": IqaSample.objects.get().pk,
         "l1": portfolios["learner1"].pk,
         "l2": portfolios["learner2"].pk,
+        "e1": portfolios["learner1"].enrolment_id,
         "submitted": submitted.pk,
         "photo": photo.pk,
         "k1": k1.pk,
@@ -115,7 +116,13 @@ PAGES = {
     ],
     "iqa1": ["/iqa/", "/portfolios/{l2}/samples/new/", "/samples/{sample}/", "/standardisation/"],
     "eqa1": ["/eqa/", "/portfolios/{l1}/", "/portfolios/{l1}/audit/", "/exports/"],
-    "admin": ["/centre/", "/centre/eqa-visits/", "/portfolios/{l1}/unlock/"],
+    "admin": [
+        "/centre/",
+        "/centre/eqa-visits/",
+        "/portfolios/{l1}/unlock/",
+        "/enrolments/{e1}/claim/",
+        "/centre/claims/",
+    ],
 }
 
 
