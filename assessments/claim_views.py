@@ -15,10 +15,6 @@ from portfolio.models import Claim, Enrolment, Role
 from portfolio.uln import uln_problem
 
 
-def _for_centre_admin(obj, user) -> bool:
-    return user.is_centre_admin
-
-
 @login_required
 @role_required(Role.CENTRE_ADMIN)
 def enrolment_claim(request: HttpRequest, pk: int) -> HttpResponse:
@@ -27,7 +23,6 @@ def enrolment_claim(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_for_user(
         request.user,
         Enrolment.objects.select_related("learner", "qualification"),
-        may=_for_centre_admin,
         pk=pk,
     )
     claimable = quality.claimable(enrolment)

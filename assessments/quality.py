@@ -221,6 +221,12 @@ def portfolio_claim(*, portfolio: Portfolio, reference: str, by: User) -> Claim:
     )
 
 
+NEVER_BOTH = (
+    "the awarding body allows a claim for the full award or for single units, never both for "
+    "one learner."
+)
+
+
 @dataclass(frozen=True)
 class Claimable:
     """What an enrolment may be claimed for now: the full award (when ``award_gaps`` is empty
@@ -232,10 +238,6 @@ class Claimable:
     portfolios: list[Portfolio]  # every unit of the enrolment, with its unit and claim
     award_claim: Claim | None  # the full award's claim, once made
     award_gaps: list[str]  # what the award still lacks: empty when it is achieved
-
-    @property
-    def achieved(self) -> list[Portfolio]:
-        return [p for p in self.portfolios if p.status in Portfolio.ACHIEVED]
 
     @property
     def verified(self) -> list[Portfolio]:
@@ -259,18 +261,14 @@ class Claimable:
         if self.qualification is None:
             return f"{learner} is entered for single units: there is no full award to claim."
         if self.award_claim is not None:
-            return (
-                f"{learner} was claimed for the full award of {self.qualification.label} on "
-                f"{timezone.localtime(self.award_claim.claimed_at):%d %b %Y}."
-            )
+            return f"{self._claimed_for_the_award()}."
         if claimed := self.units_claimed:
             many = len(claimed) > 1
             codes = ", ".join(p.unit.code for p in claimed)
             return (
                 f"{'Units' if many else 'Unit'} {codes} of {learner}'s enrolment "
                 f"{'were' if many else 'was'} claimed on {'their' if many else 'its'} own, so the "
-                "full award cannot be claimed as well: the awarding body allows a claim for the "
-                "full award or for single units, never both for one learner."
+                f"full award cannot be claimed as well: {NEVER_BOTH}"
             )
         if self.award_gaps:
             return (
@@ -279,16 +277,20 @@ class Claimable:
             )
         return None
 
+    def _claimed_for_the_award(self) -> str:
+        return (
+            f"{self.enrolment.learner} was claimed for the full award of "
+            f"{self.qualification.label} on "
+            f"{timezone.localtime(self.award_claim.claimed_at):%d %b %Y}"
+        )
+
     @property
     def units_refusal(self) -> str | None:
         """Why no unit can be claimed on its own now, or None."""
         if self.award_claim is not None:
             return (
-                f"{self.enrolment.learner} was claimed for the full award of "
-                f"{self.qualification.label} on "
-                f"{timezone.localtime(self.award_claim.claimed_at):%d %b %Y}, so no unit can be "
-                "claimed on its own as well: the awarding body allows a claim for the full award "
-                "or for single units, never both for one learner."
+                f"{self._claimed_for_the_award()}, so no unit can be claimed on its own as well: "
+                f"{NEVER_BOTH}"
             )
         if not self.verified:
             return (
@@ -339,16 +341,12 @@ def claim_record(
     with transaction.atomic(), batched():
         # Every unit of the enrolment locked, in one order: two claims for one learner are made
         # one after the other, the second seeing the first.
-        locked = list(
-            Portfolio.objects.filter(enrolment=enrolment)
-            .select_for_update(no_key=True, of=("self",))
-            .order_by("pk")
-        )
         units = {
             p.pk: p
-            for p in Portfolio.objects.filter(pk__in=[p.pk for p in locked]).select_related(
-                "unit", "claim"
-            )
+            for p in Portfolio.objects.filter(enrolment=enrolment)
+            .select_related("unit", "claim")
+            .select_for_update(no_key=True, of=("self",))
+            .order_by("pk")
         }
         enrolment = Enrolment.objects.select_related("learner", "qualification").get(
             pk=enrolment.pk

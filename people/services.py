@@ -373,14 +373,7 @@ def learner_register(
             person = existing
             if changed := _details_changed(person, details):
                 user_save(user=person, by=by)
-                record(
-                    "person.changed",
-                    actor=by,
-                    obj=person,
-                    summary=f"{by} changed {person}'s account",
-                    data={"changed": changed, "roles": sorted(person.roles), "active": True},
-                    **_chain(person),
-                )
+                _person_changed(person, changed, by=by)
         workplace = Workplace.objects.matching(organisation=organisation, site=site, sector=sector)
 
         def details(each: UnitStaff) -> NewUnitDetails:
@@ -494,15 +487,21 @@ def staff_save(
         setattr(stored, name, new[name])
     with transaction.atomic():
         user_save(user=stored, by=by)
-        record(
-            "person.changed",
-            actor=by,
-            obj=stored,
-            summary=f"{by} changed {stored}'s account",
-            data={"changed": changed, "roles": sorted(stored.roles), "active": is_active},
-            **_chain(stored),
-        )
+        _person_changed(stored, changed, by=by)
     return stored
+
+
+def _person_changed(person: User, changed: list[str], *, by: User) -> None:
+    """Audit a change to ``person``'s account: the names of the fields changed, not their
+    values."""
+    record(
+        "person.changed",
+        actor=by,
+        obj=person,
+        summary=f"{by} changed {person}'s account",
+        data={"changed": changed, "roles": sorted(person.roles), "active": person.is_active},
+        **_chain(person),
+    )
 
 
 def end_of_day(day: datetime.date) -> datetime.datetime:
