@@ -1,3 +1,5 @@
+"""The filter of the claims list: the days whose claims are shown or exported."""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 

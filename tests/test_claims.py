@@ -244,8 +244,7 @@ class TestLearnerDetails:
 # Claims -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def qualification(c4, c5):
+def qualification_of(c4, c5) -> Qualification:
     """A qualification of two mandatory units, C4 and C5: achieved when both are verified."""
     qualification = Qualification.objects.create(
         awarding_body="OCR",
@@ -272,8 +271,8 @@ def qualification(c4, c5):
     return qualification
 
 
-@pytest.fixture
-def enrolment(qualification, c4, c5):
+def enrolled(qualification, c4, c5) -> Enrolment:
+    """Pat Lee entered for ``qualification``, with a portfolio in progress for each unit."""
     learner = UserFactory(learner=True, first_name="Pat", last_name="Lee")
     enrolment = Enrolment.objects.create(
         learner=learner, qualification=qualification, start_date=datetime.date(2026, 9, 1)
@@ -281,6 +280,16 @@ def enrolment(qualification, c4, c5):
     for unit in (c4, c5):
         PortfolioFactory(learner=learner, unit=unit, enrolment=enrolment)
     return enrolment
+
+
+@pytest.fixture
+def qualification(c4, c5):
+    return qualification_of(c4, c5)
+
+
+@pytest.fixture
+def enrolment(qualification, c4, c5):
+    return enrolled(qualification, c4, c5)
 
 
 def units(enrolment) -> dict[str, Portfolio]:

@@ -17,18 +17,26 @@ from audit.chain import record, verify_chains
 from audit.models import AuditEntry, AuditHead
 from portfolio import services
 from portfolio.forms import EvidenceForm
-from portfolio.models import EvidenceItem, PasswordResetRequest, Portfolio, WitnessTestimony
+from portfolio.models import (
+    Claim,
+    EvidenceItem,
+    PasswordResetRequest,
+    Portfolio,
+    WitnessTestimony,
+)
 from records.models import Export
 from records.tasks import build_export
 from tests import samples
 from tests.factories import (
     EvidenceFactory,
     PortfolioFactory,
+    UserFactory,
     WitnessFactory,
     c4_unit,
     edit_form_data,
     evidence_form_data,
 )
+from tests.test_claims import enrolled, qualification_of
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -570,3 +578,26 @@ def test_password_resets_asked_for_at_once_keep_to_the_limit(settings):
 
     assert sorted(answers, key=str).count(None) == 3
     assert PasswordResetRequest.objects.count() == 3
+
+
+def test_a_full_award_and_a_unit_claimed_at_once_are_never_both_recorded(c4, c5):
+    enrolment = enrolled(qualification_of(c4, c5), c4, c5)
+    portfolios = list(enrolment.portfolios.order_by("unit__code"))
+    Portfolio.objects.filter(enrolment=enrolment).update(status=Portfolio.Status.VERIFIED)
+    admin = UserFactory(centre_admin=True)
+
+    def claim(n):
+        kind = Claim.Kind.FULL_AWARD if n == 0 else Claim.Kind.UNITS
+        try:
+            quality.claim_record(
+                enrolment=enrolment, kind=kind, portfolios=portfolios[:1] * n, by=admin
+            )
+        except ValidationError as refused:
+            return refused.messages[0]
+        return "claimed"
+
+    outcomes = run_together(2, claim)
+
+    assert outcomes.count("claimed") == 1
+    assert "never both for one learner" in next(o for o in outcomes if o != "claimed")
+    assert Claim.objects.count() == 1
