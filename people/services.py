@@ -334,11 +334,11 @@ def learner_register(
         refusal.add("learner", f"{existing} is not an active learner.")
     else:
         given = (details or LearnerDetails()).normalised()
+        _details_problems(refusal, given, existing)  # what is held already is not judged again
         details = LearnerDetails(
             uln=given.uln or existing.uln,
             date_of_birth=given.date_of_birth or existing.date_of_birth,
         )
-        _details_problems(refusal, details, existing)
     for problem in choice_problems(qualification, units):
         refusal.add("units", problem)
     if not organisation.strip():

@@ -140,6 +140,30 @@ class TestLearnerDetails:
         assert "Sam Roy already has the Unique Learner Number 9276308686" in str(refused.value)
         assert "it cannot be a date of birth" in str(refused.value)
 
+    def test_a_known_learner_entered_again_keeps_or_gets_their_details(self, admin, c4, c5):
+        learner = UserFactory(learner=True, date_of_birth=datetime.date(2008, 4, 30))
+        User.objects.filter(pk=learner.pk).update(uln="1234567890")  # held before it was checked
+        learner.refresh_from_db()
+        enter = {
+            "qualification": None,
+            "staff": UnitStaff(assessor=None, iqa=None),
+            "organisation": "Riverside",
+            "start_date": TODAY,
+            "by": admin,
+            "site_url": "https://portfolio.example",
+        }
+
+        learner_register(learner=learner, units=[c4], **enter)
+        learner.refresh_from_db()
+        assert (learner.uln, learner.date_of_birth) == ("1234567890", datetime.date(2008, 4, 30))
+
+        learner_register(
+            learner=learner, units=[c5], details=LearnerDetails(uln="9276308686"), **enter
+        )
+        learner.refresh_from_db()
+        assert (learner.uln, learner.date_of_birth) == ("9276308686", datetime.date(2008, 4, 30))
+        assert AuditEntry.objects.get(action="person.changed").data["changed"] == ["uln"]
+
     def test_the_registration_page_takes_them(self, client, login, admin, c4, make_user):
         login(admin)
         assessor, iqa = make_user(assessor=True), make_user(iqa=True)
