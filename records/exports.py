@@ -20,7 +20,7 @@ from audit.chain import proof_for
 from portfolio.models import Portfolio, User
 from records.claims import claims_asked, write_claims_csv
 from records.models import Export
-from records.pdf import render_portfolio_pdf
+from records.pdf import render_enrolment_pdf, render_portfolio_pdf
 from records.personal_data import personal_data_zip
 
 
@@ -88,8 +88,8 @@ def _build_bulk(export: Export, progress: Progress, handle: IO[bytes]) -> None:
             progress(done)
 
 
-def _may_see_bulk(export: Export, user: User) -> bool:
-    # An EQA's grant may have expired since they asked for it.
+def _may_see_every_portfolio(export: Export, user: User) -> bool:
+    # An EQA's grant may have expired, or shrunk, since they asked for it.
     wanted = set(export.portfolio_ids)
     return Portfolio.objects.visible_to(user).filter(pk__in=wanted).count() == len(wanted)
 
@@ -101,7 +101,7 @@ register(
         extension="zip",
         content_type="application/zip",
         filename=lambda export: f"portfolios-{export.pk}.zip",
-        may_see=_may_see_bulk,
+        may_see=_may_see_every_portfolio,
     ),
 )
 
@@ -109,18 +109,23 @@ register(
 # One portfolio's PDF.
 
 
-def pdf_reuse_key(export: Export) -> str:
-    """The portfolio's signable digest and its learner's audit chains as the PDF shows them
-    (leaving out copies made, such as this one): while neither moves, the PDF is the same."""
-    portfolio = export.portfolio
+def document_key(portfolios: list[Portfolio], *, whole: bool) -> str:
+    """Each unit's signable digest and the learner's audit chains as the PDF shows them
+    (leaving out copies made, such as this one), for the document of ``portfolios`` (one unit's,
+    or with ``whole`` the enrolment's): while none of them moves, the PDF is the same."""
     shown = {
-        "digest": stored(portfolio).digest,
+        "whole": whole,
+        "digests": [[p.pk, stored(p).digest] for p in sorted(portfolios, key=lambda p: p.pk)],
         "chains": [
             [head.chain, head.sequence, head.hash]
-            for head in proof_for(portfolio.learner_id, leaving_out_copies=True)
+            for head in proof_for(portfolios[0].learner_id, leaving_out_copies=True)
         ],
     }
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+
+
+def pdf_reuse_key(export: Export) -> str:
+    return document_key([export.portfolio], whole=False)
 
 
 def _build_pdf(export: Export, progress: Progress, handle: IO[bytes]) -> None:
@@ -143,6 +148,37 @@ register(
         ),
         may_see=_may_see_portfolio,
         reuse_key=pdf_reuse_key,
+    ),
+)
+
+
+# Every unit of an enrolment the person who asked may see, as one PDF.
+
+
+def _units_shown(export: Export) -> list[Portfolio]:
+    return list(Portfolio.objects.filter(pk__in=export.portfolio_ids).order_by("pk"))
+
+
+def _build_enrolment_pdf(export: Export, progress: Progress, handle: IO[bytes]) -> None:
+    handle.write(render_enrolment_pdf(_units_shown(export)))
+    progress(1, 1)
+
+
+def _enrolment_pdf_name(export: Export) -> str:
+    enrolment = export.enrolment
+    entered_for = enrolment.qualification.code if enrolment.qualification_id else "single-units"
+    return f"qualification-{enrolment.learner.username}-{entered_for}.pdf"
+
+
+register(
+    Export.Kind.QUALIFICATION,
+    Builder(
+        build=_build_enrolment_pdf,
+        extension="pdf",
+        content_type="application/pdf",
+        filename=_enrolment_pdf_name,
+        may_see=_may_see_every_portfolio,
+        reuse_key=lambda export: document_key(_units_shown(export), whole=True),
     ),
 )
 

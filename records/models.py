@@ -58,7 +58,11 @@ class Export(models.Model):
     enrolment = models.ForeignKey(
         "portfolio.Enrolment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    portfolio_ids = models.JSONField(default=list, help_text="The portfolios of a bulk export.")
+    portfolio_ids = models.JSONField(
+        default=list,
+        help_text="The portfolios it holds where there are several: a bulk export's, or the units "
+        "of an enrolment's PDF that the person who asked may see.",
+    )
     parameters = models.JSONField(
         default=dict, blank=True, help_text="What was asked for, where a kind takes a choice."
     )
@@ -100,6 +104,11 @@ class Export(models.Model):
                 condition=models.Q(status__in=["queued", "running"], kind="data"),
                 name="one_unfinished_data_export",
             ),
+            models.UniqueConstraint(
+                fields=["requested_by", "kind", "enrolment"],
+                condition=models.Q(status__in=["queued", "running"], enrolment__isnull=False),
+                name="one_unfinished_export_per_enrolment",
+            ),
         ]
         indexes = [
             models.Index(
@@ -114,6 +123,8 @@ class Export(models.Model):
             return f"Export of {len(self.portfolio_ids)} portfolios by {self.requested_by}"
         if self.kind == self.Kind.PDF:
             return f"PDF of portfolio #{self.portfolio_id} for {self.requested_by}"
+        if self.kind == self.Kind.QUALIFICATION:
+            return f"PDF of enrolment #{self.enrolment_id} for {self.requested_by}"
         return f"{self.get_kind_display()}, for {self.requested_by}"
 
     def get_absolute_url(self) -> str:

@@ -1,18 +1,24 @@
-"""The portfolio as one PDF a verifier can audit without the web site.
+"""A learner's portfolio as one PDF a verifier can audit without the web site: one unit's, or
+every unit of an enrolment its reader may see, each item of evidence shown once.
 
 Rendered from ``records/pdf/portfolio.html`` by WeasyPrint, whose URL fetcher reads only our
-own static files and this portfolio's own evidence files; everything else is refused.
+own static files and these portfolios' own evidence files; everything else is refused.
 """
 
+import functools
 import hashlib
 import mimetypes
+import operator
 import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.storage import storages
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML, Attachment
@@ -24,15 +30,17 @@ from assessments.models import (
     IqaSample,
     Mapping,
     Review,
+    SignableRecord,
 )
 from assessments.signable import stored
-from assessments.signatures import signature_rows
-from assessments.sufficiency import coverage_for
+from assessments.signatures import SignatureStatus, signature_rows
+from assessments.sufficiency import Coverage, coverage_for
 from audit.chain import copies, proof_for
 from audit.models import AuditEntry
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
+from units.models import Criterion, EvidenceContext, LearningOutcome, Unit
 
 FILE_URL = re.compile(r"portfolio-file:(?P<pk>\d+)/(?P<variant>print|original)")
 STATIC_URL = re.compile(r"static:(?P<path>[A-Za-z0-9_./-]+)")
@@ -85,60 +93,72 @@ class PortfolioFetcher(URLFetcher):
         raise RefusedURL(f"the portfolio PDF reads nothing from {url}")
 
 
-def _context(portfolio: Portfolio) -> dict:
-    """Everything the document shows, in a fixed number of queries."""
-    unit = portfolio.unit
-    items = list(
-        EvidenceItem.objects.counting_in(portfolio)
-        .exclude(status=EvidenceItem.Status.DRAFT)
+@dataclass
+class UnitPart:
+    """What the document shows of one unit: its progress, matrix, decisions, signatures, claim
+    and quality assurance, over the evidence that counts in it (numbered as in the document)."""
+
+    portfolio: Portfolio
+    coverage: Coverage
+    outcomes: list[LearningOutcome]
+    contexts: list[EvidenceContext]
+    items: list[EvidenceItem]
+    matrix_pages: list[tuple[int, list[tuple[EvidenceItem, str]]]]
+    signatures: list[SignatureStatus]
+    signable: SignableRecord
+    samples: list[IqaSample] = field(default_factory=list)
+    eqa_reviews: list[EqaReview] = field(default_factory=list)
+
+    @property
+    def unit(self) -> Unit:
+        return self.portfolio.unit
+
+
+def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
+    """Everything the document of ``portfolios`` (units of one enrolment) shows: a part for each
+    unit, then each item of evidence counting in any of them once, numbered, with the units of
+    the enrolment it counts in. ``whole``: the enrolment's document, whose cover names what the
+    learner is entered for, rather than one unit's. A fixed number of queries whatever the
+    evidence, and two more for each unit (its signatures and its stored record)."""
+    wanted = {p.pk for p in portfolios}
+    enrolment_units = list(
+        Portfolio.objects.filter(enrolment_id=portfolios[0].enrolment_id)
         .select_related(
-            "answers_question", "testimony", "observation", "recorded_by", "portfolio__unit"
+            "learner", "unit", "assessor", "iqa", "workplace", "enrolment__qualification"
+        )
+        .order_by("unit__code", "pk")
+    )
+    shown = [p for p in enrolment_units if p.pk in wanted]
+    unit_ids = [p.unit_id for p in shown]
+    # Which units of the enrolment each item counts in, as ``counting_in`` says.
+    counts_in = {
+        f"in_{p.pk}": Exists(EvidenceItem.objects.counting_in(p).filter(pk=OuterRef("pk")))
+        for p in enrolment_units
+    }
+    items = list(
+        EvidenceItem.objects.filter(portfolio__enrolment_id=shown[0].enrolment_id)
+        .exclude(status=EvidenceItem.Status.DRAFT)
+        .annotate(**counts_in)
+        .filter(functools.reduce(operator.or_, [Q(**{f"in_{p.pk}": True}) for p in shown]))
+        .select_related(
+            "answers_question__unit", "testimony", "observation", "recorded_by", "portfolio__unit"
         )
         .prefetch_related(
-            Prefetch("contexts", unit.contexts.order_by("letter")),
-            Prefetch("claimed_criteria", unit.criteria.order_by("position")),
+            Prefetch("contexts", EvidenceContext.objects.filter(unit_id__in=unit_ids)
+                     .select_related("unit").order_by("unit__code", "letter")),
+            Prefetch("claimed_criteria", Criterion.objects.filter(unit_id__in=unit_ids)
+                     .select_related("unit").order_by("unit__code", "position")),
             Prefetch("files", EvidenceFile.objects.ready().order_by("pk")),
-            Prefetch("mappings", Mapping.objects.filter(criterion__unit=unit).select_related(
-                "criterion"
-            ).order_by("criterion__position")),
+            Prefetch("mappings", Mapping.objects.filter(criterion__unit_id__in=unit_ids)
+                     .select_related("criterion__unit")
+                     .order_by("criterion__unit__code", "criterion__position")),
             Prefetch("reviews", Review.objects.select_related("assessor").order_by("pk")),
         )
         .order_by("occurred_on", "pk")
     )  # fmt: skip
     for number, item in enumerate(items, start=1):
         item.number = number
-    criteria = list(unit.criteria.order_by("position"))
-    outcomes = list(unit.outcomes.order_by("number"))
-    decisions = {
-        d.criterion_id: d
-        for d in CriterionDecision.objects.active()
-        .filter(portfolio=portfolio)
-        .select_related("decided_by")
-        .prefetch_related("cited")
-    }
-    confirmed = {}
-    claimed = {}
-    for item in items:
-        for mapping in item.mappings.all():
-            confirmed.setdefault(mapping.criterion_id, []).append((item, mapping))
-        for criterion in item.claimed_criteria.all():
-            claimed.setdefault(criterion.pk, set()).add(item.pk)
-    by_outcome = {outcome.pk: [] for outcome in outcomes}
-    for criterion in criteria:
-        criterion.decision = decisions.get(criterion.pk)
-        criterion.confirmed_on = confirmed.get(criterion.pk, [])
-        confirmed_ids = {item.pk for item, _ in criterion.confirmed_on}
-        criterion.marks = [
-            "confirmed"
-            if item.pk in confirmed_ids
-            else "claimed"
-            if item.pk in claimed.get(criterion.pk, ())
-            else ""
-            for item in items
-        ]
-        by_outcome[criterion.outcome_id].append(criterion)
-    for outcome in outcomes:
-        outcome.criteria_list = by_outcome[outcome.pk]
+        item.counts_in = [p.unit for p in enrolment_units if getattr(item, f"in_{p.pk}")]
     cap = settings.PDF_ATTACHMENT_MAX_BYTES
     for item in items:
         for evidence_file in item.files.all():
@@ -150,50 +170,117 @@ def _context(portfolio: Portfolio) -> dict:
                 found = hash_stored(evidence_file.file.name)
                 if found != evidence_file.sha256 and record_check(evidence_file, found):
                     evidence_file.attached = False
-    matrix_pages = [
-        (start, items[start : start + MATRIX_COLUMNS])
-        for start in range(0, max(len(items), 1), MATRIX_COLUMNS)
-    ]
+
+    # Criteria belong to one unit each, so what is decided, confirmed and claimed on them is
+    # gathered once for the whole document.
+    decisions = {
+        d.criterion_id: d
+        for d in CriterionDecision.objects.active()
+        .filter(portfolio__in=shown)
+        .select_related("decided_by")
+        .prefetch_related("cited")
+    }
+    confirmed, claimed = defaultdict(list), defaultdict(set)
+    for item in items:
+        for mapping in item.mappings.all():
+            confirmed[mapping.criterion_id].append((item, mapping))
+        for criterion in item.claimed_criteria.all():
+            claimed[criterion.pk].add(item.pk)
+    criteria_of = defaultdict(list)
+    for criterion in Criterion.objects.filter(unit_id__in=unit_ids).order_by("position"):
+        criterion.decision = decisions.get(criterion.pk)
+        criterion.confirmed_on = confirmed[criterion.pk]
+        criteria_of[criterion.outcome_id].append(criterion)
+    outcomes_of = defaultdict(list)
+    for outcome in LearningOutcome.objects.filter(unit_id__in=unit_ids).order_by("number"):
+        outcome.criteria_list = criteria_of[outcome.pk]
+        outcomes_of[outcome.unit_id].append(outcome)
+    contexts_of = defaultdict(list)
+    for context in EvidenceContext.objects.filter(unit_id__in=unit_ids).order_by("letter"):
+        contexts_of[context.unit_id].append(context)
+    samples_of, reviews_of = defaultdict(list), defaultdict(list)
+    samples = (
+        IqaSample.objects.filter(portfolio__in=shown)
+        .select_related("iqa", "assessor")
+        .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")
+        .order_by("created_at", "pk")
+    )
+    for sample in samples:
+        samples_of[sample.portfolio_id].append(sample)
+    for review in EqaReview.objects.filter(portfolio__in=shown).select_related("eqa"):
+        reviews_of[review.portfolio_id].append(review)
+    coverage = coverage_for(shown)
+
+    parts = []
+    for portfolio in shown:
+        unit_items = [item for item in items if getattr(item, f"in_{portfolio.pk}")]
+        for outcome in outcomes_of[portfolio.unit_id]:
+            for criterion in outcome.criteria_list:
+                confirmed_ids = {item.pk for item, _ in criterion.confirmed_on}
+                criterion.marks = [
+                    "confirmed"
+                    if item.pk in confirmed_ids
+                    else "claimed"
+                    if item.pk in claimed[criterion.pk]
+                    else ""
+                    for item in unit_items
+                ]
+        # Each column is an item by its number in the document, with the contexts of this unit
+        # it shows.
+        columns = [
+            (item, "".join(c.letter for c in item.contexts.all() if c.unit_id == portfolio.unit_id))
+            for item in unit_items
+        ]
+        parts.append(
+            UnitPart(
+                portfolio=portfolio,
+                coverage=coverage[portfolio.pk],
+                outcomes=outcomes_of[portfolio.unit_id],
+                contexts=contexts_of[portfolio.unit_id],
+                items=unit_items,
+                matrix_pages=[
+                    (start, columns[start : start + MATRIX_COLUMNS])
+                    for start in range(0, max(len(columns), 1), MATRIX_COLUMNS)
+                ],
+                signatures=signature_rows(portfolio),
+                signable=stored(portfolio),
+                samples=samples_of[portfolio.pk],
+                eqa_reviews=reviews_of[portfolio.pk],
+            )
+        )
+    first = shown[0]
     return {
-        "portfolio": portfolio,
-        "unit": unit,
+        "whole": whole,
+        "learner": first.learner,
+        "enrolment": first.enrolment,
+        "shown_for": first.enrolment.entered_for if whole else first.unit.label,
+        "parts": parts,
+        "several_units": len(shown) > 1,
+        # The units of the enrolment its reader may not see (a unit's document is of one).
+        "hidden_units": len(enrolment_units) - len(shown) if whole else 0,
         "centre_name": settings.CENTRE_NAME,
         "generated_at": timezone.now(),
-        "coverage": coverage_for([portfolio])[portfolio.pk],
-        "outcomes": outcomes,
-        "criteria": criteria,
-        "contexts": list(unit.contexts.order_by("letter")),
         "items": items,
         "performance_items": [i for i in items if not i.is_knowledge_answer],
         "answers": [i for i in items if i.is_knowledge_answer],
-        "matrix_pages": matrix_pages,
-        "signatures": signature_rows(portfolio),
-        "signable": stored(portfolio),
         # Copies made of the record (this PDF among them) are left out of what it shows and of
         # its proof, so the PDF of an unchanged portfolio is the same PDF.
-        "audit_heads": proof_for(portfolio.learner_id, leaving_out_copies=True),
-        "samples": IqaSample.objects.filter(portfolio=portfolio)
-        .select_related("iqa", "assessor")
-        .prefetch_related("items__evidence", "items__decision__criterion", "actions__closed_by")
-        .order_by("created_at", "pk"),
-        "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
-        "audit_entries": AuditEntry.objects.filter(portfolio=portfolio)
+        "audit_heads": proof_for(first.learner_id, leaving_out_copies=True),
+        "audit_entries": AuditEntry.objects.filter(portfolio__in=shown)
         .exclude(copies())
         .order_by("created_at", "id"),
         "attachment_cap": cap,
     }
 
 
-def render_portfolio_pdf(
-    portfolio: Portfolio, *, attach: bool = True, images: bool = True
+def render_enrolment_pdf(
+    portfolios: Sequence[Portfolio], *, whole: bool = True, attach: bool = True, images: bool = True
 ) -> bytes:
-    """The whole portfolio as PDF bytes, with its files attached up to the size cap (unless
-    ``attach`` is false). Without ``images``, the same text with no pictures: the floor the
-    export's speed is measured against."""
-    portfolio = Portfolio.objects.select_related(
-        "learner", "unit", "assessor", "iqa", "workplace"
-    ).get(pk=portfolio.pk)
-    context = _context(portfolio)
+    """The document of ``portfolios``, units of one enrolment, as PDF bytes: the enrolment's (the
+    units its reader may see), or with ``whole`` false one unit's. Its files are attached up to
+    the size cap (unless ``attach`` is false), each once. Without ``images``, the same text with
+    no pictures: the floor the export's speed is measured against."""
+    context = _context(*portfolios, whole=whole)
     files = {f.pk: f for item in context["items"] for f in item.files.all()}
     fetcher = PortfolioFetcher(files)
     html = render_to_string("records/pdf/portfolio.html", context)
@@ -212,3 +299,10 @@ def render_portfolio_pdf(
     return HTML(string=html, base_url="static:", url_fetcher=fetcher).write_pdf(
         attachments=attachments
     )
+
+
+def render_portfolio_pdf(
+    portfolio: Portfolio, *, attach: bool = True, images: bool = True
+) -> bytes:
+    """One unit's portfolio as PDF bytes: the enrolment's document limited to this unit."""
+    return render_enrolment_pdf([portfolio], whole=False, attach=attach, images=images)

@@ -10,10 +10,11 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from portfolio.access import get_for_user, role_required
 from portfolio.files import stored_file_response
-from portfolio.models import Claim, Portfolio, Role
+from portfolio.models import Claim, Enrolment, Portfolio, Role
 from records import services
 from records.exports import builder_for
 from records.forms import ClaimsFilterForm
@@ -56,6 +57,24 @@ def portfolio_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             )[:5],
         },
     )
+
+
+@login_required
+@require_POST
+def enrolment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every unit of the enrolment the person may see (an EQA, those their grant covers) as one
+    PDF, made in the background."""
+    enrolment = get_for_user(
+        request.user, Enrolment.objects.select_related("learner", "qualification"), pk=pk
+    )
+    units = Portfolio.objects.visible_to(request.user).filter(enrolment=enrolment)
+    export = services.export_request(
+        kind=Export.Kind.QUALIFICATION,
+        by=request.user,
+        enrolment=enrolment,
+        portfolio_ids=sorted(units.values_list("pk", flat=True)),
+    )
+    return redirect(export)
 
 
 @login_required
@@ -132,7 +151,12 @@ def _own_export(request: HttpRequest, pk: int, **lookup) -> Export:
     """The person's own export, while they may still see what it holds (an EQA's grant may
     have expired since they asked for it)."""
     export = get_object_or_404(
-        Export.objects.select_related("portfolio__learner", "portfolio__unit"),
+        Export.objects.select_related(
+            "portfolio__learner",
+            "portfolio__unit",
+            "enrolment__learner",
+            "enrolment__qualification",
+        ),
         pk=pk,
         requested_by=request.user,
         **lookup,

@@ -155,6 +155,7 @@ LEARNER_POSTS =  (ACTS,  404,    403,     404,   403, 403,    403, 404,    403, 
 ASSESSOR_POSTS = (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403,  LOGIN)
 EQA_POSTS =      (403,   404,    403,     404,   403, 403,    ACTS, 404,   403,  LOGIN)
 ADMIN_POSTS =    (403,   404,    403,     404,   403, 403,    403, 404,    ACTS, LOGIN)
+VIEWERS_POST =   (ACTS,  404,    ACTS,    404,   ACTS, ACTS,  ACTS, 404,    ACTS, LOGIN)
 STAFF_ONLY =     (ADMIN_LOGIN,) * 8 + (200, ADMIN_LOGIN)
 # Pages of no portfolio that only the centre administrator opens, and their POST-only URLs.
 ADMIN_ONLY =     (403,) * 8 + (200, LOGIN)
@@ -187,6 +188,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
         data=lambda scene: {"units": [scene.portfolio.unit_id]},
+    ),
+    # The PDF of every unit of the enrolment the person may see: whoever sees one asks for it
+    "enrolment_pdf": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, POST_ONLY,
+        post=VIEWERS_POST,
     ),
     # The address entering a learner had before the people pages: it leads there.
     "enrolment_new": Entry(no_kwargs, (301,) * 10),
@@ -268,7 +273,8 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    200, 200,    200,  LOGIN),
         data=lambda scene: {"portfolios": [scene.portfolio.pk]},
     ),
-    # A bulk export, a portfolio's PDF and a person's data: only whoever asked for each
+    # A bulk export, a portfolio's PDF, a person's data and an enrolment's PDF: only whoever
+    # asked for each, while they may still see what it holds (an expired grant sees nothing)
     "export_detail": (
         Entry(pk_of("export"),
                      (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
@@ -278,6 +284,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
         Entry(pk_of("claims_export"),
                      (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
+        Entry(pk_of("enrolment_export"),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+        Entry(pk_of("expired_enrolment_export"),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
     ),
     "export_download": (
         Entry(pk_of("export"),
@@ -288,6 +298,10 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
         Entry(pk_of("claims_export"),
                      (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
+        Entry(pk_of("enrolment_export"),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+        Entry(pk_of("expired_enrolment_export"),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
     ),
     # Claims to the awarding body: the centre administrator's
     "enrolment_claim": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, ADMIN_ONLY,
@@ -664,11 +678,29 @@ def _build_world() -> SimpleNamespace:
     main.claim = Claim.objects.create(
         enrolment=main.portfolio.enrolment, kind=Claim.Kind.UNITS, claimed_by=people["admin"]
     )
-    assessed_by_the_iqa.claims_export = main.claims_export
-    assessed_by_the_iqa.claim = main.claim
-    assessed_by_the_iqa.export = main.export
-    assessed_by_the_iqa.pdf_export = main.pdf_export
-    assessed_by_the_iqa.data_export = main.data_export
+    main.enrolment_export, main.expired_enrolment_export = (
+        Export.objects.create(
+            kind=Export.Kind.QUALIFICATION,
+            requested_by=eqa,
+            enrolment=main.portfolio.enrolment,
+            portfolio_ids=[main.portfolio.pk],
+            status=Export.Status.DONE,
+            done=1,
+            finished_at=timezone.now(),
+            file=main.export.file.name,
+        )
+        for eqa in (people["eqa"], people["expired_eqa"])
+    )
+    for name in (
+        "export",
+        "pdf_export",
+        "data_export",
+        "enrolment_export",
+        "expired_enrolment_export",
+        "claims_export",
+        "claim",
+    ):
+        setattr(assessed_by_the_iqa, name, getattr(main, name))
     main.qualification = assessed_by_the_iqa.qualification = import_qualification_file(
         Path(__file__).resolve().parent / "specs" / "certificate.yaml"
     ).qualification

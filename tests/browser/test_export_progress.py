@@ -1,14 +1,16 @@
-"""An export's progress page follows the background worker on its own, and stops when asked."""
+"""An export's progress page follows the background worker on its own, and stops when asked;
+an EQA follows the PDF of an enrolment's units there and downloads it."""
 
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from pypdf import PdfReader
 
 from records.models import Export
 from records.services import export_request
 from tests.browser.test_accessibility import violations
-from tests.factories import PortfolioFactory, c4_unit
+from tests.factories import EvidenceFactory, PortfolioFactory, c4_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +65,34 @@ def test_the_pages_that_start_an_export_meet_wcag(open_page, queued):
     for path in (f"/portfolios/{portfolio.pk}/export.pdf", "/me/data/"):
         page = open_page(path, user=portfolio.learner)
         assert violations(page) == [], path
+
+
+def test_an_eqa_exports_the_pdf_of_the_units_granted_with_each_shared_item_once(
+    open_page, c5, make_grant
+):
+    a = PortfolioFactory()
+    b = PortfolioFactory(learner=a.learner, unit=c5, enrolment=a.enrolment)
+    shared = EvidenceFactory(
+        portfolio=a, title="The refund queue", status="accepted", contexts="a", claims=["P1"]
+    )
+    shared.claimed_criteria.add(b.unit.criteria.get(nos_code="P2"))
+    EvidenceFactory(portfolio=b, title="The lost parcel", status="accepted", claims=["P3"])
+    eqa = make_grant(portfolios=[a, b]).eqa
+
+    page = open_page(f"/enrolments/{a.enrolment_id}/", user=eqa)
+    assert violations(page) == []
+    page.get_by_role("button", name="Export PDF of these units").click()
+    page.get_by_text("Waiting to start: 0 of 1 done.").wait_for()
+    assert page.get_by_role("heading", name="PDF of single units").is_visible()
+    assert violations(page) == []
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download the PDF").click()
+
+    reader = PdfReader(downloading.value.path())
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "Tracking matrix: C4" in text
+    assert "Tracking matrix: C5" in text
+    assert text.count("The refund queue") == 1
+    assert "Counts in C4, C5" in text
+    assert text.count("The lost parcel") == 1
