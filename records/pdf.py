@@ -52,8 +52,9 @@ class RefusedURL(ValueError):
 
 
 class PortfolioFetcher(URLFetcher):
-    """Reads ``portfolio-file:ID/print`` for this portfolio's files and ``static:PATH`` for our
-    own static files; refuses ``file:``, network addresses and any other portfolio's files."""
+    """Reads ``portfolio-file:ID/print`` for the files of the evidence the document shows and
+    ``static:PATH`` for our own static files; refuses ``file:``, network addresses and any
+    other file."""
 
     def __init__(self, files: dict[int, EvidenceFile]):
         super().__init__(allowed_protocols=[])
