@@ -19,6 +19,7 @@ from portfolio.models import Portfolio
 from records import services
 from records.models import Export
 from records.pdf import _context, render_enrolment_pdf, render_portfolio_pdf
+from records.retention import purge
 from records.tasks import build_export
 from tests import samples
 from tests.assessing import sufficient
@@ -351,3 +352,16 @@ class TestTheExport:
 
         assert client.get(f"/exports/{export.pk}/").status_code == 404
         assert download(client, export).status_code == 404
+
+    def test_purging_one_of_its_units_removes_it(
+        self, client, login, a, b, quick_pdf, django_capture_on_commit_callbacks
+    ):
+        login(a.learner)
+        ready = run(ask(client, a.enrolment))
+        Portfolio.objects.filter(pk=b.pk).update(status="claimed", retain_until="2020-01-01")
+
+        with django_capture_on_commit_callbacks(execute=True):
+            purge(Portfolio.objects.get(pk=b.pk))
+
+        ready.refresh_from_db()
+        assert ready.status == "removed"
