@@ -47,6 +47,19 @@ def quick_pdf(monkeypatch):
     return rendered
 
 
+def look_too_early(monkeypatch) -> None:
+    """The next request looks for one under way before the one already made had saved itself:
+    it finds none the first time it looks."""
+    real = services._unfinished
+    looked = []
+
+    def too_early(*args):
+        looked.append(args)
+        return None if len(looked) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "_unfinished", too_early)
+
+
 def run(export: Export) -> Export:
     """What the worker does with the export's task."""
     build_export.call(export.pk)
@@ -158,14 +171,7 @@ class TestThePortfolioPdf:
     def test_two_requests_at_the_same_moment_make_one(self, portfolio, monkeypatch):
         # The second request looked for one under way before the first had saved its own.
         first = services.export_request(kind="pdf", by=portfolio.assessor, portfolio=portfolio)
-        real = services._unfinished
-        looked = []
-
-        def too_early(*args):
-            looked.append(args)
-            return None if len(looked) == 1 else real(*args)
-
-        monkeypatch.setattr(services, "_unfinished", too_early)
+        look_too_early(monkeypatch)
 
         second = services.export_request(kind="pdf", by=portfolio.assessor, portfolio=portfolio)
 

@@ -24,6 +24,7 @@ from records.tasks import build_export
 from tests import samples
 from tests.assessing import sufficient
 from tests.factories import EvidenceFactory, PortfolioFactory
+from tests.test_exports import look_too_early
 from tests.test_pdf import attach, outline_titles, text_of
 from units.models import Qualification
 
@@ -295,14 +296,7 @@ class TestTheExport:
     def test_two_requests_at_the_same_moment_make_one(self, a, b, monkeypatch):
         asking = {"kind": "qualification", "by": a.learner, "enrolment": a.enrolment}
         first = services.export_request(**asking, portfolio_ids=[a.pk, b.pk])
-        real = services._unfinished
-        looked = []
-
-        def too_early(*args):
-            looked.append(args)
-            return None if len(looked) == 1 else real(*args)
-
-        monkeypatch.setattr(services, "_unfinished", too_early)
+        look_too_early(monkeypatch)
 
         assert services.export_request(**asking, portfolio_ids=[a.pk, b.pk]) == first
         assert Export.objects.count() == 1
