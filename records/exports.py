@@ -109,12 +109,11 @@ register(
 # One portfolio's PDF.
 
 
-def document_key(portfolios: list[Portfolio], *, whole: bool) -> str:
-    """Each unit's signable digest and the learner's audit chains as the PDF shows them
-    (leaving out copies made, such as this one), for the document of ``portfolios`` (one unit's,
-    or with ``whole`` the enrolment's): while none of them moves, the PDF is the same."""
+def document_key(portfolios: list[Portfolio]) -> str:
+    """Each unit's signable digest and the learner's audit chains as the PDF of ``portfolios``
+    shows them (leaving out copies made, such as this one): while none of them moves, the PDF
+    (of its kind: one unit's, or an enrolment's) is the same."""
     shown = {
-        "whole": whole,
         "digests": [[p.pk, stored(p).digest] for p in sorted(portfolios, key=lambda p: p.pk)],
         "chains": [
             [head.chain, head.sequence, head.hash]
@@ -125,7 +124,7 @@ def document_key(portfolios: list[Portfolio], *, whole: bool) -> str:
 
 
 def pdf_reuse_key(export: Export) -> str:
-    return document_key([export.portfolio], whole=False)
+    return document_key([export.portfolio])
 
 
 def _build_pdf(export: Export, progress: Progress, handle: IO[bytes]) -> None:
@@ -178,7 +177,7 @@ register(
         content_type="application/pdf",
         filename=_enrolment_pdf_name,
         may_see=_may_see_every_portfolio,
-        reuse_key=lambda export: document_key(_units_shown(export), whole=True),
+        reuse_key=lambda export: document_key(_units_shown(export)),
     ),
 )
 

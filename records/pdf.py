@@ -12,7 +12,7 @@ import operator
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -107,8 +107,8 @@ class UnitPart:
     matrix_pages: list[tuple[int, list[tuple[EvidenceItem, str]]]]
     signatures: list[SignatureStatus]
     signable: SignableRecord
-    samples: list[IqaSample] = field(default_factory=list)
-    eqa_reviews: list[EqaReview] = field(default_factory=list)
+    samples: list[IqaSample]
+    eqa_reviews: list[EqaReview]
 
     @property
     def unit(self) -> Unit:
