@@ -359,3 +359,21 @@ class TestTheExport:
 
         ready.refresh_from_db()
         assert ready.status == "removed"
+
+    def test_a_failed_build_may_be_started_again_from_its_page(
+        self, client, login, a, b, monkeypatch
+    ):
+        def broken(portfolios):
+            raise RuntimeError("the fonts are missing")
+
+        monkeypatch.setattr("records.exports.render_enrolment_pdf", broken)
+        login(a.learner)
+        export = ask(client, a.enrolment)
+
+        with pytest.raises(RuntimeError):
+            build_export.call(export.pk)
+
+        page = client.get(f"/exports/{export.pk}/").text
+        assert "It failed: the fonts are missing" in page
+        assert f'<form method="post" action="/enrolments/{a.enrolment_id}/export.pdf">' in page
+        assert ask(client, a.enrolment) != export
