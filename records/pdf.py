@@ -125,7 +125,7 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
     enrolment_units = list(
         Portfolio.objects.filter(enrolment_id=portfolios[0].enrolment_id)
         .select_related(
-            "learner", "unit", "assessor", "iqa", "workplace", "enrolment__qualification"
+            "learner", "unit", "assessor", "iqa", "workplace", "enrolment__qualification", "claim"
         )
         .order_by("unit__code", "pk")
     )

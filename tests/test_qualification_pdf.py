@@ -15,7 +15,7 @@ from assessments.services import unit_sign_off
 from assessments.signable import stored
 from audit.chain import record
 from audit.models import AuditEntry
-from portfolio.models import Portfolio
+from portfolio.models import Claim, Portfolio
 from records import services
 from records.models import Export
 from records.pdf import _context, render_enrolment_pdf, render_portfolio_pdf
@@ -147,6 +147,29 @@ class TestTheDocument:
             < c5
         )
         assert "Not claimed yet." in text[c5:]
+
+    @pytest.mark.parametrize(
+        ("kind", "words"),
+        [
+            (Claim.Kind.FULL_AWARD, "with the full award of OCR qualification CS2-CERT"),
+            (Claim.Kind.UNITS, "as a unit on its own"),
+        ],
+    )
+    def test_a_claim_says_whether_it_was_the_full_award_or_the_unit(self, a, b, items, kind, words):
+        claim = Claim.objects.create(
+            enrolment=a.enrolment, kind=kind, claimed_at=timezone.now(), reference="R1"
+        )
+        Portfolio.objects.filter(pk=a.pk).update(
+            status=Portfolio.Status.CLAIMED,
+            claim=claim,
+            claimed_at=timezone.make_aware(datetime.datetime(2026, 11, 20, 10)),
+            claim_reference="R1",
+        )
+
+        # Words as read back from the PDF: a line may break after "CS2-".
+        text = " ".join(pdf_text(render_enrolment_pdf([a, b])).split()).replace("- ", "-")
+
+        assert f"Claimed from the awarding body on 20 November 2026 {words}, reference R1" in text
 
     def test_it_ends_with_each_units_records_digest(self, a, b, items):
         text = pdf_text(render_enrolment_pdf([a, b])).replace(" ", "")
