@@ -11,6 +11,7 @@ from django.utils import timezone
 from assessments import waiting
 from assessments.forms import ClaimForm, EqaReviewForm, EvidenceReviewForm
 from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
+from assessments.progress import progress_for
 from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
@@ -31,12 +32,25 @@ from units.models import Criterion, EvidenceContext
 @role_required(Role.LEARNER)
 def learner_home(request: HttpRequest) -> HttpResponse:
     page = role_home_page(request, Role.LEARNER)
-    coverage = coverage_for(list(page))
-    rows = [(portfolio, coverage[portfolio.pk]) for portfolio in page]
+    # Each enrolment's progress above its units, in the order the units come.
+    enrolments = list({portfolio.enrolment_id: portfolio.enrolment for portfolio in page}.values())
+    progress = progress_for(enrolments, viewer=request.user)
+    units = {unit.portfolio.pk: unit for row in progress.values() for unit in row.units}
+    sections = [
+        (
+            progress[enrolment.pk],
+            [(p, units[p.pk]) for p in page if p.enrolment_id == enrolment.pk],
+        )
+        for enrolment in enrolments
+    ]
     return render(
         request,
         "assessments/learner_home.html",
-        {"page": page, "rows": rows, "waiting_for_you": waiting.for_learner(request.user)},
+        {
+            "page": page,
+            "sections": sections,
+            "waiting_for_you": waiting.for_learner(request.user),
+        },
     )
 
 

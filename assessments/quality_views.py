@@ -27,6 +27,7 @@ from assessments.models import (
     IqaSample,
     StandardisationMeeting,
 )
+from assessments.progress import progress_lines
 from assessments.signable import stored
 from audit.chain import proof_for
 from audit.models import AuditEntry
@@ -47,9 +48,9 @@ def iqa_home(request: HttpRequest) -> HttpResponse:
         .order_by("updated_at", "pk")
     )
     portfolios = Paginator(
-        mine.select_related("learner", "unit", "assessor", "iqa", "workplace").order_by(
-            "assessor__last_name", "learner__last_name", "pk"
-        ),
+        mine.select_related(
+            "learner", "unit", "assessor", "iqa", "workplace", "enrolment"
+        ).order_by("assessor__last_name", "learner__last_name", "pk"),
         25,
     ).get_page(request.GET.get("page"))
     return render(
@@ -64,6 +65,7 @@ def iqa_home(request: HttpRequest) -> HttpResponse:
             .annotate(open_actions=Count("actions", filter=Q(actions__closed_at__isnull=True)))
             .order_by("-created_at", "-pk")[:20],
             "page": portfolios,
+            "progress": progress_lines(portfolios),
             "ratings": PlanForm.base_fields["rating"].choices,
             "waiting_for_you": waiting_for.for_iqa(request.user),
         },

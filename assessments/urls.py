@@ -1,6 +1,13 @@
 from django.urls import path
 
-from assessments import claim_views, decision_views, portfolio_views, quality_views, views
+from assessments import (
+    claim_views,
+    decision_views,
+    portfolio_views,
+    progress_views,
+    quality_views,
+    views,
+)
 
 urlpatterns = [
     path("learner/", portfolio_views.learner_home, name="learner_home"),
@@ -14,6 +21,13 @@ urlpatterns = [
     path("centre/eqa-visits/", quality_views.eqa_visits, name="eqa_visits"),
     path("enrolments/<int:pk>/claim/", claim_views.enrolment_claim, name="enrolment_claim"),
     path("claims/<int:pk>/reference/", claim_views.claim_reference, name="claim_reference"),
+    path(
+        "centre/qualifications/",
+        progress_views.centre_qualifications,
+        name="centre_qualifications",
+    ),
+    path("enrolments/<int:pk>/", progress_views.enrolment_detail, name="enrolment_detail"),
+    path("enrolments/<int:pk>/matrix/", views.enrolment_matrix, name="enrolment_matrix"),
     path("portfolios/<int:pk>/", portfolio_views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/matrix/", views.matrix, name="matrix"),
     path(

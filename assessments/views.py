@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,8 +22,10 @@ from assessments.forms import (
     SignForm,
     WithdrawForm,
 )
+from assessments.matrix import matrices_for
 from assessments.models import CriterionDecision, Mapping, ObservationRecord
 from assessments.portfolio_views import evidence_page, judged_items
+from assessments.progress import progress_lines
 from assessments.sufficiency import coverage_for
 from portfolio.access import (
     already_saved,
@@ -36,7 +38,7 @@ from portfolio.access import (
 )
 from portfolio.files import STORE_FAILED, StoreFailed
 from portfolio.forms import submitted_key
-from portfolio.models import EvidenceItem, Portfolio, Role
+from portfolio.models import Enrolment, EvidenceItem, Portfolio, Role
 from portfolio.roles import set_active_role
 from portfolio.services import AlreadySaved, saved_from
 from units.models import Criterion
@@ -60,7 +62,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     waiting = evidence.filter(status__in=EvidenceItem.AWAITING_REVIEW)
     portfolios = (
         Portfolio.objects.in_role(request.user, Role.ASSESSOR)
-        .select_related("learner", "unit", "iqa", "workplace")
+        .select_related("learner", "unit", "iqa", "workplace", "enrolment")
         .annotate(
             awaiting=Coalesce(
                 Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]), 0
@@ -100,11 +102,13 @@ def caseload(request: HttpRequest) -> HttpResponse:
     portfolios = portfolios.order_by(*CASELOAD_SORTS[sort])
     page = Paginator(portfolios, 25).get_page(request.GET.get("page"))
     coverage = coverage_for(list(page))
+    progress = progress_lines(page)
     now = timezone.now()
     rows = [
         {
             "portfolio": p,
             "coverage": coverage[p.pk],
+            "progress": progress.get(p.enrolment_id),
             "waited_days": (now - p.oldest_waiting).days if p.oldest_waiting else None,
         }
         for p in page
@@ -246,55 +250,49 @@ def observation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def matrix(request: HttpRequest, pk: int) -> HttpResponse:
-    """Criteria against evidence: confirmed and claimed, the contexts, and sufficiency."""
+    """One unit's criteria against evidence: confirmed and claimed, the contexts, and
+    sufficiency, with the items it shares with the other units of the enrolment."""
     portfolio = get_for_user(
         request.user, Portfolio.objects.select_related("unit", "learner", "assessor"), pk=pk
     )
-    items = list(
-        EvidenceItem.objects.visible_to(request.user)
-        .counting_in(portfolio)
-        .exclude(status=EvidenceItem.Status.DRAFT)
-        .select_related("portfolio__unit")
-        .prefetch_related(
-            Prefetch("contexts", portfolio.unit.contexts.order_by("letter")),
-            "claimed_criteria",
-            "mappings",
-        )
-        .order_by("occurred_on", "pk")
+    (unit,) = matrices_for(
+        _units_seen(request, portfolio.enrolment_id), viewer=request.user, shown=portfolio
     )
-    criteria = list(portfolio.unit.criteria.select_related("outcome").order_by("position"))
-    coverage = coverage_for([portfolio])[portfolio.pk]
-    cells = {}
-    for item in items:
-        claimed = {c.pk for c in item.claimed_criteria.all()}
-        confirmed = {m.criterion_id for m in item.mappings.all()}
-        for criterion in criteria:
-            if criterion.pk in confirmed:
-                cells[criterion.pk, item.pk] = "confirmed"
-            elif criterion.pk in claimed:
-                cells[criterion.pk, item.pk] = "claimed"
-    rows = []
-    for criterion in criteria:
-        marks = [cells.get((criterion.pk, item.pk), "") for item in items]
-        rows.append(
-            {
-                "criterion": criterion,
-                "marks": marks,
-                "met": criterion.pk in coverage.met,
-                "confirmed": criterion.pk in coverage.confirmed,
-            }
-        )
     return render(
         request,
         "assessments/matrix.html",
         {
             "portfolio": portfolio,
-            "items": items,
-            "rows": rows,
-            "coverage": coverage,
+            "matrix": unit,
             "may_assess": portfolio.may_assess(request.user),
             "is_learner": portfolio.belongs_to(request.user),
         },
+    )
+
+
+@login_required
+def enrolment_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    """The matrix of every unit of the enrolment the viewer may see, one after another."""
+    enrolment = get_for_user(
+        request.user, Enrolment.objects.select_related("learner", "qualification"), pk=pk
+    )
+    return render(
+        request,
+        "assessments/enrolment_matrix.html",
+        {
+            "enrolment": enrolment,
+            "matrices": matrices_for(_units_seen(request, enrolment.pk), viewer=request.user),
+            "is_learner": enrolment.learner_id == request.user.pk,
+        },
+    )
+
+
+def _units_seen(request: HttpRequest, enrolment_id: int) -> list[Portfolio]:
+    return list(
+        Portfolio.objects.visible_to(request.user)
+        .filter(enrolment_id=enrolment_id)
+        .select_related("unit")
+        .order_by("unit__code")
     )
 
 

@@ -1,5 +1,5 @@
-"""The pages of an enrolment: what the learner is entered for, its units, and the choice of
-units the centre administrator makes."""
+"""The choice of an enrolment's units the centre administrator makes (the enrolment's own page,
+with its progress, is assessment's: ``assessments/progress_views.py``)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,8 +13,6 @@ from portfolio import enrolments
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.forms import EnrolmentUnitsForm
 from portfolio.models import Enrolment, Portfolio, Role, Workplace
-from units.combination import rules_in_words
-from units.models import Qualification
 
 
 def _details(form) -> enrolments.NewUnitDetails:
@@ -32,41 +30,6 @@ def _details(form) -> enrolments.NewUnitDetails:
 def _refused(form, error: ValidationError) -> None:
     for message in error.messages:
         form.add_error(None, message)
-
-
-@login_required
-def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """What the learner is entered for and each of its units the viewer may see."""
-    enrolment = get_for_user(
-        request.user,
-        Enrolment.objects.select_related("learner", "qualification"),
-        pk=pk,
-    )
-    portfolios = list(
-        Portfolio.objects.visible_to(request.user)
-        .filter(enrolment=enrolment)
-        .select_related("unit", "assessor", "iqa")
-        .order_by("unit__code")
-    )
-    every = list(enrolment.portfolios.select_related("unit").order_by("unit__code"))
-    qualification = None
-    if enrolment.qualification_id:
-        qualification = Qualification.objects.with_structure().get(pk=enrolment.qualification_id)
-    return render(
-        request,
-        "portfolio/enrolment_detail.html",
-        {
-            "enrolment": enrolment,
-            "portfolios": portfolios,
-            "hidden_units": len(every) - len(portfolios),
-            "qualification": qualification,
-            "rules": rules_in_words(qualification) if qualification else [],
-            "problems": enrolments.choice_problems(qualification, [p.unit for p in every]),
-            "may_change_units": enrolment.may_change_units(request.user)
-            and not enrolment.units_fixed(every),
-            "units_fixed": enrolment.units_fixed(every),
-        },
-    )
 
 
 @login_required

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import ProtectedError
+from django.db import models, transaction
+from django.db.models import ProtectedError, QuerySet
 from django.utils.text import get_text_list
 
 from audit.chain import record
 from portfolio.models import Enrolment, EvidenceItem, Portfolio, User, Workplace
 from portfolio.signable import batched
-from units.combination import problems_with_choice
+from units.combination import is_achieved, problems_with_choice
 from units.models import Qualification, Unit
 
 
@@ -151,3 +151,71 @@ def _remove_unit(portfolio: Portfolio) -> None:
             portfolio.delete()
     except ProtectedError as error:
         raise refusal from error
+
+
+class Achievement(models.TextChoices):
+    """Where an enrolment stands towards its award: a qualification is achieved when its
+    verified units satisfy its rule (``units.combination.is_achieved``), single units when every
+    one is verified; claimed once nothing achieved waits for a claim."""
+
+    NOT_YET = "not_yet", "Not yet achieved"
+    ACHIEVED = "achieved", "Achieved, not claimed"
+    CLAIMED = "claimed", "Claimed"
+
+
+def achievement_of(qualification: Qualification | None, portfolios: list[Portfolio]) -> Achievement:
+    """Where the enrolment whose units are ``portfolios`` (each with its unit) stands, on
+    ``qualification`` (from ``Qualification.objects.with_structure()``) or single units."""
+    achieved = [p for p in portfolios if p.status in Portfolio.ACHIEVED]
+    if qualification is None:
+        done = bool(portfolios) and len(achieved) == len(portfolios)
+    else:
+        done = is_achieved(qualification, [p.unit for p in achieved])
+    if not done:
+        return Achievement.NOT_YET
+    if all(p.status == Portfolio.Status.CLAIMED for p in achieved):
+        return Achievement.CLAIMED
+    return Achievement.ACHIEVED
+
+
+def units_and_rules(
+    enrolments: QuerySet[Enrolment] | list[Enrolment],
+) -> tuple[dict[int, list[Portfolio]], dict[int, Qualification]]:
+    """Every unit of each enrolment (its portfolio, with the unit and the enrolment), in unit
+    code order, and each of their qualifications with its structure: one query, and five more
+    when a qualification has rules (four without), however many enrolments and units."""
+    portfolios: dict[int, list[Portfolio]] = {}
+    for portfolio in (
+        Portfolio.objects.filter(enrolment__in=enrolments)
+        .select_related("unit", "enrolment")
+        .order_by("enrolment_id", "unit__code")
+    ):
+        portfolios.setdefault(portfolio.enrolment_id, []).append(portfolio)
+    qualification_ids = {
+        units[0].enrolment.qualification_id
+        for units in portfolios.values()
+        if units[0].enrolment.qualification_id
+    }
+    qualifications = {
+        qualification.pk: qualification
+        for qualification in Qualification.objects.with_structure().filter(pk__in=qualification_ids)
+    }
+    return portfolios, qualifications
+
+
+def awaiting_claim_count() -> int:
+    """How many enrolments are achieved and not yet claimed (``Achievement.ACHIEVED``)."""
+    # Only an enrolment with a unit verified and not yet claimed can be.
+    candidates = Enrolment.objects.filter(
+        models.Exists(
+            Portfolio.objects.filter(
+                enrolment_id=models.OuterRef("pk"), status=Portfolio.Status.VERIFIED
+            )
+        )
+    )
+    portfolios, qualifications = units_and_rules(candidates)
+    return sum(
+        achievement_of(qualifications.get(units[0].enrolment.qualification_id), units)
+        == Achievement.ACHIEVED
+        for units in portfolios.values()
+    )

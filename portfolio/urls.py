@@ -20,7 +20,6 @@ urlpatterns = [
     path("eqa/", views.eqa_home, name="eqa_home"),
     path("centre/", views.centre_home, name="centre_home"),
     path("enrolments/new/", enrolment_views.enrolment_new, name="enrolment_new"),
-    path("enrolments/<int:pk>/", enrolment_views.enrolment_detail, name="enrolment_detail"),
     path("enrolments/<int:pk>/units/", enrolment_views.enrolment_units, name="enrolment_units"),
     path("portfolios/<int:pk>/workplace/", views.portfolio_workplace, name="portfolio_workplace"),
     path("workplaces/<int:pk>/", views.workplace_detail, name="workplace_detail"),

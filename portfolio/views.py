@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from portfolio import services, waiting
+from portfolio import enrolments, services, waiting
 from portfolio.access import get_for_user, posted, role_required
 from portfolio.backends import client_ip
 from portfolio.forms import WorkplaceForm
@@ -94,6 +94,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
         {
             "page": role_home_page(request, Role.CENTRE_ADMIN),
             "statuses": statuses,
+            "achieved_not_claimed": enrolments.awaiting_claim_count(),
             "storage_problem_count": problems.count(),
             "storage_problems": problems.select_related(
                 "evidence__portfolio__learner", "evidence__portfolio__unit"

@@ -508,7 +508,7 @@ class TestMatrix:
 
         response = assessor_client.get(f"/portfolios/{portfolio.pk}/matrix/")
 
-        rows = {row["criterion"].nos_code: row["marks"] for row in response.context["rows"]}
+        rows = {row["criterion"].nos_code: row["marks"] for row in response.context["matrix"].rows}
         assert rows["P1"] == ["confirmed"]
         assert rows["P2"] == ["claimed"]
         assert rows["P3"] == [""]
@@ -524,12 +524,13 @@ class TestMatrix:
         )
         assessor_client.get("/assessor/")
 
-        # Expect 20 queries: the session, the session user, the portfolio with its people; the
-        # evidence, its contexts, claims and mappings; the criteria with their outcomes; coverage:
-        # criteria, contexts, evidence, claims, evidence contexts, mappings, decisions, cited
-        # evidence; counting unread submissions for the menu; saving the session (a savepoint, the
-        # update, the release)
-        with django_assert_num_queries(20):
+        # Expect 22 queries: the session, the session user, the portfolio with its people; the
+        # units of its enrolment the assessor sees, the evidence counting in each; the evidence,
+        # its contexts, claims and mappings; the criteria with their outcomes; coverage: criteria,
+        # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence;
+        # counting unread submissions for the menu; saving the session (a savepoint, the update,
+        # the release)
+        with django_assert_num_queries(22):
             assessor_client.get(f"/portfolios/{portfolio.pk}/matrix/")
 
     def test_it_stays_readable_with_a_hundred_evidence_items(self, assessor_client, portfolio):
@@ -537,7 +538,7 @@ class TestMatrix:
 
         response = assessor_client.get(f"/portfolios/{portfolio.pk}/matrix/")
 
-        assert len(response.context["items"]) == 100
+        assert len(response.context["matrix"].columns) == 100
         assert 'class="matrix-scroll" tabindex="0" role="region"' in response.text
         assert response.text.count('class="matrix-item"') == 100
 

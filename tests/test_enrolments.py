@@ -260,12 +260,12 @@ def test_the_enrolment_page_shows_each_person_the_units_they_may_see(certificate
     client.force_login(other_assessor)
     page = client.get(enrolment.get_absolute_url())
     assert page.status_code == 200
-    assert [p.unit.code for p in page.context["portfolios"]] == ["O6"]
+    assert [u.portfolio.unit.code for u in page.context["progress"].units] == ["O6"]
     assert "5 more units of this enrolment are not yours to see" in page.text
 
     client.force_login(people["learner"])
     page = client.get(enrolment.get_absolute_url())
-    assert len(page.context["portfolios"]) == len(VALID)
+    assert len(page.context["progress"].units) == len(VALID)
     assert page.context["problems"] == []
     assert "Change the units chosen" not in page.text
 
@@ -304,8 +304,9 @@ def _enrolled_on(count: int, tmp_path, people) -> Enrolment:
 
 
 # What each page runs for a single-unit enrolment, whatever its number of units (counting the
-# unread messages for the menu among them).
-PAGE_QUERIES = {"enrolment_detail": 9, "enrolment_units": 14}
+# unread messages for the menu among them); the enrolment page's progress adds every unit, the
+# units the reader sees with their people, and their coverage (8).
+PAGE_QUERIES = {"enrolment_detail": 17, "enrolment_units": 14}
 
 
 @pytest.mark.parametrize("name", ["enrolment_detail", "enrolment_units"])

@@ -285,10 +285,13 @@ class TestPages:
 
         assert response.status_code == 200
         assert item.title in response.text
-        assert [i.pk for i in response.context["items"]] == [item.pk]
-        p2 = next(r for r in response.context["rows"] if r["criterion"].nos_code == "P2")
+        matrix = response.context["matrix"]
+        assert [column.item.pk for column in matrix.columns] == [item.pk]
+        assert matrix.columns[0].shared_with == []  # unit A is not theirs to see
+        assert "kept in unit C4" in response.text
+        p2 = next(r for r in matrix.rows if r["criterion"].nos_code == "P2")
         assert p2["marks"] == ["confirmed"]
-        p1 = next(r for r in response.context["rows"] if r["criterion"].nos_code == "P1")
+        p1 = next(r for r in matrix.rows if r["criterion"].nos_code == "P1")
         assert p1["marks"] == [""]  # claimed in A only
 
     def test_bs_criterion_page_shows_the_shared_item(self, b, item):
@@ -307,11 +310,12 @@ class TestPages:
         # The item shows context b of A and context c of B (each unit has contexts a to d).
         for portfolio, letters in ((a, ["b"]), (b, ["c"])):
             client = as_user(portfolio.assessor)
-            matrix = client.get(f"/portfolios/{portfolio.pk}/matrix/").context["items"]
+            [column] = client.get(f"/portfolios/{portfolio.pk}/matrix/").context["matrix"].columns
             page = client.get(f"/portfolios/{portfolio.pk}/").context["evidence_items"]
             pdf = _pdf_context(portfolio)["items"]
 
-            for shown in (matrix, page, pdf):
+            assert column.contexts == letters
+            for shown in (page, pdf):
                 [listed] = shown
                 assert [c.letter for c in listed.contexts.all()] == letters
 

@@ -10,8 +10,9 @@ the order of the groups, then the rules across groups in their order, then the t
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from units.models import CombinationRule, Qualification, Unit, UnitGroup
+from units.models import CombinationRule, Qualification, Unit, UnitGroup, UnitListing
 
 
 def problems_with_choice(qualification: Qualification, units: Iterable[Unit]) -> list[str]:
@@ -29,6 +30,68 @@ def achievement_gaps(qualification: Qualification, achieved_units: Iterable[Unit
 
 def is_achieved(qualification: Qualification, achieved_units: Iterable[Unit]) -> bool:
     return not achievement_gaps(qualification, achieved_units)
+
+
+def credits_achieved(qualification: Qualification, achieved_units: Iterable[Unit]) -> int:
+    """The credits the units achieved give towards the award, as its listings count them."""
+    return sum(listing.credits for listing in _counted(_listings(qualification), achieved_units))
+
+
+def credits_in_words(qualification: Qualification, achieved_units: Iterable[Unit]) -> str:
+    """ "12 of 37 credits": the credits achieved against the award's total."""
+    achieved = credits_achieved(qualification, achieved_units)
+    return f"{achieved} of {_credits(qualification.total_credits)}"
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """How far the units achieved go towards one group's bounds: ``words`` says it ("Group B:
+    3 of at least 16 credits", "Group A: 1 of 2 mandatory units"), ``met`` whether the group's
+    own bounds are satisfied (the rules across groups and the total are the gaps' to say)."""
+
+    group: UnitGroup
+    credits: int
+    units: int
+    met: bool
+    words: str
+
+
+def progress_by_group(
+    qualification: Qualification, achieved_units: Iterable[Unit]
+) -> list[GroupProgress]:
+    """Each group of the qualification, in order, with what the units achieved give it."""
+    counted = _counted(_listings(qualification), achieved_units)
+    progress = []
+    for group in qualification.groups.all():
+        in_group = [listing for listing in counted if listing.group_id == group.pk]
+        credits = sum(listing.credits for listing in in_group)
+        if group.is_mandatory:
+            listed = len(group.listings.all())
+            met = len(in_group) == listed
+            words = f"{group.name}: {len(in_group)} of {_count(listed, 'mandatory unit')}"
+        else:
+            met = not _bounds_problems(group, in_group, "")
+            words = f"{group.name}: {_bounds_progress(group, credits, len(in_group))}"
+        progress.append(GroupProgress(group, credits, len(in_group), met, words))
+    return progress
+
+
+def _bounds_progress(group: UnitGroup, credits: int, units: int) -> str:
+    """ "3 of at least 16 credits", "1 of at least 1 unit (at most 2 units)", "5 credits"."""
+    parts = [
+        f"{actual} of at least {_count(value, noun)}"
+        for value, actual, noun in [
+            (group.min_credits, credits, "credit"),
+            (group.min_units, units, "unit"),
+        ]
+        if value is not None
+    ] or [_credits(credits)]
+    maxima = [
+        f"at most {_count(value, noun)}"
+        for value, noun in [(group.max_credits, "credit"), (group.max_units, "unit")]
+        if value is not None
+    ]
+    return ", ".join(parts) + (f" ({_and(maxima)})" if maxima else "")
 
 
 def rules_in_words(qualification: Qualification) -> list[str]:
@@ -77,16 +140,15 @@ def rule_in_words(qualification: Qualification, rule: CombinationRule) -> str:
 
 def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving: bool) -> list[str]:
     give = "the units achieved give" if achieving else "these choices give"
-    listings = [listing for group in qualification.groups.all() for listing in group.listings.all()]
-    by_unit = {listing.unit_id: listing for listing in listings if listing.unit_id is not None}
+    listings = _listings(qualification)
+    units = list(units)
+    counted = _counted(listings, units)
+    chosen = {listing.unit_id for listing in counted}  # the units chosen that are listed
     by_code = {listing.code: listing for listing in listings}
     problems = []
-    chosen: set[int] = set()  # the listings chosen, by id
     unloaded_chosen: set[int] = set()
     for unit in sorted({unit.pk: unit for unit in units}.values(), key=lambda u: u.code):
-        listing = by_unit.get(unit.pk)
-        if listing is not None:
-            chosen.add(listing.pk)
+        if unit.pk in chosen:
             continue
         listing = (
             by_code.get(unit.code) if unit.awarding_body == qualification.awarding_body else None
@@ -106,26 +168,15 @@ def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving:
                 problems.append(f"{name} is not loaded yet and cannot be chosen")
             elif mandatory:
                 problems.append(f"{name} is mandatory and not loaded yet")
-        elif mandatory and listing.pk not in chosen:
+        elif mandatory and listing.unit_id not in chosen:
             problems.append(
                 f"{name} is mandatory and not achieved yet" if achieving else f"{name} is mandatory"
             )
 
-    counted = [listing for listing in listings if listing.pk in chosen]
     for group in qualification.groups.all():
-        if group.is_mandatory:
-            continue
-        in_group = [listing for listing in counted if listing.group_id == group.pk]
-        credits = sum(listing.credits for listing in in_group)
-        for bound, value, actual, noun, wording in [
-            ("min", group.min_credits, credits, "credit", "needs at least"),
-            ("max", group.max_credits, credits, "credit", "allows at most"),
-            ("min", group.min_units, len(in_group), "unit", "needs at least"),
-            ("max", group.max_units, len(in_group), "unit", "allows at most"),
-        ]:
-            if value is None or (actual >= value if bound == "min" else actual <= value):
-                continue
-            problems.append(f"{group.name} {wording} {_count(value, noun)}; {give} {actual}")
+        if not group.is_mandatory:
+            in_group = [listing for listing in counted if listing.group_id == group.pk]
+            problems += _bounds_problems(group, in_group, give)
 
     for rule in qualification.rules.all():
         groups = _groups_of(rule)
@@ -152,6 +203,34 @@ def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving:
         problems.append(
             f"The qualification needs {qualification.total_credits} credits; {give} {total}"
         )
+    return problems
+
+
+def _listings(qualification: Qualification) -> list[UnitListing]:
+    return [listing for group in qualification.groups.all() for listing in group.listings.all()]
+
+
+def _counted(listings: list[UnitListing], units: Iterable[Unit]) -> list[UnitListing]:
+    """The listings of ``units``: what they count for in the qualification."""
+    ids = {unit.pk for unit in units}
+    return [
+        listing for listing in listings if listing.unit_id is not None and listing.unit_id in ids
+    ]
+
+
+def _bounds_problems(group: UnitGroup, in_group: list[UnitListing], give: str) -> list[str]:
+    """How the listings counted in an optional group fall short of, or go past, its bounds."""
+    credits = sum(listing.credits for listing in in_group)
+    problems = []
+    for bound, value, actual, noun, wording in [
+        ("min", group.min_credits, credits, "credit", "needs at least"),
+        ("max", group.max_credits, credits, "credit", "allows at most"),
+        ("min", group.min_units, len(in_group), "unit", "needs at least"),
+        ("max", group.max_units, len(in_group), "unit", "allows at most"),
+    ]:
+        if value is None or (actual >= value if bound == "min" else actual <= value):
+            continue
+        problems.append(f"{group.name} {wording} {_count(value, noun)}; {give} {actual}")
     return problems
 
 

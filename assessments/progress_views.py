@@ -1,0 +1,88 @@
+"""The pages of progress towards an award: an enrolment's page (what the learner is entered
+for, how far each unit has come, what the award still lacks) and the centre administrator's list
+of enrolments with their progress."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from assessments.progress import progress_for
+from portfolio.access import get_for_user, role_required
+from portfolio.enrolments import Achievement
+from portfolio.models import Enrolment, Role
+from portfolio.roles import set_active_role
+from units.combination import problems_with_choice, rules_in_words
+
+PAGE_SIZE = 25
+
+
+@login_required
+def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the learner is entered for, how far it has come, and each of its units the viewer
+    may see."""
+    enrolment = get_for_user(
+        request.user, Enrolment.objects.select_related("learner", "qualification"), pk=pk
+    )
+    progress = progress_for([enrolment], viewer=request.user)[enrolment.pk]
+    qualification, every = progress.qualification, progress.portfolios
+    fixed = enrolment.units_fixed(every)
+    return render(
+        request,
+        "assessments/enrolment_detail.html",
+        {
+            "enrolment": enrolment,
+            "progress": progress,
+            "qualification": qualification,
+            "rules": rules_in_words(qualification) if qualification else [],
+            "problems": problems_with_choice(qualification, [p.unit for p in every])
+            if qualification
+            else [],
+            "may_change_units": enrolment.may_change_units(request.user) and not fixed,
+            "units_fixed": fixed,
+        },
+    )
+
+
+@login_required
+@role_required(Role.CENTRE_ADMIN)
+def centre_qualifications(request: HttpRequest) -> HttpResponse:
+    """Every enrolment with its progress, found by the learner's name and by where it stands
+    (achieved, not yet achieved, claimed)."""
+    set_active_role(request, Role.CENTRE_ADMIN)
+    query = request.GET.get("q", "").strip()
+    enrolments = Enrolment.objects.select_related("learner", "qualification").order_by(
+        "learner__last_name", "learner__first_name", "learner__username", "pk"
+    )
+    if query:
+        enrolments = enrolments.filter(
+            Q(learner__first_name__icontains=query)
+            | Q(learner__last_name__icontains=query)
+            | Q(learner__username__icontains=query)
+            | Q(qualification__code__icontains=query)
+            | Q(qualification__title__icontains=query)
+        )
+    state = request.GET.get("achievement", "")
+    if state in Achievement.values:
+        # Where each stands is worked out from the rules, so every match is counted first.
+        progress = progress_for(list(enrolments))
+        matching = [row for row in progress.values() if row.achievement == state]
+        page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page)
+    else:
+        state = ""
+        page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
+        progress = progress_for(list(page))
+        rows = [progress[enrolment.pk] for enrolment in page]
+    return render(
+        request,
+        "assessments/centre_qualifications.html",
+        {
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "achievement": state,
+            "achievements": Achievement.choices,
+        },
+    )
