@@ -175,6 +175,8 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    200, 200,    403,  LOGIN)),
     "centre_home": Entry(no_kwargs,
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
+    # every enrolment's progress, for the centre administrator
+    "centre_qualifications": Entry(no_kwargs, ADMIN_ONLY),
     "notifications": Entry(no_kwargs, SIGNED_IN),
     "notification_settings": Entry(no_kwargs, SIGNED_IN),  # each person's own choice
     "my_data": Entry(no_kwargs, SIGNED_IN),
@@ -185,6 +187,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # Enrolments: whoever sees one of its units sees it; the centre administrator enters
     # learners and chooses their units
     "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
+    "enrolment_matrix": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
                      (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
         data=lambda scene: {"units": [scene.portfolio.unit_id]},

@@ -5,18 +5,25 @@ the pages are the benchmark's (``demo.benchmark.key_pages``), each opened by the
 who uses it on the busiest portfolio. A page that starts running a query per row fails here.
 """
 
+import datetime
 import io
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from assessments.quality import portfolio_claim
 from demo.benchmark import FLOOR, LAYOUT, key_pages
-from portfolio.models import Portfolio, User
-from tests.factories import PortfolioFactory, UserFactory
+from portfolio.enrolments import NewUnitDetails, enrolment_create
+from portfolio.models import Portfolio, User, Workplace
+from tests.factories import EvidenceFactory, PortfolioFactory, UserFactory
+from tests.test_qualifications import stub_unit_spec
+from units.models import Qualification, Unit
+from units.qualification_importer import import_qualification_file
 
 # Coverage of one or more portfolios is worked out in 8 queries: the unit's criteria and
 # contexts, the evidence, its claims, its contexts, the mappings, the decisions, the evidence
@@ -38,14 +45,21 @@ WAITING_ADMIN = 2  # e-mails given up, people never signed in
 SIGNED = 2
 # Shown on the portfolio page: the records' digest now, and the files found changed on storage.
 INTEGRITY = 2
+# The progress of enrolments: every unit of those listed, then (when one is on a qualification)
+# the qualifications with their groups, listings with units, rules and the rules' groups. The
+# demo centre's enrolments are of single units, so only the first is run there.
+UNITS = 1
+PROGRESS = UNITS + 5
+# The progress of the units the reader sees: those units with their people, then their coverage.
+UNIT_PROGRESS = 1 + COVERAGE
 
 PINNED = {
     # the database check
     FLOOR: SIGNED_IN + 1,
     # nothing: an anonymous visitor has no session yet
     LAYOUT: 0,
-    # counting the learner's portfolios, the page of them, their coverage
-    "learner: home": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_LEARNER,
+    # counting the learner's portfolios, the page of them, their enrolments' progress
+    "learner: home": SIGNED_IN + 2 + UNITS + UNIT_PROGRESS + UNREAD + WAITING_LEARNER,
     # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
     # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
     # the contexts and criteria for the filters, the records' digest and files changed on storage
@@ -65,9 +79,10 @@ PINNED = {
     # be reviewed then), and the criteria of the units of the enrolment the assessor assesses,
     # offered on the review form
     "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1 + 1,
-    # the portfolio, the evidence with its contexts, criteria and mappings, the criteria for the
-    # rows, then the coverage
-    "assessor: tracking matrix": SIGNED_IN + 6 + COVERAGE + UNREAD,
+    # the portfolio, the units of its enrolment the assessor sees, the evidence counting in each,
+    # the evidence with its contexts, criteria and mappings, the criteria for the rows, then the
+    # coverage
+    "assessor: tracking matrix": SIGNED_IN + 8 + COVERAGE + UNREAD,
     "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
     # the workplace, its contacts, the portfolios there the assessor sees
     "assessor: workplace": SIGNED_IN + 3 + UNREAD,
@@ -88,8 +103,8 @@ PINNED = {
     # see with its portfolios and learners
     "iqa: standardisation": SIGNED_IN + 4 + UNREAD,
     # counting all portfolios and those unclaimed, the page of them, counting files found changed
-    # or missing on storage, the e-mails given up
-    "admin: centre home": SIGNED_IN + 5 + UNREAD + WAITING_ADMIN,
+    # or missing on storage, the e-mails given up; the enrolments achieved and not claimed
+    "admin: centre home": SIGNED_IN + 5 + UNITS + UNREAD + WAITING_ADMIN,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2 + UNREAD,
     # the workplace, its contacts, every portfolio there
@@ -167,3 +182,129 @@ def test_the_claims_list_runs_the_same_queries_however_many_claims(c4, claims):
     # Counting the claims, the page of them with their learners, qualifications and who claimed,
     # their units, the person's recent exports of the list
     assert len(queries) == SIGNED_IN + UNREAD + 4
+
+
+def qualification_of(units: int, folder) -> Qualification:
+    """A qualification of ``units`` stub units, loaded as any is: one mandatory, the rest
+    optional with a minimum of credits, and a rule of credits at a level across them."""
+    codes = [f"Q{n}" for n in range(units)]
+    for code in codes:
+        path = folder / f"{code}.yaml"
+        path.write_text(yaml.safe_dump(stub_unit_spec(code, f"Stub {code}", 2, 3)))
+        call_command("import_unit", str(path), stdout=io.StringIO())
+    spec = {
+        "format": 1,
+        "version": 1,
+        "qualification": {
+            "awarding_body": "OCR",
+            "code": f"Q{units}",
+            "title": f"A qualification of {units} units",
+            "level": 2,
+            "total_credits": 3 * units,
+        },
+        "groups": [
+            {
+                "key": "A",
+                "name": "Group A",
+                "kind": "mandatory",
+                "units": [{"code": codes[0], "title": "Stub Q0", "level": 2, "credits": 3}],
+            },
+            {
+                "key": "B",
+                "name": "Group B",
+                "kind": "optional",
+                "min_credits": 3,
+                "units": [
+                    {"code": code, "title": f"Stub {code}", "level": 2, "credits": 3}
+                    for code in codes[1:]
+                ],
+            },
+        ],
+        "rules": [{"kind": "credits_at_level", "level": 2, "credits": 3, "groups": ["B"]}],
+    }
+    path = folder / "qualification.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return import_qualification_file(path).qualification
+
+
+def progress_pages(enrolment, people) -> list[tuple[str, str, str]]:
+    learner, assessor, iqa, admin = people
+    return [
+        ("learner: home", learner, reverse("learner_home")),
+        ("assessor: caseload", assessor, reverse("assessor_home")),
+        ("iqa: home", iqa, reverse("iqa_home")),
+        ("admin: centre home", admin, reverse("centre_home")),
+        ("admin: enrolment", admin, reverse("enrolment_detail", args=[enrolment.pk])),
+        ("assessor: enrolment", assessor, reverse("enrolment_detail", args=[enrolment.pk])),
+        ("learner: enrolment matrix", learner, reverse("enrolment_matrix", args=[enrolment.pk])),
+        ("admin: progress of every enrolment", admin, reverse("centre_qualifications")),
+        (
+            "admin: enrolments achieved",
+            admin,
+            reverse("centre_qualifications") + "?achievement=achieved",
+        ),
+    ]
+
+
+PROGRESS_PINNED = {
+    # counting the learner's portfolios, the page of them, their progress
+    "learner: home": SIGNED_IN + 2 + PROGRESS + UNIT_PROGRESS + UNREAD + WAITING_LEARNER,
+    # counting the caseload, the page of it, its coverage, the progress of its qualifications
+    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + PROGRESS + UNREAD + WAITING_ASSESSOR,
+    # as in the demo centre, with the progress of the qualifications listed
+    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + PROGRESS + UNREAD + WAITING_IQA,
+    # the counts by status, the enrolments achieved and not claimed, files changed on storage,
+    # e-mails given up, counting the portfolios and the page of them
+    "admin: centre home": SIGNED_IN + 1 + PROGRESS + 4 + UNREAD + WAITING_ADMIN,
+    # the enrolment, its progress
+    "admin: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + UNREAD,
+    "assessor: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + UNREAD,
+    # the enrolment, the units the learner sees, the evidence counting in each, the evidence with
+    # its contexts, claims and mappings, the criteria with their outcomes, the coverage
+    "learner: enrolment matrix": SIGNED_IN + 1 + 1 + 1 + 4 + 1 + COVERAGE + UNREAD,
+    # counting the enrolments, the page of them, their progress
+    "admin: progress of every enrolment": SIGNED_IN + 2 + PROGRESS + UNREAD,
+    # every enrolment and its progress, to find those achieved
+    "admin: enrolments achieved": SIGNED_IN + 1 + PROGRESS + UNREAD,
+}
+
+
+@pytest.mark.parametrize("units", [2, 10])
+def test_the_progress_pages_run_as_many_queries_for_ten_units_as_for_two(db, units, tmp_path):
+    qualification = qualification_of(units, tmp_path)
+    people = (
+        UserFactory(learner=True),
+        UserFactory(assessor=True),
+        UserFactory(iqa=True),
+        UserFactory(centre_admin=True),
+    )
+    learner, assessor, iqa, admin = people
+    enrolment = enrolment_create(
+        learner=learner,
+        qualification=qualification,
+        units=list(Unit.objects.filter(code__startswith="Q")),
+        start_date=datetime.date(2026, 9, 1),
+        details=NewUnitDetails(
+            assessor=assessor,
+            iqa=iqa,
+            workplace=Workplace.objects.matching(organisation="Northgate", sector="public"),
+            job_role="",
+        ),
+        by=admin,
+    )
+    first, second, *others = enrolment.portfolios.order_by("unit__code")
+    for portfolio in (first, second):
+        item = EvidenceFactory(portfolio=portfolio, status="accepted", claims=["P1"])
+        item.claimed_criteria.add(*[p.unit.criteria.get() for p in others])
+    Portfolio.objects.filter(pk__in=[first.pk, second.pk]).update(status="verified")
+
+    counts = {}
+    for label, user, url in progress_pages(enrolment, people):
+        client = Client()
+        client.force_login(user)
+        assert client.get(url).status_code == 200, label  # the role is saved in the session
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, label
+        counts[label] = len(queries)
+
+    assert counts == PROGRESS_PINNED
