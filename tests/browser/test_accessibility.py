@@ -63,6 +63,7 @@ def demo(db):
         "photo": photo.pk,
         "k1": k1.pk,
         "unit": portfolios["learner1"].unit_id,
+        "e2": portfolios["learner2"].enrolment_id,
         "k4": portfolios["learner2"].unit.criteria.get(nos_code="K4").pk,
     }
 
@@ -101,8 +102,10 @@ PAGES = {
         "/evidence/{draft}/submit/",
         "/evidence/{draft}/witness/",
         "/portfolios/{l2}/knowledge/{k4}/",
+        "/enrolments/{e2}/",
+        "/enrolments/{e2}/matrix/",
     ],
-    "learner1": ["/evidence/{photo}/", "/portfolios/{l1}/matrix/"],
+    "learner1": ["/evidence/{photo}/", "/portfolios/{l1}/matrix/", "/enrolments/{e1}/matrix/"],
     "assessor1": [
         "/assessor/",
         "/notifications/",
@@ -122,6 +125,8 @@ PAGES = {
         "/portfolios/{l1}/unlock/",
         "/enrolments/{e1}/claim/",
         "/centre/claims/",
+        "/centre/qualifications/",
+        "/enrolments/{e1}/",
     ],
 }
 
