@@ -51,14 +51,19 @@ def units(*codes):
     return [found[code] for code in codes]
 
 
-@pytest.fixture
-def people():
+def centre_people() -> dict:
+    """A centre administrator, a learner, an assessor and an IQA."""
     return {
         "admin": UserFactory(centre_admin=True),
         "learner": UserFactory(learner=True),
         "assessor": UserFactory(assessor=True),
         "iqa": UserFactory(iqa=True),
     }
+
+
+@pytest.fixture
+def people():
+    return centre_people()
 
 
 def details(people):

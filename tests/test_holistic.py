@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments import services as assessor_services
 from assessments.forms import EvidenceReviewForm
+from assessments.matrix import matrices_for
 from assessments.models import CriterionDecision, Mapping, Review, Signature
 from assessments.portfolio_views import with_judgements
 from assessments.signable import DIGEST_VERSION, digest_of, manifest_for, stored
@@ -374,6 +375,58 @@ class TestPages:
 
         assert list(decision.cited.all()) == [item]
         assert criterion(b, "P2").pk in coverage_for([b])[b.pk].met
+
+    def test_a_shared_item_appears_once_in_each_unit_it_counts_in(self, a, b, item):
+        only_a = EvidenceFactory(portfolio=a, status="submitted", claims=["P3"])
+        EvidenceFactory(portfolio=a, status="draft", claims=["P4"])  # drafts are left out
+
+        response = as_user(a.learner).get(f"/enrolments/{a.enrolment_id}/matrix/")
+
+        first, second = response.context["matrices"]
+        assert [m.portfolio for m in (first, second)] == [a, b]
+        assert [(c.item, c.contexts, c.shared_with) for c in first.columns] == [
+            (item, ["b"], ["C5"]),
+            (only_a, [], []),
+        ]
+        assert [(c.item, c.contexts, c.shared_with) for c in second.columns] == [
+            (item, ["c"], ["C4"])
+        ]
+        p2 = next(row for row in second.rows if row["criterion"].nos_code == "P2")
+        assert p2["marks"] == ["confirmed"]
+        assert response.text.count("shared: also counts in unit C5") == 1
+        assert response.text.count("shared: also counts in unit C4") == 1
+        assert f'href="/portfolios/{a.pk}/matrix/"' in response.text
+        assert f'href="/portfolios/{b.pk}/matrix/"' in response.text
+
+    def test_the_one_unit_matrix_links_to_the_whole_and_marks_shared_items(self, a, b, item):
+        response = as_user(a.learner).get(f"/portfolios/{b.pk}/matrix/")
+
+        assert [c.shared_with for c in response.context["matrix"].columns] == [["C4"]]
+        assert f'href="/enrolments/{a.enrolment_id}/matrix/"' in response.text
+
+    def test_each_person_sees_the_matrices_of_the_units_they_may_see(self, a, b, item):
+        response = as_user(b.assessor).get(f"/enrolments/{a.enrolment_id}/matrix/")
+
+        [only] = response.context["matrices"]
+        assert only.portfolio == b
+        assert [c.shared_with for c in only.columns] == [[]]
+        assert "Unit C4</a>" not in response.text
+
+    def test_the_items_counting_in_each_unit_are_as_counting_in_finds_them(self, a, b, item):
+        EvidenceFactory(portfolio=a, status="submitted", claims=["P3"])
+        EvidenceFactory(portfolio=b, status="accepted", claims=["P1"])
+        items = EvidenceItem.objects.all()
+
+        assert items.counting_in_each([a, b]) == {
+            p.pk: set(items.counting_in(p).values_list("pk", flat=True)) for p in (a, b)
+        }
+        assert items.counting_in_each([]) == {}
+
+    def test_the_matrices_of_one_unit_are_of_that_unit_alone(self, a, b, item):
+        [matrix] = matrices_for([a, b], viewer=a.learner, shown=b)
+
+        assert matrix.portfolio == b
+        assert [c.item for c in matrix.columns] == [item]
 
 
 class TestVisibility:

@@ -89,12 +89,13 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 18 queries: the session, the session user, counting unread messages for the menu,
-    # counting portfolios for the pager, the page of portfolios; coverage: criteria, contexts,
-    # evidence, claims, evidence contexts, mappings, decisions, cited evidence; what waits for the
-    # learner: evidence referred back, observation records to confirm; saving the session (a
-    # savepoint, the update, the release)
-    with django_assert_num_queries(18):
+    # Expect 20 queries: the session, the session user, counting unread messages for the menu,
+    # counting portfolios for the pager, the page of portfolios with their enrolments; progress:
+    # every unit of those enrolments, the units the learner sees; their coverage: criteria,
+    # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; what
+    # waits for the learner: evidence referred back, observation records to confirm; saving the
+    # session (a savepoint, the update, the release)
+    with django_assert_num_queries(20):
         client.get("/learner/")
 
 

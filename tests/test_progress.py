@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from assessments.matrix import matrices_for
-from assessments.models import CriterionDecision, Mapping
+from assessments.models import CriterionDecision
 from assessments.progress import progress_for
 from assessments.sufficiency import coverage_for
 from portfolio.enrolments import Achievement, achievement_of, awaiting_claim_count
-from portfolio.models import EvidenceItem, Portfolio
+from portfolio.models import Portfolio
 from tests.assessing import sufficient
-from tests.factories import EvidenceFactory, PortfolioFactory, UserFactory
-from tests.test_enrolments import enrol, load_units, units
+from tests.factories import PortfolioFactory, UserFactory
+from tests.test_enrolments import centre_people, enrol, load_units, units
 from tests.test_qualifications import listed
 from units.combination import credits_achieved, progress_by_group
 from units.qualification_importer import import_qualification_file
@@ -45,12 +44,7 @@ def diploma(tmp_path):
 
 @pytest.fixture
 def people():
-    return {
-        "admin": UserFactory(centre_admin=True),
-        "learner": UserFactory(learner=True),
-        "assessor": UserFactory(assessor=True),
-        "iqa": UserFactory(iqa=True),
-    }
+    return centre_people()
 
 
 def verify(enrolment, *codes, status=Status.VERIFIED):
@@ -343,83 +337,6 @@ class TestPages:
         assert len(first.context["rows"]) == 25
         assert "Page 1 of 2" in first.text
         assert len(filtered.context["rows"]) == 1
-
-
-class TestEnrolmentMatrix:
-    @pytest.fixture
-    def a(self, c4):
-        return PortfolioFactory()
-
-    @pytest.fixture
-    def b(self, a, c5):
-        return PortfolioFactory(learner=a.learner, unit=c5, enrolment=a.enrolment)
-
-    @pytest.fixture
-    def shared(self, a, b):
-        item = EvidenceFactory(
-            portfolio=a, title="Refund at the desk", status="accepted", contexts="b", claims=["P1"]
-        )
-        item.claimed_criteria.add(b.unit.criteria.get(nos_code="P2"))
-        item.contexts.add(b.unit.contexts.get(letter="c"))
-        Mapping.objects.create(
-            evidence=item,
-            criterion=b.unit.criteria.get(nos_code="P2"),
-            note="",
-            assessor=b.assessor,
-        )
-        return item
-
-    def test_a_shared_item_appears_once_in_each_unit_it_counts_in(self, a, b, shared):
-        only_a = EvidenceFactory(portfolio=a, status="submitted", claims=["P3"])
-        EvidenceFactory(portfolio=a, status="draft", claims=["P4"])  # drafts are left out
-
-        response = get(a.learner, f"/enrolments/{a.enrolment_id}/matrix/")
-
-        first, second = response.context["matrices"]
-        assert [m.portfolio for m in (first, second)] == [a, b]
-        assert [(c.item, c.contexts, c.shared_with) for c in first.columns] == [
-            (shared, ["b"], ["C5"]),
-            (only_a, [], []),
-        ]
-        assert [(c.item, c.contexts, c.shared_with) for c in second.columns] == [
-            (shared, ["c"], ["C4"])
-        ]
-        p2 = next(row for row in second.rows if row["criterion"].nos_code == "P2")
-        assert p2["marks"] == ["confirmed"]
-        assert response.text.count("shared: also counts in unit C5") == 1
-        assert response.text.count("shared: also counts in unit C4") == 1
-        assert f'href="/portfolios/{a.pk}/matrix/"' in response.text
-        assert f'href="/portfolios/{b.pk}/matrix/"' in response.text
-
-    def test_the_one_unit_matrix_links_to_the_whole_and_marks_shared_items(self, a, b, shared):
-        response = get(a.learner, f"/portfolios/{b.pk}/matrix/")
-
-        assert [c.shared_with for c in response.context["matrix"].columns] == [["C4"]]
-        assert f'href="/enrolments/{a.enrolment_id}/matrix/"' in response.text
-
-    def test_each_person_sees_the_matrices_of_the_units_they_may_see(self, a, b, shared):
-        response = get(b.assessor, f"/enrolments/{a.enrolment_id}/matrix/")
-
-        [only] = response.context["matrices"]
-        assert only.portfolio == b
-        assert [c.shared_with for c in only.columns] == [[]]
-        assert "Unit C4</a>" not in response.text
-
-    def test_the_items_counting_in_each_unit_are_as_counting_in_finds_them(self, a, b, shared):
-        EvidenceFactory(portfolio=a, status="submitted", claims=["P3"])
-        EvidenceFactory(portfolio=b, status="accepted", claims=["P1"])
-        items = EvidenceItem.objects.all()
-
-        assert items.counting_in_each([a, b]) == {
-            p.pk: set(items.counting_in(p).values_list("pk", flat=True)) for p in (a, b)
-        }
-        assert items.counting_in_each([]) == {}
-
-    def test_matrices_for_one_unit_build_only_its_matrix(self, a, b, shared):
-        [matrix] = matrices_for([a, b], viewer=a.learner, shown=b)
-
-        assert matrix.portfolio == b
-        assert [c.item for c in matrix.columns] == [shared]
 
 
 def test_progress_for_no_enrolments_is_empty():

@@ -7,8 +7,8 @@ from assessments.models import Mapping
 from portfolio.models import Portfolio
 from tests.browser.conftest import has_horizontal_scroll
 from tests.browser.test_accessibility import violations
-from tests.factories import EvidenceFactory, UserFactory
-from tests.test_enrolments import enrol
+from tests.factories import EvidenceFactory
+from tests.test_enrolments import centre_people, enrol
 from tests.test_progress import CERTIFICATE, qualification
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,12 +18,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def enrolment(tmp_path):
-    people = {
-        "admin": UserFactory(centre_admin=True),
-        "learner": UserFactory(learner=True),
-        "assessor": UserFactory(assessor=True),
-        "iqa": UserFactory(iqa=True),
-    }
+    people = centre_people()
     enrolment = enrol(qualification(tmp_path, CERTIFICATE), people)
     m1, m2, *_ = enrolment.portfolios.order_by("unit__code")
     item = EvidenceFactory(portfolio=m1, status="accepted", claims=["P1"])
