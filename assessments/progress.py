@@ -8,6 +8,8 @@ whether the award is achieved or claimed. Every sentence about the rule is
 
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
+
 from assessments.sufficiency import Coverage, coverage_for
 from portfolio.enrolments import Achievement, achievement_of, units_and_rules
 from portfolio.models import Enrolment, Portfolio, User
@@ -112,11 +114,12 @@ class EnrolmentProgress:
 
 
 def progress_for(
-    enrolments: list[Enrolment], *, viewer: User | None = None
+    enrolments: list[Enrolment] | QuerySet[Enrolment], *, viewer: User | None = None
 ) -> dict[int, EnrolmentProgress]:
-    """The progress of each enrolment, by its id. Given a ``viewer``, each unit they may see is
-    listed with its coverage (what it still lacks); without, the counts, credits, groups and
-    gaps only, for a line in a list."""
+    """The progress of each enrolment, by its id, in their order. Given a ``viewer``, each unit
+    they may see is listed with its coverage (what it still lacks); without, the counts,
+    credits, groups and gaps only, for a line in a list. A query set of any number of
+    enrolments is looked up through itself rather than by a list of ids."""
     portfolios, qualifications = units_and_rules(enrolments)
     visible: dict[int, Portfolio] = {}  # with the people a page names beside each unit
     coverage: dict[int, Coverage] = {}

@@ -66,7 +66,7 @@ def centre_qualifications(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("achievement", "")
     if state in Achievement.values:
         # Where each stands is worked out from the rules, so every match is counted first.
-        progress = progress_for(list(enrolments))
+        progress = progress_for(enrolments)
         matching = [row for row in progress.values() if row.achievement == state]
         page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = list(page)
