@@ -46,6 +46,11 @@ class UnitProgress:
         return STATUS_WORDS[self.portfolio.status]
 
     @property
+    def achieved(self) -> bool:
+        """Whether the unit counts towards the award (verified, or claimed since)."""
+        return self.portfolio.status in Portfolio.ACHIEVED
+
+    @property
     def still_to_do(self) -> str:
         """What the unit still lacks, or what it waits for, in a few words."""
         match self.portfolio.status:

@@ -281,6 +281,19 @@ class TestPages:
         assert "Signed off, waiting for the IQA&#x27;s sample" in text
         assert "1 criterion still to be met" in text
 
+    def test_the_learner_is_told_when_the_qualification_is_achieved_and_claimed(
+        self, enrolment, people
+    ):
+        verify(enrolment, *[p.unit.code for p in enrolment.portfolios.all()])
+
+        assert "The qualification is achieved.</strong>" in get(people["learner"], "/learner/").text
+
+        enrolment.portfolios.update(status=Status.CLAIMED)
+
+        text = get(people["learner"], "/learner/").text
+        assert "The qualification is achieved and claimed.</strong>" in text
+        assert "Still needed for the award" not in text
+
     def test_the_caseload_and_the_iqas_home_give_each_row_its_qualification(
         self, enrolment, people
     ):
@@ -302,6 +315,7 @@ class TestPages:
         assert "Signed off, waiting for the IQA&#x27;s sample" in text
         assert "Not yet marked met by the assessor: 1.1 (P1)." in text
         assert f'href="/enrolments/{enrolment.pk}/matrix/"' in text
+        assert text.count('<td data-label="Still to do">Nothing') == 2  # M1 and O2, verified
 
         hidden = get(other_assessor, enrolment.get_absolute_url()).text
         assert "5 more units of this enrolment are not yours to see" in hidden
