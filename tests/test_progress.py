@@ -338,6 +338,9 @@ class TestPages:
         assert listed("achievement=claimed") == []
         assert listed("q=zephyr") == [single.enrolment]
         assert listed("q=CS2-CERT&achievement=achieved") == [achieved]
+        assert f'href="/enrolments/{achieved.pk}/claim/"' in (
+            get(admin, "/centre/qualifications/").text
+        )
         home = get(admin, "/centre/").text
         assert "<strong>1</strong> enrolment achieved, not claimed" in home
         assert 'href="/centre/qualifications/"' in home
