@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import (
     C4_SPEC,
@@ -30,6 +32,23 @@ def c5(c4, tmp_path):
     path = tmp_path / "ocr-c5.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return import_unit_file(path).unit
+
+
+def migrate(targets):
+    """Migrate the test database to ``targets``; the models as they were there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def migrator(transactional_db):
+    """Migrations run on the test database, ``migrator(targets)`` returning the models as they
+    were there; it is left migrated to the end again."""
+    yield migrate
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from units.combination import achievement_gaps, is_achieved, problems_with_choice, rules_in_words
 from units.models import CombinationRule, Qualification, Unit, UnitGroup, UnitListing
@@ -349,6 +351,129 @@ def test_it_refuses_a_file_that_is_not_yaml(tmp_path):
     path.write_text("groups: [\n")
 
     assert "not valid YAML" in refusal("import_qualification", path)
+
+
+# A unit of another awarding body -------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(write):
+    """The certificate with its unit M1 listed as another awarding body's (Example's)."""
+    data = _certificate_data()
+    data["groups"][0]["units"][0]["awarding_body"] = "Example"
+    return write(data, "mixed.yaml")
+
+
+@pytest.fixture
+def m1_of_each(write):
+    """Unit M1 as OCR's and as Example's, both as the certificate lists M1."""
+    ocr = stub_unit_spec("M1", "Handle customers", 2, 4)
+    example = stub_unit_spec("M1", "Handle customers", 2, 4)
+    example["unit"]["awarding_body"] = "Example"
+    return write(ocr, "ocr-m1.yaml"), write(example, "example-m1.yaml")
+
+
+def test_a_listing_naming_another_awarding_body_is_linked_to_that_bodys_unit(
+    unit_files, mixed, m1_of_each
+):
+    run(
+        "import_unit",
+        *m1_of_each,
+        *unit_files(CERTIFICATE, codes=set(listed(CERTIFICATE)) - {"M1"}),
+    )
+
+    run("import_qualification", mixed)
+
+    m1 = UnitListing.objects.select_related("unit").get(code="M1")
+    assert (m1.awarding_body, m1.unit.awarding_body) == ("Example", "Example")
+    others = UnitListing.objects.exclude(code="M1").select_related("unit")
+    assert {(listing.awarding_body, listing.unit.awarding_body) for listing in others} == {
+        ("OCR", "OCR")
+    }
+
+
+def test_the_rules_take_the_other_bodys_unit_and_not_the_qualifications_own_of_that_code(
+    unit_files, mixed, m1_of_each
+):
+    run(
+        "import_unit",
+        *m1_of_each,
+        *unit_files(CERTIFICATE, codes=set(listed(CERTIFICATE)) - {"M1"}),
+    )
+    run("import_qualification", mixed)
+    certificate = Qualification.objects.with_structure().get()
+    others = units(*CERTIFICATE_CHOICE[1:])
+    example_m1 = Unit.objects.get(awarding_body="Example", code="M1")
+    ocr_m1 = Unit.objects.get(awarding_body="OCR", code="M1")
+
+    assert problems_with_choice(certificate, [example_m1, *others]) == []
+    assert is_achieved(certificate, [example_m1, *others])
+    assert problems_with_choice(certificate, [ocr_m1, *others]) == [
+        "Unit M1 is not part of this qualification",
+        "Unit M1 Handle customers is mandatory",
+        "The qualification needs 28 credits; these choices give 24",
+    ]
+
+
+def test_a_listing_of_another_body_waits_for_that_bodys_unit(mixed, m1_of_each):
+    ocr_m1, example_m1 = m1_of_each
+    output = run("import_qualification", mixed)
+
+    assert "Not loaded yet (import their unit files to choose them): Example M1, M2, O1" in output
+
+    assert "now loaded for" not in run("import_unit", ocr_m1)
+    assert UnitListing.objects.get(code="M1").unit is None
+
+    output = run("import_unit", example_m1)
+
+    assert "now loaded for OCR qualification CS2-CERT, Group A" in output
+    assert UnitListing.objects.get(code="M1").unit == Unit.objects.get(awarding_body="Example")
+
+
+def test_a_listing_of_another_body_must_agree_with_that_bodys_unit(mixed, write):
+    example = stub_unit_spec("M1", "Handle customers", 2, 5)
+    example["unit"]["awarding_body"] = "Example"
+    run("import_unit", write(example, "example-m1.yaml"))
+
+    message = refusal("import_qualification", mixed)
+
+    assert "groups[0].units[0].credits: 4, but unit Example M1 has credit_value 5" in message
+    assert not Qualification.objects.exists()
+
+
+def test_the_page_names_the_awarding_body_of_a_unit_that_is_not_the_qualifications(
+    signed_in, mixed
+):
+    run("import_qualification", mixed)
+
+    text = signed_in.get(f"/units/qualifications/{Qualification.objects.get().pk}/").text
+
+    assert '<th scope="row" class="criterion-code">Example M1</th>' in text
+    assert '<th scope="row" class="criterion-code">M2</th>' in text
+
+
+class TestTheMigration:
+    BEFORE = [("units", "0002_qualifications")]
+
+    def test_listings_made_before_are_of_their_qualifications_awarding_body(self, migrator):
+        apps = migrator(self.BEFORE)
+        made = {}
+        for body in ("OCR", "City & Guilds"):
+            qualification = apps.get_model("units", "Qualification").objects.create(
+                awarding_body=body, code="Q1", title="Q", level=2, total_credits=4, version=1
+            )
+            group = qualification.groups.create(
+                key="A", name="Group A", kind="mandatory", position=1
+            )
+            made[body] = qualification.listings.create(
+                group=group, code="U1", title="U", level=2, credits=4, position=1
+            ).pk
+
+        migrator(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+        assert {
+            body: UnitListing.objects.get(pk=pk).awarding_body for body, pk in made.items()
+        } == {"OCR": "OCR", "City & Guilds": "City & Guilds"}
 
 
 # The rules of combination: the certificate -------------------------------------------------

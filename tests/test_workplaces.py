@@ -32,22 +32,6 @@ BEFORE = [("portfolio", "0018_enrolment_qualification")]
 TEXT_KEPT = [("portfolio", "0020_workplaces_from_portfolios")]
 
 
-def migrate(targets):
-    """Migrate the test database to ``targets``; the models as they were there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    """Migrations run on the test database; it is left migrated to the end again."""
-    yield migrate
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 def old_portfolios(apps, rows):
     """Portfolios as 0018 held them, with their workplace as text: (organisation, sector)."""
     OldPortfolio = apps.get_model("portfolio", "Portfolio")

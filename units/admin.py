@@ -76,7 +76,7 @@ class GroupInline(CriterionInline):
 
 class ListingInline(CriterionInline):
     model = UnitListing
-    fields = ["group", "code", "title", "level", "credits", "unit"]
+    fields = ["group", "awarding_body", "code", "title", "level", "credits", "unit"]
     readonly_fields = fields
 
 
@@ -96,6 +96,15 @@ class QualificationAdmin(ReadOnlyAdmin):
 
 @admin.register(UnitListing)
 class UnitListingAdmin(ReadOnlyAdmin):
-    list_display = ["qualification", "group", "code", "title", "level", "credits", "unit"]
+    list_display = [
+        "qualification",
+        "group",
+        "awarding_body",
+        "code",
+        "title",
+        "level",
+        "credits",
+        "unit",
+    ]
     list_filter = ["qualification"]
     list_select_related = ["qualification", "group", "unit"]

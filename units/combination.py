@@ -144,15 +144,13 @@ def _problems(qualification: Qualification, units: Iterable[Unit], *, achieving:
     units = list(units)
     counted = _counted(listings, units)
     chosen = {listing.unit_id for listing in counted}  # the units chosen that are listed
-    by_code = {listing.code: listing for listing in listings}
+    by_code = {(listing.awarding_body, listing.code): listing for listing in listings}
     problems = []
     unloaded_chosen: set[int] = set()
     for unit in sorted({unit.pk: unit for unit in units}.values(), key=lambda u: u.code):
         if unit.pk in chosen:
             continue
-        listing = (
-            by_code.get(unit.code) if unit.awarding_body == qualification.awarding_body else None
-        )
+        listing = by_code.get((unit.awarding_body, unit.code))
         if listing is not None:
             # The same code, but not the unit the listing was linked to: not loaded through
             # import_unit, so its level and credits were never checked against the listing.

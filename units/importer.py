@@ -289,13 +289,13 @@ def _apply(data: dict[str, Any]) -> ImportResult:
 
 
 def _link_listings(unit: Unit) -> list[UnitListing]:
-    """Point every qualification's listing of this unit (same awarding body and code) at it,
-    refusing if a listing gives another level or credit value: the qualification's rules count
-    the credits it lists, so the two must agree."""
+    """Point every qualification's listing of this unit (its awarding body and code, whatever
+    the qualification's awarding body) at it, refusing if a listing gives another level or
+    credit value: the qualification's rules count the credits it lists, so the two must agree."""
     listings = list(
-        UnitListing.objects.filter(
-            qualification__awarding_body=unit.awarding_body, code=unit.code
-        ).select_related("qualification", "group")
+        UnitListing.objects.filter(awarding_body=unit.awarding_body, code=unit.code).select_related(
+            "qualification", "group"
+        )
     )
     problems = []
     for listing in listings:

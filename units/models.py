@@ -250,13 +250,17 @@ class UnitGroup(models.Model):
 
 
 class UnitListing(models.Model):
-    """A unit as the qualification's specification lists it; ``unit`` is the loaded unit of the
-    same awarding body and code, empty until its own specification file is imported."""
+    """A unit as the qualification's specification lists it; ``unit`` is the loaded unit of its
+    awarding body and code, empty until its own specification file is imported."""
 
     qualification = models.ForeignKey(
         Qualification, on_delete=models.CASCADE, related_name="listings"
     )
     group = models.ForeignKey(UnitGroup, on_delete=models.CASCADE, related_name="listings")
+    awarding_body = models.CharField(
+        max_length=40,
+        help_text="The unit's awarding body: the qualification's unless the listing names one.",
+    )
     code = models.CharField(max_length=20)
     title = models.CharField(max_length=200)
     level = models.PositiveSmallIntegerField()

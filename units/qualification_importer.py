@@ -110,12 +110,23 @@ def import_qualification_file(path: Path | str) -> QualificationImportResult:
         raise SpecError(path, [f"the update conflicts with what is loaded ({exc})"]) from None
 
 
+def _awarding_body(data: dict[str, Any], listing: dict[str, Any]) -> str:
+    """The awarding body of a listed unit: its own, if the listing names one, else the
+    qualification's."""
+    return listing.get("awarding_body", data["qualification"]["awarding_body"])
+
+
 def _loaded_units(data: dict[str, Any]) -> dict[str, Unit]:
-    codes = [unit["code"] for group in data["groups"] for unit in group["units"]]
-    awarding_body = data["qualification"]["awarding_body"]
-    return {
-        unit.code: unit for unit in Unit.objects.filter(awarding_body=awarding_body, code__in=codes)
+    """The loaded unit of each listing, by the code listed (codes are unique in the file)."""
+    wanted = {
+        (_awarding_body(data, unit), unit["code"])
+        for group in data["groups"]
+        for unit in group["units"]
     }
+    candidates = Unit.objects.filter(
+        awarding_body__in={body for body, _ in wanted}, code__in={code for _, code in wanted}
+    )
+    return {unit.code: unit for unit in candidates if (unit.awarding_body, unit.code) in wanted}
 
 
 def _contradictions(data: dict[str, Any]) -> list[str]:
@@ -180,10 +191,14 @@ def _apply(data: dict[str, Any]) -> QualificationImportResult:
                 qualification=qualification, code=code
             )
             unit = loaded.get(code)
+            awarding_body = _awarding_body(data, unit_spec)
             if unit is None:
-                waiting.append(code)
+                waiting.append(
+                    code if awarding_body == spec["awarding_body"] else f"{awarding_body} {code}"
+                )
             values = {
                 "group_id": group.pk,
+                "awarding_body": awarding_body,
                 "title": unit_spec["title"],
                 "level": unit_spec["level"],
                 "credits": unit_spec["credits"],
