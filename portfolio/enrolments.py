@@ -78,6 +78,37 @@ def enrolment_units_save(
     """Change the choice of units: a portfolio for each unit added, and the portfolio of each
     unit taken away removed, while no unit of the enrolment is signed off and a removed unit
     holds nothing. Refused with the reasons, changing nothing. Returns (added, removed)."""
+    return _choice_save(enrolment, units=units, details=details, by=by)
+
+
+def enrolment_qualification_change(
+    *,
+    enrolment: Enrolment,
+    qualification: Qualification | None,
+    units: list[Unit],
+    details: NewUnitDetails,
+    by: User,
+) -> tuple[list[Unit], list[Unit]]:
+    """Enter the learner for ``qualification`` instead (or for single units, when it is None),
+    with ``units`` chosen under its rules: the portfolios of the units kept stay as they are,
+    with everything in them, and the units are added and taken away as by
+    ``enrolment_units_save``, on the same conditions. Returns (added, removed)."""
+    return _choice_save(
+        enrolment, units=units, details=details, by=by, qualification=qualification, entering=True
+    )
+
+
+def _choice_save(
+    enrolment: Enrolment,
+    *,
+    units: list[Unit],
+    details: NewUnitDetails,
+    by: User,
+    qualification: Qualification | None = None,
+    entering: bool = False,
+) -> tuple[list[Unit], list[Unit]]:
+    """Save the choice of units and, ``entering`` the learner for ``qualification`` (None: for
+    single units), what the enrolment is for; one audit entry for the whole change."""
     with transaction.atomic(), batched():
         enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         portfolios = list(
@@ -87,6 +118,9 @@ def enrolment_units_save(
         )
         if reason := enrolment.units_fixed(portfolios):
             raise ValidationError(reason)
+        was_for = enrolment.entered_for
+        if entering:
+            enrolment.qualification = qualification
         if problems := choice_problems(enrolment.qualification, units):
             raise ValidationError(problems)
         current = {p.unit_id: p for p in portfolios}
@@ -98,17 +132,29 @@ def enrolment_units_save(
             _remove_unit(portfolio)
         for unit in added:
             _add_unit(enrolment, unit, details)
-        if added or removed:
+        changes = {
+            "added": sorted(f"{u.awarding_body} {u.code}" for u in added),
+            "removed": sorted(f"{p.unit.awarding_body} {p.unit.code}" for p in removed),
+        }
+        if enrolment.entered_for != was_for:
+            enrolment.save(update_fields=["qualification"])
+            record(
+                "enrolment.qualification_changed",
+                actor=by,
+                obj=enrolment,
+                learner=enrolment.learner,
+                summary=f"{by} entered {enrolment.learner} for {enrolment.entered_for} instead "
+                f"of {was_for}",
+                data={"from": was_for, "to": enrolment.entered_for, **changes},
+            )
+        elif added or removed:
             record(
                 "enrolment.units_changed",
                 actor=by,
                 obj=enrolment,
                 learner=enrolment.learner,
                 summary=f"{by} changed the units {enrolment.learner} is entered for",
-                data={
-                    "added": sorted(f"{u.awarding_body} {u.code}" for u in added),
-                    "removed": sorted(f"{p.unit.awarding_body} {p.unit.code}" for p in removed),
-                },
+                data=changes,
             )
     return added, [p.unit for p in removed]
 

@@ -14,7 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from portfolio.enrolments import NewUnitDetails, enrolment_create, enrolment_units_save
+from portfolio.enrolments import (
+    NewUnitDetails,
+    enrolment_create,
+    enrolment_qualification_change,
+    enrolment_units_save,
+)
 from portfolio.models import Enrolment, Portfolio, Workplace
 from tests.factories import EvidenceFactory, PortfolioFactory, UserFactory
 from tests.test_qualifications import listed, stub_unit_spec
@@ -255,6 +260,77 @@ def test_a_unit_holding_evidence_is_not_taken_away(certificate, people):
         )
     assert enrolment.portfolios.filter(unit__code="O4").exists()
     assert not enrolment.portfolios.filter(unit__code="O5").exists()
+
+
+def test_a_learner_on_single_units_is_entered_for_the_qualification_keeping_their_unit(
+    certificate, people
+):
+    enrolment = enrol(None, people, ["O3"])
+    kept = enrolment.portfolios.get()
+    item = EvidenceFactory(portfolio=kept)
+
+    added, removed = enrolment_qualification_change(
+        enrolment=enrolment,
+        qualification=certificate,
+        units=units(*VALID),
+        details=details(people),
+        by=people["admin"],
+    )
+
+    enrolment.refresh_from_db()
+    assert enrolment.qualification == certificate
+    assert sorted(u.code for u in added) == ["M1", "M2", "O2", "O4", "O6"]
+    assert removed == []
+    assert enrolment.portfolios.get(unit__code="O3") == kept
+    assert list(kept.evidence.all()) == [item]
+    entry = AuditEntry.objects.get(action="enrolment.qualification_changed")
+    assert entry.data == {
+        "from": "single units",
+        "to": "OCR qualification CS2-CERT",
+        "added": ["OCR M1", "OCR M2", "OCR O2", "OCR O4", "OCR O6"],
+        "removed": [],
+    }
+    assert entry.summary.endswith("for OCR qualification CS2-CERT instead of single units")
+    assert not AuditEntry.objects.filter(action="enrolment.units_changed").exists()
+
+
+def test_entering_for_a_qualification_is_refused_by_its_rules_changing_nothing(certificate, people):
+    enrolment = enrol(None, people, ["O3"])
+
+    with pytest.raises(ValidationError) as refused:
+        enrolment_qualification_change(
+            enrolment=enrolment,
+            qualification=certificate,
+            units=units("O3"),
+            details=details(people),
+            by=people["admin"],
+        )
+
+    assert "Unit M1 Handle customers is mandatory" in refused.value.messages
+    enrolment.refresh_from_db()
+    assert enrolment.qualification is None
+    assert [p.unit.code for p in enrolment.portfolios.all()] == ["O3"]
+    assert (
+        not AuditEntry.objects.filter(action__startswith="enrolment.")
+        .exclude(action="enrolment.created")
+        .exists()
+    )
+
+
+def test_entering_for_a_qualification_is_refused_once_a_unit_is_signed_off(certificate, people):
+    enrolment = enrol(None, people, ["O3"])
+    enrolment.portfolios.update(status=Portfolio.Status.ASSESSED)
+
+    with pytest.raises(ValidationError, match="Unit O3 is signed off"):
+        enrolment_qualification_change(
+            enrolment=enrolment,
+            qualification=certificate,
+            units=units(*VALID),
+            details=details(people),
+            by=people["admin"],
+        )
+    enrolment.refresh_from_db()
+    assert enrolment.qualification is None
 
 
 def test_the_enrolment_page_shows_each_person_the_units_they_may_see(certificate, people, client):
