@@ -68,8 +68,6 @@ def seed_volume(unit, progress: Callable[[int, int], None] | None = None) -> int
     for batch in _chunks(portfolios.iterator(chunk_size=BATCH), BATCH):
         with transaction.atomic():
             created += _Batch(batch, criteria, performance, knowledge, contexts).write()
-            # Inserted in bulk, past the receivers: each record is made afresh when first read.
-            SignableRecord.objects.filter(portfolio__in=batch).delete()
         done += len(batch)
         if progress:
             progress(done, total)
@@ -137,6 +135,9 @@ class _Batch:
         Notification.objects.bulk_create(notifications, batch_size=1000)
         self._decide(plans, mappings)
         record_many(self.audit)
+        # Inserted in bulk, past the receivers: a record stored before (a page showed the empty
+        # portfolio) is made afresh, so the IQA signs the portfolio as it is now.
+        SignableRecord.objects.filter(portfolio__in=self.portfolios).delete()
         self._sample(plans)
         return len(items)
 

@@ -53,7 +53,7 @@ def test_two_demo_learners_share_a_workplace_with_a_site(c4):
     seed()
 
     first, second, third = (
-        Portfolio.objects.select_related("workplace").get(learner__username=f"learner{n}")
+        Portfolio.objects.select_related("workplace").get(learner__username=f"learner{n}", unit=c4)
         for n in (1, 2, 3)
     )
     assert first.workplace == second.workplace != third.workplace
@@ -80,7 +80,7 @@ def test_a_large_centre_has_assessors_and_iqas_in_proportion(c4):
     assert User.objects.filter(is_learner=True).count() == 120
     assert User.objects.filter(is_assessor=True).count() == 3
     assert User.objects.filter(is_iqa=True).count() == 1
-    caseloads = Portfolio.objects.values_list("assessor__username", flat=True)
+    caseloads = Portfolio.objects.filter(unit=c4).values_list("assessor__username", flat=True)
     assert {name: list(caseloads).count(name) for name in set(caseloads)} == {
         "assessor1": 40,
         "assessor2": 40,
@@ -114,7 +114,7 @@ def test_the_story_learners_are_at_their_stages(c4):
     portfolios = {
         p.learner.username: p
         for p in Portfolio.objects.select_related("learner", "unit").filter(
-            learner__username__in=["learner1", "learner2", "learner3"]
+            unit=c4, learner__username__in=["learner1", "learner2", "learner3"]
         )
     }
     coverage = coverage_for(list(portfolios.values()))
@@ -123,7 +123,8 @@ def test_the_story_learners_are_at_their_stages(c4):
     assert complete.missing == []
     half_way = coverage[portfolios["learner2"].pk]
     assert 0 < len(half_way.confirmed) < 27
-    assert half_way.contexts_covered == {"a", "b", "c"}
+    # d from the lost swimming booking, an item shared with the example unit
+    assert half_way.contexts_covered == {"a", "b", "c", "d"}
     started = coverage[portfolios["learner3"].pk]
     assert started.drafts == 1
     assert started.claimed == set()
@@ -221,3 +222,173 @@ def test_the_volume_data_is_added_once(c4):
 
     assert (EvidenceItem.objects.count(), AuditEntry.objects.count()) == counts
     assert "0 evidence items added" in output
+
+
+# The example qualification -------------------------------------------------------------------
+
+
+def learner2_units():
+    """learner2's portfolios by unit code."""
+    return {
+        p.unit.code: p
+        for p in Portfolio.objects.filter(learner__username="learner2").select_related(
+            "unit", "enrolment__qualification"
+        )
+    }
+
+
+def test_the_example_unit_and_qualification_say_they_are_examples(c4):
+    from units.models import Qualification, Unit
+
+    seed()
+
+    unit = Unit.objects.get(awarding_body="Example", code="EX1")
+    assert "written for this demonstration" in unit.title
+    assert "not an awarding body's specification" in unit.purpose
+    assert (unit.criteria.count(), unit.contexts.count(), unit.outcomes.count()) == (13, 3, 3)
+    qualification = Qualification.objects.with_structure().get()
+    assert (qualification.awarding_body, qualification.code) == ("Example", "EX-CS2")
+    assert "written for this demonstration" in qualification.title
+    listings = [listing for group in qualification.groups.all() for listing in group.listings.all()]
+    assert [(listing.awarding_body, listing.unit) for listing in listings] == [
+        ("OCR", c4),
+        ("Example", unit),
+    ]
+
+
+def test_learner2_is_on_the_example_qualification_with_c4_and_the_example_unit(c4):
+    from audit.models import AuditEntry
+
+    seed()
+
+    units = learner2_units()
+    assert set(units) == {"C4", "EX1"}
+    assert units["C4"].enrolment == units["EX1"].enrolment
+    assert units["C4"].enrolment.qualification.code == "EX-CS2"
+    assert units["EX1"].assessor == units["C4"].assessor
+    assert units["EX1"].iqa == units["C4"].iqa
+    assert units["EX1"].workplace == units["C4"].workplace
+    entry = AuditEntry.objects.get(action="enrolment.qualification_changed")
+    assert entry.actor.username == "admin"
+    assert entry.data["added"] == ["Example EX1"]
+    # learner1 keeps the complete C4 on single units
+    learner1 = Portfolio.objects.select_related("enrolment").get(learner__username="learner1")
+    assert learner1.enrolment.qualification is None
+    assert learner1.status == "verified"
+
+
+def test_the_shared_items_count_in_both_units_as_claimed_and_confirmed(c4):
+    from assessments.models import Mapping
+    from assessments.sufficiency import coverage_for
+    from demo.qualification import DECIDED, SHARED_ITEMS
+    from portfolio.models import EvidenceItem
+
+    seed()
+
+    units = learner2_units()
+    for spec in SHARED_ITEMS:
+        item = EvidenceItem.objects.get(title=spec.title)
+        assert item.portfolio == units[spec.kept_in]
+        assert item.status == "accepted"
+        assert set(Portfolio.objects.counting(item.pk)) == {units["C4"], units["EX1"]}
+        for code, claim in spec.claims.items():
+            claimed = item.claimed_criteria.filter(unit__code=code)
+            confirmed = Mapping.objects.filter(evidence=item, criterion__unit__code=code)
+            assert set(claimed.values_list("nos_code", flat=True)) == set(claim.notes)
+            assert set(confirmed.values_list("criterion__nos_code", flat=True)) == set(claim.notes)
+            assert {m.assessor for m in confirmed} == {units[code].assessor}
+    coverage = coverage_for([units["C4"], units["EX1"]])
+    example = coverage[units["EX1"].pk]
+    assert {c.nos_code for c in example.criteria if c.pk in example.met} == set(DECIDED)
+    assert example.contexts_covered == {"a", "b", "c"}
+    assert not example.is_sufficient  # part way: criteria are still to be met
+    assert units["EX1"].status == "in_progress"
+    shared = {spec.title for spec in SHARED_ITEMS}
+    in_c4 = set(EvidenceItem.objects.counting_in(units["C4"]).values_list("title", flat=True))
+    assert shared <= in_c4
+
+
+def test_the_example_qualification_is_seeded_once(c4):
+    from audit.chain import verify_chains
+    from audit.models import AuditEntry
+    from portfolio.models import EvidenceItem
+    from units.models import Qualification, UnitListing
+
+    seed()
+    before = (
+        EvidenceItem.objects.count(),
+        AuditEntry.objects.count(),
+        list(UnitListing.objects.values()),
+        list(Qualification.objects.values("pk", "version")),
+        {code: p.pk for code, p in learner2_units().items()},
+    )
+
+    output = seed()
+
+    assert "0 people, 0 portfolios and 0 evidence items added" in output
+    assert (
+        EvidenceItem.objects.count(),
+        AuditEntry.objects.count(),
+        list(UnitListing.objects.values()),
+        list(Qualification.objects.values("pk", "version")),
+        {code: p.pk for code, p in learner2_units().items()},
+    ) == before
+    assert verify_chains().broken is None
+
+
+def test_a_centre_seeded_before_the_example_qualification_gains_it(c4, monkeypatch):
+    """The centre as the release before seeded it (learner2 on single units C4), then seeded
+    again: learner2's C4 becomes a unit of the qualification, keeping everything in it."""
+    from assessments.signatures import signature_rows
+    from audit.chain import verify_chains
+    from demo.management.commands import seed_demo
+    from portfolio.models import EvidenceItem
+
+    with monkeypatch.context() as before:
+        before.setattr(seed_demo, "load_example_specs", lambda: None)
+        before.setattr(seed_demo, "seed_example_qualification", lambda qualification: 0)
+        seed()
+    [c4_portfolio] = learner2_units().values()
+    assert c4_portfolio.enrolment.qualification is None
+    kept = set(c4_portfolio.evidence.values_list("pk", "status", "title"))
+
+    output = seed()
+
+    units = learner2_units()
+    assert units["C4"].pk == c4_portfolio.pk
+    assert units["C4"].enrolment == c4_portfolio.enrolment
+    assert units["C4"].enrolment.qualification.code == "EX-CS2"
+    assert kept < set(units["C4"].evidence.values_list("pk", "status", "title"))
+    assert EvidenceItem.objects.counting_in(units["EX1"]).count() == 3
+    assert "0 people, 0 portfolios and 3 evidence items added" in output
+    assert verify_chains().broken is None
+    learner1 = Portfolio.objects.get(learner__username="learner1")
+    assert all(row.valid for row in signature_rows(learner1))
+
+
+def test_the_log_ins_say_who_is_on_what(c4):
+    output = seed()
+
+    assert "learner1   learner: OCR unit C4 complete, on single units" in output
+    assert "learner2   learner on the example qualification: C4 and unit EX1" in output
+
+
+def test_volume_data_signed_over_a_record_stored_before_it_still_holds(c4, monkeypatch):
+    """A generated learner's portfolio whose signable record was stored while it was empty (a
+    page showed it) before the volume data filled it: the IQA's sample signs it as it is."""
+    from assessments.models import IqaSample
+    from assessments.signable import stored
+    from assessments.signatures import signature_rows
+    from demo.management.commands import seed_demo
+
+    with monkeypatch.context() as before:
+        before.setattr(seed_demo, "seed_volume", lambda unit, progress: 0)
+        seed("--learners", "4")
+    fourth = Portfolio.objects.get(learner__username="learner4")
+    stored(fourth)
+
+    seed("--learners", "4")
+
+    assert IqaSample.objects.filter(portfolio=fourth).exists()
+    rows = signature_rows(fourth)
+    assert all(row.valid for row in rows), [row.reasons for row in rows]
