@@ -626,3 +626,68 @@ def test_a_portfolio_claimed_before_claims_were_kept_gets_a_units_claim_of_its_o
         }
     ]
     assert totals == {"claims": 1, "unclaimed_with_claim": 0}
+
+
+# Run by the new code on a copy of the upgraded demo centre once seed_demo has run on it.
+SEEDED = """
+import json
+
+import django
+
+django.setup()
+
+from assessments.signatures import signature_rows
+from audit.chain import verify_chains
+from portfolio.models import EvidenceItem, Portfolio
+
+units = (
+    Portfolio.objects.filter(learner__username="learner2")
+    .select_related("unit", "enrolment__qualification")
+    .order_by("unit__code")
+)
+print(json.dumps({
+    "learner2": [
+        {"pk": p.pk, "unit": p.unit.code, "enrolment": p.enrolment_id,
+         "qualification": p.enrolment.qualification.code if p.enrolment.qualification else None,
+         "counting": EvidenceItem.objects.counting_in(p).count()}
+        for p in units
+    ],
+    "broken": str(verify_chains().broken or ""),
+    "signatures": [
+        row.valid
+        for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct()
+        for row in signature_rows(portfolio)
+    ],
+}))
+"""
+
+
+def test_the_demo_the_old_release_seeded_gains_the_example_qualification(upgrade, tmp_path):
+    shutil.copy(upgrade.folder / "db.sqlite3", tmp_path / "db.sqlite3")
+    shutil.copytree(upgrade.folder / "files", tmp_path / "files")
+    env = {**environment(tmp_path), "DEMO": "true"}
+    with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
+        c4, enrolment = connection.execute(
+            "SELECT p.id, p.enrolment_id FROM portfolio_portfolio p "
+            "JOIN portfolio_user u ON u.id = p.learner_id WHERE u.username = 'learner2'"
+        ).fetchone()
+        (kept,) = connection.execute(
+            "SELECT COUNT(*) FROM portfolio_evidenceitem WHERE portfolio_id = ?", [c4]
+        ).fetchone()
+    connection.close()
+
+    seeded = run(env, "manage.py", "seed_demo")
+
+    assert seeded.returncode == 0, output(seeded)
+    assert "Traceback" not in seeded.stderr, output(seeded)
+    checked = run(env, "-c", SEEDED)
+    assert checked.returncode == 0, output(checked)
+    report = json.loads(checked.stdout.strip().splitlines()[-1])
+    c4_now, example = report["learner2"]
+    assert (c4_now["pk"], c4_now["unit"], c4_now["enrolment"]) == (c4, "C4", enrolment)
+    assert c4_now["counting"] > kept  # its own evidence and the items it shares with EX1
+    assert (example["unit"], example["enrolment"], example["counting"]) == ("EX1", enrolment, 3)
+    assert c4_now["qualification"] == example["qualification"] == "EX-CS2"
+    assert report["broken"] == ""
+    assert report["signatures"], "the fixture has no signature to check"
+    assert all(report["signatures"]), "a signature no longer holds"

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo.centre import STORIES, seed_centre_records, seed_story
+from demo.qualification import load_example_specs, seed_example_qualification
 from demo.volume import seed_volume
 from portfolio.models import Enrolment, Portfolio, Sector, User, Workplace
 from units.models import Unit
@@ -59,8 +60,9 @@ def _name(index: int) -> tuple[str, str]:
 class Command(BaseCommand):
     help = (
         "Create the demo centre: admin, assessor1, iqa1, eqa1 and learner1..N with portfolios on "
-        "OCR unit C4. Running it again changes nothing. Every demo account's password is "
-        f"{DEMO_PASSWORD!r}."
+        "OCR unit C4, learner2 entered for the example qualification (C4 and the example unit "
+        "EX1, loaded from demo/specs/). Running it again changes nothing. Every demo account's "
+        f"password is {DEMO_PASSWORD!r}."
     )
 
     def add_arguments(self, parser):
@@ -89,6 +91,7 @@ class Command(BaseCommand):
                 ).select_related("learner", "assessor", "iqa", "unit")
             )
             seed_centre_records(unit)
+            created_evidence += seed_example_qualification(load_example_specs())
         started = time.monotonic()
         created_evidence += seed_volume(unit, progress=self._progress)
         self.stdout.write(
@@ -199,8 +202,10 @@ class Command(BaseCommand):
             ("assessor1", "assessor" + more(assessors)),
             ("iqa1", "internal quality assurer" + more(iqas)),
             ("eqa1", "external quality assurer"),
-            ("learner1", "learner" + more(learners)),
+            ("learner1", "learner: OCR unit C4 complete, on single units" + more(learners)),
         ]
+        if learners >= 2:
+            rows.append(("learner2", "learner on the example qualification: C4 and unit EX1"))
         self.stdout.write("\nDemo log-ins, all with the password " + DEMO_PASSWORD + ":")
         for username, role in rows:
             self.stdout.write(f"  {username:<10} {role}")
