@@ -34,7 +34,11 @@ def demo(db):
     out = StringIO()
     call_command("import_unit", "units/specs/ocr-c4.yaml", stdout=out)
     call_command("seed_demo", stdout=out)
-    portfolios = {p.learner.username: p for p in Portfolio.objects.select_related("learner")}
+    portfolios = {
+        p.learner.username: p
+        for p in Portfolio.objects.filter(unit__code="C4").select_related("learner")
+    }
+    example = Portfolio.objects.get(learner__username="learner2", unit__code="EX1")
     submitted = EvidenceItem.objects.filter(
         portfolio=portfolios["learner2"], status="submitted", answers_question=None
     ).first()
@@ -65,6 +69,9 @@ def demo(db):
         "unit": portfolios["learner1"].unit_id,
         "e2": portfolios["learner2"].enrolment_id,
         "k4": portfolios["learner2"].unit.criteria.get(nos_code="K4").pk,
+        "ex1": example.pk,
+        "qualification": example.enrolment.qualification_id,
+        "example_unit": example.unit_id,
     }
 
 
@@ -104,6 +111,9 @@ PAGES = {
         "/portfolios/{l2}/knowledge/{k4}/",
         "/enrolments/{e2}/",
         "/enrolments/{e2}/matrix/",
+        "/portfolios/{ex1}/",
+        "/units/qualifications/{qualification}/",
+        "/units/{example_unit}/",
     ],
     "learner1": ["/evidence/{photo}/", "/portfolios/{l1}/matrix/", "/enrolments/{e1}/matrix/"],
     "assessor1": [
@@ -111,6 +121,8 @@ PAGES = {
         "/notifications/",
         "/evidence/{submitted}/",
         "/portfolios/{l2}/",
+        "/portfolios/{ex1}/matrix/",
+        "/portfolios/{ex1}/decisions/",
         "/portfolios/{l2}/sign-off/",
         "/portfolios/{l2}/decisions/",
         "/portfolios/{l2}/observations/new/",

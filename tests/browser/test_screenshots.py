@@ -42,8 +42,9 @@ def screenshots(tmp_path_factory) -> Path:
 def demo(db):
     call_command("import_unit", "units/specs/ocr-c4.yaml", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
-    ids = dict(Portfolio.objects.values_list("learner__username", "pk"))
-    return {"l1": ids["learner1"], "l2": ids["learner2"]}
+    ids = dict(Portfolio.objects.filter(unit__code="C4").values_list("learner__username", "pk"))
+    example = Portfolio.objects.get(learner__username="learner2", unit__code="EX1")
+    return {"l1": ids["learner1"], "l2": ids["learner2"], "ex1": example.pk}
 
 
 def signed_in(browser, base, username, viewport):
@@ -76,6 +77,8 @@ def test_the_learners_pages_fit_a_390_pixel_phone(browser, live_server, demo):
         "/portfolios/{l2}/knowledge/",
         "/notifications/",
         "/portfolios/{l2}/matrix/",
+        "/portfolios/{ex1}/",
+        "/portfolios/{ex1}/matrix/",
     ]
     for path in paths:
         page.goto(live_server.url + path.format(**demo))
