@@ -132,30 +132,22 @@ def _choice_save(
             _remove_unit(portfolio)
         for unit in added:
             _add_unit(enrolment, unit, details)
-        changes = {
+        data = {
             "added": sorted(f"{u.awarding_body} {u.code}" for u in added),
             "removed": sorted(f"{p.unit.awarding_body} {p.unit.code}" for p in removed),
         }
-        if enrolment.entered_for != was_for:
+        learner = enrolment.learner
+        entered_for_other = enrolment.entered_for != was_for
+        if entered_for_other:
             enrolment.save(update_fields=["qualification"])
-            record(
-                "enrolment.qualification_changed",
-                actor=by,
-                obj=enrolment,
-                learner=enrolment.learner,
-                summary=f"{by} entered {enrolment.learner} for {enrolment.entered_for} instead "
-                f"of {was_for}",
-                data={"from": was_for, "to": enrolment.entered_for, **changes},
-            )
-        elif added or removed:
-            record(
-                "enrolment.units_changed",
-                actor=by,
-                obj=enrolment,
-                learner=enrolment.learner,
-                summary=f"{by} changed the units {enrolment.learner} is entered for",
-                data=changes,
-            )
+            action = "enrolment.qualification_changed"
+            summary = f"{by} entered {learner} for {enrolment.entered_for} instead of {was_for}"
+            data = {"from": was_for, "to": enrolment.entered_for, **data}
+        else:
+            action = "enrolment.units_changed"
+            summary = f"{by} changed the units {learner} is entered for"
+        if added or removed or entered_for_other:
+            record(action, actor=by, obj=enrolment, learner=learner, summary=summary, data=data)
     return added, [p.unit for p in removed]
 
 

@@ -262,6 +262,17 @@ def test_a_unit_holding_evidence_is_not_taken_away(certificate, people):
     assert not enrolment.portfolios.filter(unit__code="O5").exists()
 
 
+def enter(enrolment, qualification, people, codes=VALID):
+    """``enrolment`` entered for ``qualification`` instead, with ``codes``, by the admin."""
+    return enrolment_qualification_change(
+        enrolment=enrolment,
+        qualification=qualification,
+        units=units(*codes),
+        details=details(people),
+        by=people["admin"],
+    )
+
+
 def test_a_learner_on_single_units_is_entered_for_the_qualification_keeping_their_unit(
     certificate, people
 ):
@@ -269,13 +280,7 @@ def test_a_learner_on_single_units_is_entered_for_the_qualification_keeping_thei
     kept = enrolment.portfolios.get()
     item = EvidenceFactory(portfolio=kept)
 
-    added, removed = enrolment_qualification_change(
-        enrolment=enrolment,
-        qualification=certificate,
-        units=units(*VALID),
-        details=details(people),
-        by=people["admin"],
-    )
+    added, removed = enter(enrolment, certificate, people)
 
     enrolment.refresh_from_db()
     assert enrolment.qualification == certificate
@@ -298,13 +303,7 @@ def test_entering_for_a_qualification_is_refused_by_its_rules_changing_nothing(c
     enrolment = enrol(None, people, ["O3"])
 
     with pytest.raises(ValidationError) as refused:
-        enrolment_qualification_change(
-            enrolment=enrolment,
-            qualification=certificate,
-            units=units("O3"),
-            details=details(people),
-            by=people["admin"],
-        )
+        enter(enrolment, certificate, people, ["O3"])
 
     assert "Unit M1 Handle customers is mandatory" in refused.value.messages
     enrolment.refresh_from_db()
@@ -322,13 +321,7 @@ def test_entering_for_a_qualification_is_refused_once_a_unit_is_signed_off(certi
     enrolment.portfolios.update(status=Portfolio.Status.ASSESSED)
 
     with pytest.raises(ValidationError, match="Unit O3 is signed off"):
-        enrolment_qualification_change(
-            enrolment=enrolment,
-            qualification=certificate,
-            units=units(*VALID),
-            details=details(people),
-            by=people["admin"],
-        )
+        enter(enrolment, certificate, people)
     enrolment.refresh_from_db()
     assert enrolment.qualification is None
 
