@@ -392,3 +392,13 @@ def test_volume_data_signed_over_a_record_stored_before_it_still_holds(c4, monke
     assert IqaSample.objects.filter(portfolio=fourth).exists()
     rows = signature_rows(fourth)
     assert all(row.valid for row in rows), [row.reasons for row in rows]
+
+
+def test_a_centre_of_one_learner_has_the_example_qualification_and_no_one_on_it(c4):
+    from portfolio.models import Enrolment
+    from units.models import Qualification
+
+    seed("--learners", "1")
+
+    assert Qualification.objects.get().code == "EX-CS2"
+    assert not Enrolment.objects.filter(qualification__isnull=False).exists()
