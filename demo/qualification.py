@@ -127,14 +127,14 @@ SHARED_ITEMS = [
 ]
 
 KNOWLEDGE_ANSWER = (
-    "K3",
-    "If the record is wrong or missing, the next person has to ask the customer again, or "
-    "promises something different, and the customer feels nobody is listening. When a parent's "
-    "swimming booking went missing, the note I made at the time meant the bookings team could "
-    "see what I had agreed with her and add her son without ringing her back.",
+    "K5",
+    "When the bookings team read our notes on bookings that had gone missing, they saw that every "
+    "one had been made by telephone on a Saturday morning, when the booking system was being "
+    "backed up. The back-up was moved to the night, and since then no booking has gone missing. "
+    "Without the notes each lost booking would have looked like a one-off.",
 )
 # The criteria of EX1 the assessor decides met, citing the items confirming them.
-DECIDED = ["P1", "P3", "P6", "K3"]
+DECIDED = ["P1", "P3", "P6", "K5"]
 
 
 def load_example_specs() -> Qualification:
@@ -244,7 +244,7 @@ def _knowledge_answer(portfolio: Portfolio) -> EvidenceItem:
         by=portfolio.assessor,
         accept=True,
         feedback="A good example from your own job.",
-        mappings={criterion: "The missing booking: what the note made at the time allowed."},
+        mappings={criterion: "The notes on missing bookings showed the cause, which was fixed."},
         removed=[],
         site_url="",
     )
