@@ -76,8 +76,8 @@ def empty_the_file_store():
 
 @pytest.fixture
 def centre(c4):
-    """The demo centre (learner1 signed, declared and countersigned, learner2 half way, with
-    photos), plus a PDF, a finished bulk export's ZIP, a group and a permission."""
+    """The demo centre (learner1 signed, declared and countersigned, learner2 half way on the
+    example qualification, with photos), plus a PDF, a finished bulk export's ZIP, a group and a permission."""
     run("seed_demo")
     draft = EvidenceItem.objects.filter(portfolio__learner__username="learner3").first()
     attach(draft, "letter.pdf", samples.pdf())
@@ -109,7 +109,8 @@ def test_a_backup_restores_into_an_empty_database_exactly(centre, tmp_path):
 
     output = run("restore", tmp_path / "backup")
 
-    assert "3 portfolios, 10 evidence files, 4 of 4 signatures valid" in output
+    # learner1's C4, learner2's C4 and example unit EX1, learner3's C4
+    assert "4 portfolios, 10 evidence files, 4 of 4 signatures valid" in output
     assert "everything is intact" in output
     assert every_row() == rows
     assert stored_hashes() == files
