@@ -77,7 +77,8 @@ def empty_the_file_store():
 @pytest.fixture
 def centre(c4):
     """The demo centre (learner1 signed, declared and countersigned, learner2 half way on the
-    example qualification, with photos), plus a PDF, a finished bulk export's ZIP, a group and a permission."""
+    example qualification, with photos), plus a PDF, a finished bulk export's ZIP, a group and a
+    permission."""
     run("seed_demo")
     draft = EvidenceItem.objects.filter(portfolio__learner__username="learner3").first()
     attach(draft, "letter.pdf", samples.pdf())
