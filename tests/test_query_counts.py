@@ -46,10 +46,12 @@ SIGNED = 2
 # Shown on the portfolio page: the records' digest now, and the files found changed on storage.
 INTEGRITY = 2
 # The progress of enrolments: every unit of those listed, then (when one is on a qualification)
-# the qualifications with their groups, listings with units, rules and the rules' groups. The
-# demo centre's enrolments are of single units, so only the first is run there.
+# the qualifications with their groups, listings with units, rules and the rules' groups. In the
+# demo centre only learner2's enrolment is on a qualification (the example one), so the pages
+# listing learner2 run the second.
 UNITS = 1
-PROGRESS = UNITS + 5
+QUALIFICATIONS = 5
+PROGRESS = UNITS + QUALIFICATIONS
 # The progress of the units the reader sees: those units with their people, then their coverage.
 UNIT_PROGRESS = 1 + COVERAGE
 
@@ -70,9 +72,12 @@ PINNED = {
     "learner: evidence item": SIGNED_IN + 2 + 7 + 1 + UNREAD,
     # the portfolio, its answers, the knowledge criteria
     "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
-    # counting the caseload, counting what awaits review, the page's coverage
-    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_ASSESSOR,
-    "assessor: caseload, waiting first": SIGNED_IN + 2 + COVERAGE + UNREAD + WAITING_ASSESSOR,
+    # counting the caseload, counting what awaits review, the page's coverage, learner2's
+    # qualification
+    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + UNREAD + WAITING_ASSESSOR,
+    "assessor: caseload, waiting first": (
+        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + UNREAD + WAITING_ASSESSOR
+    ),
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
     # as the learner's, whether another unit the item counts in is signed off (it may no longer
@@ -92,8 +97,8 @@ PINNED = {
     # what all accepted evidence shows and what the sampled evidence shows (8), the candidates,
     # their methods, contexts and mappings, the items, the criteria not sampled yet, by name
     # (every assessor has been sampled, so no assessors' names are looked up); the recent
-    # samples, the waiting portfolios, the page of the list
-    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + UNREAD + WAITING_IQA,
+    # samples, the waiting portfolios, the page of the list, learner2's qualification
+    "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + QUALIFICATIONS + UNREAD + WAITING_IQA,
     # the portfolio, whether the IQA has assessed it, its evidence, its decisions
     "iqa: new sample": SIGNED_IN + 4 + UNREAD,
     # the portfolio, counting its entries, the page of entries, the learner's and the centre's
