@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from assessments.sufficiency import Coverage, coverage_for
-from portfolio.enrolments import Achievement, achievement_of, units_and_rules
+from portfolio.enrolments import Achievement, achievement_of, award_claimed, units_and_rules
 from portfolio.models import Enrolment, Portfolio, User
 from units.combination import (
     GroupProgress,
@@ -96,6 +96,7 @@ class EnrolmentProgress:
     credits_words: str = ""  # "12 of 37 credits"
     groups: list[GroupProgress] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
+    award_claimed: bool = False  # the full award claimed, rather than units on their own
 
     @property
     def achieved(self) -> bool | None:
@@ -174,6 +175,7 @@ def _progress(
         enrolment=enrolment,
         qualification=qualification,
         achievement=achievement_of(qualification, portfolios),
+        award_claimed=award_claimed(portfolios),
         unit_count=len(portfolios),
         signed_off=sum(p.status in SIGNED_OFF for p in portfolios),
         verified=len(achieved),

@@ -11,7 +11,7 @@ from django.db.models import ProtectedError, QuerySet
 from django.utils.text import get_text_list
 
 from audit.chain import record
-from portfolio.models import Enrolment, EvidenceItem, Portfolio, User, Workplace
+from portfolio.models import Claim, Enrolment, EvidenceItem, Portfolio, User, Workplace
 from portfolio.signable import batched
 from units.combination import is_achieved, problems_with_choice
 from units.models import Qualification, Unit
@@ -194,7 +194,8 @@ def _remove_unit(portfolio: Portfolio) -> None:
 class Achievement(models.TextChoices):
     """Where an enrolment stands towards its award: a qualification is achieved when its
     verified units satisfy its rule (``units.combination.is_achieved``), single units when every
-    one is verified; claimed once nothing achieved waits for a claim."""
+    one is verified; claimed once the full award is claimed (a unit verified after it is part of
+    that award), or once nothing achieved waits for a claim."""
 
     NOT_YET = "not_yet", "Not yet achieved"
     ACHIEVED = "achieved", "Achieved, not claimed"
@@ -204,6 +205,8 @@ class Achievement(models.TextChoices):
 def achievement_of(qualification: Qualification | None, portfolios: list[Portfolio]) -> Achievement:
     """Where the enrolment whose units are ``portfolios`` (each with its unit) stands, on
     ``qualification`` (from ``Qualification.objects.with_structure()``) or single units."""
+    if award_claimed(portfolios):
+        return Achievement.CLAIMED
     achieved = [p for p in portfolios if p.status in Portfolio.ACHIEVED]
     if qualification is None:
         done = bool(portfolios) and len(achieved) == len(portfolios)
@@ -216,6 +219,12 @@ def achievement_of(qualification: Qualification | None, portfolios: list[Portfol
     return Achievement.ACHIEVED
 
 
+def award_claimed(portfolios: list[Portfolio]) -> bool:
+    """Whether the full award has been claimed for the enrolment whose units are
+    ``portfolios`` (each with its claim)."""
+    return any(p.claim_id and p.claim.kind == Claim.Kind.FULL_AWARD for p in portfolios)
+
+
 def units_and_rules(
     enrolments: QuerySet[Enrolment] | list[Enrolment],
 ) -> tuple[dict[int, list[Portfolio]], dict[int, Qualification]]:
@@ -225,7 +234,7 @@ def units_and_rules(
     portfolios: dict[int, list[Portfolio]] = {}
     for portfolio in (
         Portfolio.objects.filter(enrolment__in=enrolments)
-        .select_related("unit", "enrolment")
+        .select_related("unit", "enrolment", "claim")
         .order_by("enrolment_id", "unit__code")
     ):
         portfolios.setdefault(portfolio.enrolment_id, []).append(portfolio)
@@ -249,6 +258,10 @@ def awaiting_claim_count() -> int:
             Portfolio.objects.filter(
                 enrolment_id=models.OuterRef("pk"), status=Portfolio.Status.VERIFIED
             )
+        )
+    ).exclude(
+        models.Exists(
+            Claim.objects.filter(enrolment_id=models.OuterRef("pk"), kind=Claim.Kind.FULL_AWARD)
         )
     )
     portfolios, qualifications = units_and_rules(candidates)

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from assessments import quality
 from assessments.models import CriterionDecision
 from assessments.progress import progress_for
 from assessments.sufficiency import coverage_for
 from portfolio.enrolments import Achievement, achievement_of, awaiting_claim_count
-from portfolio.models import Portfolio
+from portfolio.models import Claim, Portfolio
 from tests.assessing import sufficient
 from tests.factories import PortfolioFactory, UserFactory
-from tests.test_enrolments import centre_people, enrol, load_units, units
+from tests.test_enrolments import VALID, centre_people, enrol, load_units, units
 from tests.test_qualifications import listed
 from units.combination import credits_achieved, progress_by_group
 from units.qualification_importer import import_qualification_file
@@ -131,6 +132,21 @@ class TestQualification:
         verify(enrolment, *[p.unit.code for p in enrolment.portfolios.all()], status="claimed")
 
         assert progress_of(enrolment).achievement == Achievement.CLAIMED
+        assert awaiting_claim_count() == 0
+
+    def test_a_unit_verified_after_the_full_award_is_claimed_leaves_it_claimed(
+        self, certificate, people
+    ):
+        enrolment = enrol(certificate, people, codes=[*VALID, "O7"])
+        verify(enrolment, *VALID)
+        quality.claim_record(enrolment=enrolment, kind=Claim.Kind.FULL_AWARD, by=people["admin"])
+
+        verify(enrolment, "O7")
+
+        progress = progress_of(enrolment)
+        assert progress.achievement == Achievement.CLAIMED
+        assert progress.award_claimed
+        assert (progress.verified, progress.claimed) == (7, 6)
         assert awaiting_claim_count() == 0
 
     def test_units_signed_off_but_not_verified_count_for_nothing(self, certificate, people):
@@ -291,8 +307,18 @@ class TestPages:
         enrolment.portfolios.update(status=Status.CLAIMED)
 
         text = get(people["learner"], "/learner/").text
-        assert "The qualification is achieved and claimed.</strong>" in text
+        assert (
+            "The qualification is achieved; its units are claimed on their own, not as the full "
+            "award.</strong>"
+        ) in text
         assert "Still needed for the award" not in text
+
+    def test_the_learner_is_told_when_the_full_award_is_claimed(self, enrolment, people):
+        verify(enrolment, *[p.unit.code for p in enrolment.portfolios.all()])
+        quality.claim_record(enrolment=enrolment, kind=Claim.Kind.FULL_AWARD, by=people["admin"])
+
+        text = get(people["learner"], "/learner/").text
+        assert "The qualification is achieved and its full award claimed.</strong>" in text
 
     def test_the_caseload_and_the_iqas_home_give_each_row_its_qualification(
         self, enrolment, people
