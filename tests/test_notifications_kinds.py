@@ -8,8 +8,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import transaction
 from django.utils import timezone
 
 from assessments import quality
@@ -427,13 +426,11 @@ class TestWaitingForYou:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_keeps_each_message_and_gives_it_the_kind_it_says(make_user):
+def test_the_migration_keeps_each_message_and_gives_it_the_kind_it_says(make_user, migrator):
     person = make_user()
     before = ("portfolio", "0023_job_role_and_sector_optional")
     after = ("portfolio", "0024_notification_kinds")
-    executor = MigrationExecutor(connection)
-    executor.migrate([before])
-    old = executor.loader.project_state([before]).apps.get_model("portfolio", "Notification")
+    old = migrator([before]).get_model("portfolio", "Notification")
     messages = {
         "Pat Lee submitted 'Refund'": "evidence_submitted",
         "Pat Lee resubmitted 'Refund'": "evidence_submitted",
@@ -446,9 +443,9 @@ def test_the_migration_keeps_each_message_and_gives_it_the_kind_it_says(make_use
         old.objects.create(recipient_id=person.pk, message=message)
     old.objects.create(recipient_id=person.pk, message="A file was not added", file_check=True)
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([after])
+    after_apps = migrator([after])
 
-    kinds = dict(Notification.objects.values_list("message", "kind"))
+    kinds = dict(
+        after_apps.get_model("portfolio", "Notification").objects.values_list("message", "kind")
+    )
     assert kinds == {**messages, "A file was not added": "file_check"}
