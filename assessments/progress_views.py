@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from assessments.progress import progress_for
 from portfolio.access import get_for_user, role_required
-from portfolio.enrolments import Achievement
+from portfolio.enrolments import Achievement, enrolments_at
 from portfolio.models import Enrolment, Role
 from portfolio.roles import set_active_role
 from units.combination import problems_with_choice, rules_in_words
@@ -65,16 +65,12 @@ def centre_qualifications(request: HttpRequest) -> HttpResponse:
         )
     state = request.GET.get("achievement", "")
     if state in Achievement.values:
-        # Where each stands is worked out from the rules, so every match is counted first.
-        progress = progress_for(enrolments)
-        matching = [row for row in progress.values() if row.achievement == state]
-        page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list(page)
+        enrolments = enrolments_at(enrolments, state)
     else:
         state = ""
-        page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
-        progress = progress_for(list(page))
-        rows = [progress[enrolment.pk] for enrolment in page]
+    page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
+    progress = progress_for(list(page))
+    rows = [progress[enrolment.pk] for enrolment in page]
     return render(
         request,
         "assessments/centre_qualifications.html",

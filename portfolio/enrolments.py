@@ -250,23 +250,45 @@ def units_and_rules(
     return portfolios, qualifications
 
 
+def enrolments_at(enrolments: QuerySet[Enrolment], state: str) -> QuerySet[Enrolment]:
+    """The enrolments of ``enrolments`` that stand at ``state`` (an ``Achievement``). The
+    database settles most: one with no unit verified has achieved nothing yet, and one claimed
+    for the full award is claimed; the rules judge only the rest."""
+    judged = _judged(enrolments)
+    if state == Achievement.NOT_YET:
+        settled = ~models.Exists(_units_achieved())
+    elif state == Achievement.CLAIMED:
+        settled = models.Exists(_award_claims())
+    else:
+        settled = models.Q(pk__in=[])
+    return enrolments.filter(
+        settled | models.Q(pk__in=[pk for pk, at in judged.items() if at == state])
+    )
+
+
 def awaiting_claim_count() -> int:
     """How many enrolments are achieved and not yet claimed (``Achievement.ACHIEVED``)."""
-    # Only an enrolment with a unit verified and not yet claimed can be.
-    candidates = Enrolment.objects.filter(
-        models.Exists(
-            Portfolio.objects.filter(
-                enrolment_id=models.OuterRef("pk"), status=Portfolio.Status.VERIFIED
-            )
-        )
-    ).exclude(
-        models.Exists(
-            Claim.objects.filter(enrolment_id=models.OuterRef("pk"), kind=Claim.Kind.FULL_AWARD)
-        )
+    return sum(at == Achievement.ACHIEVED for at in _judged(Enrolment.objects.all()).values())
+
+
+def _units_achieved() -> QuerySet[Portfolio]:
+    return Portfolio.objects.filter(
+        enrolment_id=models.OuterRef("pk"), status__in=Portfolio.ACHIEVED
     )
-    portfolios, qualifications = units_and_rules(candidates)
-    return sum(
-        achievement_of(qualifications.get(units[0].enrolment.qualification_id), units)
-        == Achievement.ACHIEVED
-        for units in portfolios.values()
+
+
+def _award_claims() -> QuerySet[Claim]:
+    return Claim.objects.filter(enrolment_id=models.OuterRef("pk"), kind=Claim.Kind.FULL_AWARD)
+
+
+def _judged(enrolments: QuerySet[Enrolment]) -> dict[int, Achievement]:
+    """Where each enrolment the database cannot settle stands, by the rules: those with a unit
+    verified or claimed and no claim for the full award."""
+    undecided = enrolments.filter(models.Exists(_units_achieved())).exclude(
+        models.Exists(_award_claims())
     )
+    portfolios, qualifications = units_and_rules(undecided)
+    return {
+        pk: achievement_of(qualifications.get(units[0].enrolment.qualification_id), units)
+        for pk, units in portfolios.items()
+    }
