@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import ActionPoint, ObservationRecord
-from portfolio.models import EvidenceItem, Portfolio, Role, User
-from portfolio.waiting import SHOWN, Waiting, oldest_first, start_of
+from portfolio.models import EvidenceItem, Portfolio, Role, User, start_of
+from portfolio.waiting import SHOWN, Waiting, oldest_first
 
 
 def for_learner(user: User) -> list[Waiting]:

@@ -37,10 +37,10 @@ from portfolio.models import (
     Sector,
     User,
     Workplace,
+    start_of,
 )
 from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
 from portfolio.uln import normalise, uln_problem
-from portfolio.waiting import start_of
 from units.models import Qualification, Unit
 
 

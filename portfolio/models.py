@@ -2,6 +2,7 @@
 towards one unit), evidence with its files and witness testimonies, notifications, and who may
 see and do what with them."""
 
+import datetime
 import functools
 import operator
 from collections.abc import Callable
@@ -525,6 +526,11 @@ class Portfolio(models.Model):
         return (timezone.localdate() - self.start_date).days
 
 
+def start_of(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the centre's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
 class ClaimQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "ClaimQuerySet":
         """Claims of enrolments ``user`` may see."""
@@ -536,11 +542,23 @@ class ClaimQuerySet(models.QuerySet):
         """Claims made from the day ``start`` to the day ``end``, both included, as the days are
         at the centre; either may be None (no bound)."""
         claims = self
+        # Moments rather than the dates of moments, so the index on claimed_at is used.
         if start is not None:
-            claims = claims.filter(claimed_at__date__gte=start)
+            claims = claims.filter(claimed_at__gte=start_of(start))
         if end is not None:
-            claims = claims.filter(claimed_at__date__lte=end)
+            claims = claims.filter(claimed_at__lt=start_of(end + datetime.timedelta(days=1)))
         return claims
+
+    def listed(self) -> "ClaimQuerySet":
+        """With what a list of claims shows: the learner, the qualification, who claimed it and
+        the units claimed, in unit code order."""
+        return self.select_related(
+            "enrolment__learner", "enrolment__qualification", "claimed_by"
+        ).prefetch_related(
+            models.Prefetch(
+                "portfolios", Portfolio.objects.select_related("unit").order_by("unit__code")
+            )
+        )
 
 
 class Claim(models.Model):

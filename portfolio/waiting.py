@@ -27,11 +27,6 @@ def oldest_first(*groups: list[Waiting]) -> list[Waiting]:
     return sorted((w for group in groups for w in group), key=lambda w: w.since)[:SHOWN]
 
 
-def start_of(day: datetime.date) -> datetime.datetime:
-    """The first moment of ``day`` in the centre's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-
-
 def for_eqa(user: User) -> list[Waiting]:
     """The grants open to the EQA now, the oldest given first."""
     grants = EqaGrant.objects.active_for(user).order_by("created_at", "pk")[:SHOWN]

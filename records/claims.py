@@ -6,11 +6,11 @@ import datetime
 import io
 from typing import IO
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils import timezone
 
 from assessments.models import Signature
-from portfolio.models import Claim, Portfolio
+from portfolio.models import Claim
 
 COLUMNS = [
     "Surname",
@@ -52,10 +52,7 @@ def claims_asked(parameters: dict):
         Claim.objects.made_between(
             parse_day(parameters.get("from", "")), parse_day(parameters.get("to", ""))
         )
-        .select_related("enrolment__learner", "enrolment__qualification")
-        .prefetch_related(
-            Prefetch("portfolios", Portfolio.objects.select_related("unit").order_by("unit__code"))
-        )
+        .listed()
         .order_by("claimed_at", "pk")
     )
 

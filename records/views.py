@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -126,13 +125,7 @@ def claims(request: HttpRequest) -> HttpResponse:
                 kind=Export.Kind.CLAIMS, by=request.user, parameters=form.parameters()
             )
             return redirect(export)
-    shown = (
-        Claim.objects.made_between(start, end)
-        .select_related("enrolment__learner", "enrolment__qualification", "claimed_by")
-        .prefetch_related(
-            Prefetch("portfolios", Portfolio.objects.select_related("unit").order_by("unit__code"))
-        )
-    )
+    shown = Claim.objects.made_between(start, end).listed()
     return render(
         request,
         "records/claims.html",
