@@ -73,7 +73,7 @@ def claim_reference(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_for_user(request.user, Claim.objects.select_related("enrolment"), pk=pk)
     form = ClaimReferenceForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the claim reference from the awarding body.")
+        messages.error(request, form.errors["reference"][0])
     else:
         try:
             quality.claim_reference_record(

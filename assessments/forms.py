@@ -511,9 +511,21 @@ class EqaReviewForm(_Form):
     report = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=limits.STATEMENT)
 
 
+# What a claim reference refused says, on the portfolio page and the claim page alike.
+REFERENCE_ERRORS = {
+    "required": "Give the claim reference from the awarding body.",
+    "max_length": (
+        "A claim reference is at most %(limit_value)d characters; this one has %(show_value)d."
+    ),
+}
+
+
 class ClaimForm(_Form):
     reference = forms.CharField(
-        label="Claim reference", max_length=100, help_text="As given by the awarding body."
+        label="Claim reference",
+        max_length=Claim._meta.get_field("reference").max_length,
+        help_text="As given by the awarding body.",
+        error_messages=REFERENCE_ERRORS,
     )
 
 
@@ -565,6 +577,7 @@ class ClaimReferenceForm(_Form):
     reference = forms.CharField(
         label="The awarding body's reference",
         max_length=Claim._meta.get_field("reference").max_length,
+        error_messages=REFERENCE_ERRORS,
     )
 
 

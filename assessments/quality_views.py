@@ -288,7 +288,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = _centre_portfolio(request, pk)
     form = ClaimForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the claim reference from the awarding body.")
+        messages.error(request, form.errors["reference"][0])
         return redirect(portfolio)
     try:
         quality.portfolio_claim(

@@ -130,7 +130,19 @@ def user_save(*, user: User, by: User) -> None:
             raise PermissionDenied("Only a superuser may change a superuser's account.")
         if user.is_superuser:
             raise PermissionDenied("Only a superuser may make someone a superuser.")
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Two saves of one number at once: the pages' own check could not see the other.
+        if user.uln and User.objects.filter(uln=user.uln).exclude(pk=user.pk).exists():
+            raise ValidationError(
+                {
+                    "uln": f"Someone else already has the Unique Learner Number {user.uln}: "
+                    "each learner has their own."
+                }
+            ) from error
+        raise
 
 
 PASSWORD_RESET_WINDOW = datetime.timedelta(hours=1)

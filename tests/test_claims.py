@@ -23,6 +23,7 @@ from audit.models import AuditEntry
 from people import imports
 from people.services import LearnerDetails, NewPerson, UnitStaff, learner_register
 from portfolio.models import Claim, Enrolment, Portfolio, User
+from portfolio.services import user_save
 from portfolio.uln import check_digit, validate_uln
 from records import services as record_services
 from records.claims import COLUMNS, spreadsheet_safe
@@ -90,6 +91,19 @@ def test_the_account_refuses_an_invalid_uln_and_a_second_person_with_the_same():
     other = UserFactory.build(learner=True, uln="9276308686")
     with pytest.raises(ValidationError):
         other.validate_constraints()
+
+
+def test_a_number_saved_for_two_people_at_once_refuses_the_second_under_its_field(make_user):
+    UserFactory(learner=True, uln="9276308686")
+    second = UserFactory.build(learner=True, uln="9276308686")  # checked before the first saved
+
+    with pytest.raises(ValidationError) as refused:
+        user_save(user=second, by=make_user(centre_admin=True))
+
+    assert (
+        "already has the Unique Learner Number 9276308686" in refused.value.message_dict["uln"][0]
+    )
+    assert User.objects.filter(uln="9276308686").count() == 1
 
 
 # The learner's details where they are entered -----------------------------------------------
@@ -443,6 +457,24 @@ class TestClaims:
         )
         assert list(claim.portfolios.all()) == [portfolio]
 
+    def test_the_portfolio_page_warns_that_a_unit_claimed_on_its_own_rules_out_the_award(
+        self, client, login, admin, enrolment, c4
+    ):
+        c4_unit = units(enrolment)["C4"]
+        verify(c4_unit)
+        single = PortfolioFactory(status=Portfolio.Status.VERIFIED)
+        login(admin)
+
+        on_qualification = client.get(c4_unit.get_absolute_url()).text
+        on_single_units = client.get(single.get_absolute_url()).text
+
+        assert (
+            "once it is claimed, Pat Lee can never be claimed for the full award of OCR "
+            "qualification Q100"
+        ) in on_qualification
+        assert "can never be claimed for the full award" not in on_single_units
+        assert "Claim several units at once" in on_single_units
+
     def test_a_reference_given_later_is_recorded_on_the_claim_and_its_units(self, enrolment, admin):
         verify(*units(enrolment).values())
         claim = quality.claim_record(enrolment=enrolment, kind=Claim.Kind.FULL_AWARD, by=admin)
@@ -479,6 +511,13 @@ class TestTheClaimPage:
         page = client.get(url)
         assert "Record the reference" in page.text
         client.post(reverse("claim_reference", args=[Claim.objects.get().pk]), {"reference": "R-1"})
+        assert Claim.objects.get().reference == "R-1"
+        refused = client.post(
+            reverse("claim_reference", args=[Claim.objects.get().pk]),
+            {"reference": "R" * 101},
+            follow=True,
+        )
+        assert "A claim reference is at most 100 characters; this one has 101." in refused.text
         assert Claim.objects.get().reference == "R-1"
 
     def test_it_claims_the_units_ticked(self, client, login, admin, enrolment):
