@@ -115,6 +115,8 @@ def document_key(portfolios: list[Portfolio]) -> str:
     (of its kind: one unit's, or an enrolment's) is the same."""
     shown = {
         "digests": [[p.pk, stored(p).digest] for p in sorted(portfolios, key=lambda p: p.pk)],
+        # The cover counts the units of the enrolment left out of it.
+        "units": Portfolio.objects.filter(enrolment_id=portfolios[0].enrolment_id).count(),
         "chains": [
             [head.chain, head.sequence, head.hash]
             for head in proof_for(portfolios[0].learner_id, leaving_out_copies=True)

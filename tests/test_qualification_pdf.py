@@ -17,6 +17,7 @@ from audit.chain import record
 from audit.models import AuditEntry
 from portfolio.models import Claim, Portfolio
 from records import services
+from records.exports import document_key
 from records.models import Export
 from records.pdf import _context, render_enrolment_pdf, render_portfolio_pdf
 from records.retention import purge
@@ -323,6 +324,14 @@ class TestTheExport:
 
         assert services.export_request(**asking, portfolio_ids=[a.pk, b.pk]) == first
         assert Export.objects.count() == 1
+
+    def test_a_unit_added_to_the_enrolment_unseen_by_the_reader_makes_a_new_file(self, a, c5):
+        # The cover counts the units left out, so the same units shown are not the same file.
+        key = document_key([a])
+
+        PortfolioFactory(learner=a.learner, unit=c5, enrolment=a.enrolment)
+
+        assert document_key([a]) != key
 
     def test_an_unchanged_enrolment_gets_the_same_file_and_any_change_a_new_one(
         self, client, login, a, b, make_user, quick_pdf
