@@ -24,6 +24,7 @@ from django.utils import timezone
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from assessments.matrix import unit_rows
 from assessments.models import (
     CriterionDecision,
     EqaReview,
@@ -181,12 +182,10 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
         .select_related("decided_by")
         .prefetch_related("cited")
     }
-    confirmed, claimed = defaultdict(list), defaultdict(set)
+    confirmed = defaultdict(list)
     for item in items:
         for mapping in item.mappings.all():
             confirmed[mapping.criterion_id].append((item, mapping))
-        for criterion in item.claimed_criteria.all():
-            claimed[criterion.pk].add(item.pk)
     criteria_of = defaultdict(list)
     for criterion in Criterion.objects.filter(unit_id__in=unit_ids).order_by("position"):
         criterion.decision = decisions.get(criterion.pk)
@@ -215,17 +214,13 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
     parts = []
     for portfolio in shown:
         unit_items = [item for item in items if getattr(item, f"in_{portfolio.pk}")]
-        for outcome in outcomes_of[portfolio.unit_id]:
-            for criterion in outcome.criteria_list:
-                confirmed_ids = {item.pk for item, _ in criterion.confirmed_on}
-                criterion.marks = [
-                    "confirmed"
-                    if item.pk in confirmed_ids
-                    else "claimed"
-                    if item.pk in claimed[criterion.pk]
-                    else ""
-                    for item in unit_items
-                ]
+        unit_criteria = [
+            criterion
+            for outcome in outcomes_of[portfolio.unit_id]
+            for criterion in outcome.criteria_list
+        ]
+        for row in unit_rows(unit_criteria, unit_items, coverage[portfolio.pk]):
+            row["criterion"].marks = row["marks"]
         # Each column is an item by its number in the document, with the contexts of this unit
         # it shows.
         columns = [
