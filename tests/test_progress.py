@@ -371,6 +371,18 @@ class TestPages:
         assert "<strong>1</strong> enrolment achieved, not claimed" in home
         assert 'href="/centre/qualifications/"' in home
 
+        # A unit verified of two, judged by the rules; the award claimed, settled by the database.
+        part_way = PortfolioFactory(unit=units("O5")[0], learner__last_name="Young")
+        PortfolioFactory(
+            unit=units("O1")[0], learner=part_way.learner, enrolment=part_way.enrolment
+        )
+        verify(part_way.enrolment, "O5")
+        quality.claim_record(enrolment=achieved, kind=Claim.Kind.FULL_AWARD, by=admin)
+
+        assert listed("achievement=not_yet") == [part_way.enrolment, single.enrolment]
+        assert listed("achievement=achieved") == []
+        assert listed("achievement=claimed") == [achieved]
+
     def test_the_centres_list_is_paginated(self, c4, people):
         PortfolioFactory.create_batch(26)
 
