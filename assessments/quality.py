@@ -24,6 +24,7 @@ from assessments.models import (
 )
 from assessments.services import portfolio_sign
 from audit.chain import record
+from portfolio.enrolments import award_claim
 from portfolio.models import (
     Claim,
     Enrolment,
@@ -315,10 +316,7 @@ def claimable(enrolment: Enrolment, portfolios: list[Portfolio] | None = None) -
         gaps = achievement_gaps(
             qualification, [p.unit for p in portfolios if p.status in Portfolio.ACHIEVED]
         )
-    award = next(
-        (p.claim for p in portfolios if p.claim and p.claim.kind == Claim.Kind.FULL_AWARD), None
-    )
-    return Claimable(enrolment, qualification, portfolios, award, gaps)
+    return Claimable(enrolment, qualification, portfolios, award_claim(portfolios), gaps)
 
 
 def claim_record(

@@ -219,10 +219,19 @@ def achievement_of(qualification: Qualification | None, portfolios: list[Portfol
     return Achievement.ACHIEVED
 
 
+def award_claim(portfolios: list[Portfolio]) -> Claim | None:
+    """The claim for the full award of the enrolment whose units are ``portfolios`` (each with
+    its claim), once made."""
+    return next(
+        (p.claim for p in portfolios if p.claim_id and p.claim.kind == Claim.Kind.FULL_AWARD),
+        None,
+    )
+
+
 def award_claimed(portfolios: list[Portfolio]) -> bool:
     """Whether the full award has been claimed for the enrolment whose units are
     ``portfolios`` (each with its claim)."""
-    return any(p.claim_id and p.claim.kind == Claim.Kind.FULL_AWARD for p in portfolios)
+    return award_claim(portfolios) is not None
 
 
 def units_and_rules(
