@@ -339,11 +339,18 @@ def claim_record(
     with transaction.atomic(), batched():
         # Every unit of the enrolment locked, in one order: two claims for one learner are made
         # one after the other, the second seeing the first.
+        # Then read in a query of its own: rows locked after waiting for another claim are read
+        # as it left them, but a claim it made, joined in the same query, would not be seen.
+        list(
+            Portfolio.objects.filter(enrolment=enrolment)
+            .select_for_update(no_key=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         units = {
             p.pk: p
             for p in Portfolio.objects.filter(enrolment=enrolment)
             .select_related("unit", "claim")
-            .select_for_update(no_key=True, of=("self",))
             .order_by("pk")
         }
         enrolment = Enrolment.objects.select_related("learner", "qualification").get(
