@@ -6,6 +6,9 @@ from django.db.models import OuterRef
 from django.urls import reverse
 
 from portfolio import limits
+from portfolio.models import EvidenceItem
+
+EvidenceMethod = EvidenceItem.Method
 
 
 class Mapping(models.Model):
@@ -127,12 +130,44 @@ class Signature(models.Model):
         LEARNER_DECLARATION = "learner_declaration", "Learner's unit declaration"
         IQA_SAMPLE = "iqa_sample", "IQA's sample record"
         IQA_COUNTERSIGNATURE = "iqa_countersignature", "IQA's countersignature"
+        PLAN_ASSESSOR = "plan_assessor", "Assessor's agreement to the assessment plan"
+        PLAN_LEARNER = "plan_learner", "Learner's acceptance of the assessment plan"
+        REVIEW_ASSESSOR = "review_assessor", "Assessor's signature on the progress review"
+        REVIEW_LEARNER = "review_learner", "Learner's signature on the progress review"
+        REVIEW_EMPLOYER = "review_employer", "Employer's signature on the progress review"
 
+    # What is signed: a portfolio (its unit's records), one version of an assessment plan, or a
+    # progress review; exactly one of the three.
     portfolio = models.ForeignKey(
-        "portfolio.Portfolio", on_delete=models.PROTECT, related_name="signatures"
+        "portfolio.Portfolio",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        null=True,
+        blank=True,
+    )
+    plan = models.ForeignKey(
+        "AssessmentPlan",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        null=True,
+        blank=True,
+    )
+    progress_review = models.ForeignKey(
+        "ProgressReview",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    # None for a signature made through a single-use link by someone without an account (an
+    # employer signing a review): their typed name is the signer's name, and the address kept.
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    signed_from = models.GenericIPAddressField(
+        null=True, blank=True, help_text="Where a signature through a link was made from."
+    )
     signer_name = models.CharField(max_length=200)
     role = models.CharField(max_length=30)
     statement = models.TextField()
@@ -153,6 +188,24 @@ class Signature(models.Model):
                 # Kind.IQA_SAMPLE: the class's own names are out of reach inside Meta.
                 condition=models.Q(revoked_at__isnull=True) & ~models.Q(kind="iqa_sample"),
                 name="one_signature_of_each_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "kind"],
+                condition=models.Q(revoked_at__isnull=True, plan__isnull=False),
+                name="one_plan_signature_of_each_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["progress_review", "kind"],
+                condition=models.Q(revoked_at__isnull=True, progress_review__isnull=False),
+                name="one_review_signature_of_each_kind",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(portfolio__isnull=False, plan=None, progress_review=None)
+                    | models.Q(portfolio=None, plan__isnull=False, progress_review=None)
+                    | models.Q(portfolio=None, plan=None, progress_review__isnull=False)
+                ),
+                name="signature_of_one_thing",
             ),
         ]
 
@@ -380,3 +433,227 @@ class SignableRecord(models.Model):
 
     def __str__(self) -> str:
         return f"signable record of portfolio {self.portfolio_id}: {self.digest[:12]}…"
+
+
+class InitialAssessment(models.Model):
+    """Where the learner starts on a unit, recorded by the assessor at the start of the
+    portfolio: a starting point for each learning outcome, and any prior learning claimed."""
+
+    portfolio = models.OneToOneField(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="initial_assessment"
+    )
+    notes = models.TextField(blank=True, max_length=limits.COMMENT)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Initial assessment: {self.portfolio}"
+
+
+class StartingPoint(models.Model):
+    """The learner's starting point on one learning outcome of the unit."""
+
+    class Level(models.TextChoices):
+        COMPETENT = "competent", "Already competent"
+        SOME = "some", "Some experience"
+        NEW = "new", "New to this"
+
+    initial_assessment = models.ForeignKey(
+        InitialAssessment, on_delete=models.CASCADE, related_name="starting_points"
+    )
+    outcome = models.ForeignKey("units.LearningOutcome", on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    note = models.TextField(blank=True, max_length=limits.NOTE)
+
+    class Meta:
+        ordering = ["outcome__number", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initial_assessment", "outcome"], name="one_starting_point_per_outcome"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.get_level_display()}"
+
+
+class PriorLearning(models.Model):
+    """Prior learning the learner claims (a certificate, earlier training or work), with the
+    evidence item that shows it: an item of method "recognition of prior learning", assessed
+    like any other."""
+
+    initial_assessment = models.ForeignKey(
+        InitialAssessment, on_delete=models.CASCADE, related_name="prior_learning"
+    )
+    description = models.TextField(max_length=limits.NOTE)
+    evidence = models.ForeignKey(
+        "portfolio.EvidenceItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prior_learning_claims",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "prior learning"
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class AssessmentPlan(models.Model):
+    """One version of the plan the assessor agrees with the learner for their enrolment: the
+    activities that will produce the evidence. A version once issued never changes: a change is
+    a new version, and the earlier ones stay readable with their signatures."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Being written"
+        AWAITING_LEARNER = "awaiting_learner", "Waiting for the learner to accept it"
+        CHANGE_ASKED = "change_asked", "The learner asked for a change"
+        ACCEPTED = "accepted", "Accepted"
+        SUPERSEDED = "superseded", "Replaced by a later version"
+
+    # Versions that are the plan in force (issued, not yet replaced).
+    ISSUED = (Status.AWAITING_LEARNER, Status.CHANGE_ASKED, Status.ACCEPTED)
+
+    enrolment = models.ForeignKey(
+        "portfolio.Enrolment", on_delete=models.PROTECT, related_name="plans"
+    )
+    version = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    change_asked_at = models.DateTimeField(null=True, blank=True)
+    change_asked = models.TextField("the change asked for", blank=True, max_length=limits.NOTE)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["enrolment", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "version"], name="unique_plan_version"),
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=models.Q(status="draft"),
+                name="one_plan_draft_per_enrolment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment plan {self.version} for {self.enrolment}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plan_detail", args=[self.pk])
+
+
+class PlanActivity(models.Model):
+    """One thing the plan asks for: what, by when, by which method, the criteria and contexts
+    it is meant to cover, and where and when an observation will happen. Evidence linked to it
+    fulfils it once accepted."""
+
+    plan = models.ForeignKey(AssessmentPlan, on_delete=models.CASCADE, related_name="activities")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True, max_length=limits.COMMENT)
+    method = models.CharField(max_length=20, choices=EvidenceMethod.choices)
+    target_date = models.DateField()
+    criteria = models.ManyToManyField("units.Criterion", blank=True, related_name="+")
+    contexts = models.ManyToManyField("units.EvidenceContext", blank=True, related_name="+")
+    place = models.CharField(
+        blank=True, max_length=200, help_text="Where an observation will happen."
+    )
+    planned_for = models.DateTimeField(
+        null=True, blank=True, help_text="When an observation will happen."
+    )
+    evidence = models.ManyToManyField(
+        "portfolio.EvidenceItem", blank=True, related_name="plan_activities"
+    )
+    # The same activity in the version before, when the plan was revised.
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "plan activities"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BreakInLearning(models.Model):
+    """A time the learner is away from their learning (illness, leave), recorded by the
+    assessor or the centre: it pauses the review schedule and the plan's due dates."""
+
+    enrolment = models.ForeignKey(
+        "portfolio.Enrolment", on_delete=models.PROTECT, related_name="breaks"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Empty while it lasts.")
+    reason = models.TextField(max_length=limits.NOTE)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        verbose_name_plural = "breaks in learning"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="break_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break in learning from {self.starts_on}"
+
+
+class ProgressReview(models.Model):
+    """A review of the learner's progress since the last: the progress computed from the
+    records, what went well and the targets until the next, the learner's and the employer's
+    comments, signed by the assessor, the learner and the employer."""
+
+    enrolment = models.ForeignKey(
+        "portfolio.Enrolment", on_delete=models.PROTECT, related_name="progress_reviews"
+    )
+    held_on = models.DateField()
+    period_from = models.DateField(help_text="The last review, or the start of the enrolment.")
+    # Computed from the records when written, never typed; fixed once the assessor signs.
+    progress = models.JSONField(default=dict)
+    went_well = models.TextField("what went well", max_length=limits.COMMENT)
+    targets = models.TextField("targets until the next review", max_length=limits.COMMENT)
+    next_review_on = models.DateField(null=True, blank=True)
+    learner_comments = models.TextField(blank=True, max_length=limits.COMMENT)
+    employer_comments = models.TextField(blank=True, max_length=limits.COMMENT)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The employer's single-use link, for one without an account (as a witness's link works).
+    employer_name = models.CharField(blank=True, max_length=200)
+    employer_email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    browser_key_hash = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["enrolment", "-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Progress review of {self.held_on} for {self.enrolment}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("progress_review_detail", args=[self.pk])

@@ -10,8 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from assessments.models import CriterionDecision, Mapping, ObservationRecord, Review, Signature
-from assessments.signable import DIGEST_VERSION, stored
+from assessments.models import (
+    AssessmentPlan,
+    CriterionDecision,
+    Mapping,
+    ObservationRecord,
+    ProgressReview,
+    Review,
+    Signature,
+)
+from assessments.signable import DIGEST_VERSION, digest_of, stored
 from assessments.sufficiency import coverage_for
 from audit.chain import record
 from portfolio.files import PreparedFile, atomic_with_files, store_file
@@ -439,6 +447,55 @@ def portfolio_sign(
         portfolio=portfolio,
         summary=f"{by} signed the {signature.get_kind_display().lower()}",
         data={"digest": signature.digest, "statement": statement, "role": role.value},
+    )
+    return signature
+
+
+def content_sign(
+    *,
+    target: AssessmentPlan | ProgressReview,
+    kind: Signature.Kind,
+    manifest: dict,
+    by: User | None,
+    role: str,
+    statement: str,
+    signer_name: str = "",
+    ip: str | None = None,
+) -> Signature:
+    """Sign one version of an assessment plan or a progress review as it is now: ``manifest``
+    is what the signature's kind binds (``planning.plan_manifest``,
+    ``reviews.review_manifest``), kept with its digest, and the audit trail on the learner's
+    chain says who signed what. ``by`` is None for a signature through a single-use link, made
+    in the typed ``signer_name`` from the address ``ip``. Call it inside the workflow's
+    transaction, with the plan or review locked."""
+    target_field = "plan" if isinstance(target, AssessmentPlan) else "progress_review"
+    name = str(by) if by is not None else signer_name
+    signature = Signature.objects.create(
+        **{target_field: target},
+        kind=kind,
+        signer=by,
+        signer_name=name,
+        role=role,
+        statement=statement,
+        signed_at=timezone.now(),
+        signed_from=ip,
+        manifest=manifest,
+        digest=digest_of(manifest),
+    )
+    record(
+        f"signature.{kind}",
+        actor=by,
+        actor_label=None if by is not None else f"{role.capitalize()} {name}",
+        obj=signature,
+        learner=target.enrolment.learner,
+        summary=f"{name} signed the {signature.get_kind_display().lower()}",
+        data={
+            "digest": signature.digest,
+            "statement": statement,
+            "role": role,
+            target_field: target.pk,
+            **({"ip": ip} if by is None else {}),
+        },
     )
     return signature
 

@@ -95,6 +95,67 @@ def _differences(signed: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return reasons or ["what was signed has changed"]
 
 
+def content_status(
+    signatures: list[Signature], current_for, nouns: dict[str, str]
+) -> list[SignatureStatus]:
+    """Each signature on a plan or a progress review checked against what its kind binds as it
+    is now (``current_for(signature)``: the manifest it would be given if made now), with the
+    cause where it broke. A manifest is made of sections: a mapping of fields (``{"plan":
+    {...}}``) or a list of records with an ``id`` and a ``title`` (``{"activities": [...]}``);
+    ``nouns`` names each section's record in the sentences ("the activity 'X' has changed
+    (target date)")."""
+    result = []
+    for signature in signatures:
+        reasons = []
+        if signature.revoked_at:
+            reasons.append(_revocation(signature))
+        current = current_for(signature)
+        if digest_of(signature.manifest) != signature.digest:
+            reasons.append("the record of what was signed has been altered")
+        elif digest_of(current) != signature.digest:
+            reasons.extend(_section_differences(signature.manifest, current, nouns))
+        sentences = [capfirst(reason).rstrip(".") + "." for reason in reasons]
+        result.append(SignatureStatus(signature, not reasons, sentences))
+    return result
+
+
+def _fields(changed: list[str]) -> str:
+    return ", ".join(name.replace("_", " ") for name in changed)
+
+
+def _section_differences(
+    signed: dict[str, Any], current: dict[str, Any], nouns: dict[str, str]
+) -> list[str]:
+    reasons = []
+    for key in sorted(signed.keys() | current.keys()):
+        old, new = signed.get(key), current.get(key)
+        if old == new:
+            continue
+        noun = nouns.get(key, key.replace("_", " "))
+        if isinstance(old, list) and isinstance(new, list):
+            before = {row["id"]: row for row in old}
+            after = {row["id"]: row for row in new}
+            for pk in before.keys() - after.keys():
+                reasons.append(f"the {noun} '{before[pk]['title']}' has been removed")
+            for pk in after.keys() - before.keys():
+                reasons.append(f"the {noun} '{after[pk]['title']}' has been added")
+            for pk in sorted(before.keys() & after.keys()):
+                changed = sorted(
+                    k for k in before[pk].keys() | after[pk].keys()
+                    if before[pk].get(k) != after[pk].get(k)
+                )  # fmt: skip
+                if changed:
+                    reasons.append(
+                        f"the {noun} '{before[pk]['title']}' has changed ({_fields(changed)})"
+                    )
+        elif isinstance(old, dict) and isinstance(new, dict):
+            changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            reasons.append(f"the {noun} has changed ({_fields(changed)})")
+        else:
+            reasons.append(f"the {noun} has changed")
+    return reasons or ["what was signed has changed"]
+
+
 def signature_rows(portfolio: Portfolio, *, save: bool = True) -> list[SignatureStatus]:
     """Every signature on the portfolio with whether it still holds, for any page showing them
     (with ``save`` false, inside a read-only transaction: see ``signable.stored``)."""

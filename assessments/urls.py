@@ -3,6 +3,7 @@ from django.urls import path
 from assessments import (
     claim_views,
     decision_views,
+    employer_views,
     portfolio_views,
     progress_views,
     quality_views,
@@ -13,6 +14,7 @@ urlpatterns = [
     path("learner/", portfolio_views.learner_home, name="learner_home"),
     path("assessor/", views.caseload, name="assessor_home"),
     path("iqa/", quality_views.iqa_home, name="iqa_home"),
+    path("employer/", employer_views.employer_home, name="employer_home"),
     path("iqa/plans/<int:assessor_pk>/", quality_views.plan_update, name="plan_update"),
     path("standardisation/", quality_views.standardisation, name="standardisation"),
     path("standardisation/new/", quality_views.meeting_new, name="meeting_new"),

@@ -325,6 +325,13 @@ BULK_EXPORT_KEEP_DAYS = env_int("BULK_EXPORT_KEEP_DAYS", 7)
 EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 10)
 # How long a witness's confirmation link stays valid.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
+# How long an employer's link to sign a progress review stays valid.
+REVIEW_LINK_DAYS = env_int("REVIEW_LINK_DAYS", 14)
+# How often a learner entered for single units is reviewed, in weeks (a qualification's learners
+# as the centre sets for it, 12 weeks unless changed), and how many days before a review falls
+# due it is shown as due.
+PROGRESS_REVIEW_WEEKS = env_int("PROGRESS_REVIEW_WEEKS", 12)
+REVIEW_DUE_SOON_DAYS = env_int("REVIEW_DUE_SOON_DAYS", 14)
 # This site's address for links in e-mails made outside a request (the daily notifications, the
 # admin site's EQA grants), e.g. https://portfolio.example.org; by default the first of
 # ALLOWED_HOSTS over HTTPS (plain HTTP on a developer's machine).

@@ -30,6 +30,7 @@ class Role(models.TextChoices):
     IQA = "iqa", "Internal quality assurer"
     EQA = "eqa", "External quality assurer"
     CENTRE_ADMIN = "centre_admin", "Centre administrator"
+    EMPLOYER = "employer", "Employer (line manager)"
 
 
 # The user flag that grants each role, in the order roles are offered.
@@ -39,6 +40,7 @@ ROLE_FLAGS = {
     Role.IQA: "is_iqa",
     Role.EQA: "is_eqa",
     Role.CENTRE_ADMIN: "is_centre_admin",
+    Role.EMPLOYER: "is_employer",
 }
 
 
@@ -53,6 +55,12 @@ class User(AbstractUser):
         "centre administrator",
         default=False,
         help_text="Sees everything read-only, manages users and assignments in the admin.",
+    )
+    is_employer = models.BooleanField(
+        "employer (line manager)",
+        default=False,
+        help_text="Follows the progress of the learners at the workplaces they are a contact "
+        "of, and signs their progress reviews.",
     )
 
     class NotificationEmail(models.TextChoices):
@@ -160,6 +168,12 @@ class Workplace(models.Model):
     )
     sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
     address = models.TextField(blank=True, max_length=limits.NOTE)
+    employer_sees_evidence = models.BooleanField(
+        "line managers see the evidence",
+        default=False,
+        help_text="The learners' line managers here may open their evidence and its files, "
+        "not only their progress.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -183,6 +197,16 @@ class WorkplaceContact(models.Model):
     job_title = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
+    # The contact's account, for a line manager who follows their staff's progress here (a
+    # person holding the employer role). Without one, a review reaches them by a link.
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="workplace_contacts",
+        verbose_name="account",
+    )
 
     class Meta:
         ordering = ["name", "pk"]
@@ -241,6 +265,17 @@ class PortfolioQuerySet(models.QuerySet):
             )
         )
 
+    def followed_by(self, user: User) -> "PortfolioQuerySet":
+        """The portfolios an employer (line manager) follows: those of learners at a workplace
+        where ``user`` is a contact with an account. Not part of ``visible_to``: an employer
+        sees progress, plans and reviews on their own pages, and evidence only where the
+        workplace allows it (``Workplace.employer_sees_evidence``)."""
+        if not user.is_authenticated or not user.is_active or not user.is_employer:
+            return self.none()
+        return self.filter(
+            Exists(WorkplaceContact.objects.filter(workplace=OuterRef("workplace"), user=user))
+        )
+
     def search(self, text: str) -> "PortfolioQuerySet":
         """Portfolios whose learner's name or user name, or workplace, contains ``text``."""
         text = text.strip()
@@ -282,6 +317,7 @@ def _role_condition(user: User, role: Role) -> Q | None:
             )
         case Role.CENTRE_ADMIN:
             return Q(pk__isnull=False)
+    # An employer sees no portfolio as such: ``PortfolioQuerySet.followed_by``.
     return None
 
 
@@ -329,6 +365,11 @@ class EnrolmentQuerySet(models.QuerySet):
         """Enrolments with a unit ``user`` may see."""
         visible = Portfolio.objects.visible_to(user)
         return self.filter(Exists(visible.filter(enrolment_id=OuterRef("pk"))))
+
+    def followed_by(self, user: User) -> "EnrolmentQuerySet":
+        """Enrolments with a unit an employer follows (``PortfolioQuerySet.followed_by``)."""
+        followed = Portfolio.objects.followed_by(user)
+        return self.filter(Exists(followed.filter(enrolment_id=OuterRef("pk"))))
 
 
 class Enrolment(models.Model):
@@ -1141,6 +1182,11 @@ class Notification(models.Model):
         INVITATION_UNUSED = "invitation_unused", "Invitation not yet used"
         FILE_CHECK = "file_check", "File check"
         UNIT_SIGNED_OFF = "unit_signed_off", "Unit signed off"
+        PLAN_TO_ACCEPT = "plan_to_accept", "Assessment plan to accept"
+        PLAN_CHANGE_ASKED = "plan_change_asked", "Change to an assessment plan asked for"
+        ACTIVITY_OVERDUE = "activity_overdue", "Planned activity overdue"
+        REVIEW_TO_SIGN = "review_to_sign", "Progress review to sign"
+        REVIEW_DUE = "review_due", "Progress review due"
         OTHER = "other", "Other"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")

@@ -1,4 +1,4 @@
-"""The five roles a person can hold, which one they are acting in, and where each one lands."""
+"""The six roles a person can hold, which one they are acting in, and where each one lands."""
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -14,6 +14,7 @@ HOME_URL_NAMES = {
     Role.IQA: "iqa_home",
     Role.EQA: "eqa_home",
     Role.CENTRE_ADMIN: "centre_home",
+    Role.EMPLOYER: "employer_home",
 }
 
 

@@ -171,3 +171,28 @@ def edit_form_data(evidence, **changes) -> dict:
         "claimed_criteria": [c.pk for c in evidence.claimed_criteria.all()],
         **changes,
     }
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A version of an assessment plan, issued unless told otherwise."""
+
+    class Meta:
+        model = "assessments.AssessmentPlan"
+
+    enrolment = factory.LazyAttribute(lambda o: PortfolioFactory().enrolment)
+    version = 1
+    status = "awaiting_learner"
+    written_by = factory.LazyAttribute(
+        lambda o: o.enrolment.portfolios.first().assessor or UserFactory(is_assessor=True)
+    )
+    issued_at = factory.LazyFunction(timezone.now)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "assessments.PlanActivity"
+
+    plan = factory.SubFactory(PlanFactory)
+    title = factory.Sequence(lambda n: f"Activity {n}")
+    method = "observation"
+    target_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))

@@ -18,7 +18,11 @@ The people, relative to one portfolio in progress:
   it): they act as its assessor, never as its IQA
 - ``eqa``: an external quality assurer with a grant to it; ``expired_eqa``: one whose grant to it
   expired
-- ``admin``: the centre administrator; ``anonymous``: a visitor who is not signed in
+- ``admin``: the centre administrator
+- ``employer``: a line manager with an account, a contact of the main portfolio's workplace (the
+  other learner's too): they see no portfolio's pages, only their own (progress, plans and
+  reviews), and no evidence, since the workplace does not allow it
+- ``anonymous``: a visitor who is not signed in
 """
 
 import datetime
@@ -42,11 +46,16 @@ from django.utils import timezone
 from assessments import quality
 from assessments.models import (
     ActionPoint,
+    AssessmentPlan,
+    BreakInLearning,
     CriterionDecision,
     EqaReview,
+    InitialAssessment,
     IqaSample,
     Mapping,
     ObservationRecord,
+    PlanActivity,
+    ProgressReview,
     Review,
     SamplingPlan,
     Signature,
@@ -67,6 +76,7 @@ from portfolio.models import (
     User,
     WitnessTestimony,
     Workplace,
+    WorkplaceContact,
 )
 from portfolio.services import file_renditions
 from records.models import Export
@@ -94,6 +104,7 @@ PEOPLE = (
     "eqa",
     "expired_eqa",
     "admin",
+    "employer",
     "anonymous",
 )
 
@@ -137,44 +148,46 @@ def pk_of(name: str) -> Callable[[SimpleNamespace], dict]:
 
 
 # fmt: off
-#   who:          owner  other   assessor other  iqa  iqa+    eqa  expired admin anonymous
+#   who:          owner  other   assessor other  iqa  iqa+    eqa  expired admin employer anonymous
 #                        learner          assr.       assessor      eqa
-EVERYONE =       (200,   200,    200,     200,   200, 200,    200, 200,    200,  200)
-SIGNED_IN =      (200,   200,    200,     200,   200, 200,    200, 200,    200,  LOGIN)
-ROLE_HOME =      (302,   302,    302,     302,   302, 302,    302, 302,    302,  LOGIN)
-VIEWERS =        (200,   404,    200,     404,   200, 200,    200, 404,    200,  LOGIN)
-LEARNER_EDITS =  (200,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
-ASSESSOR_ACTS =  (403,   404,    200,     404,   403, 200,    403, 404,    403,  LOGIN)
-IQA_ACTS =       (403,   404,    403,     404,   200, 403,    403, 404,    403,  LOGIN)
-ADMIN_ACTS =     (403,   404,    403,     404,   403, 403,    403, 404,    200,  LOGIN)
-NOBODY_ACTS =    (403,   404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
-DRAFT =          (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)
-POST_ONLY =      (405,   405,    405,     405,   405, 405,    405, 405,    405,  LOGIN)
+EVERYONE =       (200,   200,    200,     200,   200, 200,    200, 200,    200, 200,  200)
+SIGNED_IN =      (200,   200,    200,     200,   200, 200,    200, 200,    200, 200,  LOGIN)
+ROLE_HOME =      (302,   302,    302,     302,   302, 302,    302, 302,    302, 302,  LOGIN)
+VIEWERS =        (200,   404,    200,     404,   200, 200,    200, 404,    200, 404,  LOGIN)
+LEARNER_EDITS =  (200,   404,    403,     404,   403, 403,    403, 404,    403, 404,  LOGIN)
+ASSESSOR_ACTS =  (403,   404,    200,     404,   403, 200,    403, 404,    403, 404,  LOGIN)
+IQA_ACTS =       (403,   404,    403,     404,   200, 403,    403, 404,    403, 404,  LOGIN)
+ADMIN_ACTS =     (403,   404,    403,     404,   403, 403,    403, 404,    200, 404,  LOGIN)
+NOBODY_ACTS =    (403,   404,    403,     404,   403, 403,    403, 404,    403, 404,  LOGIN)
+DRAFT =          (200,   404,    404,     404,   404, 404,    404, 404,    404, 404,  LOGIN)
+POST_ONLY =      (405,   405,    405,     405,   405, 405,    405, 405,    405, 405,  LOGIN)
 # A POST to a POST-only URL by each person: ACTS where they may do it.
-LEARNER_POSTS =  (ACTS,  404,    403,     404,   403, 403,    403, 404,    403,  LOGIN)
-ASSESSOR_POSTS = (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403,  LOGIN)
-EQA_POSTS =      (403,   404,    403,     404,   403, 403,    ACTS, 404,   403,  LOGIN)
-ADMIN_POSTS =    (403,   404,    403,     404,   403, 403,    403, 404,    ACTS, LOGIN)
-VIEWERS_POST =   (ACTS,  404,    ACTS,    404,   ACTS, ACTS,  ACTS, 404,    ACTS, LOGIN)
-STAFF_ONLY =     (ADMIN_LOGIN,) * 8 + (200, ADMIN_LOGIN)
+LEARNER_POSTS =  (ACTS,  404,    403,     404,   403, 403,    403, 404,    403, 404,  LOGIN)
+ASSESSOR_POSTS = (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 404,  LOGIN)
+EQA_POSTS =      (403,   404,    403,     404,   403, 403,    ACTS, 404,   403, 404,  LOGIN)
+ADMIN_POSTS =    (403,   404,    403,     404,   403, 403,    403, 404,    ACTS, 404, LOGIN)
+VIEWERS_POST =   (ACTS,  404,    ACTS,    404,   ACTS, ACTS,  ACTS, 404,    ACTS, 404, LOGIN)
+STAFF_ONLY =     (ADMIN_LOGIN,) * 8 + (200, ADMIN_LOGIN, ADMIN_LOGIN)
 # Pages of no portfolio that only the centre administrator opens, and their POST-only URLs.
-ADMIN_ONLY =     (403,) * 8 + (200, LOGIN)
-ADMIN_ONLY_POSTS = (403,) * 8 + (ACTS, LOGIN)
+ADMIN_ONLY =     (403,) * 8 + (200, 403, LOGIN)
+ADMIN_ONLY_POSTS = (403,) * 8 + (ACTS, 403, LOGIN)
 
 MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # Role homes and the person's own things
     "home": Entry(no_kwargs, ROLE_HOME),
     "health": Entry(no_kwargs, EVERYONE),  # for the load balancer: says "ok" and nothing else
     "learner_home": Entry(no_kwargs,
-                     (200,   200,    403,     403,   403, 403,    403, 403,    403,  LOGIN)),
+                     (200,   200,    403,     403,   403, 403,    403, 403,    403, 403,  LOGIN)),
     "assessor_home": Entry(no_kwargs,
-                     (403,   403,    200,     200,   403, 200,    403, 403,    403,  LOGIN)),
+                     (403,   403,    200,     200,   403, 200,    403, 403,    403, 403,  LOGIN)),
     "iqa_home": Entry(no_kwargs,
-                     (403,   403,    403,     403,   200, 200,    403, 403,    403,  LOGIN)),
+                     (403,   403,    403,     403,   200, 200,    403, 403,    403, 403,  LOGIN)),
     "eqa_home": Entry(no_kwargs,
-                     (403,   403,    403,     403,   403, 403,    200, 200,    403,  LOGIN)),
+                     (403,   403,    403,     403,   403, 403,    200, 200,    403, 403,  LOGIN)),
+    "employer_home": Entry(no_kwargs,
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403, 200,  LOGIN)),
     "centre_home": Entry(no_kwargs,
-                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN)),
     # every enrolment's progress, for the centre administrator
     "centre_qualifications": Entry(no_kwargs, ADMIN_ONLY),
     "notifications": Entry(no_kwargs, SIGNED_IN),
@@ -189,7 +202,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     "enrolment_matrix": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
-                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN),
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN),
         data=lambda scene: {"units": [scene.portfolio.unit_id]},
     ),
     # The PDF of every unit of the enrolment the person may see: whoever sees one asks for it
@@ -197,7 +210,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         post=VIEWERS_POST,
     ),
     # The address entering a learner had before the people pages: it leads there.
-    "enrolment_new": Entry(no_kwargs, (301,) * 10),
+    "enrolment_new": Entry(no_kwargs, (301,) * 11),
     # The people pages: the centre administrator's only. No one else reaches them, and a
     # centre administrator neither changes nor invites a superuser through them.
     "people": Entry(no_kwargs, ADMIN_ONLY),
@@ -218,7 +231,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
             data=lambda scene: {"first_name": "Refused", "roles": ["learner", "centre_admin"]},
         ),
         Entry(pk_of("superuser"),
-                     (403,   403,    403,     403,   403, 403,    403, 403,    403,  LOGIN),
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403, 403,  LOGIN),
             data=lambda scene: {
                 "first_name": "Taken", "last_name": "Over", "email": "x@example.org",
                 "roles": ["eqa"],
@@ -228,7 +241,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     "person_invite": (
         Entry(lambda scene: {"pk": scene.portfolio.learner_id}, POST_ONLY, post=ADMIN_ONLY_POSTS),
         Entry(pk_of("superuser"), POST_ONLY,
-            post=    (403,   403,    403,     403,   403, 403,    403, 403,    403,  LOGIN),
+            post=    (403,   403,    403,     403,   403, 403,    403, 403,    403, 403,  LOGIN),
         ),
     ),
     # The invitation's link needs no account: a link not valid says so to anyone.
@@ -260,51 +273,51 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # Quality assurance across portfolios
     "plan_update": Entry(
         lambda scene: {"assessor_pk": scene.portfolio.assessor_id},
-                     (403,   403,    403,     403,   405, 405,    403, 403,    403,  LOGIN),
-        post=        (403,   403,    403,     403,   ACTS, 403,   403, 403,    403,  LOGIN),
+                     (403,   403,    403,     403,   405, 405,    403, 403,    403, 403,  LOGIN),
+        post=        (403,   403,    403,     403,   ACTS, 403,   403, 403,    403, 403,  LOGIN),
         data=lambda scene: {"rating": "experienced"},
     ),
     "standardisation": Entry(no_kwargs,
-                     (403,   403,    200,     200,   200, 200,    200, 403,    200,  LOGIN)),
+                     (403,   403,    200,     200,   200, 200,    200, 403,    200, 403,  LOGIN)),
     "meeting_new": Entry(no_kwargs,
-                     (403,   403,    403,     403,   200, 200,    403, 403,    200,  LOGIN),
+                     (403,   403,    403,     403,   200, 200,    403, 403,    200, 403,  LOGIN),
         data=lambda scene: {"held_on": "2026-11-10", "title": "Refused", "discussed": "x"},
     ),
     "eqa_visits": Entry(no_kwargs,
-                     (403,   403,    403,     403,   403, 403,    403, 403,    200,  LOGIN)),
+                     (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN)),
     "bulk_export_new": Entry(no_kwargs,
-                     (403,   403,    403,     403,   403, 403,    200, 200,    200,  LOGIN),
+                     (403,   403,    403,     403,   403, 403,    200, 200,    200, 403,  LOGIN),
         data=lambda scene: {"portfolios": [scene.portfolio.pk]},
     ),
     # A bulk export, a portfolio's PDF, a person's data and an enrolment's PDF: only whoever
     # asked for each, while they may still see what it holds (an expired grant sees nothing)
     "export_detail": (
         Entry(pk_of("export"),
-                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404, 404,  LOGIN)),
         Entry(pk_of("pdf_export"),
-                     (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (404,   404,    200,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
         Entry(pk_of("data_export"),
-                     (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (200,   404,    404,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
         Entry(pk_of("claims_export"),
-                     (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    200, 404,  LOGIN)),
         Entry(pk_of("enrolment_export"),
-                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404, 404,  LOGIN)),
         Entry(pk_of("expired_enrolment_export"),
-                     (404,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
     ),
     "export_download": (
         Entry(pk_of("export"),
-                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404, 404,  LOGIN)),
         Entry(pk_of("pdf_export"),
-                     (404,   404,    200,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (404,   404,    200,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
         Entry(pk_of("data_export"),
-                     (200,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (200,   404,    404,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
         Entry(pk_of("claims_export"),
-                     (404,   404,    404,     404,   404, 404,    404, 404,    200,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    200, 404,  LOGIN)),
         Entry(pk_of("enrolment_export"),
-                     (404,   404,    404,     404,   404, 404,    200, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    200, 404,    404, 404,  LOGIN)),
         Entry(pk_of("expired_enrolment_export"),
-                     (404,   404,    404,     404,   404, 404,    404, 404,    404,  LOGIN)),
+                     (404,   404,    404,     404,   404, 404,    404, 404,    404, 404,  LOGIN)),
     ),
     # Claims to the awarding body: the centre administrator's
     "enrolment_claim": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, ADMIN_ONLY,
@@ -324,7 +337,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # The portfolio's workplace, which the other portfolio shares: the staff only, each seeing
     # it through a portfolio there they see.
     "workplace_detail": Entry(lambda scene: {"pk": scene.portfolio.workplace_id},
-                     (404,   404,    200,     200,   200, 200,    200, 404,    200,  LOGIN)),
+                     (404,   404,    200,     200,   200, 200,    200, 404,    200, 404,  LOGIN)),
     "evidence_new": Entry(portfolio, LEARNER_EDITS),
     "evidence_submit_many": Entry(
         portfolio, LEARNER_EDITS,
@@ -409,14 +422,14 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # The witness's link needs no account: whoever holds it sees the page with the button that
     # opens the statement, which then opens only in the browser that pressed it.
     "witness_link": Entry(
-        lambda scene: {"token": WITNESS_TOKEN}, (200,) * 10, for_the_link_holder=True
+        lambda scene: {"token": WITNESS_TOKEN}, (200,) * 11, for_the_link_holder=True
     ),
     "witness_respond": Entry(
-        lambda scene: {"pk": scene.submitted.testimony.pk}, (404,) * 10
+        lambda scene: {"pk": scene.submitted.testimony.pk}, (404,) * 11
     ),
     # Signing in and out, and passwords (django.contrib.auth)
     "login": Entry(no_kwargs, EVERYONE),
-    "logout": Entry(no_kwargs, (405,) * 10),
+    "logout": Entry(no_kwargs, (405,) * 11),
     "password_change": Entry(no_kwargs, SIGNED_IN),
     "password_change_done": Entry(no_kwargs, SIGNED_IN),
     "password_reset": Entry(no_kwargs, EVERYONE),
@@ -441,7 +454,7 @@ def admin_entries() -> dict[str, Entry]:
         opts = model._meta
         centre_admin_gets = 403 if opts.label_lower in SUPERUSER_ONLY else 200
         entries[f"{ADMIN_NAMESPACE}:{opts.app_label}_{opts.model_name}_changelist"] = Entry(
-            no_kwargs, (ADMIN_LOGIN,) * 8 + (centre_admin_gets, ADMIN_LOGIN)
+            no_kwargs, (ADMIN_LOGIN,) * 8 + (centre_admin_gets, ADMIN_LOGIN, ADMIN_LOGIN)
         )
     return entries
 
@@ -600,6 +613,7 @@ def _build_world() -> SimpleNamespace:
         "eqa": _person("Esme", "Fairweather", is_eqa=True),
         "expired_eqa": _person("Edmund", "Galloway", is_eqa=True),
         "admin": _person("Cora", "Hartigan", is_centre_admin=True),
+        "employer": _person("Elspeth", "Harrowgate", is_employer=True),
         "anonymous": None,
     }
     main = _scene(
@@ -623,6 +637,9 @@ def _build_world() -> SimpleNamespace:
         assessor=people["other_assessor"],
         iqa=_person("Isla", "Jessop", is_iqa=True),
         workplace=main.portfolio.workplace,
+    )
+    WorkplaceContact.objects.create(
+        workplace=main.portfolio.workplace, name="Elspeth Harrowgate", user=people["employer"]
     )
     other_accepted = EvidenceFactory(
         portfolio=other, title="Accepted noisy neighbour complaint (other)", status="accepted"
@@ -806,10 +823,19 @@ def hidden_from(world, person: str) -> tuple[dict, list[str]]:
     visible["samples"] = set(
         IqaSample.objects.filter(portfolio__in=visible["portfolios"]).values_list("pk", flat=True)
     )
+    # An employer's pages name the learners they follow, and show evidence only where the
+    # workplace allows it; they never link to a portfolio's pages.
+    followed = set(Portfolio.objects.followed_by(user).values_list("pk", flat=True))
+    shown = set(
+        Portfolio.objects.followed_by(user)
+        .filter(workplace__employer_sees_evidence=True)
+        .values_list("pk", flat=True)
+    )
     words = []
     for portfolio in world.portfolios:
-        if portfolio.pk not in visible["portfolios"]:
+        if portfolio.pk not in visible["portfolios"] | followed:
             words.append(portfolio.learner.get_full_name())
+        if portfolio.pk not in visible["portfolios"] | shown:
             words += EvidenceItem.objects.filter(portfolio=portfolio).values_list(
                 "title", flat=True
             )
@@ -875,6 +901,13 @@ def state() -> list:
         list(Invitation.objects.values_list("pk", "sent_at")),
         list(Enrolment.objects.values_list("pk")),
         list(Export.objects.values_list("pk")),
+        list(InitialAssessment.objects.values_list("pk", "updated_at")),
+        list(AssessmentPlan.objects.values_list("pk", "status")),
+        list(PlanActivity.objects.values_list("pk", "title", "target_date")),
+        list(PlanActivity.evidence.through.objects.values_list("pk")),
+        list(ProgressReview.objects.values_list("pk", "learner_comments", "token_hash")),
+        list(BreakInLearning.objects.values_list("pk", "ends_on")),
+        list(WorkplaceContact.objects.values_list("pk", "user")),
     ]
 
 

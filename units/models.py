@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -191,6 +192,13 @@ class Qualification(models.Model):
     level = models.PositiveSmallIntegerField()
     total_credits = models.PositiveSmallIntegerField(help_text="The minimum credits for the award.")
     version = models.PositiveIntegerField(help_text="Version of the specification file.")
+    # The centre's choice, not the specification's: importing the file again leaves it as set.
+    review_weeks = models.PositiveSmallIntegerField(
+        "weeks between progress reviews",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Each learner on it is reviewed at least this often: 12 weeks by default.",
+    )
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

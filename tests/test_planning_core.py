@@ -1,0 +1,103 @@
+"""What a plan's and a review's signatures bind, and where activities and reviews stand."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import BreakInLearning, PlanActivity, ProgressReview, Signature
+from assessments.planning import (
+    activity_rows,
+    overdue_activities,
+    plan_manifest,
+    plan_signature_rows,
+)
+from assessments.reviews import review_dues, review_manifest, review_signature_rows
+from assessments.schedule import Timing
+from assessments.services import content_sign
+from tests.factories import ActivityFactory, EvidenceFactory, PortfolioFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_changed_activity_breaks_the_plan_signatures_with_the_cause():
+    activity = ActivityFactory(title="Calm a customer at the till")
+    plan = activity.plan
+    learner = plan.enrolment.learner
+    content_sign(
+        target=plan, kind=Signature.Kind.PLAN_LEARNER, manifest=plan_manifest(plan), by=learner,
+        role="learner", statement="I accept this plan.",
+    )  # fmt: skip
+    assert [row.valid for row in plan_signature_rows(plan)] == [True]
+
+    PlanActivity.objects.filter(pk=activity.pk).update(
+        target_date=activity.target_date + datetime.timedelta(days=1)
+    )
+
+    (row,) = plan_signature_rows(plan)
+    assert not row.valid
+    assert row.reasons == ["The activity 'Calm a customer at the till' has changed (target date)."]
+
+
+def test_an_activity_is_done_once_its_linked_evidence_is_accepted():
+    activity = ActivityFactory(target_date=timezone.localdate() - datetime.timedelta(days=3))
+    portfolio = activity.plan.enrolment.portfolios.get()
+    item = EvidenceFactory(portfolio=portfolio, status="submitted")
+    activity.evidence.add(item)
+
+    (row,) = activity_rows(activity.plan)
+    assert row.due.timing == Timing.OVERDUE
+    assert overdue_activities([portfolio.enrolment_id])[portfolio.enrolment_id][0].days == 3
+
+    item.status = "accepted"
+    item.save()
+
+    (row,) = activity_rows(activity.plan)
+    assert row.due.timing == Timing.DONE
+    assert overdue_activities([portfolio.enrolment_id]) == {portfolio.enrolment_id: []}
+
+
+def test_a_break_in_learning_pauses_an_activity():
+    activity = ActivityFactory(target_date=timezone.localdate() - datetime.timedelta(days=3))
+    BreakInLearning.objects.create(
+        enrolment=activity.plan.enrolment,
+        starts_on=timezone.localdate() - datetime.timedelta(days=5),
+        reason="Illness",
+        recorded_by=activity.plan.written_by,
+    )
+
+    (row,) = activity_rows(activity.plan)
+
+    assert row.due.timing == Timing.PAUSED
+
+
+def test_the_learner_comments_break_nothing_of_the_assessor_but_the_targets_break_all():
+    portfolio = PortfolioFactory()
+    review = ProgressReview.objects.create(
+        enrolment=portfolio.enrolment,
+        held_on=timezone.localdate(),
+        period_from=portfolio.enrolment.start_date,
+        went_well="Handled a hard call",
+        targets="An observation at a busy time",
+        written_by=portfolio.assessor,
+    )
+    for kind, by in (
+        (Signature.Kind.REVIEW_ASSESSOR, portfolio.assessor),
+        (Signature.Kind.REVIEW_LEARNER, portfolio.learner),
+    ):
+        content_sign(
+            target=review, kind=kind, manifest=review_manifest(review, kind), by=by,
+            role="x", statement="Signed.",
+        )  # fmt: skip
+    assert review_dues([portfolio.enrolment])[portfolio.enrolment_id].last_held_on == (
+        review.held_on
+    )
+
+    ProgressReview.objects.filter(pk=review.pk).update(employer_comments="Doing well")
+    assert [row.valid for row in review_signature_rows(review)] == [True, True]
+    ProgressReview.objects.filter(pk=review.pk).update(targets="Nothing")
+    review.refresh_from_db()
+
+    rows = review_signature_rows(review)
+    assert [row.valid for row in rows] == [False, False]
+    assert rows[0].reasons == ["The review has changed (targets)."]
