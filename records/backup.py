@@ -27,6 +27,9 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from assessments.models import AssessmentPlan, ProgressReview
+from assessments.planning import plan_signature_rows
+from assessments.reviews import review_signature_rows
 from assessments.signatures import signature_rows
 from audit.chain import verify_chains
 from audit.models import AuditEntry
@@ -178,6 +181,15 @@ def integrity() -> dict[str, Any]:
     signatures = valid = 0
     for portfolio in Portfolio.objects.filter(signatures__isnull=False).distinct().order_by("pk"):
         for row in signature_rows(portfolio, save=False):
+            signatures += 1
+            valid += row.valid
+    for plan in AssessmentPlan.objects.filter(signatures__isnull=False).distinct().order_by("pk"):
+        for row in plan_signature_rows(plan):
+            signatures += 1
+            valid += row.valid
+    reviews = ProgressReview.objects.filter(signatures__isnull=False).distinct().order_by("pk")
+    for review in reviews:
+        for row in review_signature_rows(review):
             signatures += 1
             valid += row.valid
     audit = verify_chains()

@@ -8,7 +8,19 @@ from typing import IO
 from django.core.files.storage import storages
 from django.forms.models import model_to_dict
 
-from assessments.models import CriterionDecision, Mapping, Review, Signature
+from assessments.models import (
+    AssessmentPlan,
+    BreakInLearning,
+    CriterionDecision,
+    InitialAssessment,
+    Mapping,
+    PlanActivity,
+    PriorLearning,
+    ProgressReview,
+    Review,
+    Signature,
+    StartingPoint,
+)
 from audit.models import AuditEntry
 from portfolio.models import (
     Claim,
@@ -99,6 +111,15 @@ def _in_zip(f: EvidenceFile) -> str:
 
 
 def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict:
+    plans = AssessmentPlan.objects.filter(enrolment__learner=user).order_by("pk")
+    reviews = (
+        (
+            ProgressReview.objects.filter(enrolment__learner=user)
+            | ProgressReview.objects.filter(signatures__signer=user)
+        )
+        .distinct()
+        .order_by("pk")
+    )
     return {
         "account": {
             **{name: getattr(user, name) for name in PERSONAL_FIELDS},
@@ -150,8 +171,22 @@ def _records(user, portfolios, evidence, files, missing: dict[int, str]) -> dict
         "reviews": _rows(Review.objects.filter(evidence__in=evidence)),
         "mappings": _rows(Mapping.objects.filter(evidence__in=evidence)),
         "decisions": _rows(CriterionDecision.objects.filter(portfolio__in=portfolios)),
+        "initial_assessments": _rows(InitialAssessment.objects.filter(portfolio__in=portfolios)),
+        "starting_points": _rows(
+            StartingPoint.objects.filter(initial_assessment__portfolio__in=portfolios)
+        ),
+        "prior_learning": _rows(
+            PriorLearning.objects.filter(initial_assessment__portfolio__in=portfolios)
+        ),
+        "assessment_plans": _rows(plans),
+        "plan_activities": _rows(PlanActivity.objects.filter(plan__in=plans).order_by("pk")),
+        "breaks_in_learning": _rows(BreakInLearning.objects.filter(enrolment__learner=user)),
+        # The reviews of their learning, and those they signed as an employer.
+        "progress_reviews": _rows(reviews, exclude={"token_hash", "browser_key_hash"}),
         "signatures": _rows(
             Signature.objects.filter(portfolio__in=portfolios)
+            | Signature.objects.filter(plan__in=plans)
+            | Signature.objects.filter(progress_review__in=reviews)
             | Signature.objects.filter(signer=user),
             exclude={"manifest"},
         ),

@@ -1,6 +1,9 @@
 """What a plan's and a review's signatures bind, and where activities and reviews stand."""
 
 import datetime
+import io
+import json
+import zipfile
 
 import pytest
 from django.utils import timezone
@@ -15,6 +18,8 @@ from assessments.planning import (
 from assessments.reviews import review_dues, review_manifest, review_signature_rows
 from assessments.schedule import Timing
 from assessments.services import content_sign
+from records.backup import integrity
+from records.personal_data import personal_data_zip
 from tests.factories import ActivityFactory, EvidenceFactory, PortfolioFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +106,55 @@ def test_the_learner_comments_break_nothing_of_the_assessor_but_the_targets_brea
     rows = review_signature_rows(review)
     assert [row.valid for row in rows] == [False, False]
     assert rows[0].reasons == ["The review has changed (targets)."]
+
+
+def _planned_and_reviewed():
+    """A learner with a signed plan and a review signed by the assessor and, through a link,
+    by an employer without an account."""
+    activity = ActivityFactory(title="Deal with a complaint by phone")
+    plan = activity.plan
+    enrolment = plan.enrolment
+    portfolio = enrolment.portfolios.get()
+    content_sign(
+        target=plan, kind=Signature.Kind.PLAN_LEARNER, manifest=plan_manifest(plan),
+        by=enrolment.learner, role="learner", statement="I accept this plan.",
+    )  # fmt: skip
+    review = ProgressReview.objects.create(
+        enrolment=enrolment,
+        held_on=timezone.localdate(),
+        period_from=enrolment.start_date,
+        went_well="Calm on the phone",
+        targets="A busy-time observation",
+        employer_comments="Much more confident",
+        employer_email="manager@example.org",
+        written_by=portfolio.assessor,
+    )
+    kind = Signature.Kind.REVIEW_EMPLOYER
+    content_sign(
+        target=review, kind=kind, manifest=review_manifest(review, kind, "Mo Manager"), by=None,
+        signer_name="Mo Manager", role="employer", statement="I confirm.", ip="192.0.2.7",
+    )  # fmt: skip
+    return portfolio, plan, review
+
+
+def test_the_backup_counts_plan_and_review_signatures_and_whether_they_hold():
+    _portfolio, _plan, review = _planned_and_reviewed()
+    assert (integrity()["signatures"], integrity()["valid_signatures"]) == (2, 2)
+
+    ProgressReview.objects.filter(pk=review.pk).update(employer_comments="Changed")
+
+    assert (integrity()["signatures"], integrity()["valid_signatures"]) == (2, 1)
+
+
+def test_a_learners_own_data_holds_their_plans_reviews_and_those_signatures():
+    portfolio, plan, _review = _planned_and_reviewed()
+    out = io.BytesIO()
+
+    personal_data_zip(portfolio.learner, out)
+
+    records = json.loads(zipfile.ZipFile(out).read("records.json"))
+    assert [p["id"] for p in records["assessment_plans"]] == [plan.pk]
+    assert [a["title"] for a in records["plan_activities"]] == ["Deal with a complaint by phone"]
+    assert [r["went_well"] for r in records["progress_reviews"]] == ["Calm on the phone"]
+    assert "token_hash" not in records["progress_reviews"][0]
+    assert sorted(s["kind"] for s in records["signatures"]) == ["plan_learner", "review_employer"]
