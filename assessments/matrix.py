@@ -23,6 +23,11 @@ class Column:
     contexts: list[str]
     shared_with: list[str]
 
+    @property
+    def prior_learning(self) -> bool:
+        """Recognition of prior learning: marked "RPL" on its column."""
+        return self.item.is_prior_learning
+
 
 @dataclass(frozen=True)
 class UnitMatrix:

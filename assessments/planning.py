@@ -13,21 +13,52 @@ from assessments.models import AssessmentPlan, BreakInLearning, PlanActivity, Si
 from assessments.schedule import Due, Pause, activity_due
 from assessments.signatures import SignatureStatus, content_status
 from portfolio.models import EvidenceItem
+from units.models import Criterion
 
 # The nouns of a plan's manifest sections, for the sentences saying why a signature broke.
 PLAN_NOUNS = {"plan": "plan", "activities": "activity"}
+
+
+def _prefetched(obj, name: str) -> list | None:
+    """What ``prefetch_related`` already loaded of ``obj``'s relation ``name``, or None."""
+    cache = getattr(obj, "_prefetched_objects_cache", {})
+    return list(cache[name]) if name in cache else None
+
+
+def plan_prefetches() -> list[Prefetch]:
+    """What to prefetch with plans (``AssessmentPlan.objects.prefetch_related(*...)``) for
+    ``plan_manifest``, ``plan_signature_rows`` and ``activity_rows`` to ask nothing more of the
+    database, however many plans there are (the PDF lists every version)."""
+    return [
+        Prefetch(
+            "activities",
+            PlanActivity.objects.order_by("position", "pk").prefetch_related(
+                Prefetch("criteria", Criterion.objects.select_related("unit")),
+                "contexts",
+                Prefetch("evidence", EvidenceItem.objects.order_by("occurred_on", "pk")),
+            ),
+        ),
+        Prefetch("signatures", Signature.objects.order_by("signed_at", "pk")),
+    ]
+
+
+def _activities(plan: AssessmentPlan, *related) -> list[PlanActivity]:
+    """The plan's activities in order, as ``plan_prefetches`` loaded them, or else asked for
+    with ``related`` prefetched."""
+    activities = _prefetched(plan, "activities")
+    if activities is not None:
+        return activities
+    return list(
+        PlanActivity.objects.filter(plan=plan).prefetch_related(*related).order_by("position", "pk")
+    )
 
 
 def plan_manifest(plan: AssessmentPlan) -> dict[str, Any]:
     """What a signature on this version of the plan binds: the version and its activities with
     their dates, methods, criteria, contexts and where and when an observation will happen.
     Not the evidence linked to them, nor whether they are done: that is the plan being carried
-    out, not what was agreed."""
-    activities = (
-        PlanActivity.objects.filter(plan=plan)
-        .prefetch_related("criteria__unit", "contexts")
-        .order_by("position", "pk")
-    )
+    out, not what was agreed. A plan loaded with ``plan_prefetches`` asks nothing more."""
+    activities = _activities(plan, "criteria__unit", "contexts")
     return {
         "plan": {
             "id": plan.pk,
@@ -54,7 +85,9 @@ def plan_manifest(plan: AssessmentPlan) -> dict[str, Any]:
 
 def plan_signature_rows(plan: AssessmentPlan) -> list[SignatureStatus]:
     """Every signature on this version of the plan with whether it still holds, and why not."""
-    signatures = list(Signature.objects.filter(plan=plan).order_by("signed_at", "pk"))
+    signatures = _prefetched(plan, "signatures")
+    if signatures is None:
+        signatures = list(Signature.objects.filter(plan=plan).order_by("signed_at", "pk"))
     if not signatures:
         return []
     current = plan_manifest(plan)
@@ -92,21 +125,19 @@ def activity_rows(
 ) -> list[ActivityRow]:
     """Each activity of the plan with where it stands on ``today``: done once evidence linked to
     it is accepted, else due or overdue by its target date moved on by breaks in learning from
-    the day the plan was issued."""
+    the day the plan was issued. A plan loaded with ``plan_prefetches``, and ``pauses`` given,
+    asks nothing more of the database."""
     today = today or timezone.localdate()
     if pauses is None:
         pauses = pauses_of([plan.enrolment_id])[plan.enrolment_id]
-    activities = (
-        PlanActivity.objects.filter(plan=plan)
-        .prefetch_related(
-            "criteria__unit",
-            "contexts",
-            Prefetch("evidence", EvidenceItem.objects.order_by("occurred_on", "pk")),
-        )
-        .order_by("position", "pk")
-    )
     since = _issued_on(plan)
     rows = []
+    activities = _activities(
+        plan,
+        "criteria__unit",
+        "contexts",
+        Prefetch("evidence", EvidenceItem.objects.order_by("occurred_on", "pk")),
+    )
     for activity in activities:
         linked = list(activity.evidence.all())
         accepted = [item for item in linked if item.status == EvidenceItem.Status.ACCEPTED]

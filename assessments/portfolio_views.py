@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from assessments import waiting
 from assessments.forms import ClaimForm, EqaReviewForm, EvidenceReviewForm
-from assessments.models import EqaReview, IqaSample, Mapping, ObservationRecord, Review, Signature
+from assessments.models import (
+    EqaReview,
+    InitialAssessment,
+    IqaSample,
+    Mapping,
+    ObservationRecord,
+    Review,
+    Signature,
+    StartingPoint,
+)
 from assessments.progress import progress_for
 from assessments.signable import stored
 from assessments.signatures import signature_rows
@@ -105,6 +114,13 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .prefetch_related("actions")
             .order_by("-created_at", "-pk"),
             "eqa_reviews": EqaReview.objects.filter(portfolio=portfolio).select_related("eqa"),
+            "initial_assessment": InitialAssessment.objects.filter(portfolio=portfolio)
+            .select_related("recorded_by")
+            .annotate(prior_count=Count("prior_learning"))
+            .prefetch_related(
+                Prefetch("starting_points", StartingPoint.objects.select_related("outcome"))
+            )
+            .first(),
             "may_sample": portfolio.may_quality_assure(user),
             "may_eqa_review": portfolio.may_eqa_review(user),
             "is_centre_admin": user.is_centre_admin,

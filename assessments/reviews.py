@@ -56,8 +56,15 @@ def review_manifest(
 
 
 def review_signature_rows(review: ProgressReview) -> list[SignatureStatus]:
-    """Every signature on the review with whether it still holds, and why not."""
-    signatures = list(Signature.objects.filter(progress_review=review).order_by("signed_at", "pk"))
+    """Every signature on the review with whether it still holds, and why not; a review
+    loaded with its ``signatures`` prefetched (in order) asks nothing more."""
+    cache = getattr(review, "_prefetched_objects_cache", {})
+    if "signatures" in cache:
+        signatures = list(cache["signatures"])
+    else:
+        signatures = list(
+            Signature.objects.filter(progress_review=review).order_by("signed_at", "pk")
+        )
     return content_status(
         signatures,
         lambda signature: review_manifest(review, signature.kind, signature.signer_name),

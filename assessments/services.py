@@ -3,6 +3,7 @@
 Every one of them writes the audit trail, in the same transaction as the change it records."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,11 +14,14 @@ from django.utils.text import get_text_list
 from assessments.models import (
     AssessmentPlan,
     CriterionDecision,
+    InitialAssessment,
     Mapping,
     ObservationRecord,
+    PriorLearning,
     ProgressReview,
     Review,
     Signature,
+    StartingPoint,
 )
 from assessments.signable import DIGEST_VERSION, digest_of, stored
 from assessments.sufficiency import coverage_for
@@ -34,7 +38,7 @@ from portfolio.services import (
     saved_from,
 )
 from portfolio.signable import batched
-from units.models import Criterion
+from units.models import Criterion, LearningOutcome
 
 SIGN_OFF_STATEMENT = (
     "I confirm that the evidence in this portfolio is valid, authentic, current and sufficient, "
@@ -328,6 +332,160 @@ def observation_confirm(*, evidence: EvidenceItem, by: User) -> None:
             portfolio=evidence.portfolio,
             summary=f"{by} confirmed the observation record '{evidence.title}'",
         )
+
+
+@dataclass(frozen=True)
+class PriorClaim:
+    """A row of prior learning as the assessor leaves it: the row it changes (``pk``, None for
+    a new one), what was learnt before, and the evidence item that shows it (or None yet)."""
+
+    pk: int | None
+    description: str
+    evidence: EvidenceItem | None
+
+
+def initial_assessment_save(
+    *,
+    portfolio: Portfolio,
+    by: User,
+    starting_points: dict[int, tuple[str, str]],
+    notes: str,
+    prior_learning: list[PriorClaim],
+    removed: list[int] | tuple = (),
+) -> tuple[InitialAssessment, list[str]]:
+    """Where the learner starts on the unit, saved whole or not at all by its assessor while the
+    unit is open: a starting point (level and note) for every learning outcome, by its id; the
+    overall notes; and the prior learning claimed (rows changed or added, and those
+    ``removed`` by id), each with the learner's evidence item of method "recognition of prior
+    learning" that shows it, assessed like any other. Returns the record and what changed
+    ("starting points", "prior learning", "notes"); when nothing did, nothing is written."""
+    with transaction.atomic():
+        portfolio = _open_for_assessing(portfolio.pk, by)
+        outcomes = {
+            outcome.pk: outcome
+            for outcome in LearningOutcome.objects.filter(unit_id=portfolio.unit_id)
+        }
+        if set(starting_points) != set(outcomes) or any(
+            level not in StartingPoint.Level.values for level, _ in starting_points.values()
+        ):
+            raise ValidationError(
+                "Give a starting point for every learning outcome of the unit, and only for its "
+                "outcomes."
+            )
+        for claim in prior_learning:
+            if not claim.description.strip():
+                raise ValidationError("Describe each piece of prior learning claimed.")
+            item = claim.evidence
+            if item is not None and (
+                item.portfolio.enrolment_id != portfolio.enrolment_id
+                or item.method != EvidenceItem.Method.PRIOR_LEARNING
+            ):
+                raise ValidationError(
+                    f"'{item.title}' is not evidence of recognition of prior learning in "
+                    f"{portfolio.learner}'s enrolment."
+                )
+        assessment = InitialAssessment.objects.filter(portfolio=portfolio).first()
+        created = assessment is None
+        notes_changed = notes != (assessment.notes if assessment else "")
+        if created:
+            assessment = InitialAssessment.objects.create(
+                portfolio=portfolio, notes=notes, recorded_by=by
+            )
+        changed = []
+        points = {point.outcome_id: point for point in assessment.starting_points.all()}
+        if _starting_points_save(assessment, points, starting_points):
+            changed.append("starting points")
+        rows = {row.pk: row for row in assessment.prior_learning.all()}
+        if _prior_learning_save(assessment, rows, prior_learning, removed):
+            changed.append("prior learning")
+        if notes_changed:
+            changed.append("notes")
+        if not changed and not created:
+            return assessment, []
+        assessment.notes = notes
+        assessment.save(update_fields=["notes", "updated_at"])
+        levels = {
+            str(outcomes[pk].number): level for pk, (level, _) in sorted(starting_points.items())
+        }
+        record(
+            "initial_assessment.recorded" if created else "initial_assessment.changed",
+            actor=by,
+            obj=assessment,
+            portfolio=portfolio,
+            summary=(
+                f"{by} recorded the initial assessment of {portfolio.unit.label}"
+                if created
+                else f"{by} changed the initial assessment of {portfolio.unit.label}: "
+                f"{get_text_list(changed, 'and')}"
+            ),
+            data={
+                "starting_points": levels,
+                "prior_learning": [
+                    {"id": row.pk, "evidence": row.evidence_id}
+                    for row in assessment.prior_learning.all()
+                ],
+                "changed": changed,
+            },
+        )
+    return assessment, changed
+
+
+def _starting_points_save(
+    assessment: InitialAssessment,
+    points: dict[int, StartingPoint],
+    wanted: dict[int, tuple[str, str]],
+) -> bool:
+    changed = False
+    for outcome_id, (level, note) in wanted.items():
+        point = points.get(outcome_id)
+        if point is None:
+            StartingPoint.objects.create(
+                initial_assessment=assessment, outcome_id=outcome_id, level=level, note=note
+            )
+            changed = True
+        elif (point.level, point.note) != (level, note):
+            point.level, point.note = level, note
+            point.save(update_fields=["level", "note"])
+            changed = True
+    return changed
+
+
+def _prior_learning_save(
+    assessment: InitialAssessment,
+    rows: dict[int, PriorLearning],
+    claims: list[PriorClaim],
+    removed,
+) -> bool:
+    changed = False
+    gone = [pk for pk in removed if pk in rows]
+    unknown = [c.pk for c in claims if c.pk is not None and c.pk not in rows] + [
+        pk for pk in removed if pk not in rows
+    ]
+    if unknown:
+        raise ValidationError(
+            "Some of the prior learning on the page was removed meanwhile: open the page again."
+        )
+    if gone:
+        PriorLearning.objects.filter(pk__in=gone).delete()
+        changed = True
+    for claim in claims:
+        evidence_id = claim.evidence.pk if claim.evidence else None
+        row = rows.get(claim.pk) if claim.pk is not None else None
+        if row is None:
+            PriorLearning.objects.create(
+                initial_assessment=assessment,
+                description=claim.description,
+                evidence_id=evidence_id,
+            )
+            changed = True
+        elif claim.pk not in gone and (row.description, row.evidence_id) != (
+            claim.description,
+            evidence_id,
+        ):
+            row.description, row.evidence_id = claim.description, evidence_id
+            row.save(update_fields=["description", "evidence"])
+            changed = True
+    return changed
 
 
 def decision_mark_met(

@@ -4,6 +4,7 @@ from assessments import (
     claim_views,
     decision_views,
     employer_views,
+    initial_views,
     portfolio_views,
     progress_views,
     quality_views,
@@ -32,6 +33,12 @@ urlpatterns = [
     path("enrolments/<int:pk>/matrix/", views.enrolment_matrix, name="enrolment_matrix"),
     path("portfolios/<int:pk>/", portfolio_views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/matrix/", views.matrix, name="matrix"),
+    # Initial assessment
+    path(
+        "portfolios/<int:pk>/initial-assessment/",
+        initial_views.initial_assessment,
+        name="initial_assessment",
+    ),
     path(
         "portfolios/<int:pk>/criteria/<int:criterion_pk>/",
         views.criterion_detail,

@@ -869,6 +869,12 @@ class EvidenceItem(models.Model):
     def is_knowledge_answer(self) -> bool:
         return self.answers_question_id is not None
 
+    @property
+    def is_prior_learning(self) -> bool:
+        """Evidence of recognition of prior learning: assessed like any other item, and marked
+        "RPL" wherever evidence is listed (the portfolio page, the matrix, the PDF)."""
+        return self.method == self.Method.PRIOR_LEARNING
+
     def may_edit(self, user: User) -> bool:
         """The learner changes their own evidence while it is a draft or referred back, and no
         other unit it counts in is signed off."""

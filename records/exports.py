@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from assessments.signable import stored
 from audit.chain import proof_for
-from portfolio.models import Portfolio, User
+from portfolio.models import Enrolment, Portfolio, User
 from records.claims import claims_asked, write_claims_csv
 from records.models import Export
-from records.pdf import render_enrolment_pdf, render_portfolio_pdf
+from records.pdf import planning_for, render_enrolment_pdf, render_portfolio_pdf
 from records.personal_data import personal_data_zip
 
 
@@ -110,10 +110,14 @@ register(
 
 
 def document_key(portfolios: list[Portfolio]) -> str:
-    """Each unit's signable digest and the learner's audit chains as the PDF of ``portfolios``
+    """Each unit's signable digest, the enrolment's planning as the PDF shows it (initial
+    assessments, breaks, plans with where each activity stands today, reviews and their
+    signatures: ``Planning.state``) and the learner's audit chains as the PDF of ``portfolios``
     shows them (leaving out copies made, such as this one): while none of them moves, the PDF
     (of its kind: one unit's, or an enrolment's) is the same."""
+    enrolment = Enrolment.objects.get(pk=portfolios[0].enrolment_id)
     shown = {
+        "planning": planning_for(enrolment, portfolios).state(),
         "digests": [[p.pk, stored(p).digest] for p in sorted(portfolios, key=lambda p: p.pk)],
         # The cover counts the units of the enrolment left out of it.
         "units": Portfolio.objects.filter(enrolment_id=portfolios[0].enrolment_id).count(),

@@ -26,19 +26,29 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments.matrix import unit_rows
 from assessments.models import (
+    AssessmentPlan,
+    BreakInLearning,
     CriterionDecision,
     EqaReview,
+    InitialAssessment,
     IqaSample,
     Mapping,
+    PriorLearning,
+    ProgressReview,
     Review,
     SignableRecord,
+    Signature,
+    StartingPoint,
 )
+from assessments.planning import ActivityRow, activity_rows, plan_prefetches, plan_signature_rows
+from assessments.reviews import review_signature_rows
+from assessments.schedule import Pause
 from assessments.signable import stored
 from assessments.signatures import SignatureStatus, signature_rows
 from assessments.sufficiency import Coverage, coverage_for
-from audit.chain import copies, proof_for
+from audit.chain import copies, learner_chain, proof_for
 from audit.models import AuditEntry
-from portfolio.models import EvidenceFile, EvidenceItem, Portfolio
+from portfolio.models import Enrolment, EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
 from records.integrity import hash_stored, record_check
 from units.models import Criterion, EvidenceContext, LearningOutcome, Unit
@@ -110,10 +120,231 @@ class UnitPart:
     signable: SignableRecord
     samples: list[IqaSample]
     eqa_reviews: list[EqaReview]
+    initial_assessment: InitialAssessment | None = None
 
     @property
     def unit(self) -> Unit:
         return self.portfolio.unit
+
+
+@dataclass
+class PlanVersion:
+    """A version of the enrolment's assessment plan as the document shows it: its signatures
+    with their status, and for the plan in force where each activity stands."""
+
+    plan: AssessmentPlan
+    signatures: list[SignatureStatus]
+    activities: list[ActivityRow]
+    in_force: bool
+
+
+@dataclass
+class ReviewPart:
+    """A progress review as the document shows it: its signatures with their status, and its
+    computed progress as lines of label and value."""
+
+    review: ProgressReview
+    signatures: list[SignatureStatus]
+    progress: list[tuple[str, str]]
+
+
+@dataclass
+class Planning:
+    """What the document shows of the enrolment's planning: each unit's initial assessment,
+    the breaks in learning, every issued version of the assessment plan (the one in force
+    first) and every progress review with its signatures."""
+
+    initial: dict[int, InitialAssessment]
+    breaks: list[BreakInLearning]
+    plans: list[PlanVersion]
+    reviews: list[ReviewPart]
+    # Every plan (drafts too) and activity, for the audit entries about them.
+    plan_ids: list[int]
+    activity_ids: list[int]
+
+    @property
+    def in_force(self) -> PlanVersion | None:
+        return next((version for version in self.plans if version.in_force), None)
+
+    def audit_condition(self, enrolment: Enrolment) -> Q:
+        """The learner's audit entries about no one unit but this enrolment's planning: its
+        plans, activities, reviews, breaks and their signatures, and the enrolment itself."""
+        signatures = [
+            row.signature.pk
+            for rows in [v.signatures for v in self.plans] + [r.signatures for r in self.reviews]
+            for row in rows
+        ]
+        about = Q(object_type="portfolio.enrolment", object_id=str(enrolment.pk))
+        for label, ids in (
+            ("assessments.assessmentplan", self.plan_ids),
+            ("assessments.planactivity", self.activity_ids),
+            ("assessments.progressreview", [part.review.pk for part in self.reviews]),
+            ("assessments.breakinlearning", [b.pk for b in self.breaks]),
+            ("assessments.signature", signatures),
+        ):
+            if ids:
+                about |= Q(object_type=label, object_id__in=[str(pk) for pk in ids])
+        return Q(chain=learner_chain(enrolment.learner_id), portfolio=None) & about
+
+    def state(self) -> list:
+        """Everything the document shows of the planning, as plain values: the PDF's reuse key
+        holds it, so a change anywhere in it (or an activity falling overdue as the days pass,
+        which nothing audits) makes a new document."""
+        return [
+            [
+                [pk, a.updated_at.isoformat(), a.notes]
+                + [[p.outcome_id, p.level, p.note] for p in a.starting_points.all()]
+                + [[r.pk, r.description, r.evidence_id] for r in a.prior_learning.all()]
+                for pk, a in sorted(self.initial.items())
+            ],
+            [[b.pk, str(b.starts_on), str(b.ends_on), b.reason] for b in self.breaks],
+            [
+                [
+                    version.plan.pk,
+                    version.plan.status,
+                    _activity_values(version),
+                    [[row.signature.pk, row.valid, row.reasons] for row in version.signatures],
+                ]
+                for version in self.plans
+            ],
+            [
+                [
+                    part.review.pk,
+                    str(part.review.held_on),
+                    str(part.review.period_from),
+                    part.progress,
+                    part.review.went_well,
+                    part.review.targets,
+                    str(part.review.next_review_on),
+                    part.review.learner_comments,
+                    part.review.employer_comments,
+                    [[row.signature.pk, row.valid, row.reasons] for row in part.signatures],
+                ]
+                for part in self.reviews
+            ],
+        ]
+
+
+def _activity_values(version: PlanVersion) -> list:
+    """The plan's activities as the document shows them, for its reuse key."""
+    return [
+        [
+            row.activity.pk,
+            row.activity.title,
+            row.activity.details,
+            row.activity.method,
+            str(row.activity.target_date),
+            row.activity.place,
+            str(row.activity.planned_for),
+            sorted(c.pk for c in row.activity.criteria.all()),
+            sorted(c.pk for c in row.activity.contexts.all()),
+            str(row.due.timing),
+            str(row.due.due_on),
+            [item.pk for item in row.linked],
+        ]
+        for row in version.activities
+    ]
+
+
+def progress_lines(progress, label: str = "") -> list[tuple[str, str]]:
+    """A review's computed progress (whatever keys it holds) as lines of label and value:
+    nested mappings become "Outer: inner" labels, lists are joined."""
+    lines = []
+    if isinstance(progress, dict):
+        for key, value in progress.items():
+            name = str(key).replace("_", " ")
+            name = f"{label}: {name}" if label else name[:1].upper() + name[1:]
+            if isinstance(value, dict):
+                lines.extend(progress_lines(value, name))
+            else:
+                lines.append((name, _shown(value)))
+    elif progress not in (None, "", [], {}):
+        lines.append((label or "Progress", _shown(progress)))
+    return lines
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return "; ".join(_shown(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {_shown(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
+
+
+def _linked_evidence(row: ActivityRow, numbered: dict[int, EvidenceItem]) -> str:
+    """The evidence linked to an activity, by its numbers in the document: what fulfils it
+    (accepted), what is linked but not yet accepted, and how many items are not in it."""
+    shown = [numbered[item.pk] for item in row.linked if item.pk in numbered]
+    done = [str(item.number) for item in shown if item.status == EvidenceItem.Status.ACCEPTED]
+    waiting = [
+        f"{item.number} ({item.get_status_display().lower()})"
+        for item in shown
+        if item.status != EvidenceItem.Status.ACCEPTED
+    ]
+    missing = len(row.linked) - len(shown)
+    words = []
+    if done:
+        words.append(f"done by {', '.join(done)}")
+    if waiting:
+        words.append(f"linked, not yet accepted: {', '.join(waiting)}")
+    if missing:
+        words.append(f"{missing} item{'s' if missing > 1 else ''} not in this document")
+    return "; ".join(words) or "none linked yet"
+
+
+def planning_for(enrolment: Enrolment, shown: Sequence[Portfolio]) -> Planning:
+    """The planning of ``enrolment`` that the document of ``shown`` (units of it) holds, in a
+    fixed number of queries however many plans, activities, reviews and breaks there are."""
+    initial = {
+        assessment.portfolio_id: assessment
+        for assessment in InitialAssessment.objects.filter(portfolio__in=list(shown))
+        .select_related("recorded_by")
+        .prefetch_related(
+            Prefetch("starting_points", StartingPoint.objects.select_related("outcome")),
+            Prefetch("prior_learning", PriorLearning.objects.order_by("created_at", "pk")),
+        )
+    }
+    breaks = list(
+        BreakInLearning.objects.filter(enrolment=enrolment)
+        .select_related("recorded_by")
+        .order_by("starts_on", "pk")
+    )
+    pauses = Pause.of(breaks)
+    every_plan = list(
+        AssessmentPlan.objects.filter(enrolment=enrolment)
+        .select_related("written_by")
+        .prefetch_related(*plan_prefetches())
+        .order_by("-version")
+    )
+    issued = [plan for plan in every_plan if plan.status != AssessmentPlan.Status.DRAFT]
+    # The plan in force: the latest version issued and not replaced (``current_plans``).
+    in_force = next((p for p in issued if p.status in AssessmentPlan.ISSUED), None)
+    plans = [
+        PlanVersion(
+            plan=plan,
+            signatures=plan_signature_rows(plan),
+            activities=activity_rows(plan, pauses=pauses),
+            in_force=plan is in_force,
+        )
+        for plan in sorted(issued, key=lambda p: (p is not in_force, -p.version))
+    ]
+    reviews = [
+        ReviewPart(review, review_signature_rows(review), progress_lines(review.progress))
+        for review in ProgressReview.objects.filter(enrolment=enrolment)
+        .select_related("written_by")
+        .prefetch_related(Prefetch("signatures", Signature.objects.order_by("signed_at", "pk")))
+        .order_by("held_on", "pk")
+    ]
+    return Planning(
+        initial=initial,
+        breaks=breaks,
+        plans=plans,
+        reviews=reviews,
+        plan_ids=[plan.pk for plan in every_plan],
+        activity_ids=[a.pk for plan in every_plan for a in plan.activities.all()],
+    )
 
 
 def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
@@ -210,6 +441,17 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
     for review in EqaReview.objects.filter(portfolio__in=shown).select_related("eqa"):
         reviews_of[review.portfolio_id].append(review)
     coverage = coverage_for(shown)
+    first = shown[0]
+    planning = planning_for(first.enrolment, shown)
+    numbered = {item.pk: item for item in items}
+    for version in planning.plans:
+        for row in version.activities:
+            # Each item linked to the activity by its number here; those not in the document
+            # (a draft, or a unit its reader may not see) only counted.
+            row.evidence_text = _linked_evidence(row, numbered)
+    for assessment in planning.initial.values():
+        for claim in assessment.prior_learning.all():
+            claim.item = numbered.get(claim.evidence_id)
 
     parts = []
     for portfolio in shown:
@@ -242,9 +484,9 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
                 signable=stored(portfolio),
                 samples=samples_of[portfolio.pk],
                 eqa_reviews=reviews_of[portfolio.pk],
+                initial_assessment=planning.initial.get(portfolio.pk),
             )
         )
-    first = shown[0]
     return {
         "whole": whole,
         "learner": first.learner,
@@ -262,7 +504,10 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
         # Copies made of the record (this PDF among them) are left out of what it shows and of
         # its proof, so the PDF of an unchanged portfolio is the same PDF.
         "audit_heads": proof_for(first.learner_id, leaving_out_copies=True),
-        "audit_entries": AuditEntry.objects.filter(portfolio__in=shown)
+        "planning": planning,
+        "audit_entries": AuditEntry.objects.filter(
+            Q(portfolio__in=shown) | planning.audit_condition(first.enrolment)
+        )
         .exclude(copies())
         .order_by("created_at", "id"),
         "attachment_cap": cap,

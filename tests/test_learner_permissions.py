@@ -109,13 +109,13 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 24 queries: the session, the session user, counting unread messages for the menu, the
+    # Expect 25 queries: the session, the session user, counting unread messages for the menu, the
     # portfolio with its people and unit; coverage: criteria, contexts, evidence, claims, evidence
     # contexts, mappings, decisions, cited evidence; the evidence list: counting it for the pager,
     # the page with file counts, its contexts, its claims; the signatures, files found changed on
-    # storage, the stored signable record, the IQA samples, the EQA reviews; saving the session (a
-    # savepoint, the update, the release)
-    with django_assert_num_queries(24):
+    # storage, the stored signable record, the IQA samples, the EQA reviews, the initial
+    # assessment (none yet); saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(25):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 

@@ -235,10 +235,12 @@ def test_building_the_export_runs_a_fixed_number_of_queries(
         items, portfolio=portfolio, status="accepted", contexts="ab", claims=["P1"]
     )
 
-    # Expect 26 queries: the portfolio; the evidence with its contexts, claims, files, mappings
+    # Expect 30 queries: the portfolio; the evidence with its contexts, claims, files, mappings
     # and reviews (6); the criteria and the outcomes; the decisions; coverage (8); the unit's
     # contexts; the signatures; the stored signable record (its digest is printed); the samples,
-    # the EQA reviews, the audit trail, and the learner's and the centre's chain as of their last
-    # entry that records no copy (one query each)
-    with django_assert_num_queries(26):
+    # the EQA reviews; the planning: initial assessments, breaks in learning, plans, progress
+    # reviews (none here, so nothing of theirs is prefetched); the audit trail, and the
+    # learner's and the centre's chain as of their last entry that records no copy (one query
+    # each)
+    with django_assert_num_queries(30):
         render_portfolio_pdf(portfolio)

@@ -349,6 +349,13 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
         data=lambda scene: {"answer": "Changed"},
     ),
     "matrix": Entry(portfolio, VIEWERS),
+    # Initial assessment: whoever sees the portfolio reads it; its assessor records it
+    "initial_assessment": Entry(
+        portfolio, VIEWERS, post=ASSESSOR_POSTS,
+        data=lambda scene: {
+            f"level_{outcome.pk}": "new" for outcome in scene.portfolio.unit.outcomes.all()
+        },
+    ),
     "criterion_detail": Entry(
         lambda scene: {"pk": scene.portfolio.pk, "criterion_pk": scene.p1.pk}, VIEWERS,
         post=ASSESSOR_POSTS,

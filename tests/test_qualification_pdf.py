@@ -206,11 +206,12 @@ def test_the_document_runs_a_fixed_number_of_queries(a, b, django_assert_num_que
         item.claimed_criteria.add(b.unit.criteria.get(nos_code="P2"))
         EvidenceFactory(portfolio=b, status="accepted", contexts="a", claims=["P3"])
 
-    # Expect 28 queries: the enrolment's units; the evidence with its contexts, claims, files,
+    # Expect 32 queries: the enrolment's units; the evidence with its contexts, claims, files,
     # mappings and reviews (6); the decisions; the criteria, the outcomes and the contexts; the
-    # samples and the EQA reviews; coverage (8); each unit's signatures and stored record (2
+    # samples and the EQA reviews; coverage (8); the planning: initial assessments, breaks in
+    # learning, plans, progress reviews (none here); each unit's signatures and stored record (2
     # each); the audit trail, and the learner's and the centre's chain (one query each)
-    with django_assert_num_queries(28):
+    with django_assert_num_queries(32):
         render_enrolment_pdf([a, b])
 
 

@@ -45,6 +45,8 @@ WAITING_ADMIN = 2  # e-mails given up, people never signed in
 SIGNED = 2
 # Shown on the portfolio page: the records' digest now, and the files found changed on storage.
 INTEGRITY = 2
+# The portfolio page's initial assessment (none recorded in the demo, so nothing prefetched).
+INITIAL_ASSESSMENT = 1
 # The progress of enrolments: every unit of those listed, then (when one is on a qualification)
 # the qualifications with their groups, listings with units, rules and the rules' groups. In the
 # demo centre only learner2's enrolment is on a qualification (the example one), so the pages
@@ -64,8 +66,11 @@ PINNED = {
     "learner: home": SIGNED_IN + 2 + UNITS + UNIT_PROGRESS + UNREAD + WAITING_LEARNER,
     # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
     # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
-    # the contexts and criteria for the filters, the records' digest and files changed on storage
-    "learner: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
+    # the contexts and criteria for the filters, the records' digest and files changed on storage,
+    # the initial assessment
+    "learner: portfolio": (
+        SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY + INITIAL_ASSESSMENT
+    ),
     # the item with its portfolio and who recorded it, the item again with its contexts, files,
     # claimed criteria, mappings, reviews, the witness testimony, the observation record, how
     # the background checks of its files ended (unread)
@@ -88,7 +93,9 @@ PINNED = {
     # the evidence with its contexts, criteria and mappings, the criteria for the rows, then the
     # coverage
     "assessor: tracking matrix": SIGNED_IN + 8 + COVERAGE + UNREAD,
-    "assessor: portfolio": SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY,
+    "assessor: portfolio": (
+        SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY + INITIAL_ASSESSMENT
+    ),
     # the workplace, its contacts, the portfolios there the assessor sees
     "assessor: workplace": SIGNED_IN + 3 + UNREAD,
     # the portfolio, the criterion, its mappings, its decisions, the evidence to cite
@@ -138,7 +145,8 @@ PINNED = {
     + 1
     + 2
     + 1
-    + INTEGRITY,
+    + INTEGRITY
+    + INITIAL_ASSESSMENT,
 }
 
 
