@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pytest
+from django.core.files.storage import storages
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -23,8 +24,10 @@ from assessments.planning import plan_manifest
 from assessments.reviews import review_manifest
 from assessments.services import content_sign
 from portfolio.models import EvidenceItem
+from records import services
 from records.exports import document_key
 from records.pdf import progress_lines, render_enrolment_pdf, render_portfolio_pdf
+from records.tasks import build_export
 from tests.factories import ActivityFactory, EvidenceFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,6 +295,22 @@ def test_an_enrolment_with_no_planning_says_so(portfolio):
 
 
 class TestReuse:
+    def test_an_export_after_a_changed_plan_is_built_again(self, planned):
+        first = services.export_request(kind="pdf", by=planned.assessor, portfolio=planned)
+        build_export.call(first.pk)
+        again = services.export_request(kind="pdf", by=planned.assessor, portfolio=planned)
+        assert again.status == "done"  # unchanged: handed the same file at once
+        PlanActivity.objects.filter(pk=planned.rows["late"].pk).update(title="Renamed activity")
+
+        changed = services.export_request(kind="pdf", by=planned.assessor, portfolio=planned)
+
+        assert changed.status == "queued"
+        build_export.call(changed.pk)
+        changed.refresh_from_db()
+        first.refresh_from_db()
+        assert changed.reuse_key != first.reuse_key
+        assert "Renamed activity" in text_of(storages["evidence"].open(changed.file.name).read())
+
     def test_a_changed_plan_gives_a_new_pdf(self, planned):
         key = document_key([planned])
         assert document_key([planned]) == key
