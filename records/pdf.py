@@ -1,5 +1,7 @@
 """A learner's portfolio as one PDF a verifier can audit without the web site: one unit's, or
-every unit of an enrolment its reader may see, each item of evidence shown once.
+every unit of an enrolment its reader may see, each item of evidence shown once, with the
+enrolment's planning (each unit's initial assessment, breaks in learning, the assessment plan
+and its earlier versions, the progress reviews: ``planning_for``).
 
 Rendered from ``records/pdf/portfolio.html`` by WeasyPrint, whose URL fetcher reads only our
 own static files and these portfolios' own evidence files; everything else is refused.
