@@ -120,22 +120,31 @@ class EnrolmentProgress:
 
 
 def progress_for(
-    enrolments: list[Enrolment] | QuerySet[Enrolment], *, viewer: User | None = None
+    enrolments: list[Enrolment] | QuerySet[Enrolment],
+    *,
+    viewer: User | None = None,
+    follower: User | None = None,
 ) -> dict[int, EnrolmentProgress]:
     """The progress of each enrolment, by its id, in their order. Given a ``viewer``, each unit
-    they may see is listed with its coverage (what it still lacks); without, the counts,
-    credits, groups and gaps only, for a line in a list. A query set of any number of
-    enrolments is looked up through itself rather than by a list of ids."""
+    they may see is listed with its coverage (what it still lacks); given a ``follower`` (an
+    employer), each unit they follow (``PortfolioQuerySet.followed_by``), which makes none of
+    them visible; without either, the counts, credits, groups and gaps only, for a line in a
+    list. A query set of any number of enrolments is looked up through itself rather than by a
+    list of ids."""
     portfolios, qualifications = units_and_rules(enrolments)
     visible: dict[int, Portfolio] = {}  # with the people a page names beside each unit
     coverage: dict[int, Coverage] = {}
-    detail = viewer is not None
+    detail = viewer is not None or follower is not None
     if detail:
+        detailed = (
+            Portfolio.objects.visible_to(viewer)
+            if viewer is not None
+            else Portfolio.objects.followed_by(follower)
+        )
         visible = {
             p.pk: p
-            for p in Portfolio.objects.visible_to(viewer)
-            .filter(enrolment__in=enrolments)
-            .select_related("unit", "assessor", "iqa")
+            for p in detailed.filter(enrolment__in=enrolments)
+            .select_related("unit", "assessor", "iqa", "workplace")
             .order_by("unit__code")
         }
         coverage = coverage_for(list(visible.values()))

@@ -16,6 +16,12 @@ urlpatterns = [
     path("assessor/", views.caseload, name="assessor_home"),
     path("iqa/", quality_views.iqa_home, name="iqa_home"),
     path("employer/", employer_views.employer_home, name="employer_home"),
+    path(
+        "employer/enrolments/<int:pk>/",
+        employer_views.employer_enrolment,
+        name="employer_enrolment",
+    ),
+    path("employer/files/<int:pk>/", employer_views.employer_file, name="employer_file"),
     path("iqa/plans/<int:assessor_pk>/", quality_views.plan_update, name="plan_update"),
     path("standardisation/", quality_views.standardisation, name="standardisation"),
     path("standardisation/new/", quality_views.meeting_new, name="meeting_new"),

@@ -5,9 +5,15 @@ from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
-from people.services import LearnerDetails, NewPerson, UnitStaff, email_problem
+from people.services import (
+    LearnerDetails,
+    NewPerson,
+    UnitStaff,
+    email_problem,
+    workplace_problem,
+)
 from portfolio.forms import EnrolmentForm
-from portfolio.models import ROLE_FLAGS, EqaGrant, Portfolio, Role, User
+from portfolio.models import ROLE_FLAGS, EqaGrant, Portfolio, Role, User, Workplace
 from portfolio.uln import normalise
 
 NAME_MAX = User._meta.get_field("first_name").max_length
@@ -166,6 +172,14 @@ class StaffForm(LearnerDetailsFields):
         initial=True,
         help_text="Someone whose account is not active cannot sign in.",
     )
+    workplaces = forms.ModelMultipleChoiceField(
+        queryset=Workplace.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Line manager at",
+        help_text="The workplaces whose learners they follow. A contact there with their "
+        "e-mail address is linked to their account; otherwise one is added.",
+    )
 
     def __init__(self, *args, user: User | None = None, **kwargs):
         if user is not None:
@@ -177,8 +191,12 @@ class StaffForm(LearnerDetailsFields):
                 "is_active": user.is_active,
                 "uln": user.uln,
                 "date_of_birth": user.date_of_birth,
+                "workplaces": list(user.workplace_contacts.values_list("workplace_id", flat=True)),
             }
         super().__init__(*args, **kwargs)
+        self.fields["workplaces"].queryset = Workplace.objects.order_by(
+            "organisation", "site", "pk"
+        )
         self.order_fields(["first_name", "last_name", "email", "roles", "is_active"])
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -189,7 +207,16 @@ class StaffForm(LearnerDetailsFields):
             "roles",
             "is_active",
             Fieldset("For a learner: what the awarding body's claims need", "uln", "date_of_birth"),
+            Fieldset("For an employer: where they are a line manager", "workplaces"),
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        roles, workplaces = cleaned.get("roles") or [], cleaned.get("workplaces")
+        problem = "roles" not in self.errors and workplace_problem(roles, workplaces)
+        if problem:
+            self.add_error("workplaces", problem)
+        return cleaned
 
 
 class EqaGrantForm(forms.Form):

@@ -37,6 +37,7 @@ from portfolio.models import (
     Sector,
     User,
     Workplace,
+    WorkplaceContact,
     start_of,
 )
 from portfolio.services import email_queue, eqa_grant_recorded, notify, user_save
@@ -432,13 +433,18 @@ def staff_save(
     by: User,
     site_url: str,
     details: LearnerDetails | None = None,
+    workplaces: Collection[Workplace] | None = None,
 ) -> User:
     """Add a person (``user`` None: made with ``roles`` and invited by e-mail) or change one's
     name, e-mail address, roles and whether their account is active. Refused for a superuser's
     account (unless ``by`` is one); refused if they would lose a role, or their account, while
     they still assess or quality-assure a portfolio in progress (their caseload is moved
     first). ``details`` (a learner's ULN and date of birth) replace what is held; None keeps
-    what is held."""
+    what is held. ``workplaces`` are where an employer is a line manager
+    (``employer_workplaces_set``): required with the employer role, refused without it; None
+    keeps the workplaces they have."""
+    if problem := workplace_problem(roles, workplaces):
+        raise ValidationError({"workplaces": problem})
     if user is None:
         with transaction.atomic():
             person = person_create(
@@ -449,6 +455,8 @@ def staff_save(
                 by=by,
                 details=details,
             )
+            if workplaces is not None:
+                employer_workplaces_set(user=person, workplaces=workplaces, by=by)
             if not is_active:
                 person.is_active = False
                 user_save(user=person, by=by)
@@ -481,14 +489,152 @@ def staff_save(
     if details is not None:
         new |= {"uln": details.uln, "date_of_birth": details.date_of_birth}
     changed = sorted(name for name, value in new.items() if getattr(stored, name) != value)
-    if not changed:
-        return stored
     for name in changed:
         setattr(stored, name, new[name])
     with transaction.atomic():
-        user_save(user=stored, by=by)
-        _person_changed(stored, changed, by=by)
+        if changed:
+            user_save(user=stored, by=by)
+            _person_changed(stored, changed, by=by)
+        if workplaces is not None:
+            employer_workplaces_set(user=stored, workplaces=workplaces, by=by)
     return stored
+
+
+def workplace_problem(
+    roles: Collection[Role], workplaces: Collection[Workplace] | None
+) -> str | None:
+    """Why these cannot be a person's workplaces as a line manager: an employer needs one, and
+    only an employer has any (None: left as they are)."""
+    if workplaces is None:
+        return None
+    if Role.EMPLOYER in roles and not workplaces:
+        return "Choose the workplace where they are a line manager."
+    if Role.EMPLOYER not in roles and workplaces:
+        return (
+            "Only an employer is a line manager at a workplace: tick the employer role too, or "
+            "choose no workplace."
+        )
+    return None
+
+
+def _contact_linked(contact: WorkplaceContact, user: User, *, by: User) -> None:
+    record(
+        "workplace.contact_linked",
+        actor=by,
+        obj=contact,
+        summary=f"{by} made {user} a line manager at {contact.workplace}",
+        data={"workplace": contact.workplace_id, "user": user.pk},
+        **_chain(user),
+    )
+
+
+def employer_workplaces_set(*, user: User, workplaces: Collection[Workplace], by: User) -> None:
+    """Make ``user`` (an employer) the line manager at each of ``workplaces``, and at no other:
+    at each, the contact with their account, or else the contact with their e-mail address
+    (regardless of case) and no account yet, is linked to them, or a contact is added with
+    their name and e-mail address; a contact of theirs elsewhere loses the account and stays a
+    contact. Each link made or undone is audited."""
+    wanted = {workplace.pk: workplace for workplace in workplaces}
+    with transaction.atomic():
+        mine = list(
+            WorkplaceContact.objects.select_for_update()
+            .filter(user=user)
+            .select_related("workplace")
+        )
+        for contact in mine:
+            if contact.workplace_id not in wanted:
+                contact.user = None
+                contact.save(update_fields=["user"])
+                record(
+                    "workplace.contact_unlinked",
+                    actor=by,
+                    obj=contact,
+                    summary=f"{by} made {user} no longer the line manager at {contact.workplace}",
+                    data={"workplace": contact.workplace_id, "user": user.pk},
+                    **_chain(user),
+                )
+        linked = {contact.workplace_id for contact in mine}
+        for pk, workplace in sorted(wanted.items()):
+            if pk in linked:
+                continue
+            contact = (
+                WorkplaceContact.objects.select_for_update()
+                .filter(workplace=workplace, user__isnull=True, email__iexact=user.email)
+                .order_by("pk")
+                .first()
+                if user.email
+                else None
+            )
+            if contact is None:
+                contact = WorkplaceContact(
+                    workplace=workplace, name=user.get_full_name(), email=user.email
+                )
+            contact.user = user
+            contact.save()
+            _contact_linked(contact, user, by=by)
+
+
+def contact_invite(*, contact: WorkplaceContact, by: User, site_url: str) -> User:
+    """Give a workplace's contact an employer's account in one step: made with their name and
+    e-mail address, linked to the contact and invited by e-mail; or, where someone holds that
+    address already, the employer role given to them and the contact linked. Refused for a
+    contact with an account already, without an e-mail address, or named by one word only."""
+    if contact.user_id:
+        raise ValidationError(f"{contact.name} has an account already.")
+    if not contact.email:
+        raise ValidationError(
+            f"{contact.name} has no e-mail address to send the invitation to: add it to the "
+            "contact first."
+        )
+    existing = User.objects.filter(email__iexact=contact.email).first()
+    with transaction.atomic():
+        if existing is not None:
+            if not by.may_manage(existing):
+                raise PermissionDenied("Only a superuser may change a superuser's account.")
+            if not existing.is_employer:
+                existing.is_employer = True
+                user_save(user=existing, by=by)
+                _person_changed(existing, ["is_employer"], by=by)
+            person = existing
+        else:
+            first, _, last = contact.name.strip().rpartition(" ")
+            if not first.strip() or not last:
+                raise ValidationError(
+                    f"{contact.name} is recorded by one name only: add them on the people page "
+                    "with their first and last names."
+                )
+            person = person_create(
+                first_name=first.strip(),
+                last_name=last,
+                email=contact.email,
+                roles=[Role.EMPLOYER],
+                by=by,
+            )
+        contact.user = person
+        contact.save(update_fields=["user"])
+        _contact_linked(contact, person, by=by)
+        if existing is None or not existing.has_usable_password():
+            invitation_send(user=person, by=by, site_url=site_url)
+    return person
+
+
+def workplace_evidence_set(*, workplace: Workplace, shown: bool, by: User) -> Workplace:
+    """Let the line managers at ``workplace`` see their learners' evidence and its files
+    (``shown``), or only their progress; audited on the centre's chain."""
+    if workplace.employer_sees_evidence == shown:
+        return workplace
+    with transaction.atomic():
+        workplace.employer_sees_evidence = shown
+        workplace.save(update_fields=["employer_sees_evidence", "updated_at"])
+        record(
+            "workplace.evidence_shown" if shown else "workplace.evidence_hidden",
+            actor=by,
+            obj=workplace,
+            summary=f"{by} {'let' if shown else 'stopped'} the line managers at {workplace} "
+            f"{'see' if shown else 'seeing'} the evidence",
+            data={"employer_sees_evidence": shown},
+        )
+    return workplace
 
 
 def _person_changed(person: User, changed: list[str], *, by: User) -> None:

@@ -28,4 +28,6 @@ urlpatterns = [
     path("eqa-access/<int:pk>/edit/", views.eqa_access_edit, name="eqa_access_edit"),
     path("eqa-access/<int:pk>/end/", views.eqa_access_end, name="eqa_access_end"),
     path("caseload/", caseload_views.caseload_move, name="caseload_move"),
+    path("workplaces/<int:pk>/evidence/", views.workplace_evidence, name="workplace_evidence"),
+    path("contacts/<int:pk>/invite/", views.contact_invite, name="contact_invite"),
 ]

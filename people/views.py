@@ -16,7 +16,7 @@ from people import services
 from people.forms import EqaGrantForm, RegistrationForm, StaffForm
 from people.tokens import invitation_tokens
 from portfolio.access import posted, role_required, site_url
-from portfolio.models import ROLE_FLAGS, EqaGrant, Role, User
+from portfolio.models import ROLE_FLAGS, EqaGrant, Role, User, Workplace, WorkplaceContact
 from units.models import Qualification
 
 PAGE_SIZE = 50
@@ -143,6 +143,7 @@ def _person_page(request: HttpRequest, person: User | None) -> HttpResponse:
                 by=request.user,
                 site_url=site_url(request),
                 details=form.learner_details(),
+                workplaces=list(data["workplaces"]),
             )
         except ValidationError as error:
             refused(form, error)
@@ -293,3 +294,38 @@ def eqa_access_end(request: HttpRequest, pk: int) -> HttpResponse:
     services.eqa_grant_end(grant=grant, by=request.user)
     messages.success(request, f"{grant.eqa}'s access has ended.")
     return redirect("eqa_access")
+
+
+@login_required
+@require_POST
+@role_required(Role.CENTRE_ADMIN)
+def workplace_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let the line managers at a workplace see their learners' evidence and its files, or only
+    their progress (the checkbox on the workplace's page)."""
+    workplace = get_object_or_404(Workplace, pk=pk)
+    shown = request.POST.get("employer_sees_evidence") == "on"
+    services.workplace_evidence_set(workplace=workplace, shown=shown, by=request.user)
+    if shown:
+        messages.success(request, f"The line managers at {workplace} now see the evidence.")
+    else:
+        messages.success(request, f"The line managers at {workplace} now see progress only.")
+    return redirect(workplace)
+
+
+@login_required
+@require_POST
+@role_required(Role.CENTRE_ADMIN)
+def contact_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a workplace's contact an employer's account and invite them, in one step."""
+    contact = get_object_or_404(WorkplaceContact.objects.select_related("workplace"), pk=pk)
+    try:
+        person = services.contact_invite(
+            contact=contact, by=request.user, site_url=site_url(request)
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        invited = "" if person.has_usable_password() else f", invited by e-mail to {person.email}"
+        messages.success(request, f"{person} is a line manager at {contact.workplace}{invited}.")
+    return redirect(contact.workplace)

@@ -29,14 +29,10 @@ class UserAdmin(DjangoUserAdmin):
         "first_name",
         "last_name",
         "email",
-        "is_learner",
-        "is_assessor",
-        "is_iqa",
-        "is_eqa",
-        "is_centre_admin",
+        *ROLE_FLAGS.values(),
         "is_active",
     ]
-    list_filter = ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin", "is_active"]
+    list_filter = [*ROLE_FLAGS.values(), "is_active"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (
@@ -46,8 +42,10 @@ class UserAdmin(DjangoUserAdmin):
         (
             "Roles",
             {
-                "fields": ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin"],
-                "description": "One person may hold several roles.",
+                "fields": list(ROLE_FLAGS.values()),
+                "description": "One person may hold several roles. An employer (line manager) "
+                "follows the learners at the workplaces where they are a contact with this "
+                "account (Workplaces).",
             },
         ),
         ("Account", {"fields": ["is_active", "is_superuser", "last_login", "date_joined"]}),
@@ -67,7 +65,7 @@ class UserAdmin(DjangoUserAdmin):
                 ],
             },
         ),
-        ("Roles", {"fields": ["is_learner", "is_assessor", "is_iqa", "is_eqa", "is_centre_admin"]}),
+        ("Roles", {"fields": list(ROLE_FLAGS.values())}),
     ]
     readonly_fields = ["last_login", "date_joined"]
 
@@ -194,14 +192,27 @@ class EnrolmentAdmin(admin.ModelAdmin):
 class WorkplaceContactInline(admin.TabularInline):
     model = WorkplaceContact
     extra = 1
+    fields = ["name", "job_title", "email", "phone", "user"]
+
+    # The contact's account (a line manager holding the employer role) by number: a plain box
+    # with its label, rather than a list of every person of the centre.
+    raw_id_fields = ["user"]
 
 
 @admin.register(Workplace)
 class WorkplaceAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "site", "sector", "updated_at"]
-    list_filter = ["sector"]
+    list_display = ["organisation", "site", "sector", "employer_sees_evidence", "updated_at"]
     search_fields = ["organisation", "site", "address", "contacts__name"]
-    fields = ["organisation", "site", "sector", "address", "created_at", "updated_at"]
+    list_filter = ["sector", "employer_sees_evidence"]
+    fields = [
+        "organisation",
+        "site",
+        "sector",
+        "address",
+        "employer_sees_evidence",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [WorkplaceContactInline]
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -23,7 +23,7 @@ from portfolio.access import (
     site_url,
 )
 from portfolio.backends import client_ip
-from portfolio.files import STORE_FAILED, StoreFailed, stored_file_response
+from portfolio.files import STORE_FAILED, StoreFailed, file_response
 from portfolio.forms import (
     EvidenceForm,
     KnowledgeAnswerForm,
@@ -41,6 +41,7 @@ from portfolio.models import (
     Notification,
     Portfolio,
     WitnessTestimony,
+    WorkplaceContact,
 )
 from units.models import Criterion
 
@@ -297,43 +298,13 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("evidence_edit", evidence.pk)
 
 
-VARIANTS = {"original": "file", "screen": "screen", "print": "print_version"}
-# A file opened in the browser is a sandboxed document of its own, with an origin of its own:
-# nothing it contains may run as this site or load anything, and only our pages may frame it.
-FILE_POLICY = (
-    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
-)
-# PDFs are shown in a frame on the evidence page by the browser's own viewer, which keeps the
-# document's scripts away from this site but which a sandbox or a resource policy can stop.
-PDF_POLICY = "frame-ancestors 'self'"
-
-
 @login_required
 @xframe_options_sameorigin  # PDFs are shown inside the evidence page
 def evidence_file(request: HttpRequest, pk: int, variant: str = "original") -> HttpResponse:
     """Serve a private file to someone who may see its evidence; never from a public path."""
     # A file being checked is not served: it is not yet cleaned of personal details.
     evidence_file = get_for_user(request.user, EvidenceFile.objects.ready(), pk=pk)
-    stored = getattr(evidence_file, VARIANTS[variant])
-    if not stored:
-        raise Http404("This file has no such version.")
-    rendition = variant != "original"
-    name = evidence_file.original_name
-    if rendition:
-        name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
-    response = stored_file_response(
-        stored.name,
-        request=request,  # a player seeking in a video or recording asks for a part of it
-        as_attachment=not evidence_file.shown_inline,
-        filename=name,
-        content_type="image/jpeg" if rendition else evidence_file.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = (
-        PDF_POLICY if evidence_file.kind == EvidenceFile.Kind.PDF and not rendition else FILE_POLICY
-    )
-    return response
+    return file_response(request, evidence_file, variant)
 
 
 @login_required
@@ -345,6 +316,27 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if testimony is not None and testimony.is_answered:
         messages.info(request, "The witness has answered, so the statement can no longer change.")
         return redirect(evidence)
+    # The contacts of the learner's workplace, such as their line manager, to fill the
+    # witness's details from (a script fills them in place; without it, the form comes back
+    # filled, keeping what was typed).
+    contacts = list(
+        WorkplaceContact.objects.filter(workplace_id=evidence.portfolio.workplace_id).order_by(
+            "name", "pk"
+        )
+    )
+    if request.method == "POST" and "use_contact" in request.POST:
+        return render(
+            request,
+            "portfolio/witness_form.html",
+            {
+                "form": WitnessTestimonyForm(
+                    instance=testimony, initial=_filled_from(request.POST, contacts)
+                ),
+                "evidence": evidence,
+                "testimony": testimony,
+                "contacts": contacts,
+            },
+        )
     form = WitnessTestimonyForm(posted(request)[0], instance=testimony)
     if request.method == "POST" and form.is_valid():
         sending = "send" in request.POST
@@ -372,8 +364,28 @@ def witness_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portfolio/witness_form.html",
-        {"form": form, "evidence": evidence, "testimony": testimony},
+        {"form": form, "evidence": evidence, "testimony": testimony, "contacts": contacts},
     )
+
+
+# A contact's details, and the witness's fields they fill.
+CONTACT_FIELDS = {
+    "name": "witness_name",
+    "job_title": "witness_job_title",
+    "email": "witness_email",
+}
+
+
+def _filled_from(data, contacts: list[WorkplaceContact]) -> dict:
+    """The witness form's values as posted, with the witness's name, job title and e-mail
+    address those of the contact chosen (``use_contact``)."""
+    values = {name: data.get(name, "") for name in WitnessTestimonyForm.Meta.fields}
+    values["not_a_relative"] = bool(data.get("not_a_relative"))
+    chosen = next((c for c in contacts if str(c.pk) == data.get("use_contact")), None)
+    if chosen is not None:
+        for attribute, name in CONTACT_FIELDS.items():
+            values[name] = getattr(chosen, attribute)
+    return values
 
 
 @login_required

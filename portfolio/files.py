@@ -29,7 +29,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.encoding import force_str
@@ -715,3 +715,40 @@ def delete_stored(names: list[str]) -> None:
             storage.delete(name)
 
     transaction.on_commit(remove)
+
+
+VARIANTS = {"original": "file", "screen": "screen", "print": "print_version"}
+# A file opened in the browser is a sandboxed document of its own, with an origin of its own:
+# nothing it contains may run as this site or load anything, and only our pages may frame it.
+FILE_POLICY = (
+    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
+)
+# PDFs are shown in a frame on the evidence page by the browser's own viewer, which keeps the
+# document's scripts away from this site but which a sandbox or a resource policy can stop.
+PDF_POLICY = "frame-ancestors 'self'"
+
+
+def file_response(request, evidence_file: EvidenceFile, variant: str = "original") -> HttpResponse:
+    """A stored file (or one of its renditions) as every view serving one answers: byte ranges,
+    the name it was sent with, never kept by the browser, sandboxed. The caller has checked
+    that the reader may have it, and that it is ready."""
+    stored = getattr(evidence_file, VARIANTS[variant])
+    if not stored:
+        raise Http404("This file has no such version.")
+    rendition = variant != "original"
+    name = evidence_file.original_name
+    if rendition:
+        name = f"{name.rsplit('.', 1)[0]}-{variant}.jpg"
+    response = stored_file_response(
+        stored.name,
+        request=request,  # a player seeking in a video or recording asks for a part of it
+        as_attachment=not evidence_file.shown_inline,
+        filename=name,
+        content_type="image/jpeg" if rendition else evidence_file.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = (
+        PDF_POLICY if evidence_file.kind == EvidenceFile.Kind.PDF and not rendition else FILE_POLICY
+    )
+    return response

@@ -621,6 +621,7 @@ class WitnessTestimonyForm(ShowsLimits, forms.ModelForm):
             "colleague."
         )
         self.helper = FormHelper()
+        self.helper.form_id = "witness-form"
         self.helper.add_input(Submit("save", "Save witness details"))
         self.helper.add_input(Submit("send", "Save and e-mail it to the witness"))
 

@@ -731,6 +731,16 @@ class EvidenceQuerySet(models.QuerySet):
             ~Q(portfolio__learner=user), status=EvidenceItem.Status.DRAFT
         )
 
+    def shown_to_employer(self, user: User) -> "EvidenceQuerySet":
+        """Evidence an employer (line manager) may open on their own pages: kept in a portfolio
+        they follow (``PortfolioQuerySet.followed_by``) at a workplace that lets its line
+        managers see the evidence (``Workplace.employer_sees_evidence``); never a draft. Not
+        part of ``visible_to``: no page of the portfolio opens to them."""
+        followed = Portfolio.objects.followed_by(user).filter(
+            workplace__employer_sees_evidence=True
+        )
+        return self.filter(portfolio__in=followed).exclude(status=EvidenceItem.Status.DRAFT)
+
     def counting_in(self, portfolio: "Portfolio") -> "EvidenceQuerySet":
         """The evidence that counts in ``portfolio``'s unit: kept in it, or kept in another unit
         of the same enrolment and claimed or mapped against one of this unit's criteria."""
@@ -1005,6 +1015,10 @@ class CriterionClaim(models.Model):
 class EvidenceFileQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "EvidenceFileQuerySet":
         return self.filter(evidence__in=EvidenceItem.objects.visible_to(user))
+
+    def shown_to_employer(self, user: User) -> "EvidenceFileQuerySet":
+        """The files of evidence an employer may open (``EvidenceQuerySet.shown_to_employer``)."""
+        return self.filter(evidence__in=EvidenceItem.objects.shown_to_employer(user))
 
     def ready(self) -> "EvidenceFileQuerySet":
         """Files that are checked and stored: the only ones served, counted, signed, put in the

@@ -126,7 +126,9 @@ def portfolio_workplace(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def workplace_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A workplace for the staff: its contacts and the portfolios there the viewer may see."""
-    workplace = get_for_user(request.user, Workplace.objects.prefetch_related("contacts"), pk=pk)
+    workplace = get_for_user(
+        request.user, Workplace.objects.prefetch_related("contacts__user"), pk=pk
+    )
     portfolios = (
         Portfolio.objects.visible_to(request.user)
         .filter(workplace=workplace)

@@ -147,6 +147,12 @@ def pk_of(name: str) -> Callable[[SimpleNamespace], dict]:
     return lambda scene: {"pk": getattr(scene, name).pk}
 
 
+def unfollowed_enrolment(scene) -> int:
+    """An enrolment at a workplace other than the scene's portfolio's."""
+    elsewhere = Portfolio.objects.exclude(workplace=scene.portfolio.workplace_id)
+    return elsewhere.order_by("pk").values_list("enrolment_id", flat=True).first()
+
+
 # fmt: off
 #   who:          owner  other   assessor other  iqa  iqa+    eqa  expired admin employer anonymous
 #                        learner          assr.       assessor      eqa
@@ -186,6 +192,26 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    200, 200,    403, 403,  LOGIN)),
     "employer_home": Entry(no_kwargs,
                      (403,   403,    403,     403,   403, 403,    403, 403,    403, 200,  LOGIN)),
+    # The employer's pages
+    # One learner they follow; 404 for a learner at another workplace.
+    "employer_enrolment": (
+        Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403, 200,  LOGIN)),
+        Entry(lambda scene: {"pk": unfollowed_enrolment(scene)},
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403, 404,  LOGIN)),
+    ),
+    # A file of a learner they follow, at a workplace that does not let them see the evidence.
+    "employer_file": Entry(lambda scene: {"pk": scene.photo.pk},
+                     (403,   403,    403,     403,   403, 403,    403, 403,    403, 404,  LOGIN)),
+    # The centre administrator lets a workplace's line managers see the evidence, and invites a
+    # contact as a line manager, from the workplace's page.
+    "workplace_evidence": Entry(lambda scene: {"pk": scene.portfolio.workplace_id}, POST_ONLY,
+        post=ADMIN_ONLY_POSTS, data=lambda scene: {"employer_sees_evidence": "on"},
+    ),
+    "contact_invite": Entry(
+        lambda scene: {"pk": WorkplaceContact.objects.order_by("pk").first().pk},
+        POST_ONLY, post=ADMIN_ONLY_POSTS,
+    ),
     "centre_home": Entry(no_kwargs,
                      (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN)),
     # every enrolment's progress, for the centre administrator
