@@ -31,7 +31,7 @@ from people.services import (
     learner_register,
     staff_save,
 )
-from portfolio.models import Role, Sector, User
+from portfolio.models import Role, Sector, User, Workplace
 from units.models import Qualification, Unit
 
 MAX_BYTES = 1024 * 1024
@@ -128,7 +128,8 @@ STAFF_COLUMNS = (
     Column(
         "roles",
         True,
-        "Their roles, separated by semicolons: assessor, IQA, EQA, centre administrator, learner.",
+        "Their roles, separated by semicolons: assessor, IQA, EQA, centre administrator, "
+        "learner, employer (a line manager).",
         "assessor; IQA",
         ("role",),
     ),
@@ -137,6 +138,15 @@ STAFF_COLUMNS = (
         False,
         "Yes, or no for an account that may not sign in (empty: yes).",
         "yes",
+    ),
+    Column(
+        "workplaces",
+        False,
+        "For an employer: the workplaces where they are a line manager, separated by "
+        "semicolons, each as its page names it (the organisation, then a comma and the site "
+        "where it has one). Empty keeps an employer's workplaces as they are.",
+        "",
+        ("workplace", "line manager at"),
     ),
 )
 
@@ -153,6 +163,8 @@ ROLE_NAMES = {
     "center administrator": Role.CENTRE_ADMIN,
     "administrator": Role.CENTRE_ADMIN,
     "admin": Role.CENTRE_ADMIN,
+    "employer": Role.EMPLOYER,
+    "line manager": Role.EMPLOYER,
 }
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
@@ -420,8 +432,8 @@ def _staff(row: Row, *, by: User, site_url: str) -> None:
         role = ROLE_NAMES.get(_key(name))
         if role is None:
             problems.append(
-                f"'{name}' is not a role: write assessor, IQA, EQA, centre administrator or "
-                "learner."
+                f"'{name}' is not a role: write assessor, IQA, EQA, centre administrator, "
+                "learner or employer."
             )
         elif role not in roles:
             roles.append(role)
@@ -430,11 +442,21 @@ def _staff(row: Row, *, by: User, site_url: str) -> None:
     active = values["active"].lower()
     if active and active not in YES | NO:
         problems.append(f"'{values['active']}' under active: write yes or no.")
+    workplaces = []
+    for name in filter(None, (part.strip() for part in values["workplaces"].split(";"))):
+        workplace, problem = _workplace(name)
+        if problem:
+            problems.append(problem)
+        else:
+            workplaces.append(workplace)
     if problems:
         row.problems += problems
         return
     existing = User.objects.filter(email__iexact=values["email"]).first()
     before = _account(existing) if existing else None
+    # An employer's workplaces: as written, or, left empty, a new one's none (refused) and a
+    # known one's as they are.
+    given = workplaces if workplaces or existing is None else None
     saved = staff_save(
         user=existing,
         first_name=values["first_name"],
@@ -444,6 +466,7 @@ def _staff(row: Row, *, by: User, site_url: str) -> None:
         is_active=active not in NO,
         by=by,
         site_url=site_url,
+        workplaces=given if Role.EMPLOYER in roles or workplaces else [],
     )
     shown = get_text_list([Role(role).label for role in roles], "and")
     if existing is None:
@@ -458,6 +481,24 @@ def _staff(row: Row, *, by: User, site_url: str) -> None:
 
 def _account(user: User) -> tuple:
     return (user.first_name, user.last_name, user.email, user.is_active, sorted(user.roles))
+
+
+def _workplace(text: str) -> tuple[Workplace | None, str | None]:
+    """The workplace a cell names ("Harbour Hotels", or "Harbour Hotels, Quay Street" for one
+    site of several), regardless of case, or why none."""
+    query = Q(organisation__iexact=text, site="")
+    if ", " in text:
+        organisation, site = text.rsplit(", ", 1)
+        query |= Q(organisation__iexact=organisation, site__iexact=site)
+    matches = list(Workplace.objects.filter(query)[:2])
+    if len(matches) == 1:
+        return matches[0], None
+    if matches:
+        return None, f"Two workplaces are called {text}: tell them apart in the admin first."
+    return None, (
+        f"No workplace is called {text}: write it as its page names it, or register a learner "
+        "there first."
+    )
 
 
 def _find(model, text: str, what: str):

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -557,3 +558,46 @@ def test_a_contact_fills_the_witness_details_keeping_what_was_typed(
     assert "I saw the learner calm an upset guest at the front desk." in page
     assert "is-invalid" not in page  # the form is filled, not judged
     assert not WitnessTestimony.objects.exists()
+
+
+# The staff import ----------------------------------------------------------------------------
+
+
+def test_the_staff_import_adds_employers_with_their_workplaces(
+    client, login, admin_user, workplace, django_capture_on_commit_callbacks
+):
+    WorkplaceFactory(organisation="Lantern Books")
+    known = WorkplaceContactFactory(workplace=workplace, email="rhiannon@harbour.example")
+    rows = [
+        ["first_name", "last_name", "email", "roles", "workplaces"],
+        ["Rhiannon", "Pryce", "rhiannon@harbour.example", "line manager",
+         "harbour hotels, quay street; Lantern Books"],
+        ["Owain", "Glyn", "owain@harbour.example", "employer", ""],
+        ["Sam", "Jones", "sam@harbour.example", "assessor", "Nowhere Ltd"],
+    ]  # fmt: skip
+    upload = SimpleUploadedFile(
+        "staff.csv", "\n".join(",".join(f'"{c}"' for c in row) for row in rows).encode()
+    )
+    login(admin_user)
+
+    outcome = client.post("/people/import/", {"kind": "staff", "file": upload}).context["outcome"]
+
+    assert [row.problems for row in outcome.rows] == [
+        [],
+        ["Choose the workplace where they are a line manager."],
+        [
+            "No workplace is called Nowhere Ltd: write it as its page names it, or register a "
+            "learner there first."
+        ],
+    ]
+    good = SimpleUploadedFile(
+        "staff.csv", "\n".join(",".join(f'"{c}"' for c in row) for row in rows[:2]).encode()
+    )
+    page = client.post("/people/import/", {"kind": "staff", "file": good})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/people/import/confirm/", {"sealed": page.context["sealed"]})
+    person = User.objects.get(email="rhiannon@harbour.example")
+    assert person.roles == [Role.EMPLOYER]
+    known.refresh_from_db()
+    assert known.user == person
+    assert WorkplaceContact.objects.get(workplace__organisation="Lantern Books").user == person

@@ -308,7 +308,8 @@ class TestStaff:
 
         first, second = page.context["outcome"].rows
         assert first.problems == [
-            "'tutor' is not a role: write assessor, IQA, EQA, centre administrator or learner.",
+            "'tutor' is not a role: write assessor, IQA, EQA, centre administrator, learner or "
+            "employer.",
             "'maybe' under active: write yes or no.",
         ]
         assert len(second.problems) == 1
