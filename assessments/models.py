@@ -2,11 +2,11 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from portfolio import limits
-from portfolio.models import EvidenceItem
+from portfolio.models import Enrolment, EvidenceItem, Portfolio, User
 
 EvidenceMethod = EvidenceItem.Method
 
@@ -506,6 +506,36 @@ class PriorLearning(models.Model):
         return self.description[:80]
 
 
+def plan_enrolments(user: User):
+    """The enrolments whose plans ``user`` reads: those they see (``EnrolmentQuerySet.
+    visible_to``) and, as an employer, those they follow (``EnrolmentQuerySet.followed_by``)."""
+    return Enrolment.objects.visible_to(user) | Enrolment.objects.followed_by(user)
+
+
+class PlanEnrolments:
+    """``plan_enrolments`` in the shape ``portfolio.access.get_for_user`` fetches through."""
+
+    def __init__(self, queryset=None):
+        self.queryset = queryset if queryset is not None else Enrolment.objects.all()
+
+    def visible_to(self, user: User):
+        return self.queryset.filter(pk__in=plan_enrolments(user).values("pk"))
+
+
+class AssessmentPlanQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "AssessmentPlanQuerySet":
+        """The plans ``user`` reads: every issued version of an enrolment they see or follow
+        (``plan_enrolments``); a draft only to an assessor of one of its units, who may write
+        it."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        plans = self.filter(enrolment__in=plan_enrolments(user).values("pk"))
+        if not user.is_assessor:
+            return plans.exclude(status=AssessmentPlan.Status.DRAFT)
+        assessed = Portfolio.objects.filter(enrolment_id=OuterRef("enrolment_id"), assessor=user)
+        return plans.filter(~Q(status=AssessmentPlan.Status.DRAFT) | Q(Exists(assessed)))
+
+
 class AssessmentPlan(models.Model):
     """One version of the plan the assessor agrees with the learner for their enrolment: the
     activities that will produce the evidence. A version once issued never changes: a change is
@@ -536,6 +566,8 @@ class AssessmentPlan(models.Model):
     change_asked = models.TextField("the change asked for", blank=True, max_length=limits.NOTE)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssessmentPlanQuerySet.as_manager()
+
     class Meta:
         ordering = ["enrolment", "-version"]
         constraints = [
@@ -552,6 +584,54 @@ class AssessmentPlan(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("plan_detail", args=[self.pk])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def in_force(self) -> bool:
+        """Issued and not yet replaced by a later version."""
+        return self.status in self.ISSUED
+
+    @staticmethod
+    def may_plan(user: User, enrolment_id: int) -> bool:
+        """The assessor of any unit of the enrolment still in progress writes and revises its
+        plan."""
+        return (
+            user.is_active
+            and user.is_assessor
+            and Portfolio.objects.filter(
+                enrolment_id=enrolment_id, assessor=user, status=Portfolio.Status.IN_PROGRESS
+            ).exists()
+        )
+
+    def may_write(self, user: User) -> bool:
+        """Who may change this version's activities and issue it (while it is a draft)."""
+        return self.may_plan(user, self.enrolment_id)
+
+    def may_respond(self, user: User) -> bool:
+        """The learner accepts the plan or asks for a change."""
+        return user.is_active and user.is_learner and user.pk == self.enrolment.learner_id
+
+    def may_link(self, user: User) -> bool:
+        """The learner links their evidence to the activities, the assessor any evidence."""
+        return self.may_respond(user) or self.may_write(user)
+
+    def change_problem(self) -> str | None:
+        """Why this version's activities can no longer change, or None."""
+        if self.is_draft:
+            return None
+        return (
+            f"Version {self.version} of the plan has been issued, so it no longer changes: "
+            "revise the plan to change it."
+        )
+
+
+class PlanActivityQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "PlanActivityQuerySet":
+        """The activities of the plans ``user`` reads (``AssessmentPlanQuerySet.visible_to``)."""
+        return self.filter(plan__in=AssessmentPlan.objects.visible_to(user))
 
 
 class PlanActivity(models.Model):
@@ -580,6 +660,8 @@ class PlanActivity(models.Model):
     carried_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = PlanActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]

@@ -11,15 +11,18 @@ from django.utils import timezone
 from assessments import waiting
 from assessments.forms import ClaimForm, EqaReviewForm, EvidenceReviewForm
 from assessments.models import (
+    AssessmentPlan,
     EqaReview,
     InitialAssessment,
     IqaSample,
     Mapping,
     ObservationRecord,
+    PlanActivity,
     Review,
     Signature,
     StartingPoint,
 )
+from assessments.planning import plan_summaries
 from assessments.progress import progress_for
 from assessments.signable import stored
 from assessments.signatures import signature_rows
@@ -45,10 +48,12 @@ def learner_home(request: HttpRequest) -> HttpResponse:
     enrolments = list({portfolio.enrolment_id: portfolio.enrolment for portfolio in page}.values())
     progress = progress_for(enrolments, viewer=request.user)
     units = {unit.portfolio.pk: unit for row in progress.values() for unit in row.units}
+    plans = plan_summaries([enrolment.pk for enrolment in enrolments])
     sections = [
         (
             progress[enrolment.pk],
             [(p, units[p.pk]) for p in page if p.enrolment_id == enrolment.pk],
+            plans[enrolment.pk],
         )
         for enrolment in enrolments
     ]
@@ -128,6 +133,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "shows_workplace": portfolio.shows_workplace_to(user),
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
+            "plan_summary": plan_summaries([portfolio.enrolment_id])[portfolio.enrolment_id],
         },
     )
 
@@ -237,6 +243,12 @@ def evidence_page(
             "several_units": several_units,
             "is_learner": evidence.portfolio.belongs_to(user),
             "file_checks": file_checks,
+            # Whoever sees the item sees its enrolment, so the plans in force it fulfils.
+            "plan_activities": PlanActivity.objects.filter(
+                evidence=evidence, plan__status__in=AssessmentPlan.ISSUED
+            )
+            .select_related("plan")
+            .order_by("plan__enrolment_id", "position", "pk"),
         },
         status=400 if review_form and review_form.is_bound else 200,
     )

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assessments.planning import plan_summaries
 from assessments.progress import progress_for
 from portfolio.access import get_for_user, role_required
 from portfolio.enrolments import Achievement, enrolments_at
@@ -41,6 +42,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "may_change_units": enrolment.may_change_units(request.user) and not fixed,
             "units_fixed": fixed,
+            "plan_summary": plan_summaries([enrolment.pk])[enrolment.pk],
         },
     )
 

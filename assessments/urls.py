@@ -5,6 +5,7 @@ from assessments import (
     decision_views,
     employer_views,
     initial_views,
+    plan_views,
     portfolio_views,
     progress_views,
     quality_views,
@@ -37,6 +38,25 @@ urlpatterns = [
     ),
     path("enrolments/<int:pk>/", progress_views.enrolment_detail, name="enrolment_detail"),
     path("enrolments/<int:pk>/matrix/", views.enrolment_matrix, name="enrolment_matrix"),
+    # Assessment plans
+    path("enrolments/<int:pk>/plan/", plan_views.enrolment_plan, name="enrolment_plan"),
+    path("plans/<int:pk>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/activities/new/", plan_views.plan_activity_new, name="plan_activity_new"),
+    path("plans/<int:pk>/issue/", plan_views.plan_issue, name="plan_issue"),
+    path("plans/<int:pk>/accept/", plan_views.plan_accept, name="plan_accept"),
+    path("plans/<int:pk>/change/", plan_views.plan_change, name="plan_change"),
+    path("activities/<int:pk>/edit/", plan_views.plan_activity_edit, name="plan_activity_edit"),
+    path(
+        "activities/<int:pk>/remove/",
+        plan_views.plan_activity_remove,
+        name="plan_activity_remove",
+    ),
+    path("activities/<int:pk>/link/", plan_views.plan_evidence_link, name="plan_evidence_link"),
+    path(
+        "activities/<int:pk>/unlink/",
+        plan_views.plan_evidence_unlink,
+        name="plan_evidence_unlink",
+    ),
     path("portfolios/<int:pk>/", portfolio_views.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:pk>/matrix/", views.matrix, name="matrix"),
     # Initial assessment

@@ -24,6 +24,7 @@ from assessments.forms import (
 )
 from assessments.matrix import matrices_for
 from assessments.models import CriterionDecision, Mapping, ObservationRecord
+from assessments.planning import overdue_activities
 from assessments.portfolio_views import evidence_page, judged_items
 from assessments.progress import progress_lines
 from assessments.sufficiency import coverage_for
@@ -103,6 +104,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     page = Paginator(portfolios, 25).get_page(request.GET.get("page"))
     coverage = coverage_for(list(page))
     progress = progress_lines(page)
+    overdue = overdue_activities([p.enrolment_id for p in page])
     now = timezone.now()
     rows = [
         {
@@ -110,6 +112,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "coverage": coverage[p.pk],
             "progress": progress.get(p.enrolment_id),
             "waited_days": (now - p.oldest_waiting).days if p.oldest_waiting else None,
+            "overdue": len(overdue[p.enrolment_id]),
         }
         for p in page
     ]

@@ -6,14 +6,23 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import ActionPoint, ObservationRecord
+from assessments.models import ActionPoint, AssessmentPlan, ObservationRecord
 from portfolio.models import EvidenceItem, Portfolio, Role, User, start_of
 from portfolio.waiting import SHOWN, Waiting, oldest_first
 
 
 def for_learner(user: User) -> list[Waiting]:
-    """Evidence referred back, and the assessor's observation records to confirm."""
+    """Evidence referred back, the assessor's observation records to confirm, and an
+    assessment plan to accept."""
     mine = Portfolio.objects.in_role(user, Role.LEARNER)
+    plans = (
+        AssessmentPlan.objects.filter(
+            enrolment__in=mine.values("enrolment_id"),
+            status=AssessmentPlan.Status.AWAITING_LEARNER,
+        )
+        .select_related("written_by")
+        .order_by("issued_at", "pk")[:SHOWN]
+    )
     referred = (
         EvidenceItem.objects.filter(portfolio__in=mine, status=EvidenceItem.Status.REFERRED_BACK)
         .annotate(referred_at=Max("reviews__created_at"))
@@ -45,12 +54,30 @@ def for_learner(user: User) -> list[Waiting]:
             )
             for record in to_confirm
         ],
+        [
+            Waiting(
+                since=plan.issued_at or plan.created_at,
+                text=f"Accept your assessment plan (version {plan.version}) or ask for a change",
+                url=reverse("plan_accept", args=[plan.pk]),
+                detail=f"issued by {plan.written_by}",
+            )
+            for plan in plans
+        ],
     )
 
 
 def for_assessor(user: User) -> list[Waiting]:
-    """Evidence waiting for review, and the IQA's action points still open."""
+    """Evidence waiting for review, the IQA's action points still open, and assessment plans
+    whose learner asked for a change."""
     mine = Portfolio.objects.in_role(user, Role.ASSESSOR)
+    to_revise = (
+        AssessmentPlan.objects.filter(
+            enrolment__in=mine.filter(status=Portfolio.Status.IN_PROGRESS).values("enrolment_id"),
+            status=AssessmentPlan.Status.CHANGE_ASKED,
+        )
+        .select_related("enrolment__learner")
+        .order_by("change_asked_at", "pk")[:SHOWN]
+    )
     to_review = (
         EvidenceItem.objects.filter(portfolio__in=mine, status__in=EvidenceItem.AWAITING_REVIEW)
         .select_related("portfolio__learner")
@@ -80,6 +107,15 @@ def for_assessor(user: User) -> list[Waiting]:
                 detail=f"due {action.due_on:%d %b %Y}",
             )
             for action in actions
+        ],
+        [
+            Waiting(
+                since=plan.change_asked_at or plan.issued_at,
+                text=f"Revise {plan.enrolment.learner}'s assessment plan",
+                url=reverse("enrolment_plan", args=[plan.enrolment_id]),
+                detail=f"a change to version {plan.version} asked for",
+            )
+            for plan in to_revise
         ],
     )
 

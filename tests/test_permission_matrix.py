@@ -61,6 +61,8 @@ from assessments.models import (
     Signature,
     StandardisationMeeting,
 )
+from assessments.planning import ISSUE_STATEMENT, plan_manifest
+from assessments.services import content_sign
 from audit.models import AuditEntry
 from people.models import Invitation
 from portfolio.files import atomic_with_files, prepare_upload, store_file
@@ -227,6 +229,53 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # learners and chooses their units
     "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     "enrolment_matrix": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
+    # Assessment plans: whoever sees the enrolment reads its plans, and so does the employer
+    # following it (never the evidence titles here); the assessor writes them, a draft only
+    # they see; the learner accepts the version waiting, or asks for a change; the learner
+    # and the assessor link evidence to the activities of the plan in force.
+    "enrolment_plan": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN),
+        post=        (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 403,  LOGIN),
+    ),
+    "plan_detail": (
+        Entry(pk_of("plan"),
+                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN)),
+        Entry(pk_of("plan_draft"),
+                     (404,   404,    200,     404,   404, 200,    404, 404,    404, 404,  LOGIN)),
+    ),
+    "plan_activity_new": Entry(pk_of("plan_draft"),
+                     (404,   404,    200,     404,   404, 200,    404, 404,    404, 404,  LOGIN),
+        data=lambda scene: {"title": "Refused", "method": "observation",
+                            "target_date": "2099-01-01", "place": "Till"},
+    ),
+    "plan_activity_edit": Entry(pk_of("draft_activity"),
+                     (404,   404,    200,     404,   404, 200,    404, 404,    404, 404,  LOGIN),
+        data=lambda scene: {"title": "Refused", "method": "observation",
+                            "target_date": "2099-01-01", "place": "Till"},
+    ),
+    "plan_activity_remove": Entry(pk_of("draft_activity"), POST_ONLY,
+        post=        (404,   404,    ACTS,    404,   404, ACTS,   404, 404,    404, 404,  LOGIN),
+    ),
+    "plan_issue": Entry(pk_of("plan_draft"),
+                     (404,   404,    200,     404,   404, 200,    404, 404,    404, 404,  LOGIN),
+        data=lambda scene: {"password": PASSWORD},
+    ),
+    "plan_accept": Entry(pk_of("plan"),
+                     (200,   404,    403,     404,   403, 403,    403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"password": PASSWORD},
+    ),
+    "plan_change": Entry(pk_of("plan"), POST_ONLY,
+        post=        (ACTS,  404,    403,     404,   403, 403,    403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"reason": "Refused"},
+    ),
+    "plan_evidence_link": Entry(pk_of("activity"), POST_ONLY,
+        post=        (ACTS,  404,    ACTS,    404,   403, ACTS,   403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"evidence": scene.submitted.pk},
+    ),
+    "plan_evidence_unlink": Entry(pk_of("activity"), POST_ONLY,
+        post=        (ACTS,  404,    ACTS,    404,   403, ACTS,   403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"evidence": scene.accepted.pk},
+    ),
     "enrolment_units": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
                      (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN),
         data=lambda scene: {"units": [scene.portfolio.unit_id]},
@@ -614,6 +663,32 @@ def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:
     Notification.objects.create(
         recipient=assessor, evidence=submitted, message=f"{learner} submitted '{submitted}'"
     )
+    # Assessment plans: version 1 issued and waiting for the learner, its activity fulfilled by
+    # the accepted item; version 2 being written.
+    plan = AssessmentPlan.objects.create(
+        enrolment=portfolio.enrolment,
+        version=1,
+        status=AssessmentPlan.Status.AWAITING_LEARNER,
+        written_by=assessor,
+        issued_at=timezone.now(),
+    )
+    activity = PlanActivity.objects.create(
+        plan=plan, title=f"Observation at a busy time ({tag})", method="observation",
+        target_date=today + datetime.timedelta(days=14), place="Returns desk",
+    )  # fmt: skip
+    activity.criteria.set([criteria["P1"]])
+    activity.evidence.set([accepted])
+    content_sign(
+        target=plan, kind=Signature.Kind.PLAN_ASSESSOR, manifest=plan_manifest(plan),
+        by=assessor, role="assessor", statement=ISSUE_STATEMENT,
+    )  # fmt: skip
+    plan_draft = AssessmentPlan.objects.create(
+        enrolment=portfolio.enrolment, version=2, written_by=assessor
+    )
+    draft_activity = PlanActivity.objects.create(
+        plan=plan_draft, title=activity.title, method="observation",
+        target_date=activity.target_date, place="Returns desk", carried_from=activity,
+    )  # fmt: skip
     return SimpleNamespace(
         portfolio=portfolio,
         k1=criteria["K1"],
@@ -631,6 +706,10 @@ def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:
         observation=observation,
         sample=sample,
         action=sample.actions.get(),
+        plan=plan,
+        activity=activity,
+        plan_draft=plan_draft,
+        draft_activity=draft_activity,
     )
 
 
