@@ -89,13 +89,13 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 20 queries: the session, the session user, counting unread messages for the menu,
+    # Expect 22 queries: the session, the session user, counting unread messages for the menu,
     # counting portfolios for the pager, the page of portfolios with their enrolments; progress:
     # every unit of those enrolments, the units the learner sees; their coverage: criteria,
-    # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; what
-    # waits for the learner: evidence referred back, observation records to confirm; saving the
-    # session (a savepoint, the update, the release)
-    with django_assert_num_queries(20):
+    # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; their
+    # plans in force; what waits for the learner: evidence referred back, observation records to
+    # confirm, plans to accept; saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(22):
         client.get("/learner/")
 
 
@@ -114,8 +114,9 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     # contexts, mappings, decisions, cited evidence; the evidence list: counting it for the pager,
     # the page with file counts, its contexts, its claims; the signatures, files found changed on
     # storage, the stored signable record, the IQA samples, the EQA reviews, the initial
-    # assessment (none yet); saving the session (a savepoint, the update, the release)
-    with django_assert_num_queries(25):
+    # assessment (none yet), the plan in force; saving the session (a savepoint, the update, the
+    # release)
+    with django_assert_num_queries(26):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 

@@ -35,8 +35,8 @@ SIGNED_IN = 2 + 3
 UNREAD = 1  # counting the unread notifications in the header, in every role
 # What waits for the person on their home (``portfolio/waiting.py``, ``assessments/waiting.py``):
 # one query for each kind of thing listed
-WAITING_LEARNER = 2  # evidence referred back, observation records to confirm
-WAITING_ASSESSOR = 2  # evidence awaiting review, open action points
+WAITING_LEARNER = 3  # evidence referred back, observation records to confirm, plans to accept
+WAITING_ASSESSOR = 3  # evidence awaiting review, open action points, plans to revise
 WAITING_IQA = 2  # portfolios waiting for a sample, action points past due
 WAITING_EQA = 1  # the grants open now
 WAITING_ADMIN = 2  # e-mails given up, people never signed in
@@ -56,6 +56,9 @@ QUALIFICATIONS = 5
 PROGRESS = UNITS + QUALIFICATIONS
 # The progress of the units the reader sees: those units with their people, then their coverage.
 UNIT_PROGRESS = 1 + COVERAGE
+# Where the assessment plan of each enrolment shown stands: the plans in force (then, only when
+# there is one, the breaks in learning, the activities and their accepted evidence).
+PLAN = 1
 
 PINNED = {
     # the database check
@@ -63,38 +66,62 @@ PINNED = {
     # nothing: an anonymous visitor has no session yet
     LAYOUT: 0,
     # counting the learner's portfolios, the page of them, their enrolments' progress
-    "learner: home": SIGNED_IN + 2 + UNITS + UNIT_PROGRESS + UNREAD + WAITING_LEARNER,
+    "learner: home": SIGNED_IN + 2 + UNITS + UNIT_PROGRESS + PLAN + UNREAD + WAITING_LEARNER,
     # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
     # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
     # the contexts and criteria for the filters, the records' digest and files changed on storage,
-    # the initial assessment
+    # the initial assessment, the plan
     "learner: portfolio": (
-        SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY + INITIAL_ASSESSMENT
+        SIGNED_IN
+        + 2
+        + SIGNED
+        + COVERAGE
+        + 1
+        + UNREAD
+        + 3
+        + 1
+        + 2
+        + INTEGRITY
+        + INITIAL_ASSESSMENT
+        + PLAN
     ),
     # the item with its portfolio and who recorded it, the item again with its contexts, files,
     # claimed criteria, mappings, reviews, the witness testimony, the observation record, how
-    # the background checks of its files ended (unread)
-    "learner: evidence item": SIGNED_IN + 2 + 7 + 1 + UNREAD,
+    # the background checks of its files ended (unread), the planned activities it fulfils
+    "learner: evidence item": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1,
     # the portfolio, its answers, the knowledge criteria
     "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
     # counting the caseload, counting what awaits review, the page's coverage, learner2's
-    # qualification
-    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + UNREAD + WAITING_ASSESSOR,
+    # qualification, the plans
+    "assessor: caseload": (
+        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR
+    ),
     "assessor: caseload, waiting first": (
-        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + UNREAD + WAITING_ASSESSOR
+        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR
     ),
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
     # as the learner's, whether another unit the item counts in is signed off (it may no longer
     # be reviewed then), and the criteria of the units of the enrolment the assessor assesses,
     # offered on the review form
-    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1 + 1,
+    "assessor: evidence review": SIGNED_IN + 2 + 7 + 1 + UNREAD + 1 + 1 + 1,
     # the portfolio, the units of its enrolment the assessor sees, the evidence counting in each,
     # the evidence with its contexts, criteria and mappings, the criteria for the rows, then the
     # coverage
     "assessor: tracking matrix": SIGNED_IN + 8 + COVERAGE + UNREAD,
     "assessor: portfolio": (
-        SIGNED_IN + 2 + SIGNED + COVERAGE + 1 + UNREAD + 3 + 1 + 2 + INTEGRITY + INITIAL_ASSESSMENT
+        SIGNED_IN
+        + 2
+        + SIGNED
+        + COVERAGE
+        + 1
+        + UNREAD
+        + 3
+        + 1
+        + 2
+        + INTEGRITY
+        + INITIAL_ASSESSMENT
+        + PLAN
     ),
     # the workplace, its contacts, the portfolios there the assessor sees
     "assessor: workplace": SIGNED_IN + 3 + UNREAD,
@@ -146,7 +173,8 @@ PINNED = {
     + 2
     + 1
     + INTEGRITY
-    + INITIAL_ASSESSMENT,
+    + INITIAL_ASSESSMENT
+    + PLAN,
 }
 
 
@@ -261,18 +289,19 @@ def progress_pages(enrolment, people) -> list[tuple[str, str, str]]:
 
 
 PROGRESS_PINNED = {
-    # counting the learner's portfolios, the page of them, their progress
-    "learner: home": SIGNED_IN + 2 + PROGRESS + UNIT_PROGRESS + UNREAD + WAITING_LEARNER,
-    # counting the caseload, the page of it, its coverage, the progress of its qualifications
-    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + PROGRESS + UNREAD + WAITING_ASSESSOR,
+    # counting the learner's portfolios, the page of them, their progress, their plans
+    "learner: home": SIGNED_IN + 2 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD + WAITING_LEARNER,
+    # counting the caseload, the page of it, its coverage, the progress of its qualifications,
+    # the plans
+    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + PROGRESS + PLAN + UNREAD + WAITING_ASSESSOR,
     # as in the demo centre, with the progress of the qualifications listed
     "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + PROGRESS + UNREAD + WAITING_IQA,
     # the counts by status, the enrolments achieved and not claimed, files changed on storage,
     # e-mails given up, counting the portfolios and the page of them
     "admin: centre home": SIGNED_IN + 1 + PROGRESS + 4 + UNREAD + WAITING_ADMIN,
-    # the enrolment, its progress
-    "admin: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + UNREAD,
-    "assessor: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + UNREAD,
+    # the enrolment, its progress, its plan
+    "admin: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD,
+    "assessor: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD,
     # the enrolment, the units the learner sees, the evidence counting in each, the evidence with
     # its contexts, claims and mappings, the criteria with their outcomes, the coverage
     "learner: enrolment matrix": SIGNED_IN + 1 + 1 + 1 + 4 + 1 + COVERAGE + UNREAD,

@@ -83,12 +83,13 @@ def test_the_caseload_runs_a_fixed_number_of_queries(
     login(portfolio.assessor)
     client.get("/assessor/")  # the chosen role is saved in the session once
 
-    # Expect 18 queries: the session, the session user, counting the caseload for the pager, the
+    # Expect 20 queries: the session, the session user, counting the caseload for the pager, the
     # page of portfolios with their waiting, confirmed and activity figures; coverage: criteria,
-    # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; what
-    # waits for the assessor: evidence to review, open action points; counting unread messages
-    # for the menu; saving the session (a savepoint, the update, the release)
-    with django_assert_num_queries(18):
+    # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; the
+    # plans in force; what waits for the assessor: evidence to review, open action points, plans
+    # to revise; counting unread messages for the menu; saving the session (a savepoint, the
+    # update, the release)
+    with django_assert_num_queries(20):
         client.get("/assessor/")
 
 
