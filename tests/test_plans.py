@@ -3,15 +3,19 @@ asks for a change, a revision keeps the earlier versions readable with their sig
 evidence linked to an activity makes it done once accepted."""
 
 import datetime
+import threading
+import time
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import AssessmentPlan, PlanActivity, Signature
-from assessments.planning import ISSUE_STATEMENT, plan_issue, plan_manifest
+from assessments.planning import ISSUE_STATEMENT, plan_accept, plan_issue, plan_manifest
 from assessments.services import content_sign
 from audit.models import AuditEntry
 from portfolio.models import Notification, Workplace, WorkplaceContact
@@ -394,6 +398,44 @@ class TestRevision:
         page = client.get(reverse("enrolment_plan", args=[enrolment.pk])).text
         assert page.count("signature-broken") == 2
         assert "The activity &#x27;Calm a customer at the till&#x27; has changed (place)." in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are real on PostgreSQL")
+def test_an_acceptance_racing_a_revision_waits_for_it_and_is_refused(c4):
+    portfolio = PortfolioFactory()
+    first = issued(portfolio)
+    second = draft_with_activity(portfolio)
+    locked, outcome = threading.Event(), {}
+
+    def issuing():
+        try:
+            with transaction.atomic():
+                plan_issue(plan=second, by=portfolio.assessor)
+                locked.set()
+                time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    def accepting():
+        locked.wait()
+        try:
+            plan_accept(plan=first, by=portfolio.learner)
+        except ValidationError as error:
+            outcome["refused"] = error.messages
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=issuing), threading.Thread(target=accepting)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcome["refused"] == [
+        "Version 1 of the plan is not waiting for you: it is replaced by a later version."
+    ]
+    assert not Signature.objects.filter(kind=Signature.Kind.PLAN_LEARNER).exists()
 
 
 class TestEvidence:
