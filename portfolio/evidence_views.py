@@ -35,6 +35,7 @@ from portfolio.forms import (
     WitnessTestimonyForm,
     submitted_key,
 )
+from portfolio.links import browser_key, link_landing
 from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
@@ -425,25 +426,22 @@ def witness_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
     if testimony.answer_problem:
         return _witness_link_problem(request, testimony, testimony.answer_problem)
-    keys = request.session.get(WITNESS_SESSION_KEY, {})
-    if services.witness_for_browser(testimony.pk, keys.get(str(testimony.pk))):
-        return redirect("witness_respond", pk=testimony.pk)  # opened in this browser already
-    if testimony.opened_at is None and request.method == "POST":
-        key = services.witness_open(testimony=testimony, ip=client_ip(request) or None)
-        if key is not None:
-            keys[str(testimony.pk)] = key
-            request.session[WITNESS_SESSION_KEY] = keys
-            return redirect("witness_respond", pk=testimony.pk)
-        testimony.refresh_from_db()
-    if testimony.opened_at is not None:
-        return _witness_link_problem(request, testimony, "opened")
-    return render(request, "portfolio/witness_open.html", {"testimony": testimony})
+    return link_landing(
+        request,
+        testimony,
+        session_key=WITNESS_SESSION_KEY,
+        opened_here=lambda key: services.witness_for_browser(testimony.pk, key) is not None,
+        open_link=lambda ip: services.witness_open(testimony=testimony, ip=ip),
+        respond="witness_respond",
+        opened_elsewhere=lambda: _witness_link_problem(request, testimony, "opened"),
+        button=lambda: render(request, "portfolio/witness_open.html", {"testimony": testimony}),
+    )
 
 
 @cache_control(private=True, no_store=True)  # the witness is not signed in
 def witness_respond(request: HttpRequest, pk: int) -> HttpResponse:
     """The witness's page, in the browser that opened the e-mailed link."""
-    key = request.session.get(WITNESS_SESSION_KEY, {}).get(str(pk))
+    key = browser_key(request, WITNESS_SESSION_KEY, pk)
     testimony = services.witness_for_browser(pk, key)
     if testimony is None:
         # Not opened through its link in this browser, or the link was replaced since.

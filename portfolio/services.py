@@ -4,7 +4,6 @@ import datetime
 import hashlib
 import ipaddress
 import logging
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +20,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from audit.chain import record
+from portfolio import links
 from portfolio.files import (
     PreparedFile,
     atomic_with_files,
@@ -900,10 +900,6 @@ def knowledge_answer_submit(
     return evidence
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
     """Save the witness's details; a change to a sent statement needs sending again."""
     with transaction.atomic(), batched():
@@ -920,18 +916,14 @@ def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
         if testimony.pk:
             # The witness may have answered since the form was read: their answer stands.
             current = _unanswered(testimony.pk)
-            for name in (
-                "status", "token_hash", "opened_at", "browser_key_hash", "sent_at", "expires_at"
-            ):  # fmt: skip
+            for name in ("status", *links.LINK_FIELDS):
                 setattr(testimony, name, getattr(current, name))
         testimony.evidence = evidence
         if testimony.status == WitnessTestimony.Status.SENT and form.has_changed():
             # The link sent, and the browser that opened it, answer nothing any more: the
             # witness answers the statement as it now is, from a new link.
             testimony.status = WitnessTestimony.Status.NOT_SENT
-            testimony.token_hash = ""
-            testimony.opened_at, testimony.browser_key_hash = None, ""
-            testimony.expires_at = None
+            links.link_cancel(testimony)
         testimony.save()
         record(
             "witness.saved",
@@ -947,8 +939,6 @@ def witness_save(*, form, evidence: EvidenceItem, by: User) -> WitnessTestimony:
 
 def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> None:
     """E-mail the witness a single-use link that expires; any earlier link stops working."""
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
     with transaction.atomic(), batched():
         evidence = _changeable(
             testimony.evidence,
@@ -957,16 +947,9 @@ def witness_invite(*, testimony: WitnessTestimony, by: User, site_url: str) -> N
         )
         testimony = _unanswered(testimony.pk)
         learner = evidence.portfolio.learner
-        testimony.token_hash = _token_hash(token)
-        testimony.opened_at, testimony.browser_key_hash = None, ""
+        token = links.link_issue(testimony, days=settings.WITNESS_LINK_DAYS)
         testimony.status = WitnessTestimony.Status.SENT
-        testimony.sent_at = now
-        testimony.expires_at = now + datetime.timedelta(days=settings.WITNESS_LINK_DAYS)
-        testimony.save(
-            update_fields=[
-                "token_hash", "opened_at", "browser_key_hash", "status", "sent_at", "expires_at"
-            ]
-        )  # fmt: skip
+        testimony.save(update_fields=[*links.LINK_FIELDS, "status"])
         record(
             "witness.invited",
             actor=by,
@@ -1012,19 +995,14 @@ def _unanswered(pk: int) -> WitnessTestimony:
 
 
 def witness_for_token(token: str) -> WitnessTestimony | None:
-    return (
-        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
-        .filter(token_hash=_token_hash(token))
-        .first()
-        if token
-        else None
+    return links.for_token(
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner"), token
     )
 
 
 def witness_open(*, testimony: WitnessTestimony, ip: str | None) -> str | None:
     """Exchange the e-mailed link for a key this browser keeps (returned), once: None if the
     link was opened in a browser already, or takes no answer now."""
-    key = secrets.token_urlsafe(32)
     with transaction.atomic():
         locked = (
             WitnessTestimony.objects.select_for_update(of=("self",))
@@ -1033,8 +1011,7 @@ def witness_open(*, testimony: WitnessTestimony, ip: str | None) -> str | None:
         )
         if locked.opened_at is not None or locked.answer_problem:
             return None
-        locked.opened_at = timezone.now()
-        locked.browser_key_hash = _token_hash(key)
+        key = links.link_open(locked)
         locked.save(update_fields=["opened_at", "browser_key_hash"])
         record(
             "witness.opened",
@@ -1050,12 +1027,8 @@ def witness_open(*, testimony: WitnessTestimony, ip: str | None) -> str | None:
 
 def witness_for_browser(pk: int, key: str | None) -> WitnessTestimony | None:
     """The testimony whose link this browser opened (``key`` from ``witness_open``), or None."""
-    if not key:
-        return None
-    return (
-        WitnessTestimony.objects.select_related("evidence__portfolio__learner")
-        .filter(pk=pk, opened_at__isnull=False, browser_key_hash=_token_hash(key))
-        .first()
+    return links.for_browser(
+        WitnessTestimony.objects.select_related("evidence__portfolio__learner"), pk, key
     )
 
 
@@ -1087,7 +1060,7 @@ def witness_respond(
         problem = locked.answer_problem
         if problem:
             return problem
-        if browser_key is not None and locked.browser_key_hash != _token_hash(browser_key):
+        if browser_key is not None and not links.key_matches(locked, browser_key):
             return "replaced"
         locked.status = (
             WitnessTestimony.Status.CONFIRMED if confirmed else WitnessTestimony.Status.DECLINED
