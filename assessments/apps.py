@@ -17,3 +17,8 @@ class AssessmentsConfig(AppConfig):
         from assessments import signable
 
         signable.connect()
+
+        from assessments.reviews import centre_reviews_due
+        from portfolio.views import CENTRE_HOME_PANELS
+
+        CENTRE_HOME_PANELS.append(("assessments/centre_reviews_due.html", centre_reviews_due))

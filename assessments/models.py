@@ -1,9 +1,12 @@
 """Judgements and quality assurance of portfolios."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from portfolio import limits
 from portfolio.models import Enrolment, EvidenceItem, Portfolio, User
@@ -671,6 +674,41 @@ class PlanActivity(models.Model):
         return self.title
 
 
+def assesses_enrolment(user: User, enrolment_id: int) -> bool:
+    """Whether ``user`` is, as an active assessor, the assessor of a unit of the enrolment: who
+    writes and signs its progress reviews and records its breaks in learning."""
+    return (
+        user.is_active
+        and user.is_assessor
+        and Portfolio.objects.filter(enrolment_id=enrolment_id, assessor=user).exists()
+    )
+
+
+def _read_by(user: User, enrolment: str) -> Exists:
+    """Rows whose enrolment (the field ``enrolment``) ``user`` sees, or follows as an employer:
+    who reads its reviews and breaks in learning."""
+    seen = Enrolment.objects.visible_to(user).filter(pk=OuterRef(enrolment))
+    followed = Enrolment.objects.followed_by(user).filter(pk=OuterRef(enrolment))
+    return Exists(seen) | Exists(followed)
+
+
+class ReviewedEnrolments:
+    """The enrolments whose progress reviews and breaks in learning a person reads: those they
+    see (``EnrolmentQuerySet.visible_to``) and those an employer follows (``followed_by``), as
+    ``portfolio.access.get_for_user`` asks for them."""
+
+    def __init__(self, queryset: models.QuerySet | None = None):
+        self.queryset = Enrolment.objects.all() if queryset is None else queryset
+
+    def visible_to(self, user: User) -> models.QuerySet:
+        return self.queryset.filter(_read_by(user, "pk"))
+
+
+class BreakInLearningQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "BreakInLearningQuerySet":
+        return self.filter(_read_by(user, "enrolment_id"))
+
+
 class BreakInLearning(models.Model):
     """A time the learner is away from their learning (illness, leave), recorded by the
     assessor or the centre: it pauses the review schedule and the plan's due dates."""
@@ -686,6 +724,8 @@ class BreakInLearning(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = BreakInLearningQuerySet.as_manager()
+
     class Meta:
         ordering = ["starts_on", "pk"]
         verbose_name_plural = "breaks in learning"
@@ -699,6 +739,41 @@ class BreakInLearning(models.Model):
 
     def __str__(self) -> str:
         return f"Break in learning from {self.starts_on}"
+
+    @staticmethod
+    def may_record(enrolment_id: int, user: User) -> bool:
+        """The assessor of a unit of the enrolment, or the centre administrator."""
+        return (user.is_active and user.is_centre_admin) or assesses_enrolment(user, enrolment_id)
+
+    def overlap_of(self, others) -> "BreakInLearning | None":
+        """The first of ``others`` (other breaks of the enrolment) sharing a day with this one;
+        one still going on lasts for ever."""
+        ends = self.ends_on or datetime.date.max
+        for other in others:
+            if (
+                other.pk != self.pk
+                and other.starts_on <= ends
+                and self.starts_on <= (other.ends_on or datetime.date.max)
+            ):
+                return other
+        return None
+
+
+class ProgressReviewQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ProgressReviewQuerySet":
+        """The reviews of the enrolments ``user`` sees (``EnrolmentQuerySet.visible_to``), and
+        of those an employer follows (``followed_by``)."""
+        return self.filter(_read_by(user, "enrolment_id"))
+
+    def with_signatures(self) -> "ProgressReviewQuerySet":
+        """Each review with its signatures in force (``signed``), in one more query."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "signatures",
+                Signature.objects.filter(revoked_at__isnull=True).order_by("signed_at", "pk"),
+                to_attr="signatures_in_force",
+            )
+        )
 
 
 class ProgressReview(models.Model):
@@ -731,6 +806,8 @@ class ProgressReview(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ProgressReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["enrolment", "-held_on", "-pk"]
 
@@ -739,3 +816,69 @@ class ProgressReview(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("progress_review_detail", args=[self.pk])
+
+    def signed(self, kind: "Signature.Kind") -> "Signature | None":
+        """The signature of ``kind`` in force on the review, if any (from ``with_signatures``
+        where it was loaded)."""
+        signatures = getattr(self, "signatures_in_force", None)
+        if signatures is None:
+            self.signatures_in_force = signatures = list(
+                Signature.objects.filter(progress_review=self, revoked_at__isnull=True)
+            )
+        return next((s for s in signatures if s.kind == kind), None)
+
+    @property
+    def is_held(self) -> bool:
+        """Signed by the assessor: their part is fixed, and the others may sign."""
+        return self.signed(Signature.Kind.REVIEW_ASSESSOR) is not None
+
+    @property
+    def state(self) -> str:
+        if not self.is_held:
+            return "Being written"
+        missing = [
+            who
+            for kind, who in (
+                (Signature.Kind.REVIEW_LEARNER, "the learner"),
+                (Signature.Kind.REVIEW_EMPLOYER, "the employer"),
+            )
+            if self.signed(kind) is None
+        ]
+        if not missing:
+            return "Signed by all"
+        return "Waiting for " + " and ".join(missing) + " to sign"
+
+    def may_write(self, user: User) -> bool:
+        """The assessor of a unit of the enrolment changes it until they sign it."""
+        return not self.is_held and assesses_enrolment(user, self.enrolment_id)
+
+    def part_for(self, user: User) -> "Signature.Kind | None":
+        """Which signature ``user`` may add now, or None: the assessor's first, then the
+        learner's and the employer's (one following the learner with an account), each once."""
+        if not user.is_active:
+            return None
+        if not self.is_held:
+            return Signature.Kind.REVIEW_ASSESSOR if self.may_write(user) else None
+        if self.enrolment.learner_id == user.pk:
+            kind = Signature.Kind.REVIEW_LEARNER
+        elif Enrolment.objects.followed_by(user).filter(pk=self.enrolment_id).exists():
+            kind = Signature.Kind.REVIEW_EMPLOYER
+        else:
+            return None
+        return kind if self.signed(kind) is None else None
+
+    @property
+    def link_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def link_problem(self) -> str | None:
+        """Why the employer's link takes no signature now, or None if it does: "used" (the
+        employer has signed), "replaced" (not sent, or cancelled), or "expired"."""
+        if self.signed(Signature.Kind.REVIEW_EMPLOYER) is not None:
+            return "used"
+        if not self.token_hash or not self.is_held:
+            return "replaced"
+        if self.link_expired:
+            return "expired"
+        return None

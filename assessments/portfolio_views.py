@@ -24,6 +24,7 @@ from assessments.models import (
 )
 from assessments.planning import plan_summaries
 from assessments.progress import progress_for
+from assessments.reviews import reviews_panel
 from assessments.signable import stored
 from assessments.signatures import signature_rows
 from assessments.sufficiency import coverage_for
@@ -134,6 +135,7 @@ def portfolio_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "claim_form": ClaimForm(),
             "eqa_review_form": EqaReviewForm(),
             "plan_summary": plan_summaries([portfolio.enrolment_id])[portfolio.enrolment_id],
+            "reviews_panel": reviews_panel(portfolio.enrolment),
         },
     )
 

@@ -6,14 +6,20 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from assessments.models import ProgressReview, Signature
-from assessments.planning import pauses_of
-from assessments.schedule import Due, review_due, review_weeks
+from assessments.models import (
+    BreakInLearning,
+    CriterionDecision,
+    ProgressReview,
+    Review,
+    Signature,
+)
+from assessments.planning import activity_rows, current_plans, pauses_of
+from assessments.schedule import Due, Timing, review_due, review_weeks
 from assessments.signatures import SignatureStatus, content_status
-from portfolio.models import Enrolment
+from portfolio.models import Enrolment, Portfolio, start_of
 
 # The nouns of a review's manifest sections, for the sentences saying why a signature broke.
 REVIEW_NOUNS = {"review": "review", "learner": "learner's part", "employer": "employer's part"}
@@ -113,3 +119,148 @@ def review_dues(
         )
         dues[enrolment.pk] = ReviewDue(enrolment.pk, last, due)
     return dues
+
+
+def period_start(enrolment: Enrolment, *, before: ProgressReview | None = None) -> datetime.date:
+    """Where the next review's period begins: the day of the last review held (signed by the
+    assessor), other than ``before``, or the start of the enrolment."""
+    held = ProgressReview.objects.filter(
+        enrolment=enrolment,
+        signatures__kind=Signature.Kind.REVIEW_ASSESSOR,
+        signatures__revoked_at__isnull=True,
+    )
+    if before is not None and before.pk:
+        held = held.exclude(pk=before.pk)
+    last = held.aggregate(last=Max("held_on"))["last"]
+    return last or enrolment.start_date
+
+
+def review_progress(
+    enrolment: Enrolment, *, period_from: datetime.date, held_on: datetime.date
+) -> dict[str, Any]:
+    """The progress a review records, computed from the records, never typed: per unit, the
+    criteria decided met in the period (after the day of the last review, or from the start of
+    the enrolment, up to the end of the day it is held) and so far; the evidence accepted in
+    the period and so far; the activities of the plan in force done in the period and so far
+    (an activity is done when the first evidence linked to it was accepted)."""
+    first = period_from <= enrolment.start_date
+    since = start_of(period_from if first else period_from + datetime.timedelta(days=1))
+    until = start_of(held_on + datetime.timedelta(days=1))
+
+    def in_period(moment) -> bool:
+        return since <= moment < until
+
+    units = []
+    portfolios = enrolment.portfolios.select_related("unit").annotate(
+        criteria_total=Count("unit__criteria", distinct=True)
+    )
+    decisions = (
+        CriterionDecision.objects.active()
+        .filter(portfolio__enrolment=enrolment, decided_at__lt=until)
+        .values_list("portfolio_id", "decided_at")
+    )
+    decided: dict[int, list] = {}
+    for portfolio_id, decided_at in decisions:
+        decided.setdefault(portfolio_id, []).append(decided_at)
+    for portfolio in portfolios.order_by("unit__code", "pk"):
+        moments = decided.get(portfolio.pk, [])
+        units.append(
+            {
+                "unit": f"{portfolio.unit.awarding_body} {portfolio.unit.code}",
+                "title": portfolio.unit.title,
+                "criteria_met": sum(in_period(moment) for moment in moments),
+                "criteria_met_so_far": len(moments),
+                "criteria": portfolio.criteria_total,
+            }
+        )
+    accepted_at: dict[int, datetime.datetime] = {}
+    for evidence_id, moment in (
+        Review.objects.filter(
+            evidence__portfolio__enrolment=enrolment,
+            outcome=Review.Outcome.ACCEPTED,
+            created_at__lt=until,
+        )
+        .order_by("created_at", "pk")
+        .values_list("evidence_id", "created_at")
+    ):
+        accepted_at.setdefault(evidence_id, moment)
+    plan = current_plans([enrolment.pk]).get(enrolment.pk)
+    done = []
+    if plan is not None:
+        for row in activity_rows(plan, today=held_on):
+            moments = [accepted_at[item.pk] for item in row.accepted if item.pk in accepted_at]
+            if moments:
+                done.append({"title": row.activity.title, "done_at": min(moments)})
+    return {
+        "units": units,
+        "evidence_accepted": sum(in_period(moment) for moment in accepted_at.values()),
+        "evidence_accepted_so_far": len(accepted_at),
+        "activities_done": [
+            {"title": row["title"], "done_on": timezone.localdate(row["done_at"]).isoformat()}
+            for row in done
+            if in_period(row["done_at"])
+        ],
+        "activities_done_so_far": len(done),
+        "plan_version": plan.version if plan is not None else None,
+    }
+
+
+def next_review_on(enrolment: Enrolment, held_on: datetime.date) -> datetime.date | None:
+    """The review after one held on ``held_on``, by the schedule (None while a break that has
+    begun by then goes on)."""
+    due = review_due(
+        last=held_on,
+        weeks=review_weeks(enrolment.qualification),
+        pauses=pauses_of([enrolment.pk])[enrolment.pk],
+        today=held_on,
+    )
+    return due.due_on
+
+
+def reviews_panel(enrolment: Enrolment) -> dict[str, Any]:
+    """What the enrolment's and the portfolio's pages show of reviews: the next one due and the
+    breaks in learning, the latest first (``breaks_panel.html``)."""
+    return {
+        "enrolment": enrolment,
+        "next": review_dues([enrolment])[enrolment.pk],
+        "breaks": list(BreakInLearning.objects.filter(enrolment=enrolment).order_by("-starts_on")),
+    }
+
+
+def enrolments_in_progress() -> list[Enrolment]:
+    """The enrolments with a unit in progress, whose reviews fall due, with their learners and
+    qualifications (one query)."""
+    in_progress = Portfolio.objects.filter(
+        enrolment=OuterRef("pk"), status=Portfolio.Status.IN_PROGRESS
+    )
+    return list(
+        Enrolment.objects.filter(Exists(in_progress))
+        .select_related("learner", "qualification")
+        .order_by("pk")
+    )
+
+
+# How many of the reviews due soon and overdue the centre administrator's home lists.
+CENTRE_SHOWN = 20
+
+
+def centre_reviews_due(*, today: datetime.date | None = None) -> dict[str, Any]:
+    """The reviews due soon and overdue of every enrolment in progress, for the centre
+    administrator's home: how many of each, and the first ``CENTRE_SHOWN`` (overdue the
+    longest first). Three queries whatever the number of learners."""
+    enrolments = enrolments_in_progress()
+    dues = review_dues(enrolments, today=today)
+    rows = sorted(
+        (
+            (enrolment, dues[enrolment.pk].due)
+            for enrolment in enrolments
+            if dues[enrolment.pk].due.timing in (Timing.OVERDUE, Timing.DUE_SOON)
+        ),
+        key=lambda row: (row[1].due_on, row[0].pk),
+    )
+    return {
+        "overdue": sum(due.is_overdue for _, due in rows),
+        "due_soon": sum(not due.is_overdue for _, due in rows),
+        "rows": rows[:CENTRE_SHOWN],
+        "shown": CENTRE_SHOWN,
+    }

@@ -9,6 +9,7 @@ from assessments import (
     portfolio_views,
     progress_views,
     quality_views,
+    review_views,
     views,
 )
 
@@ -36,6 +37,21 @@ urlpatterns = [
         progress_views.centre_qualifications,
         name="centre_qualifications",
     ),
+    # Progress reviews and breaks in learning
+    path("enrolments/<int:pk>/reviews/", review_views.enrolment_reviews, name="enrolment_reviews"),
+    path("enrolments/<int:pk>/reviews/new/", review_views.review_new, name="review_new"),
+    path("enrolments/<int:pk>/breaks/new/", review_views.break_new, name="break_new"),
+    path("breaks/<int:pk>/end/", review_views.break_end, name="break_end"),
+    path("reviews/<int:pk>/", review_views.progress_review_detail, name="progress_review_detail"),
+    path("reviews/<int:pk>/edit/", review_views.review_edit, name="review_edit"),
+    path("reviews/<int:pk>/sign/", review_views.review_sign, name="review_sign"),
+    path("reviews/<int:pk>/send/", review_views.review_link_send, name="review_link_send"),
+    path(
+        "review-link/respond/<int:pk>/",
+        review_views.review_link_respond,
+        name="review_link_respond",
+    ),
+    path("review-link/<str:token>/", review_views.review_link, name="review_link"),
     path("enrolments/<int:pk>/", progress_views.enrolment_detail, name="enrolment_detail"),
     path("enrolments/<int:pk>/matrix/", views.enrolment_matrix, name="enrolment_matrix"),
     # Assessment plans

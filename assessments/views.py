@@ -27,6 +27,7 @@ from assessments.models import CriterionDecision, Mapping, ObservationRecord
 from assessments.planning import overdue_activities
 from assessments.portfolio_views import evidence_page, judged_items
 from assessments.progress import progress_lines
+from assessments.reviews import review_dues
 from assessments.sufficiency import coverage_for
 from portfolio.access import (
     already_saved,
@@ -63,7 +64,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     waiting = evidence.filter(status__in=EvidenceItem.AWAITING_REVIEW)
     portfolios = (
         Portfolio.objects.in_role(request.user, Role.ASSESSOR)
-        .select_related("learner", "unit", "iqa", "workplace", "enrolment")
+        .select_related("learner", "unit", "iqa", "workplace", "enrolment__qualification")
         .annotate(
             awaiting=Coalesce(
                 Subquery(waiting.values("portfolio").annotate(n=Count("pk")).values("n")[:1]), 0
@@ -105,12 +106,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
     coverage = coverage_for(list(page))
     progress = progress_lines(page)
     overdue = overdue_activities([p.enrolment_id for p in page])
+    reviews = review_dues(list({p.enrolment_id: p.enrolment for p in page}.values()))
     now = timezone.now()
     rows = [
         {
             "portfolio": p,
             "coverage": coverage[p.pk],
             "progress": progress.get(p.enrolment_id),
+            "review": reviews[p.enrolment_id],
             "waited_days": (now - p.oldest_waiting).days if p.oldest_waiting else None,
             "overdue": len(overdue[p.enrolment_id]),
         }

@@ -2,18 +2,24 @@
 records (``portfolio.waiting`` holds the EQA's and the centre administrator's, and the rules
 every list keeps: a fixed number of queries, at most ``SHOWN`` things)."""
 
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import ActionPoint, AssessmentPlan, ObservationRecord
+from assessments.models import (
+    ActionPoint,
+    AssessmentPlan,
+    ObservationRecord,
+    ProgressReview,
+    Signature,
+)
 from portfolio.models import EvidenceItem, Portfolio, Role, User, start_of
 from portfolio.waiting import SHOWN, Waiting, oldest_first
 
 
 def for_learner(user: User) -> list[Waiting]:
-    """Evidence referred back, the assessor's observation records to confirm, and an
-    assessment plan to accept."""
+    """Evidence referred back, the assessor's observation records to confirm, an assessment
+    plan to accept, and progress reviews waiting for the learner's signature."""
     mine = Portfolio.objects.in_role(user, Role.LEARNER)
     plans = (
         AssessmentPlan.objects.filter(
@@ -63,6 +69,29 @@ def for_learner(user: User) -> list[Waiting]:
             )
             for plan in plans
         ],
+        [
+            Waiting(
+                since=review.assessor_signed_at,
+                text=f"Add your comments to your progress review of {review.held_on:%d %b %Y} "
+                "and sign it",
+                url=review.get_absolute_url(),
+                detail="signed by your assessor",
+            )
+            for review in reviews_to_sign(user)
+        ],
+    )
+
+
+def reviews_to_sign(learner: User) -> list[ProgressReview]:
+    """The learner's progress reviews the assessor has signed and they have not (one query)."""
+    signatures = Signature.objects.filter(progress_review=OuterRef("pk"), revoked_at__isnull=True)
+    assessor = signatures.filter(kind=Signature.Kind.REVIEW_ASSESSOR)
+    return list(
+        ProgressReview.objects.filter(enrolment__learner=learner)
+        .annotate(assessor_signed_at=Subquery(assessor.values("signed_at")[:1]))
+        .filter(assessor_signed_at__isnull=False)
+        .exclude(Exists(signatures.filter(kind=Signature.Kind.REVIEW_LEARNER)))
+        .order_by("assessor_signed_at", "pk")[:SHOWN]
     )
 
 

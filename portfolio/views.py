@@ -2,6 +2,7 @@
 workplace details and page, and the lock-out page."""
 
 import datetime
+from collections.abc import Callable
 
 from axes.helpers import get_cool_off
 from django.conf import settings
@@ -34,6 +35,11 @@ from portfolio.models import (
 from portfolio.roles import active_role, home_url, set_active_role
 
 PAGE_SIZE = 25
+
+# What the apps above add to the centre administrator's home, as (template, the function giving
+# its ``panel``), each run once a page: assessment adds the progress reviews due and overdue
+# (``assessments/apps.py``), since this side cannot know them.
+CENTRE_HOME_PANELS: list[tuple[str, Callable[[], dict]]] = []
 
 
 @require_GET
@@ -103,6 +109,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
             "unsent_emails": unsent[:20],
             "unsent_email_days": settings.EMAIL_FAILED_KEEP_DAYS,
             "waiting_for_you": waiting.for_centre_admin(),
+            "panels": [(template, panel()) for template, panel in CENTRE_HOME_PANELS],
         },
     )
 
