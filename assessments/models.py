@@ -861,7 +861,10 @@ class ProgressReview(models.Model):
             return Signature.Kind.REVIEW_ASSESSOR if self.may_write(user) else None
         if self.enrolment.learner_id == user.pk:
             kind = Signature.Kind.REVIEW_LEARNER
-        elif Enrolment.objects.followed_by(user).filter(pk=self.enrolment_id).exists():
+        elif (
+            user.is_employer
+            and Enrolment.objects.followed_by(user).filter(pk=self.enrolment_id).exists()
+        ):
             kind = Signature.Kind.REVIEW_EMPLOYER
         else:
             return None

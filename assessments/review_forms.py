@@ -63,8 +63,6 @@ class ReviewLinkForm(_Form):
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = contacts
-        if not contacts:
-            del self.fields["contact"]
 
     def clean(self):
         data = super().clean()

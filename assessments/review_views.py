@@ -139,7 +139,8 @@ def _detail(request, review: ProgressReview, *, sign_form=None, link_form=None, 
     part = review.part_for(user)
     if sign_form is None and part is not None:
         sign_form = _sign_form(request, part, data=None)
-    if link_form is None and _may_send_link(review, user):
+    may_send_link = _may_send_link(review, user)
+    if link_form is None and may_send_link:
         link_form = ReviewLinkForm(contacts=_contacts(review))
     return render(
         request,
@@ -151,7 +152,7 @@ def _detail(request, review: ProgressReview, *, sign_form=None, link_form=None, 
             "part": part,
             "sign_form": sign_form,
             "statement": services.STATEMENTS.get(part, ""),
-            "link_form": link_form if _may_send_link(review, user) else None,
+            "link_form": link_form if may_send_link else None,
             "may_write": review.may_write(user),
             "employer_signed": review.signed(Signature.Kind.REVIEW_EMPLOYER) is not None,
             "link_days": settings.REVIEW_LINK_DAYS,
