@@ -62,6 +62,7 @@ from assessments.models import (
     StandardisationMeeting,
 )
 from assessments.planning import ISSUE_STATEMENT, plan_manifest
+from assessments.review_services import review_save, review_sign
 from assessments.services import content_sign
 from audit.models import AuditEntry
 from people.models import Invitation
@@ -116,6 +117,7 @@ ACTS = "acts"  # may do what the POST asks: not posted here (the feature's own t
 REFUSED = {403, 404, LOGIN, ADMIN_LOGIN}
 
 WITNESS_TOKEN = "a-witness-link-token-for-the-matrix"
+REVIEW_TOKEN = "a-review-link-token-for-the-matrix"
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,45 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN)),
     # every enrolment's progress, for the centre administrator
     "centre_qualifications": Entry(no_kwargs, ADMIN_ONLY),
+    # Progress reviews and breaks in learning: read by whoever sees the enrolment and by an
+    # employer following the learner; written by the assessor of a unit (a draft, and a review
+    # the assessor has signed, waiting for the learner and the employer); breaks recorded by
+    # the assessor or the centre administrator
+    "enrolment_reviews": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN)),
+    # the draft being written: the assessor carries on with it
+    "review_new": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (403,   404,    302,     404,   403, 302,    403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"held_on": "2026-01-01", "went_well": "Refused", "targets": "x"},
+    ),
+    "review_edit": Entry(pk_of("draft_review"),
+                     (403,   404,    200,     404,   403, 200,    403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"held_on": "2026-01-01", "went_well": "Refused", "targets": "x"},
+    ),
+    "progress_review_detail": Entry(pk_of("review"),
+                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN)),
+    # the assessor has signed it: the learner and the employer may sign now
+    "review_sign": Entry(pk_of("review"), POST_ONLY,
+        post=        (ACTS,  404,    403,     404,   403, 403,    403, 404,    403, ACTS, LOGIN),
+        data=lambda scene: {"comments": "Refused", "password": PASSWORD},
+    ),
+    "review_link_send": Entry(pk_of("review"), POST_ONLY,
+        post=        (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 403,  LOGIN),
+        data=lambda scene: {"name": "Refused", "email": "refused@example.org"},
+    ),
+    # The employer's link needs no account, as the witness's
+    "review_link": Entry(
+        lambda scene: {"token": REVIEW_TOKEN}, (200,) * 11, for_the_link_holder=True
+    ),
+    "review_link_respond": Entry(pk_of("review"), (404,) * 11),
+    "break_new": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
+                     (403,   404,    200,     404,   403, 200,    403, 404,    200, 403,  LOGIN),
+        data=lambda scene: {"starts_on": "2099-01-01", "reason": "Refused"},
+    ),
+    "break_end": Entry(pk_of("pause"),
+                     (403,   404,    200,     404,   403, 200,    403, 404,    200, 403,  LOGIN),
+        data=lambda scene: {f"break-{scene.pause.pk}-ends_on": "2099-01-01"},
+    ),
     "notifications": Entry(no_kwargs, SIGNED_IN),
     "notification_settings": Entry(no_kwargs, SIGNED_IN),  # each person's own choice
     "my_data": Entry(no_kwargs, SIGNED_IN),
@@ -689,6 +730,26 @@ def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:
         plan=plan_draft, title=activity.title, method="observation",
         target_date=activity.target_date, place="Returns desk", carried_from=activity,
     )  # fmt: skip
+    # Progress reviews and breaks in learning: a review the assessor signed (its link sent to
+    # an employer, in the main scene), a draft after it, and a break going on
+    enrolment = portfolio.enrolment
+    review = review_save(
+        enrolment=enrolment, held_on=today, went_well="Calm", targets="Context d", by=assessor
+    )
+    review_sign(review=review, by=assessor)
+    ProgressReview.objects.filter(pk=review.pk).update(
+        employer_name="Bryn Talbot",
+        employer_email="bryn@example.org",
+        token_hash=hashlib.sha256(REVIEW_TOKEN.encode()).hexdigest() if tag == "main" else "",
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    draft_review = review_save(
+        enrolment=enrolment, held_on=today, went_well="Draft", targets="Draft", by=assessor
+    )
+    pause = BreakInLearning.objects.create(
+        enrolment=enrolment, starts_on=today, reason="Illness", recorded_by=assessor
+    )
     return SimpleNamespace(
         portfolio=portfolio,
         k1=criteria["K1"],
@@ -710,6 +771,9 @@ def _scene(*, learner, assessor, iqa, sampler, tag: str) -> SimpleNamespace:
         activity=activity,
         plan_draft=plan_draft,
         draft_activity=draft_activity,
+        review=review,
+        draft_review=draft_review,
+        pause=pause,
     )
 
 
