@@ -463,7 +463,7 @@ def reviews_due_notify(*, today: datetime.date | None = None) -> int:
     """Tell the assessors of each enrolment in progress, once, when its next review falls due
     soon and once when it is overdue (again for a new due date). Returns how many were told."""
     today = today or timezone.localdate()
-    enrolments = enrolments_in_progress()
+    enrolments = list(enrolments_in_progress())
     dues = review_dues(enrolments, today=today)
     assessors: dict[int, list[User]] = {}
     for portfolio in Portfolio.objects.filter(

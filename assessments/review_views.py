@@ -30,9 +30,9 @@ from assessments.review_forms import (
 )
 from assessments.reviews import (
     period_start,
-    review_dues,
     review_progress,
     review_signature_rows,
+    reviews_panel,
 )
 from portfolio.access import error_messages, get_for_user, posted, site_url
 from portfolio.backends import client_ip
@@ -57,15 +57,15 @@ def enrolment_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     reviews = list(
         REVIEWS.visible_to(request.user).filter(enrolment=enrolment).order_by("-held_on", "-pk")
     )
-    breaks = list(BreakInLearning.objects.filter(enrolment=enrolment).order_by("-starts_on"))
+    panel = reviews_panel(enrolment)
     return render(
         request,
         "assessments/enrolment_reviews.html",
         {
             "enrolment": enrolment,
             "reviews": reviews,
-            "next": review_dues([enrolment])[enrolment.pk],
-            "breaks": breaks,
+            "next": panel["next"],
+            "breaks": panel["breaks"],
             "may_write": _may_assess(enrolment, request.user),
             "may_record_breaks": BreakInLearning.may_record(enrolment.pk, request.user),
         },

@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from assessments.models import (
     Signature,
 )
 from assessments.planning import activity_rows, current_plans, pauses_of
-from assessments.schedule import Due, Timing, review_due, review_weeks
+from assessments.schedule import Due, Pause, Timing, review_due, review_weeks
 from assessments.signatures import SignatureStatus, content_status
 from portfolio.models import Enrolment, Portfolio, start_of
 
@@ -85,6 +86,11 @@ HELD = Q(
 )
 
 
+def with_last_held(enrolments: models.QuerySet) -> models.QuerySet:
+    """The enrolments, each with the day of its last review held (``last_held``)."""
+    return enrolments.annotate(last_held=Max("progress_reviews__held_on", filter=HELD))
+
+
 @dataclass(frozen=True)
 class ReviewDue:
     """When an enrolment's next progress review falls due, and its last."""
@@ -95,19 +101,25 @@ class ReviewDue:
 
 
 def review_dues(
-    enrolments: list[Enrolment], *, today: datetime.date | None = None
+    enrolments: list[Enrolment],
+    *,
+    today: datetime.date | None = None,
+    pauses: dict[int, list[Pause]] | None = None,
 ) -> dict[int, ReviewDue]:
     """Each enrolment's next review: ``review_weeks`` after the last one held (or the start of
-    the enrolment), moved on by breaks in learning. Two queries whatever the number of
-    enrolments; their qualifications are to be loaded already (``select_related``)."""
+    the enrolment), moved on by breaks in learning (``pauses``, when the caller has them).
+    Two queries whatever the number of enrolments (one with ``pauses``; none for enrolments
+    annotated ``with_last_held`` and ``pauses``); their qualifications are to be loaded already
+    (``select_related``)."""
     today = today or timezone.localdate()
     ids = [enrolment.pk for enrolment in enrolments]
-    last_held = dict(
-        Enrolment.objects.filter(pk__in=ids)
-        .annotate(last=Max("progress_reviews__held_on", filter=HELD))
-        .values_list("pk", "last")
-    )
-    pauses = pauses_of(ids)
+    if enrolments and all(hasattr(enrolment, "last_held") for enrolment in enrolments):
+        last_held = {enrolment.pk: enrolment.last_held for enrolment in enrolments}
+    else:
+        last_held = dict(
+            with_last_held(Enrolment.objects.filter(pk__in=ids)).values_list("pk", "last_held")
+        )
+    pauses = pauses_of(ids) if pauses is None else pauses
     dues = {}
     for enrolment in enrolments:
         last = last_held.get(enrolment.pk)
@@ -220,20 +232,22 @@ def next_review_on(enrolment: Enrolment, held_on: datetime.date) -> datetime.dat
 def reviews_panel(enrolment: Enrolment) -> dict[str, Any]:
     """What the enrolment's and the portfolio's pages show of reviews: the next one due and the
     breaks in learning, the latest first (``breaks_panel.html``)."""
+    breaks = list(BreakInLearning.objects.filter(enrolment=enrolment).order_by("-starts_on"))
+    pauses = {enrolment.pk: Pause.of(breaks)}
     return {
         "enrolment": enrolment,
-        "next": review_dues([enrolment])[enrolment.pk],
-        "breaks": list(BreakInLearning.objects.filter(enrolment=enrolment).order_by("-starts_on")),
+        "next": review_dues([enrolment], pauses=pauses)[enrolment.pk],
+        "breaks": breaks,
     }
 
 
-def enrolments_in_progress() -> list[Enrolment]:
+def enrolments_in_progress() -> models.QuerySet:
     """The enrolments with a unit in progress, whose reviews fall due, with their learners and
-    qualifications (one query)."""
+    qualifications."""
     in_progress = Portfolio.objects.filter(
         enrolment=OuterRef("pk"), status=Portfolio.Status.IN_PROGRESS
     )
-    return list(
+    return (
         Enrolment.objects.filter(Exists(in_progress))
         .select_related("learner", "qualification")
         .order_by("pk")
@@ -247,9 +261,14 @@ CENTRE_SHOWN = 20
 def centre_reviews_due(*, today: datetime.date | None = None) -> dict[str, Any]:
     """The reviews due soon and overdue of every enrolment in progress, for the centre
     administrator's home: how many of each, and the first ``CENTRE_SHOWN`` (overdue the
-    longest first). Three queries whatever the number of learners."""
-    enrolments = enrolments_in_progress()
-    dues = review_dues(enrolments, today=today)
+    longest first). Two queries whatever the number of learners (none held back when there
+    are none)."""
+    in_progress = enrolments_in_progress()
+    enrolments = list(with_last_held(in_progress))
+    pauses: dict[int, list[Pause]] = {enrolment.pk: [] for enrolment in enrolments}
+    for row in BreakInLearning.objects.filter(enrolment__in=in_progress.values("pk")):
+        pauses.setdefault(row.enrolment_id, []).append(Pause(row.starts_on, row.ends_on))
+    dues = review_dues(enrolments, today=today, pauses=pauses)
     rows = sorted(
         (
             (enrolment, dues[enrolment.pk].due)

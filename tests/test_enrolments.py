@@ -380,8 +380,9 @@ def _enrolled_on(count: int, tmp_path, people) -> Enrolment:
 # What each page runs for a single-unit enrolment, whatever its number of units (counting the
 # unread messages for the menu among them); the enrolment page's progress adds every unit, the
 # units the reader sees with their people, and their coverage (8).
-# The enrolment page: as the units page, with its progress and where its plan stands.
-PAGE_QUERIES = {"enrolment_detail": 18, "enrolment_units": 14}
+# The enrolment page: as the units page, with its progress, where its plan stands, its breaks in
+# learning and its last progress review held.
+PAGE_QUERIES = {"enrolment_detail": 20, "enrolment_units": 14}
 
 
 @pytest.mark.parametrize("name", ["enrolment_detail", "enrolment_units"])

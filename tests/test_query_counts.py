@@ -35,7 +35,9 @@ SIGNED_IN = 2 + 3
 UNREAD = 1  # counting the unread notifications in the header, in every role
 # What waits for the person on their home (``portfolio/waiting.py``, ``assessments/waiting.py``):
 # one query for each kind of thing listed
-WAITING_LEARNER = 3  # evidence referred back, observation records to confirm, plans to accept
+# evidence referred back, observation records to confirm, plans to accept, progress reviews to
+# sign
+WAITING_LEARNER = 4
 WAITING_ASSESSOR = 3  # evidence awaiting review, open action points, plans to revise
 WAITING_IQA = 2  # portfolios waiting for a sample, action points past due
 WAITING_EQA = 1  # the grants open now
@@ -59,6 +61,14 @@ UNIT_PROGRESS = 1 + COVERAGE
 # Where the assessment plan of each enrolment shown stands: the plans in force (then, only when
 # there is one, the breaks in learning, the activities and their accepted evidence).
 PLAN = 1
+# The next progress review of the enrolments listed: their last review held, their breaks in
+# learning (the caseload; an enrolment's and a portfolio's page list the breaks too)
+REVIEWS_DUE = 2
+# The centre's reviews due and overdue: the enrolments in progress with their last review held,
+# their breaks in learning
+CENTRE_REVIEWS_DUE = 2
+# The schedule of progress reviews per qualification, set on the progress of every enrolment
+REVIEW_WEEKS = 1
 
 PINNED = {
     # the database check
@@ -70,7 +80,7 @@ PINNED = {
     # the portfolio, its signatures, whether they hold, its coverage, counting its evidence, the
     # IQA samples with their action points, the EQA reviews, counting evidence awaiting review,
     # the contexts and criteria for the filters, the records' digest and files changed on storage,
-    # the initial assessment, the plan
+    # the initial assessment, the plan, the breaks in learning and the last review held
     "learner: portfolio": (
         SIGNED_IN
         + 2
@@ -84,6 +94,7 @@ PINNED = {
         + INTEGRITY
         + INITIAL_ASSESSMENT
         + PLAN
+        + REVIEWS_DUE
     ),
     # the item with its portfolio and who recorded it, the item again with its contexts, files,
     # claimed criteria, mappings, reviews, the witness testimony, the observation record, how
@@ -92,12 +103,12 @@ PINNED = {
     # the portfolio, its answers, the knowledge criteria
     "learner: knowledge questions": SIGNED_IN + 3 + UNREAD,
     # counting the caseload, counting what awaits review, the page's coverage, learner2's
-    # qualification, the plans
+    # qualification, the plans, the next reviews
     "assessor: caseload": (
-        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR
+        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR + REVIEWS_DUE
     ),
     "assessor: caseload, waiting first": (
-        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR
+        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR + REVIEWS_DUE
     ),
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
@@ -122,6 +133,7 @@ PINNED = {
         + INTEGRITY
         + INITIAL_ASSESSMENT
         + PLAN
+        + REVIEWS_DUE
     ),
     # the workplace, its contacts, the portfolios there the assessor sees
     "assessor: workplace": SIGNED_IN + 3 + UNREAD,
@@ -143,7 +155,7 @@ PINNED = {
     "iqa: standardisation": SIGNED_IN + 4 + UNREAD,
     # counting all portfolios and those unclaimed, the page of them, counting files found changed
     # or missing on storage, the e-mails given up; the enrolments achieved and not claimed
-    "admin: centre home": SIGNED_IN + 5 + UNITS + UNREAD + WAITING_ADMIN,
+    "admin: centre home": SIGNED_IN + 5 + UNITS + UNREAD + WAITING_ADMIN + CENTRE_REVIEWS_DUE,
     # counting the visits, the page of them
     "admin: EQA visits": SIGNED_IN + 2 + UNREAD,
     # the workplace, its contacts, every portfolio there
@@ -174,7 +186,8 @@ PINNED = {
     + 1
     + INTEGRITY
     + INITIAL_ASSESSMENT
-    + PLAN,
+    + PLAN
+    + REVIEWS_DUE,
 }
 
 
@@ -289,27 +302,28 @@ def progress_pages(enrolment, people) -> list[tuple[str, str, str]]:
 
 
 PROGRESS_PINNED = {
-    # counting the learner's portfolios, the page of them, their progress, their plans
-    "learner: home": SIGNED_IN + 2 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD + WAITING_LEARNER,
-    # counting the caseload, the page of it, its coverage, the progress of its qualifications,
-    # the plans
-    "assessor: caseload": SIGNED_IN + 2 + COVERAGE + PROGRESS + PLAN + UNREAD + WAITING_ASSESSOR,
+# evidence referred back, observation records to confirm, plans to accept, progress reviews to
+# sign
+WAITING_LEARNER = 4
+WAITING_ASSESSOR = 3  # evidence awaiting review, open action points, plans to revise
     # as in the demo centre, with the progress of the qualifications listed
     "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + PROGRESS + UNREAD + WAITING_IQA,
     # the counts by status, the enrolments achieved and not claimed, files changed on storage,
     # e-mails given up, counting the portfolios and the page of them
-    "admin: centre home": SIGNED_IN + 1 + PROGRESS + 4 + UNREAD + WAITING_ADMIN,
-    # the enrolment, its progress, its plan
-    "admin: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD,
-    "assessor: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD,
+    "admin: centre home": (
+        SIGNED_IN + 1 + PROGRESS + 4 + UNREAD + WAITING_ADMIN + CENTRE_REVIEWS_DUE
+    ),
+    # the enrolment, its progress, its plan, its next review and breaks
+    "admin: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD + REVIEWS_DUE,
+    "assessor: enrolment": SIGNED_IN + 1 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD + REVIEWS_DUE,
     # the enrolment, the units the learner sees, the evidence counting in each, the evidence with
     # its contexts, claims and mappings, the criteria with their outcomes, the coverage
     "learner: enrolment matrix": SIGNED_IN + 1 + 1 + 1 + 4 + 1 + COVERAGE + UNREAD,
     # counting the enrolments, the page of them, their progress
-    "admin: progress of every enrolment": SIGNED_IN + 2 + PROGRESS + UNREAD,
+    "admin: progress of every enrolment": SIGNED_IN + 2 + PROGRESS + UNREAD + REVIEW_WEEKS,
     # the progress of every enrolment the database cannot settle (one with a unit verified and
     # no claim for the full award), to find those achieved; then as for every enrolment
-    "admin: enrolments achieved": SIGNED_IN + PROGRESS + 2 + PROGRESS + UNREAD,
+    "admin: enrolments achieved": SIGNED_IN + PROGRESS + 2 + PROGRESS + UNREAD + REVIEW_WEEKS,
 }
 
 

@@ -86,8 +86,9 @@ def test_the_caseload_runs_a_fixed_number_of_queries(
     # Expect 20 queries: the session, the session user, counting the caseload for the pager, the
     # page of portfolios with their waiting, confirmed and activity figures; coverage: criteria,
     # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; the
-    # plans in force; what waits for the assessor: evidence to review, open action points, plans
-    # to revise; counting unread messages for the menu; saving the session (a savepoint, the
+    # plans in force; the next progress review of each: the last review held, the breaks in
+    # learning; what waits for the assessor: evidence to review, open action points, plans to
+    # revise; counting unread messages for the menu; saving the session (a savepoint, the
     # update, the release)
     with django_assert_num_queries(20):
         client.get("/assessor/")
@@ -105,8 +106,9 @@ def test_the_centre_home_runs_a_fixed_number_of_queries(
     # enrolments with a unit verified and not claimed (for those achieved, not claimed; none
     # here, so no qualification is looked up), counting files found changed on storage, counting
     # e-mails that could not be sent, what waits for the administrator (e-mails given up, people
-    # never signed in), counting the portfolios for the pager, the page of portfolios with
-    # learner, unit and people; counting unread messages for the menu; saving the session (a
-    # savepoint, the update, the release)
-    with django_assert_num_queries(14):
+    # never signed in), the progress reviews due (the enrolments in progress with their last
+    # review held, their breaks in learning), counting the portfolios for the pager, the page of
+    # portfolios with learner, unit and people; counting unread messages for the menu; saving
+    # the session (a savepoint, the update, the release)
+    with django_assert_num_queries(16):
         client.get("/centre/")
