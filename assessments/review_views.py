@@ -251,18 +251,15 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mailed link: no account needed; opened by a POST, as the witness's is
     (``portfolio.links.link_landing``)."""
     review = services.review_for_token(token)
-    if review is None:
-        return render(request, "assessments/review_link.html", {"problem": "unknown"}, status=404)
-    if review.link_problem:
-        return _link_problem(request, review, review.link_problem)
     return link_landing(
         request,
         review,
+        problem=review and review.link_problem,
         session_key=REVIEW_SESSION_KEY,
         opened_here=lambda key: services.review_for_browser(review.pk, key) is not None,
         open_link=lambda ip: services.review_link_open(review=review, ip=ip),
         respond="review_link_respond",
-        opened_elsewhere=lambda: _link_problem(request, review, "opened"),
+        refused=lambda problem: _link_problem(request, review, problem),
         button=lambda: render(request, "assessments/review_link_open.html", {"review": review}),
     )
 
@@ -274,7 +271,7 @@ def review_link_respond(request: HttpRequest, pk: int) -> HttpResponse:
     key = browser_key(request, REVIEW_SESSION_KEY, pk)
     review = services.review_for_browser(pk, key)
     if review is None:
-        return render(request, "assessments/review_link.html", {"problem": "browser"}, status=404)
+        return _link_problem(request, None, "browser")
     if review.link_problem:
         return _link_problem(request, review, review.link_problem)
     form = ReviewLinkSignForm(posted(request)[0], initial={"typed_name": review.employer_name})
@@ -294,7 +291,10 @@ def review_link_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _link_problem(request, review, problem: str) -> HttpResponse:
     return render(
-        request, "assessments/review_link.html", {"problem": problem, "review": review}, status=410
+        request,
+        "assessments/review_link.html",
+        {"problem": problem, "review": review},
+        status=404 if problem in ("unknown", "browser") else 410,
     )
 
 

@@ -422,18 +422,15 @@ def witness_link(request: HttpRequest, token: str) -> HttpResponse:
     link opens nothing), it is exchanged for a key this browser keeps, and leads to an address
     without the token; from then on the link itself opens nothing, here or anywhere."""
     testimony = services.witness_for_token(token)
-    if testimony is None:
-        return render(request, "portfolio/witness_link.html", {"problem": "unknown"}, status=404)
-    if testimony.answer_problem:
-        return _witness_link_problem(request, testimony, testimony.answer_problem)
     return link_landing(
         request,
         testimony,
+        problem=testimony and testimony.answer_problem,
         session_key=WITNESS_SESSION_KEY,
         opened_here=lambda key: services.witness_for_browser(testimony.pk, key) is not None,
         open_link=lambda ip: services.witness_open(testimony=testimony, ip=ip),
         respond="witness_respond",
-        opened_elsewhere=lambda: _witness_link_problem(request, testimony, "opened"),
+        refused=lambda problem: _witness_link_problem(request, testimony, problem),
         button=lambda: render(request, "portfolio/witness_open.html", {"testimony": testimony}),
     )
 
@@ -486,7 +483,7 @@ def _witness_link_problem(request, testimony, problem: str) -> HttpResponse:
         request,
         "portfolio/witness_link.html",
         {"problem": problem, "testimony": testimony},
-        status=410,
+        status=404 if problem == "unknown" else 410,
     )
 
 

@@ -96,21 +96,28 @@ def browser_key(request: HttpRequest, session_key: str, pk: int) -> str | None:
 
 def link_landing(
     request: HttpRequest,
-    holder: HoldsLink,
+    holder: HoldsLink | None,
     *,
+    problem: str | None,
     session_key: str,
     opened_here: Callable[[str | None], bool],
     open_link: Callable[[str | None], str | None],
     respond: str,
-    opened_elsewhere: Callable[[], HttpResponse],
+    refused: Callable[[str], HttpResponse],
     button: Callable[[], HttpResponse],
 ) -> HttpResponse:
-    """The page of an e-mailed link whose row takes an answer now. Fetching it shows the
-    ``button`` page and opens nothing (a mail scanner fetching the link spends nothing); the
-    button's POST calls ``open_link(ip)`` (the workflow's, returning the browser's key, or None
-    if the link was opened meanwhile), keeps the key in this browser's session under
-    ``session_key`` and leads to the URL named ``respond``, without the token. A browser that
-    opened it already goes there; any other is told it was opened elsewhere."""
+    """The page of an e-mailed link (``holder`` the row it was found for, or None). Where it
+    takes no answer, ``refused(why)`` says why: "unknown", ``problem`` (the workflow's reason),
+    or "opened" (in another browser). Fetching it shows the ``button`` page and opens nothing
+    (a mail scanner fetching the link spends nothing); the button's POST calls
+    ``open_link(ip)`` (the workflow's, returning the browser's key, or None if the link was
+    opened meanwhile), keeps the key in this browser's session under ``session_key`` and leads
+    to the URL named ``respond``, without the token. A browser that opened it already goes
+    there."""
+    if holder is None:
+        return refused("unknown")
+    if problem:
+        return refused(problem)
     keys = request.session.get(session_key, {})
     if opened_here(keys.get(str(holder.pk))):
         return redirect(respond, pk=holder.pk)
@@ -122,5 +129,5 @@ def link_landing(
             return redirect(respond, pk=holder.pk)
         holder.refresh_from_db()
     if holder.opened_at is not None:
-        return opened_elsewhere()
+        return refused("opened")
     return button()

@@ -4,6 +4,7 @@ due on a schedule the breaks in learning pause."""
 
 import datetime
 import re
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -18,7 +19,7 @@ from assessments.models import (
     Review,
     Signature,
 )
-from assessments.review_services import review_sign, reviews_due_notify
+from assessments.review_services import review_save, review_sign, reviews_due_notify
 from assessments.reviews import review_signature_rows
 from audit.models import AuditEntry
 from portfolio.models import Notification, WorkplaceContact
@@ -93,8 +94,6 @@ def write(client, enrolment, held_on="2026-04-20", **changes):
 
 def signed_review(portfolio, held_on=datetime.date(2026, 4, 20)) -> ProgressReview:
     """A review written and signed by the assessor, through the workflows."""
-    from assessments.review_services import review_save
-
     review = review_save(
         enrolment=portfolio.enrolment,
         held_on=held_on,
@@ -135,7 +134,8 @@ def test_the_progress_is_computed_from_the_records_of_the_period(
     response = write(client, enrolment)
 
     made = ProgressReview.objects.get()
-    assert response.status_code == 302 and response.url == made.get_absolute_url()
+    assert response.status_code == 302
+    assert response.url == made.get_absolute_url()
     assert made.period_from == START
     assert made.progress["units"] == [
         {
@@ -343,13 +343,15 @@ def test_an_employer_without_an_account_signs_through_the_link(sent, portfolio):
     page = opened(browser, sent)
 
     shown = browser.get(page).content.decode()
-    assert "Targets until the next review" in shown and "Context d." in shown
+    assert "Targets until the next review" in shown
+    assert "Context d." in shown
     response = browser.post(
         page,
         {"comments": "A great help on the shop floor.", "typed_name": "Bryn Talbot"},
         REMOTE_ADDR="203.0.113.9",
     )
-    assert response.status_code == 200 and "Tick the declaration" in response.text
+    assert response.status_code == 200
+    assert "Tick the declaration" in response.text
     response = browser.post(
         page,
         {
@@ -369,7 +371,8 @@ def test_an_employer_without_an_account_signs_through_the_link(sent, portfolio):
     assert review.employer_comments == "A great help on the shop floor."
     assert [row.valid for row in review_signature_rows(review)] == [True, True]
     entry = AuditEntry.objects.get(action="signature.review_employer")
-    assert entry.actor is None and entry.actor_label == "Employer Bryn Talbot"
+    assert entry.actor is None
+    assert entry.actor_label == "Employer Bryn Talbot"
     assert entry.data["ip"] == "203.0.113.9"
     assert AuditEntry.objects.filter(action="review.link_opened").count() == 1
     # the assessor is told
@@ -384,7 +387,8 @@ def test_the_link_works_once_and_only_in_the_browser_that_opened_it(sent):
 
     other = Client()
     response = other.post(sent)
-    assert response.status_code == 410 and "opened in another browser" in response.text
+    assert response.status_code == 410
+    assert "opened in another browser" in response.text
     assert other.get(page).status_code == 404
     browser.post(page, {"typed_name": "Bryn Talbot", "declaration": "on"})
 
@@ -398,7 +402,8 @@ def test_the_link_expires(sent, settings):
 
     response = Client().get(sent)
 
-    assert response.status_code == 410 and "expired" in response.text
+    assert response.status_code == 410
+    assert "expired" in response.text
     assert Client().post(sent).status_code == 410
     assert not ProgressReview.objects.filter(opened_at__isnull=False).exists()
 
@@ -443,7 +448,8 @@ def test_the_link_is_sent_only_after_the_assessor_signs(client, login, portfolio
     client.post(f"/reviews/{review.pk}/send/", {"name": "Bryn", "email": "bryn@example.org"})
 
     review.refresh_from_db()
-    assert review.token_hash == "" and not mail.outbox
+    assert review.token_hash == ""
+    assert not mail.outbox
     assert (
         login(portfolio.learner)
         .post(f"/reviews/{review.pk}/send/", {"name": "Bryn", "email": "bryn@example.org"})
@@ -589,7 +595,8 @@ def test_the_centre_home_counts_reviews_due_and_overdue(client, login, portfolio
     page = " ".join(login(admin).get("/centre/").content.decode().split())
 
     assert "<strong>1</strong> overdue, <strong>1</strong> due soon" in page
-    assert str(portfolio.learner) in page and str(soon.learner) in page
+    assert str(portfolio.learner) in page
+    assert str(soon.learner) in page
 
 
 def test_the_assessor_is_told_once_when_a_review_is_due_soon_and_once_when_overdue(
@@ -611,8 +618,6 @@ def test_the_assessor_is_told_once_when_a_review_is_due_soon_and_once_when_overd
 
 def test_the_daily_command_sends_the_review_reminders(portfolio, today):
     today(datetime.date(2026, 4, 26))
-    from io import StringIO
-
     out = StringIO()
     call_command("send_daily_notifications", stdout=out)
 
