@@ -35,16 +35,20 @@ class ReviewForm(_Form):
         return _not_after_today(self.cleaned_data["held_on"], "The day the review was held")
 
 
-class ReviewSignForm(SignForm):
-    """The learner's or the employer's signature: their comments, and their password."""
-
-    comments = forms.CharField(
+def _comments() -> forms.CharField:
+    return forms.CharField(
         label="Your comments",
         required=False,
         max_length=limits.COMMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="They are part of what you sign, and no longer change once signed.",
     )
+
+
+class ReviewSignForm(SignForm):
+    """The learner's or the employer's signature: their comments, and their password."""
+
+    comments = _comments()
     field_order = ["comments", "password"]
 
 
@@ -88,12 +92,7 @@ EMPLOYER_DECLARATION = (
 class ReviewLinkSignForm(_Form):
     """The employer's signature through the link: comments, typed name and the declaration."""
 
-    comments = forms.CharField(
-        label="Your comments",
-        required=False,
-        max_length=limits.COMMENT,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+    comments = _comments()
     typed_name = forms.CharField(label="Type your full name", max_length=200)
     declaration = forms.BooleanField(
         label=EMPLOYER_DECLARATION,

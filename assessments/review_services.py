@@ -358,16 +358,7 @@ def break_record(
     """Record a break in learning: from its first day to its last (None while it lasts), never
     overlapping another break of the enrolment."""
     with transaction.atomic():
-        enrolment = (
-            Enrolment.objects.select_for_update(of=("self",))
-            .select_related("learner")
-            .get(pk=enrolment.pk)
-        )
-        if not BreakInLearning.may_record(enrolment.pk, by):
-            raise ValidationError(
-                "Only the assessor of one of the learner's units, or the centre administrator, "
-                "records a break in learning."
-            )
+        enrolment = _breaks_locked(enrolment.pk, by, "records")
         pause = BreakInLearning(
             enrolment=enrolment, starts_on=starts_on, ends_on=ends_on, reason=reason, recorded_by=by
         )
@@ -388,17 +379,9 @@ def break_record(
 def break_end(*, pause: BreakInLearning, ends_on: datetime.date, by: User) -> BreakInLearning:
     """Set the last day of a break in learning that is going on."""
     with transaction.atomic():
-        Enrolment.objects.select_for_update(of=("self",)).get(pk=pause.enrolment_id)
-        pause = (
-            BreakInLearning.objects.select_for_update(of=("self",))
-            .select_related("enrolment__learner")
-            .get(pk=pause.pk)
-        )
-        if not BreakInLearning.may_record(pause.enrolment_id, by):
-            raise ValidationError(
-                "Only the assessor of one of the learner's units, or the centre administrator, "
-                "ends a break in learning."
-            )
+        enrolment = _breaks_locked(pause.enrolment_id, by, "ends")
+        pause = BreakInLearning.objects.select_for_update().get(pk=pause.pk)
+        pause.enrolment = enrolment
         if pause.ends_on is not None:
             raise ValidationError(f"This break ended on {pause.ends_on:%d %B %Y} already.")
         pause.ends_on = ends_on
@@ -414,6 +397,22 @@ def break_end(*, pause: BreakInLearning, ends_on: datetime.date, by: User) -> Br
             data=_break_data(pause),
         )
     return pause
+
+
+def _breaks_locked(enrolment_id: int, by: User, verb: str) -> Enrolment:
+    """The enrolment, locked while its breaks change (so two overlapping breaks recorded at once
+    are not both saved), if ``by`` may change them."""
+    enrolment = (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("learner")
+        .get(pk=enrolment_id)
+    )
+    if not BreakInLearning.may_record(enrolment.pk, by):
+        raise ValidationError(
+            "Only the assessor of one of the learner's units, or the centre administrator, "
+            f"{verb} a break in learning."
+        )
+    return enrolment
 
 
 def _check_break(pause: BreakInLearning) -> None:
