@@ -89,13 +89,14 @@ def test_the_learner_home_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 22 queries: the session, the session user, counting unread messages for the menu,
+    # Expect 23 queries: the session, the session user, counting unread messages for the menu,
     # counting portfolios for the pager, the page of portfolios with their enrolments; progress:
     # every unit of those enrolments, the units the learner sees; their coverage: criteria,
     # contexts, evidence, claims, evidence contexts, mappings, decisions, cited evidence; their
     # plans in force; what waits for the learner: evidence referred back, observation records to
-    # confirm, plans to accept; saving the session (a savepoint, the update, the release)
-    with django_assert_num_queries(22):
+    # confirm, plans to accept, progress reviews to sign; saving the session (a savepoint, the
+    # update, the release)
+    with django_assert_num_queries(23):
         client.get("/learner/")
 
 
@@ -109,14 +110,14 @@ def test_the_portfolio_page_runs_a_fixed_number_of_queries(
     login(portfolio.learner)
     client.get("/learner/")
 
-    # Expect 25 queries: the session, the session user, counting unread messages for the menu, the
+    # Expect 27 queries: the session, the session user, counting unread messages for the menu, the
     # portfolio with its people and unit; coverage: criteria, contexts, evidence, claims, evidence
     # contexts, mappings, decisions, cited evidence; the evidence list: counting it for the pager,
     # the page with file counts, its contexts, its claims; the signatures, files found changed on
     # storage, the stored signable record, the IQA samples, the EQA reviews, the initial
-    # assessment (none yet), the plan in force; saving the session (a savepoint, the update, the
-    # release)
-    with django_assert_num_queries(26):
+    # assessment (none yet), the plan in force; the breaks in learning and the last progress
+    # review held; saving the session (a savepoint, the update, the release)
+    with django_assert_num_queries(28):
         client.get(f"/portfolios/{portfolio.pk}/")
 
 

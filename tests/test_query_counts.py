@@ -302,10 +302,13 @@ def progress_pages(enrolment, people) -> list[tuple[str, str, str]]:
 
 
 PROGRESS_PINNED = {
-# evidence referred back, observation records to confirm, plans to accept, progress reviews to
-# sign
-WAITING_LEARNER = 4
-WAITING_ASSESSOR = 3  # evidence awaiting review, open action points, plans to revise
+    # counting the learner's portfolios, the page of them, their progress, their plans
+    "learner: home": SIGNED_IN + 2 + PROGRESS + UNIT_PROGRESS + PLAN + UNREAD + WAITING_LEARNER,
+    # counting the caseload, the page of it, its coverage, the progress of its qualifications,
+    # the plans, the next reviews
+    "assessor: caseload": (
+        SIGNED_IN + 2 + COVERAGE + PROGRESS + PLAN + UNREAD + WAITING_ASSESSOR + REVIEWS_DUE
+    ),
     # as in the demo centre, with the progress of the qualifications listed
     "iqa: home": SIGNED_IN + 1 + 5 + 14 + 3 + PROGRESS + UNREAD + WAITING_IQA,
     # the counts by status, the enrolments achieved and not claimed, files changed on storage,
