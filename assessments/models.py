@@ -692,18 +692,6 @@ def _read_by(user: User, enrolment: str) -> Exists:
     return Exists(seen) | Exists(followed)
 
 
-class ReviewedEnrolments:
-    """The enrolments whose progress reviews and breaks in learning a person reads: those they
-    see (``EnrolmentQuerySet.visible_to``) and those an employer follows (``followed_by``), as
-    ``portfolio.access.get_for_user`` asks for them."""
-
-    def __init__(self, queryset: models.QuerySet | None = None):
-        self.queryset = Enrolment.objects.all() if queryset is None else queryset
-
-    def visible_to(self, user: User) -> models.QuerySet:
-        return self.queryset.filter(_read_by(user, "pk"))
-
-
 class BreakInLearningQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "BreakInLearningQuerySet":
         return self.filter(_read_by(user, "enrolment_id"))

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
@@ -16,7 +17,6 @@ from assessments.forms import SignForm
 from assessments.models import (
     BreakInLearning,
     ProgressReview,
-    ReviewedEnrolments,
     Signature,
     assesses_enrolment,
 )
@@ -37,7 +37,8 @@ from assessments.reviews import (
 from portfolio.access import error_messages, get_for_user, posted, site_url
 from portfolio.backends import client_ip
 from portfolio.links import browser_key, link_landing
-from portfolio.models import Enrolment, WorkplaceContact
+from portfolio.models import Enrolment, Role, WorkplaceContact
+from portfolio.roles import active_role
 
 ENROLMENTS = Enrolment.objects.select_related("learner", "qualification")
 REVIEWS = ProgressReview.objects.select_related(
@@ -53,7 +54,7 @@ def _may_assess(enrolment: Enrolment, user) -> bool:
 def enrolment_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """Every review of the enrolment with where it stands, when the next falls due, and the
     breaks in learning."""
-    enrolment = get_for_user(request.user, ReviewedEnrolments(ENROLMENTS), pk=pk)
+    enrolment = get_for_user(request.user, ENROLMENTS, pk=pk)
     reviews = list(
         REVIEWS.visible_to(request.user).filter(enrolment=enrolment).order_by("-held_on", "-pk")
     )
@@ -74,7 +75,7 @@ def enrolment_reviews(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_new(request: HttpRequest, pk: int) -> HttpResponse:
-    enrolment = get_for_user(request.user, ReviewedEnrolments(ENROLMENTS), may=_may_assess, pk=pk)
+    enrolment = get_for_user(request.user, ENROLMENTS, may=_may_assess, pk=pk)
     draft = REVIEWS.filter(enrolment=enrolment).exclude(
         signatures__kind=Signature.Kind.REVIEW_ASSESSOR, signatures__revoked_at__isnull=True
     )
@@ -155,6 +156,13 @@ def _detail(request, review: ProgressReview, *, sign_form=None, link_form=None, 
             "link_form": link_form if may_send_link else None,
             "may_write": review.may_write(user),
             "employer_signed": review.signed(Signature.Kind.REVIEW_EMPLOYER) is not None,
+            # An employer reads the enrolment's reviews on their own page, not the enrolment's.
+            "back": reverse(
+                "employer_enrolment"
+                if active_role(request) == Role.EMPLOYER
+                else "enrolment_reviews",
+                args=[review.enrolment_id],
+            ),
             "link_days": settings.REVIEW_LINK_DAYS,
         },
         status=status,
@@ -302,7 +310,7 @@ def _link_problem(request, review, problem: str) -> HttpResponse:
 def break_new(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_for_user(
         request.user,
-        ReviewedEnrolments(ENROLMENTS),
+        ENROLMENTS,
         may=lambda enrolment, user: BreakInLearning.may_record(enrolment.pk, user),
         pk=pk,
     )

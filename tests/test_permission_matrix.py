@@ -220,15 +220,15 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   403,    403,     403,   403, 403,    403, 403,    200, 403,  LOGIN)),
     # every enrolment's progress, for the centre administrator
     "centre_qualifications": Entry(no_kwargs, ADMIN_ONLY),
-    # Progress reviews and breaks in learning: read by whoever sees the enrolment and by an
-    # employer following the learner; written by the assessor of a unit (a draft, and a review
-    # the assessor has signed, waiting for the learner and the employer); breaks recorded by
-    # the assessor or the centre administrator
-    "enrolment_reviews": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
-                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN)),
+    # Progress reviews and breaks in learning: a review is read by whoever sees the enrolment
+    # and by an employer following the learner (who lists them on their own pages, never an
+    # enrolment's); written by the assessor of a unit (a draft, and a review the assessor has
+    # signed, waiting for the learner and the employer); breaks recorded by the assessor or the
+    # centre administrator
+    "enrolment_reviews": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     # the draft being written: the assessor carries on with it
     "review_new": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
-                     (403,   404,    302,     404,   403, 302,    403, 404,    403, 403,  LOGIN),
+                     (403,   404,    302,     404,   403, 302,    403, 404,    403, 404,  LOGIN),
         data=lambda scene: {"held_on": "2026-01-01", "went_well": "Refused", "targets": "x"},
     ),
     "review_edit": Entry(pk_of("draft_review"),
@@ -252,7 +252,7 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     ),
     "review_link_respond": Entry(pk_of("review"), (404,) * 11),
     "break_new": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
-                     (403,   404,    200,     404,   403, 200,    403, 404,    200, 403,  LOGIN),
+                     (403,   404,    200,     404,   403, 200,    403, 404,    200, 404,  LOGIN),
         data=lambda scene: {"starts_on": "2099-01-01", "reason": "Refused"},
     ),
     "break_end": Entry(pk_of("pause"),

@@ -244,6 +244,9 @@ def test_the_assessor_the_learner_and_an_employer_with_an_account_sign(
     client = login(employer)
     page = client.get(review.get_absolute_url()).content.decode()
     assert "Add your comments and sign" in page
+    # an employer lists the reviews on their own page, never the enrolment's
+    assert f'href="/employer/enrolments/{portfolio.enrolment_id}/"' in page
+    assert client.get(f"/enrolments/{portfolio.enrolment_id}/reviews/").status_code == 404
     client.post(
         f"/reviews/{review.pk}/sign/", {"comments": "Doing well at work.", "password": PASSWORD}
     )
