@@ -515,16 +515,6 @@ def plan_enrolments(user: User):
     return Enrolment.objects.visible_to(user) | Enrolment.objects.followed_by(user)
 
 
-class PlanEnrolments:
-    """``plan_enrolments`` in the shape ``portfolio.access.get_for_user`` fetches through."""
-
-    def __init__(self, queryset=None):
-        self.queryset = queryset if queryset is not None else Enrolment.objects.all()
-
-    def visible_to(self, user: User):
-        return self.queryset.filter(pk__in=plan_enrolments(user).values("pk"))
-
-
 class AssessmentPlanQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "AssessmentPlanQuerySet":
         """The plans ``user`` reads: every issued version of an enrolment they see or follow

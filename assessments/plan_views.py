@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from assessments import planning
 from assessments.forms import SignForm
-from assessments.models import AssessmentPlan, PlanActivity, PlanEnrolments
+from assessments.models import AssessmentPlan, PlanActivity
 from assessments.plan_forms import ActivityForm, ChangeForm, LinkForm
 from assessments.schedule import Timing
 from assessments.signatures import SignatureStatus
@@ -127,10 +127,10 @@ def _plans(user: User):
 def enrolment_plan(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan in force with where each activity stands, its signatures, the draft being
     written (its assessor's) and every earlier version; a POST starts or revises the plan."""
+    # An enrolment's page, as the others are: an employer reads the plan on their own page of
+    # the learner (``employer_enrolment``) and each version at ``plan_detail``.
     enrolment = get_for_user(
-        request.user,
-        PlanEnrolments(Enrolment.objects.select_related("learner", "qualification")),
-        pk=pk,
+        request.user, Enrolment.objects.select_related("learner", "qualification"), pk=pk
     )
     if request.method == "POST":
         if not AssessmentPlan.may_plan(request.user, enrolment.pk):

@@ -10,8 +10,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
-from django.urls import NoReverseMatch, get_resolver, path, reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from assessments.models import ProgressReview, Signature
@@ -19,7 +18,6 @@ from assessments.progress import progress_for
 from assessments.reviews import review_manifest
 from assessments.services import content_sign
 from audit.models import AuditEntry
-from config.urls import urlpatterns as site_urlpatterns
 from people import services
 from portfolio.files import atomic_with_files, prepare_upload, store_file
 from portfolio.models import Enrolment, Role, User, WitnessTestimony, WorkplaceContact
@@ -37,27 +35,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SITE = "http://testserver"
-
-
-def _review_page(request, pk):
-    return HttpResponse(f"review {pk}")
-
-
-# The progress review's own page is built beside the employer's: until it is on the site, the
-# links to it go to a stand-in here.
-try:
-    reverse("progress_review_detail", args=[1])
-    urlpatterns = site_urlpatterns
-except NoReverseMatch:
-    urlpatterns = [
-        *site_urlpatterns,
-        path("reviews/<int:pk>/", _review_page, name="progress_review_detail"),
-    ]
-
-
-@pytest.fixture(autouse=True)
-def review_page(settings):
-    settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture

@@ -270,13 +270,14 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
     # learners and chooses their units
     "enrolment_detail": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
     "enrolment_matrix": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id}, VIEWERS),
-    # Assessment plans: whoever sees the enrolment reads its plans, and so does the employer
-    # following it (never the evidence titles here); the assessor writes them, a draft only
+    # Assessment plans: whoever sees the enrolment reads its plans, and the employer following
+    # it reads each version (never the evidence titles here) but opens no enrolment page; the
+    # assessor writes them, a draft only
     # they see; the learner accepts the version waiting, or asks for a change; the learner
     # and the assessor link evidence to the activities of the plan in force.
     "enrolment_plan": Entry(lambda scene: {"pk": scene.portfolio.enrolment_id},
-                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 200,  LOGIN),
-        post=        (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 403,  LOGIN),
+                     (200,   404,    200,     404,   200, 200,    200, 404,    200, 404,  LOGIN),
+        post=        (403,   404,    ACTS,    404,   403, ACTS,   403, 404,    403, 404,  LOGIN),
     ),
     "plan_detail": (
         Entry(pk_of("plan"),

@@ -528,9 +528,12 @@ class TestEmployer:
         plan.activities.get().evidence.add(item)
         as_user(client, employer)
 
-        page = client.get(reverse("enrolment_plan", args=[portfolio.enrolment_id]))
+        page = client.get(reverse("plan_detail", args=[plan.pk]))
 
         assert page.status_code == 200
+        assert client.get(reverse("enrolment_plan", args=[portfolio.enrolment_id])).status_code == (
+            404
+        )  # the enrolment's pages are not theirs
         assert "activity-done" in page.text
         assert "Refund at the till" not in page.text
         assert "An item of evidence" in page.text
