@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from assessments.planning import overdue_activities
 from demo.management.commands.seed_demo import DEMO_PASSWORD
 from portfolio.models import Portfolio, User, Workplace
 
@@ -19,7 +20,9 @@ def test_it_creates_the_demo_centre_and_prints_the_log_ins(c4):
     output = seed()
 
     usernames = set(User.objects.values_list("username", flat=True))
-    assert usernames == {"admin", "assessor1", "iqa1", "eqa1", "learner1", "learner2", "learner3"}
+    assert usernames == {
+        "admin", "assessor1", "iqa1", "eqa1", "employer1", "learner1", "learner2", "learner3"
+    }  # fmt: skip
     assert Portfolio.objects.filter(unit=c4).count() == 3
     assert f"password {DEMO_PASSWORD}" in output
     for username in usernames:
@@ -39,7 +42,9 @@ def test_the_demo_people_hold_their_roles_and_assignments(c4):
     assert User.objects.get(username="eqa1").roles == ["eqa"]
 
 
-@pytest.mark.parametrize("username", ["admin", "assessor1", "iqa1", "eqa1", "learner1"])
+@pytest.mark.parametrize(
+    "username", ["admin", "assessor1", "iqa1", "eqa1", "employer1", "learner1"]
+)
 def test_each_demo_log_in_works(client, c4, username):
     seed()
 
@@ -59,7 +64,8 @@ def test_two_demo_learners_share_a_workplace_with_a_site(c4):
     assert first.workplace == second.workplace != third.workplace
     assert str(first.workplace) == "Northgate Leisure, Northgate Pool"
     assert first.job_role != second.job_role  # the role is each learner's own
-    assert first.workplace.contacts.get().job_title == "Duty manager"
+    manager = first.workplace.contacts.get()  # the line manager, with an account
+    assert (manager.job_title, manager.user.username) == ("Duty manager", "employer1")
     seed()
     assert Workplace.objects.filter(organisation="Northgate Leisure").count() == 1
 
@@ -402,3 +408,26 @@ def test_a_centre_of_one_learner_has_the_example_qualification_and_no_one_on_it(
 
     assert Qualification.objects.get().code == "EX-CS2"
     assert not Enrolment.objects.filter(qualification__isnull=False).exists()
+
+
+def test_the_demo_has_plans_a_review_and_an_initial_assessment(c4):
+    seed()
+
+    learner2 = User.objects.get(username="learner2").enrolments.get()
+    (plan,) = learner2.plans.all()
+    assert plan.status == "accepted"
+    overdue = overdue_activities([learner2.pk])[learner2.pk]
+    assert [o.activity.title for o in overdue] == [
+        "Witness testimony from your line manager on a busy day"
+    ]
+    (review,) = learner2.progress_reviews.all()
+    assert sorted(review.signatures.values_list("kind", flat=True)) == [
+        "review_assessor", "review_learner"
+    ]  # fmt: skip
+    assert learner2.breaks.get().ends_on is not None
+    learner3 = Portfolio.objects.get(learner__username="learner3", unit=c4)
+    assert learner3.initial_assessment.starting_points.count() == c4.outcomes.count()
+    assert learner3.enrolment.plans.get().status == "awaiting_learner"
+    employer = User.objects.get(username="employer1")
+    followed = Portfolio.objects.followed_by(employer).values_list("learner__username", flat=True)
+    assert set(followed) == {"learner1", "learner2"}  # at Northgate Pool

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo.centre import STORIES, seed_centre_records, seed_story
+from demo.planning import EMPLOYER, seed_planning
 from demo.qualification import load_example_specs, seed_example_qualification
 from demo.volume import seed_volume
 from portfolio.models import Enrolment, Portfolio, Sector, User, Workplace
@@ -92,6 +93,7 @@ class Command(BaseCommand):
             )
             seed_centre_records(unit)
             created_evidence += seed_example_qualification(load_example_specs())
+            seed_planning()
         started = time.monotonic()
         created_evidence += seed_volume(unit, progress=self._progress)
         self.stdout.write(
@@ -111,6 +113,18 @@ class Command(BaseCommand):
         for n in range(1, iqas + 1):
             wanted.append(self._person(f"iqa{n}", 20_000 + 17 * n, is_iqa=True))
         wanted.append(self._person("eqa1", 30_000, is_eqa=True))
+        # The duty manager at learner2's and learner3's workplace, a contact there already.
+        manager = CONTACTS["Northgate Leisure", "Northgate Pool"]
+        first, last = manager["name"].split()
+        wanted.append(
+            User(
+                username=EMPLOYER,
+                first_name=first,
+                last_name=last,
+                email=manager["email"],
+                is_employer=True,
+            )
+        )
         for n in range(1, learners + 1):
             wanted.append(self._person(f"learner{n}", n, is_learner=True))
 
@@ -206,6 +220,7 @@ class Command(BaseCommand):
         ]
         if learners >= 2:
             rows.append(("learner2", "learner on the example qualification: C4 and unit EX1"))
+            rows.append((EMPLOYER, "employer: the line manager at learner2's workplace"))
         self.stdout.write("\nDemo log-ins, all with the password " + DEMO_PASSWORD + ":")
         for username, role in rows:
             self.stdout.write(f"  {username:<10} {role}")
