@@ -119,7 +119,8 @@ def employer_enrolment(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-occurred_on", "-pk")
     )
     reviews = (
-        ProgressReview.objects.filter(enrolment=enrolment)
+        ProgressReview.objects.held()
+        .filter(enrolment=enrolment)
         .annotate(**{kind.value: _signed(kind) for kind in REVIEW_KINDS})
         .order_by("-held_on", "-pk")
     )

@@ -737,11 +737,33 @@ class BreakInLearning(models.Model):
         return None
 
 
+def _assessor_signed() -> Exists:
+    return Exists(
+        Signature.objects.filter(
+            progress_review=OuterRef("pk"),
+            kind=Signature.Kind.REVIEW_ASSESSOR,
+            revoked_at__isnull=True,
+        )
+    )
+
+
 class ProgressReviewQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "ProgressReviewQuerySet":
         """The reviews of the enrolments ``user`` sees (``EnrolmentQuerySet.visible_to``), and
-        of those an employer follows (``followed_by``)."""
-        return self.filter(_read_by(user, "enrolment_id"))
+        of those an employer follows (``followed_by``), once held (``held``); one still being
+        written only to an assessor of a unit of its enrolment, who may write it (as a draft
+        plan is)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        reviews = self.filter(_read_by(user, "enrolment_id"))
+        if not user.is_assessor:
+            return reviews.held()
+        assessed = Portfolio.objects.filter(enrolment_id=OuterRef("enrolment_id"), assessor=user)
+        return reviews.filter(Q(_assessor_signed()) | Q(Exists(assessed)))
+
+    def held(self) -> "ProgressReviewQuerySet":
+        """The reviews the assessor has signed (``ProgressReview.is_held``)."""
+        return self.filter(_assessor_signed())
 
     def with_signatures(self) -> "ProgressReviewQuerySet":
         """Each review with its signatures in force (``signed``), in one more query."""

@@ -334,7 +334,9 @@ def planning_for(enrolment: Enrolment, shown: Sequence[Portfolio]) -> Planning:
     ]
     reviews = [
         ReviewPart(review, review_signature_rows(review), progress_lines(review.progress))
-        for review in ProgressReview.objects.filter(enrolment=enrolment)
+        # A review still being written is its assessor's draft, as a plan's is.
+        for review in ProgressReview.objects.held()
+        .filter(enrolment=enrolment)
         .select_related("written_by")
         .prefetch_related(Prefetch("signatures", Signature.objects.order_by("signed_at", "pk")))
         .order_by("held_on", "pk")

@@ -231,8 +231,9 @@ MATRIX: dict[str, Entry | tuple[Entry, ...]] = {
                      (403,   404,    302,     404,   403, 302,    403, 404,    403, 404,  LOGIN),
         data=lambda scene: {"held_on": "2026-01-01", "went_well": "Refused", "targets": "x"},
     ),
+    # (a review being written is its assessors' alone, as a draft plan is: 404 to the others)
     "review_edit": Entry(pk_of("draft_review"),
-                     (403,   404,    200,     404,   403, 200,    403, 404,    403, 403,  LOGIN),
+                     (404,   404,    200,     404,   404, 200,    404, 404,    404, 404,  LOGIN),
         data=lambda scene: {"held_on": "2026-01-01", "went_well": "Refused", "targets": "x"},
     ),
     "progress_review_detail": Entry(pk_of("review"),

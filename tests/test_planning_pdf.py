@@ -247,6 +247,22 @@ def test_every_review_is_in_the_pdf_with_its_progress_comments_and_signatures(pl
     assert "Pat Mensah (employer), a typed name through a single-use link from 203.0.113.9" in text
 
 
+def test_a_review_still_being_written_is_left_out_of_the_pdf(planned):
+    ProgressReview.objects.create(
+        enrolment=planned.enrolment,
+        held_on=days(0),
+        period_from=days(-1),
+        went_well="A draft the learner has not agreed",
+        targets="Not agreed yet",
+        written_by=planned.assessor,
+    )
+
+    text = text_of(render_portfolio_pdf(planned))
+
+    assert "Calm with an angry caller" in text
+    assert "A draft the learner has not agreed" not in text
+
+
 def test_a_changed_review_shows_its_signatures_broken(planned):
     ProgressReview.objects.filter(pk=planned.rows["review"].pk).update(targets="Nothing")
 

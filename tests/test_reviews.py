@@ -283,8 +283,38 @@ def test_the_learner_signs_only_after_the_assessor(client, login, portfolio, tod
     assert "Add your comments and sign" not in client.get(review.get_absolute_url()).text
     response = client.post(f"/reviews/{review.pk}/sign/", {"password": PASSWORD})
 
-    assert response.status_code == 403
+    assert response.status_code == 404  # a review being written is its assessor's alone
     assert not Signature.objects.exists()
+
+
+def test_a_review_being_written_is_read_by_its_assessors_only(
+    client, login, portfolio, employer, today
+):
+    today(datetime.date(2026, 4, 21))
+    write(login(portfolio.assessor), portfolio.enrolment, went_well="Not agreed yet")
+    review = ProgressReview.objects.get()
+    admin = UserFactory(is_centre_admin=True)
+
+    assert login(portfolio.assessor).get(review.get_absolute_url()).status_code == 200
+    for person in (portfolio.learner, employer, portfolio.iqa, admin):
+        client = login(person)
+        assert client.get(review.get_absolute_url()).status_code == 404, person
+        assert client.get(f"/reviews/{review.pk}/edit/").status_code == 404, person
+    assert (
+        "Not agreed yet"
+        not in login(portfolio.learner).get(f"/enrolments/{portfolio.enrolment_id}/reviews/").text
+    )
+    employer_page = login(employer).get(f"/employer/enrolments/{portfolio.enrolment_id}/").text
+    assert f"/reviews/{review.pk}/" not in employer_page
+    assert "No progress review is recorded yet" in employer_page
+
+    review_sign(review=review, by=portfolio.assessor)
+
+    assert login(portfolio.learner).get(review.get_absolute_url()).status_code == 200
+    assert (
+        f"/reviews/{review.pk}/"
+        in login(employer).get(f"/employer/enrolments/{portfolio.enrolment_id}/").text
+    )
 
 
 def test_the_learners_comments_break_nothing_of_the_assessors_but_a_changed_review_breaks_all(
@@ -457,7 +487,7 @@ def test_the_link_is_sent_only_after_the_assessor_signs(client, login, portfolio
         login(portfolio.learner)
         .post(f"/reviews/{review.pk}/send/", {"name": "Bryn", "email": "bryn@example.org"})
         .status_code
-        == 403
+        == 404  # a review being written is its assessors' alone
     )
 
 
