@@ -447,15 +447,17 @@ def plan_issue(*, plan: AssessmentPlan, by: User) -> Signature:
             raise ValidationError(
                 "A plan with no activity cannot be issued: add at least one activity first."
             )
-        for activity in activities:
-            if activity.carried_from is not None:
-                activity.evidence.set(activity.carried_from.evidence.all())
-        now = timezone.now()
+        # The versions replaced are locked before their evidence is read, so a link being made
+        # to one of them (``_evidence_change`` holds its plan) is waited for and carried over.
         replaced = list(
             AssessmentPlan.objects.select_for_update(no_key=True, of=("self",))
             .filter(enrolment=enrolment, status__in=AssessmentPlan.ISSUED)
             .order_by("version")
         )
+        for activity in activities:
+            if activity.carried_from is not None:
+                activity.evidence.set(activity.carried_from.evidence.all())
+        now = timezone.now()
         AssessmentPlan.objects.filter(pk__in=[old.pk for old in replaced]).update(
             status=AssessmentPlan.Status.SUPERSEDED, superseded_at=now
         )

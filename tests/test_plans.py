@@ -15,7 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import AssessmentPlan, PlanActivity, Signature
-from assessments.planning import ISSUE_STATEMENT, plan_accept, plan_issue, plan_manifest
+from assessments.planning import (
+    ISSUE_STATEMENT,
+    plan_accept,
+    plan_draft,
+    plan_evidence_link,
+    plan_issue,
+    plan_manifest,
+)
 from assessments.services import content_sign
 from audit.models import AuditEntry
 from portfolio.models import Notification, Workplace, WorkplaceContact
@@ -436,6 +443,42 @@ def test_an_acceptance_racing_a_revision_waits_for_it_and_is_refused(c4):
         "Version 1 of the plan is not waiting for you: it is replaced by a later version."
     ]
     assert not Signature.objects.filter(kind=Signature.Kind.PLAN_LEARNER).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are real on PostgreSQL")
+def test_evidence_linked_while_a_revision_is_issued_is_carried_into_it(c4):
+    portfolio = PortfolioFactory()
+    first = issued(portfolio)
+    second = plan_draft(enrolment=portfolio.enrolment, by=portfolio.assessor)
+    item = EvidenceFactory(portfolio=portfolio, title="Saturday rush", status="submitted")
+    linked = threading.Event()
+
+    def linking():
+        try:
+            with transaction.atomic():
+                plan_evidence_link(
+                    activity=first.activities.get(), evidence=item, by=portfolio.learner
+                )
+                linked.set()
+                time.sleep(0.5)  # the issue starts meanwhile, and waits for the link
+        finally:
+            connections.close_all()
+
+    def issuing():
+        linked.wait()
+        try:
+            plan_issue(plan=second, by=portfolio.assessor)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=linking), threading.Thread(target=issuing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert list(second.activities.get().evidence.all()) == [item]
 
 
 class TestEvidence:
