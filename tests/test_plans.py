@@ -481,6 +481,22 @@ def test_evidence_linked_while_a_revision_is_issued_is_carried_into_it(c4):
     assert list(second.activities.get().evidence.all()) == [item]
 
 
+def test_a_replaced_version_shows_no_activity_overdue(client, portfolio, enrolment):
+    past = TODAY - datetime.timedelta(days=3)
+    enrolment.start_date = TODAY - datetime.timedelta(days=30)
+    enrolment.save(update_fields=["start_date"])
+    first = issued(portfolio, target_date=past, title="Calm a customer at the till")
+    issued(portfolio, target_date=past, title="Calm a customer at the till")
+    as_user(client, portfolio.learner)
+
+    replaced = client.get(reverse("plan_detail", args=[first.pk])).text
+    in_force = client.get(reverse("enrolment_plan", args=[enrolment.pk])).text
+
+    assert "activity-overdue" not in replaced
+    assert "Not done while this version was in force" in replaced
+    assert "activity-overdue" in in_force
+
+
 class TestEvidence:
     def test_linked_evidence_makes_an_activity_done_once_accepted(
         self, client, portfolio, enrolment
