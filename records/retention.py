@@ -10,6 +10,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.models import AssessmentPlan, BreakInLearning, ProgressReview, Signature
 from audit.chain import erase_personal_details, record
 from portfolio.models import EvidenceFile, EvidenceItem, Portfolio, WitnessTestimony
 from records.models import Export
@@ -40,8 +41,9 @@ def released_evidence(portfolio: Portfolio) -> list[int]:
 
 def purge(portfolio: Portfolio) -> int:
     """Remove the files of the evidence counting in the portfolio (``released_evidence``) and
-    anonymise its learner; returns the files removed. Decisions, mappings, signatures and the
-    audit trail stay."""
+    anonymise its learner, and with the enrolment's last unit the people's details in its
+    planning (``_remove_planning_details``); returns the files removed. Decisions, mappings,
+    signatures and the audit trail stay."""
     storage = storages["evidence"]
     now = timezone.now()
     with transaction.atomic():
@@ -57,6 +59,13 @@ def purge(portfolio: Portfolio) -> int:
             confirmed_name="",
             response_ip=None,
         )
+        enrolment_kept = (
+            Portfolio.objects.filter(enrolment_id=portfolio.enrolment_id, purged_at=None)
+            .exclude(pk=portfolio.pk)
+            .exists()
+        )
+        if not enrolment_kept:
+            _remove_planning_details(portfolio.enrolment_id)
         learner = portfolio.learner
         if not learner.portfolios.exclude(pk=portfolio.pk).filter(purged_at=None).exists():
             learner.username = f"former-learner-{learner.pk}"
@@ -98,6 +107,26 @@ def purge(portfolio: Portfolio) -> int:
                     error="a portfolio in it reached the end of its retention and was purged",
                 )
     return len(files)
+
+
+def _remove_planning_details(enrolment_id: int) -> None:
+    """With the last unit of an enrolment, what its plans, reviews and breaks hold of people
+    rather than of the assessment: the learner's and the employer's words, the employer's
+    contact and the address their link signed from (as a witness's are), and the reasons for
+    breaks (often their health). The assessor's records and every signature stay."""
+    reviews = ProgressReview.objects.filter(enrolment_id=enrolment_id)
+    reviews.exclude(learner_comments="").update(learner_comments=REMOVED)
+    reviews.exclude(employer_comments="").update(employer_comments=REMOVED)
+    reviews.exclude(employer_name="").update(employer_name=REMOVED)
+    # and the employer's link answers nothing any more (``portfolio.links.link_cancel``)
+    reviews.update(
+        employer_email="", token_hash="", opened_at=None, browser_key_hash="", expires_at=None
+    )
+    Signature.objects.filter(progress_review__in=reviews).update(signed_from=None)
+    AssessmentPlan.objects.filter(enrolment_id=enrolment_id).exclude(change_asked="").update(
+        change_asked=REMOVED
+    )
+    BreakInLearning.objects.filter(enrolment_id=enrolment_id).update(reason=REMOVED)
 
 
 def _holds(export: Export, portfolio, learner) -> bool:

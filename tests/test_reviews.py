@@ -21,8 +21,10 @@ from assessments.models import (
 )
 from assessments.review_services import review_save, review_sign, reviews_due_notify
 from assessments.reviews import review_signature_rows
+from assessments.services import content_sign
 from audit.models import AuditEntry
 from portfolio.models import Notification, WorkplaceContact
+from records.retention import REMOVED, purge
 from tests.factories import (
     PASSWORD,
     ActivityFactory,
@@ -655,3 +657,66 @@ def test_the_daily_command_sends_the_review_reminders(portfolio, today):
     call_command("send_daily_notifications", stdout=out)
 
     assert "progress reviews due: 1" in out.getvalue()
+
+
+# The end of the retention period ------------------------------------------------------------
+
+
+def test_the_purge_removes_the_employers_contact_the_comments_and_the_reasons_for_breaks(
+    portfolio, today
+):
+    today(datetime.date(2026, 4, 21))
+    review = signed_review(portfolio)
+    review_sign(review=review, by=portfolio.learner, comments="My manager shouts at me.")
+    ProgressReview.objects.filter(pk=review.pk).update(
+        employer_name="Bryn Talbot", employer_email="bryn@example.org", token_hash="a" * 64
+    )
+    review = ProgressReview.objects.get(pk=review.pk)
+    review.employer_comments = "Often late."
+    content_sign(
+        target=review,
+        kind=Signature.Kind.REVIEW_EMPLOYER,
+        manifest={},
+        by=None,
+        role="employer",
+        statement="I am the employer.",
+        signer_name="Bryn Talbot",
+        ip="203.0.113.9",
+    )
+    ProgressReview.objects.filter(pk=review.pk).update(employer_comments="Often late.")
+    pause = BreakInLearning.objects.create(
+        enrolment=portfolio.enrolment,
+        starts_on=datetime.date(2026, 2, 1),
+        ends_on=datetime.date(2026, 2, 10),
+        reason="Surgery on her knee",
+        recorded_by=portfolio.assessor,
+    )
+    portfolio.status = portfolio.Status.CLAIMED
+    portfolio.save(update_fields=["status"])
+
+    purge(portfolio)
+
+    review.refresh_from_db()
+    assert (review.employer_name, review.employer_email, review.token_hash) == (REMOVED, "", "")
+    assert (review.learner_comments, review.employer_comments) == (REMOVED, REMOVED)
+    assert Signature.objects.get(kind=Signature.Kind.REVIEW_EMPLOYER).signed_from is None
+    pause.refresh_from_db()
+    assert pause.reason == REMOVED
+    assert review.targets == "Context d."  # the assessor's record stays, as decisions do
+
+
+def test_the_purge_of_one_unit_keeps_the_enrolments_reviews_while_another_unit_is_kept(
+    portfolio, today, c5
+):
+    today(datetime.date(2026, 4, 21))
+    PortfolioFactory(enrolment=portfolio.enrolment, learner=portfolio.learner, unit=c5)
+    review = signed_review(portfolio)
+    review_sign(review=review, by=portfolio.learner, comments="Going well.")
+    portfolio.status = portfolio.Status.CLAIMED
+    portfolio.save(update_fields=["status"])
+
+    purge(portfolio)
+
+    review.refresh_from_db()
+    assert review.learner_comments == "Going well."
+    assert REMOVED not in review.learner_comments
