@@ -87,8 +87,15 @@ HELD = Q(
 
 
 def with_last_held(enrolments: models.QuerySet) -> models.QuerySet:
-    """The enrolments, each with the day of its last review held (``last_held``)."""
-    return enrolments.annotate(last_held=Max("progress_reviews__held_on", filter=HELD))
+    """The enrolments, each with the day of its last review held (``last_held``) and whether a
+    unit is still in progress (``learning``: once every unit is signed off, no review falls
+    due)."""
+    in_progress = Portfolio.objects.filter(
+        enrolment=OuterRef("pk"), status=Portfolio.Status.IN_PROGRESS
+    )
+    return enrolments.annotate(
+        last_held=Max("progress_reviews__held_on", filter=HELD), learning=Exists(in_progress)
+    )
 
 
 @dataclass(frozen=True)
@@ -114,15 +121,19 @@ def review_dues(
     today = today or timezone.localdate()
     ids = [enrolment.pk for enrolment in enrolments]
     if enrolments and all(hasattr(enrolment, "last_held") for enrolment in enrolments):
-        last_held = {enrolment.pk: enrolment.last_held for enrolment in enrolments}
+        held = {enrolment.pk: (enrolment.last_held, enrolment.learning) for enrolment in enrolments}
     else:
-        last_held = dict(
-            with_last_held(Enrolment.objects.filter(pk__in=ids)).values_list("pk", "last_held")
-        )
+        rows = with_last_held(Enrolment.objects.filter(pk__in=ids))
+        held = {pk: (last, learning) for pk, last, learning in rows.values_list(
+            "pk", "last_held", "learning"
+        )}  # fmt: skip
     pauses = pauses_of(ids) if pauses is None else pauses
     dues = {}
     for enrolment in enrolments:
-        last = last_held.get(enrolment.pk)
+        last, learning = held.get(enrolment.pk, (None, True))
+        if not learning:  # every unit signed off: nothing more to review
+            dues[enrolment.pk] = ReviewDue(enrolment.pk, last, Due(Timing.DONE, None))
+            continue
         due = review_due(
             last=last or enrolment.start_date,
             weeks=review_weeks(enrolment.qualification),

@@ -18,6 +18,7 @@ from assessments.planning import (
 from assessments.reviews import review_dues, review_manifest, review_signature_rows
 from assessments.schedule import Timing
 from assessments.services import content_sign
+from portfolio.models import Portfolio
 from records.backup import integrity
 from records.personal_data import personal_data_zip
 from tests.factories import ActivityFactory, EvidenceFactory, PortfolioFactory
@@ -158,3 +159,15 @@ def test_a_learners_own_data_holds_their_plans_reviews_and_those_signatures():
     assert [r["went_well"] for r in records["progress_reviews"]] == ["Calm on the phone"]
     assert "token_hash" not in records["progress_reviews"][0]
     assert sorted(s["kind"] for s in records["signatures"]) == ["plan_learner", "review_employer"]
+
+
+def test_no_review_falls_due_once_every_unit_is_signed_off():
+    portfolio = PortfolioFactory(start_date=timezone.localdate() - datetime.timedelta(weeks=20))
+    enrolment = portfolio.enrolment
+    enrolment.start_date = portfolio.start_date
+    enrolment.save()
+    assert review_dues([enrolment])[enrolment.pk].due.timing == Timing.OVERDUE
+
+    Portfolio.objects.filter(pk=portfolio.pk).update(status=Portfolio.Status.ASSESSED)
+
+    assert review_dues([enrolment])[enrolment.pk].due.timing == Timing.DONE
