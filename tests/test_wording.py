@@ -225,3 +225,17 @@ def test_staff_read_what_is_missing_of_the_learner_and_the_learner_reads_it_to_t
     assert "Not yet marked met by your assessor: 1.1 (P1)" in learner
     assert "the learner's job" not in learner
     assert "Not yet marked met by the assessor: 1.1 (P1)" in staff
+
+
+def test_a_declaration_left_unticked_is_named_in_the_summary_without_its_full_stop(
+    client, login, portfolio
+):
+    login(portfolio.learner)
+    evidence = EvidenceFactory(portfolio=portfolio)
+
+    page = text(client.post(f"/evidence/{evidence.pk}/submit/", {}))
+
+    assert (
+        "removed customers' personal details: Tick the declaration to submit this evidence."
+    ) in page
+    assert "personal details.:" not in page
