@@ -158,6 +158,8 @@ def test_the_progress_is_computed_from_the_records_of_the_period(
     assert made.next_review_on == datetime.date(2026, 7, 13)
     entry = AuditEntry.objects.get(action="review.written")
     assert entry.chain == f"learner-{enrolment.learner_id}"
+    # The snapshot keeps the day as text; the page shows it as every other date.
+    assert "Observed at the returns desk (2 March 2026)" in client.get(response.url).text
 
 
 def test_the_next_period_begins_after_the_last_review_held(client, login, portfolio, today):
