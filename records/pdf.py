@@ -7,6 +7,7 @@ Rendered from ``records/pdf/portfolio.html`` by WeasyPrint, whose URL fetcher re
 own static files and these portfolios' own evidence files; everything else is refused.
 """
 
+import datetime
 import functools
 import hashlib
 import mimetypes
@@ -249,8 +250,15 @@ def _activity_values(version: PlanVersion) -> list:
 
 
 def progress_lines(progress, label: str = "") -> list[tuple[str, str]]:
-    """A review's computed progress (whatever keys it holds) as lines of label and value:
-    nested mappings become "Outer: inner" labels, lists are joined."""
+    """A review's computed progress as lines of label and value: the progress
+    ``assessments.reviews.review_progress`` computes in the words of the review's page, and any
+    other shape (whatever keys it holds) generically, nested mappings becoming "Outer: inner"
+    labels and lists joined."""
+    if not label and isinstance(progress, dict) and progress.keys() >= REVIEW_PROGRESS:
+        try:
+            return _review_progress_lines(progress)
+        except (KeyError, TypeError, ValueError):
+            pass  # not the shape it seemed: shown as it is
     lines = []
     if isinstance(progress, dict):
         for key, value in progress.items():
@@ -262,6 +270,44 @@ def progress_lines(progress, label: str = "") -> list[tuple[str, str]]:
                 lines.append((name, _shown(value)))
     elif progress not in (None, "", [], {}):
         lines.append((label or "Progress", _shown(progress)))
+    return lines
+
+
+# The keys of a progress as ``assessments.reviews.review_progress`` computes it.
+REVIEW_PROGRESS = {"units", "evidence_accepted", "activities_done", "plan_version"}
+
+
+def _review_progress_lines(progress: dict) -> list[tuple[str, str]]:
+    lines = [
+        (
+            f"Criteria met, {unit['unit']}",
+            f"{unit['criteria_met']} in the period, {unit['criteria_met_so_far']} of "
+            f"{unit['criteria']} so far",
+        )
+        for unit in progress["units"]
+    ]
+    lines.append(
+        (
+            "Evidence accepted",
+            f"{progress['evidence_accepted']} in the period, "
+            f"{progress.get('evidence_accepted_so_far', progress['evidence_accepted'])} so far",
+        )
+    )
+    if progress["plan_version"] is None:
+        lines.append(("Plan activities done", "No assessment plan in force"))
+    else:
+        done = progress["activities_done"]
+        words = (
+            f"{len(done)} in the period, {progress.get('activities_done_so_far', len(done))} "
+            f"so far (plan version {progress['plan_version']})"
+        )
+        if done:
+            words += ": " + "; ".join(
+                f"{activity['title']} "
+                f"({datetime.date.fromisoformat(activity['done_on']):%-d %B %Y})"
+                for activity in done
+            )
+        lines.append(("Plan activities done", words))
     return lines
 
 

@@ -374,6 +374,32 @@ def test_progress_of_any_shape_is_shown_line_by_line():
     assert progress_lines({}) == []
 
 
+def test_the_progress_a_review_computes_reads_as_on_its_page():
+    progress = {
+        "units": [
+            {"unit": "OCR C4", "title": "Difficult customers", "criteria_met": 2,
+             "criteria_met_so_far": 5, "criteria": 27},
+        ],
+        "evidence_accepted": 1,
+        "evidence_accepted_so_far": 3,
+        "activities_done": [{"title": "Observed at the returns desk", "done_on": "2026-03-02"}],
+        "activities_done_so_far": 2,
+        "plan_version": 1,
+    }  # fmt: skip
+
+    assert progress_lines(progress) == [
+        ("Criteria met, OCR C4", "2 in the period, 5 of 27 so far"),
+        ("Evidence accepted", "1 in the period, 3 so far"),
+        (
+            "Plan activities done",
+            "1 in the period, 2 so far (plan version 1): "
+            "Observed at the returns desk (2 March 2026)",
+        ),
+    ]
+    no_plan = {**progress, "activities_done": [], "plan_version": None}
+    assert progress_lines(no_plan)[-1] == ("Plan activities done", "No assessment plan in force")
+
+
 @pytest.mark.parametrize("size", [1, 3])
 def test_the_planning_adds_a_fixed_number_of_queries(portfolio, django_assert_num_queries, size):
     enrolment = portfolio.enrolment
