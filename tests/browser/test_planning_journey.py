@@ -224,6 +224,11 @@ def test_a_plan_and_a_review_signed_by_all_three_end_in_the_pdf(
     assert "Learner's acceptance of the assessment plan: VALID" in text
     assert f"Review of {timezone.localdate():%-d %B %Y}" in text
     assert TARGETS in text
+    assert "Evidence accepted 1 in the period, 1 so far" in text
+    assert (
+        "Plan activities done 1 in the period, 1 so far (plan version 1): "
+        f"Discussion of a complaint ({timezone.localdate():%-d %B %Y})"
+    ) in text
     assert "I feel more confident at the desk." in text
     assert "Doing well on the front desk." in text
     assert "Assessor's signature on the progress review: VALID" in text
