@@ -224,6 +224,7 @@ def test_a_plan_and_a_review_signed_by_all_three_end_in_the_pdf(
     assert "Learner's acceptance of the assessment plan: VALID" in text
     assert f"Review of {timezone.localdate():%-d %B %Y}" in text
     assert TARGETS in text
+    assert "Progress since the last review Criteria met, OCR C4 0 in the period, 0 of 27" in text
     assert "Evidence accepted 1 in the period, 1 so far" in text
     assert (
         "Plan activities done 1 in the period, 1 so far (plan version 1): "
