@@ -28,6 +28,7 @@ from assessments.models import (
     StandardisationMeeting,
 )
 from assessments.progress import progress_lines
+from assessments.reviews import planning_audit
 from assessments.signable import stored
 from audit.chain import proof_for
 from audit.models import AuditEntry
@@ -239,7 +240,10 @@ def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Portfolio.objects.select_related("learner", "unit"), pk=pk
     )
     entries = Paginator(
-        AuditEntry.objects.filter(portfolio=portfolio).order_by("-created_at", "-id"), 100
+        AuditEntry.objects.filter(
+            Q(portfolio=portfolio) | planning_audit(portfolio.enrolment)
+        ).order_by("-created_at", "-id"),
+        100,
     ).get_page(request.GET.get("page"))
     return render(
         request,

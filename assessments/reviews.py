@@ -8,11 +8,14 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from assessments.models import (
+    AssessmentPlan,
     BreakInLearning,
     CriterionDecision,
+    PlanActivity,
     ProgressReview,
     Review,
     Signature,
@@ -20,6 +23,7 @@ from assessments.models import (
 from assessments.planning import activity_rows, current_plans, pauses_of
 from assessments.schedule import Due, Pause, Timing, review_due, review_weeks
 from assessments.signatures import SignatureStatus, content_status
+from audit.chain import learner_chain
 from portfolio.models import Enrolment, Portfolio, start_of
 
 # The nouns of a review's manifest sections, for the sentences saying why a signature broke.
@@ -294,3 +298,28 @@ def centre_reviews_due(*, today: datetime.date | None = None) -> dict[str, Any]:
         "rows": rows[:CENTRE_SHOWN],
         "shown": CENTRE_SHOWN,
     }
+
+
+def _ids_as_text(queryset: models.QuerySet) -> models.QuerySet:
+    """The primary keys of ``queryset`` as text, to match an audit entry's ``object_id``."""
+    return queryset.annotate(text_id=Cast("pk", models.CharField())).values("text_id")
+
+
+def planning_audit(enrolment: Enrolment) -> Q:
+    """The learner's audit entries about no one unit but the enrolment and its planning: the
+    enrolment itself, its plans and their activities, its reviews held, its breaks in learning
+    and the signatures on those plans and reviews. With a portfolio's own entries, they are
+    that portfolio's audit trail, on its page and in its PDF."""
+    plans = AssessmentPlan.objects.filter(enrolment=enrolment)
+    reviews = ProgressReview.objects.held().filter(enrolment=enrolment)
+    signatures = Signature.objects.filter(Q(plan__in=plans) | Q(progress_review__in=reviews))
+    about = Q(object_type="portfolio.enrolment", object_id=str(enrolment.pk))
+    for label, rows in (
+        ("assessments.assessmentplan", plans),
+        ("assessments.planactivity", PlanActivity.objects.filter(plan__in=plans)),
+        ("assessments.progressreview", reviews),
+        ("assessments.breakinlearning", BreakInLearning.objects.filter(enrolment=enrolment)),
+        ("assessments.signature", signatures),
+    ):
+        about |= Q(object_type=label, object_id__in=_ids_as_text(rows))
+    return Q(chain=learner_chain(enrolment.learner_id), portfolio=None) & about

@@ -44,12 +44,12 @@ from assessments.models import (
     StartingPoint,
 )
 from assessments.planning import ActivityRow, activity_rows, plan_prefetches, plan_signature_rows
-from assessments.reviews import review_signature_rows
+from assessments.reviews import planning_audit, review_signature_rows
 from assessments.schedule import Pause
 from assessments.signable import stored
 from assessments.signatures import SignatureStatus, signature_rows
 from assessments.sufficiency import Coverage, coverage_for
-from audit.chain import copies, learner_chain, proof_for
+from audit.chain import copies, proof_for
 from audit.models import AuditEntry
 from portfolio.models import Enrolment, EvidenceFile, EvidenceItem, Portfolio
 from portfolio.services import file_renditions
@@ -161,33 +161,10 @@ class Planning:
     breaks: list[BreakInLearning]
     plans: list[PlanVersion]
     reviews: list[ReviewPart]
-    # Every plan (drafts too) and activity, for the audit entries about them.
-    plan_ids: list[int]
-    activity_ids: list[int]
 
     @property
     def in_force(self) -> PlanVersion | None:
         return next((version for version in self.plans if version.in_force), None)
-
-    def audit_condition(self, enrolment: Enrolment) -> Q:
-        """The learner's audit entries about no one unit but this enrolment's planning: its
-        plans, activities, reviews, breaks and their signatures, and the enrolment itself."""
-        signatures = [
-            row.signature.pk
-            for rows in [v.signatures for v in self.plans] + [r.signatures for r in self.reviews]
-            for row in rows
-        ]
-        about = Q(object_type="portfolio.enrolment", object_id=str(enrolment.pk))
-        for label, ids in (
-            ("assessments.assessmentplan", self.plan_ids),
-            ("assessments.planactivity", self.activity_ids),
-            ("assessments.progressreview", [part.review.pk for part in self.reviews]),
-            ("assessments.breakinlearning", [b.pk for b in self.breaks]),
-            ("assessments.signature", signatures),
-        ):
-            if ids:
-                about |= Q(object_type=label, object_id__in=[str(pk) for pk in ids])
-        return Q(chain=learner_chain(enrolment.learner_id), portfolio=None) & about
 
     def state(self) -> list:
         """Everything the document shows of the planning, as plain values: the PDF's reuse key
@@ -392,8 +369,6 @@ def planning_for(enrolment: Enrolment, shown: Sequence[Portfolio]) -> Planning:
         breaks=breaks,
         plans=plans,
         reviews=reviews,
-        plan_ids=[plan.pk for plan in every_plan],
-        activity_ids=[a.pk for plan in every_plan for a in plan.activities.all()],
     )
 
 
@@ -556,7 +531,7 @@ def _context(*portfolios: Portfolio, whole: bool = False) -> dict:
         "audit_heads": proof_for(first.learner_id, leaving_out_copies=True),
         "planning": planning,
         "audit_entries": AuditEntry.objects.filter(
-            Q(portfolio__in=shown) | planning.audit_condition(first.enrolment)
+            Q(portfolio__in=shown) | planning_audit(first.enrolment)
         )
         .exclude(copies())
         .order_by("created_at", "id"),

@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import BreakInLearning, PlanActivity, ProgressReview, Signature
@@ -18,10 +19,17 @@ from assessments.planning import (
 from assessments.reviews import review_dues, review_manifest, review_signature_rows
 from assessments.schedule import Timing
 from assessments.services import content_sign
+from audit.chain import record
 from portfolio.models import Portfolio
 from records.backup import integrity
 from records.personal_data import personal_data_zip
-from tests.factories import ActivityFactory, EvidenceFactory, PortfolioFactory
+from tests.factories import (
+    ActivityFactory,
+    EvidenceFactory,
+    PlanFactory,
+    PortfolioFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +179,24 @@ def test_no_review_falls_due_once_every_unit_is_signed_off():
     Portfolio.objects.filter(pk=portfolio.pk).update(status=Portfolio.Status.ASSESSED)
 
     assert review_dues([enrolment])[enrolment.pk].due.timing == Timing.DONE
+
+
+def test_the_portfolios_audit_trail_shows_its_enrolments_plans_and_reviews(client, login):
+    portfolio, plan, _review = _planned_and_reviewed()
+    other = PortfolioFactory(learner=UserFactory(is_learner=True))
+    record(
+        "plan.issued", actor=portfolio.assessor, obj=plan, learner=portfolio.learner,
+        summary="The plan was issued",
+    )  # fmt: skip
+    record(
+        "plan.issued", actor=other.assessor, obj=PlanFactory(enrolment=other.enrolment),
+        learner=other.learner, summary="Another learner's plan was issued",
+    )  # fmt: skip
+    login(portfolio.learner)
+
+    page = client.get(reverse("audit_trail", args=[portfolio.pk])).text
+
+    assert "The plan was issued" in page
+    assert "acceptance of the assessment plan" in page  # the learner's signature of it
+    assert "Mo Manager" not in page  # the review's, not held yet: only its assessors see it
+    assert "Another learner" not in page
