@@ -854,11 +854,16 @@ class ProgressReview(models.Model):
 
     def part_for(self, user: User) -> "Signature.Kind | None":
         """Which signature ``user`` may add now, or None: the assessor's first, then the
-        learner's and the employer's (one following the learner with an account), each once."""
+        learner's and the employer's (one following the learner with an account), each once,
+        and never two by one person (an assessor who is also a line manager at the learner's
+        workplace signs as the assessor only)."""
         if not user.is_active:
             return None
         if not self.is_held:
             return Signature.Kind.REVIEW_ASSESSOR if self.may_write(user) else None
+        self.signed(Signature.Kind.REVIEW_ASSESSOR)  # loads the signatures in force
+        if any(signature.signer_id == user.pk for signature in self.signatures_in_force):
+            return None
         if self.enrolment.learner_id == user.pk:
             kind = Signature.Kind.REVIEW_LEARNER
         elif (

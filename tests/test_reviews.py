@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -23,7 +24,7 @@ from assessments.review_services import review_save, review_sign, reviews_due_no
 from assessments.reviews import review_signature_rows
 from assessments.services import content_sign
 from audit.models import AuditEntry
-from portfolio.models import Notification, WorkplaceContact
+from portfolio.models import Notification, User, WorkplaceContact
 from records.retention import REMOVED, purge
 from tests.factories import (
     PASSWORD,
@@ -722,3 +723,15 @@ def test_the_purge_of_one_unit_keeps_the_enrolments_reviews_while_another_unit_i
     review.refresh_from_db()
     assert review.learner_comments == "Going well."
     assert REMOVED not in review.learner_comments
+
+
+def test_an_assessor_who_is_also_the_line_manager_signs_once(portfolio):
+    assessor = portfolio.assessor
+    User.objects.filter(pk=assessor.pk).update(is_employer=True)
+    assessor.refresh_from_db()
+    WorkplaceContact.objects.create(workplace=portfolio.workplace, name="Both", user=assessor)
+    review = signed_review(portfolio)
+
+    assert review.part_for(assessor) is None
+    with pytest.raises(ValidationError):
+        review_sign(review=review, by=assessor, comments="Signing twice")
