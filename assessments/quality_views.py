@@ -237,7 +237,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_for_user(
-        request.user, Portfolio.objects.select_related("learner", "unit"), pk=pk
+        request.user, Portfolio.objects.select_related("learner", "unit", "enrolment"), pk=pk
     )
     entries = Paginator(
         AuditEntry.objects.filter(

@@ -102,7 +102,9 @@ def test_a_backup_restores_into_an_empty_database_exactly(centre, tmp_path):
     assert EvidenceFile.objects.filter(evidence__portfolio=centre).exists()
 
     output = run("backup", tmp_path / "backup")
-    assert "4 of 4 signatures valid" in output
+    # learner1's four, and the plans' and the review's: learner2's plan (the assessor's and the
+    # learner's) and review (the same two), learner3's plan (the assessor's)
+    assert "9 of 9 signatures valid" in output
     run("flush", interactive=False)
     empty_the_file_store()
     assert not User.objects.exists()
@@ -111,7 +113,7 @@ def test_a_backup_restores_into_an_empty_database_exactly(centre, tmp_path):
     output = run("restore", tmp_path / "backup")
 
     # learner1's C4, learner2's C4 and example unit EX1, learner3's C4
-    assert "4 portfolios, 10 evidence files, 4 of 4 signatures valid" in output
+    assert "4 portfolios, 10 evidence files, 9 of 9 signatures valid" in output
     assert "everything is intact" in output
     assert every_row() == rows
     assert stored_hashes() == files

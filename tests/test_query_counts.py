@@ -61,6 +61,9 @@ UNIT_PROGRESS = 1 + COVERAGE
 # Where the assessment plan of each enrolment shown stands: the plans in force (then, only when
 # there is one, the breaks in learning, the activities and their accepted evidence).
 PLAN = 1
+# As above where a plan is in force (the demo's learner2 and learner3): the breaks in learning,
+# the activities and their accepted evidence too.
+PLAN_IN_FORCE = PLAN + 3
 # The next progress review of the enrolments listed: their last review held, their breaks in
 # learning (the caseload; an enrolment's and a portfolio's page list the breaks too)
 REVIEWS_DUE = 2
@@ -105,10 +108,24 @@ PINNED = {
     # counting the caseload, counting what awaits review, the page's coverage, learner2's
     # qualification, the plans, the next reviews
     "assessor: caseload": (
-        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR + REVIEWS_DUE
+        SIGNED_IN
+        + 2
+        + COVERAGE
+        + QUALIFICATIONS
+        + PLAN_IN_FORCE
+        + UNREAD
+        + WAITING_ASSESSOR
+        + REVIEWS_DUE
     ),
     "assessor: caseload, waiting first": (
-        SIGNED_IN + 2 + COVERAGE + QUALIFICATIONS + PLAN + UNREAD + WAITING_ASSESSOR + REVIEWS_DUE
+        SIGNED_IN
+        + 2
+        + COVERAGE
+        + QUALIFICATIONS
+        + PLAN_IN_FORCE
+        + UNREAD
+        + WAITING_ASSESSOR
+        + REVIEWS_DUE
     ),
     # counting unread twice (header and page), the page of notifications
     "assessor: notifications": SIGNED_IN + UNREAD + 2,
