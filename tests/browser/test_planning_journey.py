@@ -5,7 +5,6 @@ written with its progress computed, signed by the assessor, then the learner, th
 without an account through the single-use link read from their e-mail; and the enrolment's PDF
 holds the plan, the review and where each signature stands."""
 
-import datetime
 import re
 from io import StringIO
 
@@ -18,6 +17,7 @@ from pypdf import PdfReader
 from tests.browser.conftest import has_horizontal_scroll
 from tests.browser.test_accessibility import violations
 from tests.browser.test_journey import AccessibilityLog
+from tests.browser.test_plans import plan_activity
 from tests.factories import PASSWORD, EvidenceFactory, PortfolioFactory, UserFactory, c4_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,19 +41,6 @@ def portfolio():
         assessor=UserFactory(assessor=True, first_name="Ann", last_name="Bramwell"),
         workplace__organisation="Harbour Hotels",
     )
-
-
-def plan_activity(page, title: str, method: str, days: int, place: str) -> None:
-    page.get_by_role("link", name="Add an activity").click()
-    page.get_by_role("heading", name="Plan an activity").wait_for()
-    page.get_by_label("Activity").fill(title)
-    page.get_by_label("Method").select_option(label=method)
-    day = timezone.localdate() + datetime.timedelta(days=days)
-    page.get_by_label("Target date").fill(day.isoformat())
-    if place:
-        page.get_by_label("Where the observation will happen").fill(place)
-    page.get_by_role("button", name="Add to the plan").click()
-    page.get_by_text(f"'{title}' is planned.").wait_for()
 
 
 def test_a_plan_and_a_review_signed_by_all_three_end_in_the_pdf(
