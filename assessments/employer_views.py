@@ -38,8 +38,7 @@ def reviews_to_sign(enrolment_ids) -> "list[ProgressReview]":
     assessor, not yet by an employer (one query)."""
     return list(
         ProgressReview.objects.filter(enrolment_id__in=list(enrolment_ids))
-        .filter(_signed(Signature.Kind.REVIEW_ASSESSOR))
-        .exclude(_signed(Signature.Kind.REVIEW_EMPLOYER))
+        .waiting_for(Signature.Kind.REVIEW_EMPLOYER)
         .select_related("enrolment__learner")
         .order_by("held_on", "pk")
     )

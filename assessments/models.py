@@ -737,14 +737,15 @@ class BreakInLearning(models.Model):
         return None
 
 
-def _assessor_signed() -> Exists:
+def _signed_as(kind: "Signature.Kind") -> Exists:
+    """Reviews with a signature of ``kind`` in force."""
     return Exists(
-        Signature.objects.filter(
-            progress_review=OuterRef("pk"),
-            kind=Signature.Kind.REVIEW_ASSESSOR,
-            revoked_at__isnull=True,
-        )
+        Signature.objects.filter(progress_review=OuterRef("pk"), kind=kind, revoked_at__isnull=True)
     )
+
+
+def _assessor_signed() -> Exists:
+    return _signed_as(Signature.Kind.REVIEW_ASSESSOR)
 
 
 class ProgressReviewQuerySet(models.QuerySet):
@@ -764,6 +765,11 @@ class ProgressReviewQuerySet(models.QuerySet):
     def held(self) -> "ProgressReviewQuerySet":
         """The reviews the assessor has signed (``ProgressReview.is_held``)."""
         return self.filter(_assessor_signed())
+
+    def waiting_for(self, kind: "Signature.Kind") -> "ProgressReviewQuerySet":
+        """The reviews held that wait for a signature of ``kind``: the learner's or the
+        employer's."""
+        return self.held().exclude(_signed_as(kind))
 
     def with_signatures(self) -> "ProgressReviewQuerySet":
         """Each review with its signatures in force (``signed``), in one more query."""

@@ -2,7 +2,7 @@
 records (``portfolio.waiting`` holds the EQA's and the centre administrator's, and the rules
 every list keeps: a fixed number of queries, at most ``SHOWN`` things)."""
 
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,13 +84,13 @@ def for_learner(user: User) -> list[Waiting]:
 
 def reviews_to_sign(learner: User) -> list[ProgressReview]:
     """The learner's progress reviews the assessor has signed and they have not (one query)."""
-    signatures = Signature.objects.filter(progress_review=OuterRef("pk"), revoked_at__isnull=True)
-    assessor = signatures.filter(kind=Signature.Kind.REVIEW_ASSESSOR)
+    assessor = Signature.objects.filter(
+        progress_review=OuterRef("pk"), kind=Signature.Kind.REVIEW_ASSESSOR, revoked_at__isnull=True
+    )
     return list(
         ProgressReview.objects.filter(enrolment__learner=learner)
+        .waiting_for(Signature.Kind.REVIEW_LEARNER)
         .annotate(assessor_signed_at=Subquery(assessor.values("signed_at")[:1]))
-        .filter(assessor_signed_at__isnull=False)
-        .exclude(Exists(signatures.filter(kind=Signature.Kind.REVIEW_LEARNER)))
         .order_by("assessor_signed_at", "pk")[:SHOWN]
     )
 
